@@ -1,0 +1,25 @@
+//! The after-sales repair ticket domain.
+//!
+//! Everything here is pure: no database, no network, no wall clock. Time comes
+//! in through [`clock::Clock`], which the service injects via
+//! [`ticket::TicketServices`].
+//!
+//! * [`values`] and [`money`]: newtypes that parse and validate their input.
+//! * [`policy`]: the business rules as pure functions (warranty and 三包
+//!   windows, approval tiers, complaint routing, role permissions).
+//! * [`ticket`]: the `Ticket` aggregate, its commands, events and errors.
+
+pub mod clock;
+pub mod money;
+pub mod policy;
+pub mod roles;
+pub mod ticket;
+pub mod values;
+
+pub use clock::{Clock, FixedClock};
+pub use money::{Currency, Money, MoneyError};
+pub use roles::{Actor, Role};
+pub use ticket::{
+    Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, TicketStatus,
+};
+pub use values::ValueError;

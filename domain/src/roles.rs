@@ -1,0 +1,69 @@
+//! Who acts: an actor id and the role they act in (DOMAIN.md §11).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::values::ActorId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    CustomerService,
+    Technician,
+    QcInspector,
+    ServiceManager,
+    SalesVp,
+    GeneralManager,
+    Finance,
+    ReliabilityEngineer,
+    Auditor,
+    Integration,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::CustomerService,
+        Role::Technician,
+        Role::QcInspector,
+        Role::ServiceManager,
+        Role::SalesVp,
+        Role::GeneralManager,
+        Role::Finance,
+        Role::ReliabilityEngineer,
+        Role::Auditor,
+        Role::Integration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CustomerService => "customer_service",
+            Role::Technician => "technician",
+            Role::QcInspector => "qc_inspector",
+            Role::ServiceManager => "service_manager",
+            Role::SalesVp => "sales_vp",
+            Role::GeneralManager => "general_manager",
+            Role::Finance => "finance",
+            Role::ReliabilityEngineer => "reliability_engineer",
+            Role::Auditor => "auditor",
+            Role::Integration => "integration",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The person or service issuing a command, and the role they act in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: ActorId,
+    pub role: Role,
+}

@@ -1,0 +1,139 @@
+//! Folding events into the ticket state. Never fails: an event is a fact.
+
+use super::event::TicketEvent;
+use super::types::FactoryOutcome;
+use super::{Diagnosis, Quote, Ticket};
+use crate::money::Money;
+
+fn add(total: &Option<Money>, amount: &Money) -> Option<Money> {
+    match total {
+        None => Some(amount.clone()),
+        // Decide checked the currency; keep the old total if it ever differs.
+        Some(t) => Some(t.checked_add(amount).unwrap_or_else(|_| t.clone())),
+    }
+}
+
+impl Ticket {
+    pub(crate) fn evolve(&mut self, event: TicketEvent) {
+        use TicketEvent as E;
+        self.version += 1;
+        if let Some(status) = event.resulting_status() {
+            self.status = status;
+        }
+        match event {
+            E::TicketReceived {
+                kind,
+                customer,
+                product,
+                priority,
+                received_at,
+                ..
+            } => {
+                self.kind = Some(kind);
+                self.customer = Some(customer);
+                self.product = Some(product);
+                self.priority = Some(priority);
+                self.received_at = Some(received_at);
+                self.cycle = 1;
+            }
+            E::WarrantyDetermined { decision, .. } => self.warranty = Some(decision),
+            E::TechnicianDispatched { technician, .. } => {
+                self.technician = Some(technician);
+            }
+            E::TechnicianArrived { .. } => {}
+            E::FaultDiagnosed {
+                failure_mode,
+                root_cause,
+                customer_caused,
+                path,
+                technician,
+                ..
+            } => {
+                self.technician = Some(technician);
+                self.diagnosis = Some(Diagnosis {
+                    failure_mode,
+                    root_cause,
+                    customer_caused,
+                    path,
+                });
+            }
+            E::ResolvedRemotely { .. } => {}
+            E::RepairQuoted {
+                lines,
+                total,
+                tier,
+                valid_until,
+                ..
+            } => {
+                // A new quote needs new approvals: the old waiver goes too.
+                self.waiver = None;
+                self.quote = Some(Quote {
+                    lines,
+                    total,
+                    tier,
+                    valid_until,
+                    approved_by: None,
+                });
+            }
+            E::QuoteApproved { approver, .. } => {
+                if let Some(q) = self.quote.as_mut() {
+                    q.approved_by = Some(approver);
+                }
+            }
+            E::QuoteAccepted { .. } => {}
+            E::QuoteDeclined { .. } => {}
+            E::FeeWaiverApproved { amount, .. } => self.waiver = Some(amount),
+            E::SentToFactory { .. } => {}
+            E::ReturnedFromFactory { outcome, .. } => {
+                if outcome == FactoryOutcome::Repaired {
+                    self.repairs += 1;
+                }
+            }
+            E::ExchangeShipped { .. } => {}
+            E::RepairRecorded { .. } => {
+                self.repairs += 1;
+            }
+            E::QcPassed { .. } => {
+                self.qc_passes += 1;
+            }
+            E::QcFailed { rework, .. } => {
+                self.rework_count = rework;
+            }
+            E::ItemShipped { unrepaired, .. } => {
+                self.shipped_unrepaired = unrepaired;
+            }
+            E::ItemDelivered { .. } => {}
+            E::InvoiceIssued { amount, .. } => {
+                self.invoiced = add(&self.invoiced, &amount);
+                self.invoiced_this_cycle = true;
+            }
+            E::PaymentRecorded { amount, .. } => self.paid = add(&self.paid, &amount),
+            E::CustomerRevisited { resolved, .. } => {
+                self.last_revisit_resolved = Some(resolved);
+            }
+            E::TicketClosed { .. } => {}
+            E::TicketReopened {
+                same_fault, cycle, ..
+            } => {
+                self.cycle = cycle;
+                if same_fault {
+                    self.failed_repairs += 1;
+                }
+                self.diagnosis = None;
+                self.quote = None;
+                self.waiver = None;
+                self.rework_count = 0;
+                self.escalated = false;
+                self.due_on = None;
+                self.invoiced_this_cycle = false;
+                self.last_revisit_resolved = None;
+                self.shipped_unrepaired = false;
+            }
+            E::TicketCancelled { .. } => {}
+            E::TicketEscalated { .. } => self.escalated = true,
+            E::RepairCycleExtended { new_due_on, .. } => self.due_on = Some(new_due_on),
+            E::ComplaintRouted { .. } => {}
+            E::ComplaintReplied { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Commands: what a caller asks the ticket to do. Each carries already
+//! parsed values; cross-field and state rules are checked by the aggregate.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::types::*;
+use crate::money::Money;
+use crate::policy::ComplaintCategory;
+use crate::policy::Department;
+use crate::roles::Actor;
+use crate::values::{ActorId, Hours, Label, PartNumber, SerialNumber, Text};
+
+/// A command together with who issues it and in which role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authored<C> {
+    pub actor: Actor,
+    pub command: C,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiveTicket {
+    pub channel: Channel,
+    pub kind: TicketKind,
+    pub customer: Customer,
+    pub product: Product,
+    pub description: Text,
+    pub priority: Priority,
+    pub service_mode: ServiceMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetermineWarranty {
+    pub service_contract: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchTechnician {
+    pub technician: ActorId,
+    pub planned_arrival: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnoseFault {
+    pub symptom: Text,
+    pub failure_mode: Label,
+    pub failed_parts: Vec<PartNumber>,
+    pub root_cause: RootCause,
+    pub customer_caused: bool,
+    pub responsible_department: Department,
+    pub path: RepairPath,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteRepair {
+    pub lines: Vec<QuoteLine>,
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproveFeeWaiver {
+    pub amount: Money,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendToFactory {
+    pub factory: Label,
+    pub request: FactoryRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiveFromFactory {
+    pub outcome: FactoryOutcome,
+    pub note: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipExchange {
+    pub replacement_serial: SerialNumber,
+    pub carrier: Label,
+    pub tracking_number: Label,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRepair {
+    pub labour: Hours,
+    pub parts: Vec<PartUsed>,
+    pub notes: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipItem {
+    pub carrier: Label,
+    pub tracking_number: Label,
+    pub address: Label,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueInvoice {
+    pub invoice_number: Label,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPayment {
+    pub amount: Money,
+    pub reference: Label,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRevisit {
+    pub satisfaction: Satisfaction,
+    pub comment: Option<Text>,
+    pub resolved: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReopenTicket {
+    pub reason: Text,
+    /// The same fault came back (counts towards the two-failed-repairs exchange rule).
+    pub same_fault: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendRepairCycle {
+    pub new_due_on: NaiveDate,
+    pub reason: Text,
+    pub customer_notified: bool,
+}
+
+/// Everything a caller can ask of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TicketCommand {
+    ReceiveTicket(ReceiveTicket),
+    DetermineWarranty(DetermineWarranty),
+    DispatchTechnician(DispatchTechnician),
+    RecordArrival,
+    DiagnoseFault(DiagnoseFault),
+    ResolveRemotely { resolution: Text },
+    QuoteRepair(QuoteRepair),
+    ApproveQuote,
+    AcceptQuote,
+    DeclineQuote { reason: Text },
+    ApproveFeeWaiver(ApproveFeeWaiver),
+    SendToFactory(SendToFactory),
+    ReceiveFromFactory(ReceiveFromFactory),
+    ShipExchange(ShipExchange),
+    RecordRepair(RecordRepair),
+    PassQc,
+    FailQc { defects: Vec<Label> },
+    ShipItem(ShipItem),
+    ConfirmDelivery { signed_by: Label },
+    IssueInvoice(IssueInvoice),
+    RecordPayment(RecordPayment),
+    RecordRevisit(RecordRevisit),
+    CloseTicket,
+    ReopenTicket(ReopenTicket),
+    CancelTicket { reason: Text },
+    EscalateTicket { reason: Text },
+    ExtendRepairCycle(ExtendRepairCycle),
+    RouteComplaint { category: ComplaintCategory },
+    ReplyToComplaint { reply: Text },
+}
+
+snake_enum!(
+    /// The name of a command, without its data: for permissions and errors.
+    CommandKind {
+        ReceiveTicket => "ReceiveTicket",
+        DetermineWarranty => "DetermineWarranty",
+        DispatchTechnician => "DispatchTechnician",
+        RecordArrival => "RecordArrival",
+        DiagnoseFault => "DiagnoseFault",
+        ResolveRemotely => "ResolveRemotely",
+        QuoteRepair => "QuoteRepair",
+        ApproveQuote => "ApproveQuote",
+        AcceptQuote => "AcceptQuote",
+        DeclineQuote => "DeclineQuote",
+        ApproveFeeWaiver => "ApproveFeeWaiver",
+        SendToFactory => "SendToFactory",
+        ReceiveFromFactory => "ReceiveFromFactory",
+        ShipExchange => "ShipExchange",
+        RecordRepair => "RecordRepair",
+        PassQc => "PassQc",
+        FailQc => "FailQc",
+        ShipItem => "ShipItem",
+        ConfirmDelivery => "ConfirmDelivery",
+        IssueInvoice => "IssueInvoice",
+        RecordPayment => "RecordPayment",
+        RecordRevisit => "RecordRevisit",
+        CloseTicket => "CloseTicket",
+        ReopenTicket => "ReopenTicket",
+        CancelTicket => "CancelTicket",
+        EscalateTicket => "EscalateTicket",
+        ExtendRepairCycle => "ExtendRepairCycle",
+        RouteComplaint => "RouteComplaint",
+        ReplyToComplaint => "ReplyToComplaint",
+    }
+);
+
+impl TicketCommand {
+    pub fn kind(&self) -> CommandKind {
+        use TicketCommand as C;
+        match self {
+            C::ReceiveTicket(_) => CommandKind::ReceiveTicket,
+            C::DetermineWarranty(_) => CommandKind::DetermineWarranty,
+            C::DispatchTechnician(_) => CommandKind::DispatchTechnician,
+            C::RecordArrival => CommandKind::RecordArrival,
+            C::DiagnoseFault(_) => CommandKind::DiagnoseFault,
+            C::ResolveRemotely { .. } => CommandKind::ResolveRemotely,
+            C::QuoteRepair(_) => CommandKind::QuoteRepair,
+            C::ApproveQuote => CommandKind::ApproveQuote,
+            C::AcceptQuote => CommandKind::AcceptQuote,
+            C::DeclineQuote { .. } => CommandKind::DeclineQuote,
+            C::ApproveFeeWaiver(_) => CommandKind::ApproveFeeWaiver,
+            C::SendToFactory(_) => CommandKind::SendToFactory,
+            C::ReceiveFromFactory(_) => CommandKind::ReceiveFromFactory,
+            C::ShipExchange(_) => CommandKind::ShipExchange,
+            C::RecordRepair(_) => CommandKind::RecordRepair,
+            C::PassQc => CommandKind::PassQc,
+            C::FailQc { .. } => CommandKind::FailQc,
+            C::ShipItem(_) => CommandKind::ShipItem,
+            C::ConfirmDelivery { .. } => CommandKind::ConfirmDelivery,
+            C::IssueInvoice(_) => CommandKind::IssueInvoice,
+            C::RecordPayment(_) => CommandKind::RecordPayment,
+            C::RecordRevisit(_) => CommandKind::RecordRevisit,
+            C::CloseTicket => CommandKind::CloseTicket,
+            C::ReopenTicket(_) => CommandKind::ReopenTicket,
+            C::CancelTicket { .. } => CommandKind::CancelTicket,
+            C::EscalateTicket { .. } => CommandKind::EscalateTicket,
+            C::ExtendRepairCycle(_) => CommandKind::ExtendRepairCycle,
+            C::RouteComplaint { .. } => CommandKind::RouteComplaint,
+            C::ReplyToComplaint { .. } => CommandKind::ReplyToComplaint,
+        }
+    }
+}

@@ -1,0 +1,643 @@
+//! The rules: given the state, a command, the time and the policies, decide
+//! the one event to record, or refuse. Pure; no I/O.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::command::*;
+use super::event::TicketEvent;
+use super::status::TicketStatus as S;
+use super::types::{QuoteLine, RootCause, TicketKind};
+use super::{Policies, Ticket, TicketError};
+use crate::money::{Money, MoneyError};
+use crate::policy::approval::{may_approve_price, may_waive};
+use crate::policy::complaint::route;
+use crate::policy::permission::may_issue;
+use crate::policy::warranty::WarrantyFacts;
+use crate::roles::Role;
+use crate::values::Problem;
+
+/// Most lines a quote, parts list or defect list may have.
+pub const MAX_LINES: usize = 200;
+
+fn invalid(field: impl Into<String>, problem: Problem) -> TicketError {
+    TicketError::Invalid(problem.at(field))
+}
+
+fn money_invalid(field: impl Into<String>, err: &MoneyError) -> TicketError {
+    invalid(field, Problem::Malformed(err.to_string()))
+}
+
+fn at_most(field: &str, len: usize, max: usize) -> Result<(), TicketError> {
+    if len > max {
+        return Err(invalid(
+            field,
+            Problem::OutOfRange {
+                min: 0,
+                max: max as i64,
+            },
+        ));
+    }
+    Ok(())
+}
+
+fn positive(field: &str, amount: &Money) -> Result<(), TicketError> {
+    if amount.is_zero() {
+        return Err(invalid(
+            field,
+            Problem::Malformed("must be greater than zero".into()),
+        ));
+    }
+    Ok(())
+}
+
+fn same_currency(field: &str, amount: &Money, expected: &Money) -> Result<(), TicketError> {
+    amount
+        .cmp_same(expected)
+        .map(|_| ())
+        .map_err(|e| money_invalid(field, &e))
+}
+
+impl Ticket {
+    fn require(&self, command: CommandKind, allowed: &[S]) -> Result<(), TicketError> {
+        if allowed.contains(&self.status) {
+            Ok(())
+        } else {
+            Err(TicketError::NotAllowed {
+                command,
+                status: self.status,
+            })
+        }
+    }
+
+    /// Physical work (repair, factory) may start: the customer accepted the
+    /// quote, or no quote is needed.
+    fn require_ready_for_work(&self, command: CommandKind) -> Result<(), TicketError> {
+        match (self.status, self.chargeable()) {
+            (S::Accepted, _) => Ok(()),
+            (S::Diagnosed, Some(false)) => Ok(()),
+            (S::Diagnosed, None) => Err(TicketError::WarrantyNotDetermined {
+                command,
+                status: self.status,
+            }),
+            (S::Diagnosed | S::Quoted | S::QuoteApproved, _) => {
+                Err(TicketError::CustomerAcceptanceRequired {
+                    command,
+                    status: self.status,
+                })
+            }
+            (status, _) => Err(TicketError::NotAllowed { command, status }),
+        }
+    }
+
+    fn quote_or_refuse(&self, command: CommandKind) -> Result<&super::Quote, TicketError> {
+        self.quote.as_ref().ok_or(TicketError::NotAllowed {
+            command,
+            status: self.status,
+        })
+    }
+
+    /// Decides the event for `command` at instant `now`, or refuses it.
+    pub fn decide(
+        &self,
+        command: Authored<TicketCommand>,
+        now: DateTime<Utc>,
+        policies: &Policies,
+    ) -> Result<TicketEvent, TicketError> {
+        let Authored { actor, command } = command;
+        let kind = command.kind();
+        if !may_issue(actor.role, kind) {
+            return Err(TicketError::Forbidden {
+                role: actor.role,
+                command: kind,
+            });
+        }
+        match (self.status, kind) {
+            (S::New, CommandKind::ReceiveTicket) => {}
+            (S::New, _) => return Err(TicketError::UnknownTicket),
+            (_, CommandKind::ReceiveTicket) => return Err(TicketError::AlreadyReceived),
+            (S::Closed, CommandKind::ReopenTicket) => {}
+            (status, _) if status.is_terminal() => {
+                return Err(TicketError::NotAllowed {
+                    command: kind,
+                    status,
+                })
+            }
+            _ => {}
+        }
+        let today = policies.local_date(now);
+        use TicketCommand as C;
+        use TicketEvent as E;
+        Ok(match command {
+            C::ReceiveTicket(c) => {
+                if let Some(purchased) = c.product.purchased_on {
+                    if purchased > today {
+                        return Err(invalid(
+                            "product.purchase_date",
+                            Problem::Malformed("must not be in the future".into()),
+                        ));
+                    }
+                    if c.product.installed_on.is_some_and(|i| i < purchased) {
+                        return Err(invalid(
+                            "product.installed_on",
+                            Problem::Malformed("must not be before the purchase date".into()),
+                        ));
+                    }
+                }
+                if c.product.installed_on.is_some_and(|i| i > today) {
+                    return Err(invalid(
+                        "product.installed_on",
+                        Problem::Malformed("must not be in the future".into()),
+                    ));
+                }
+                E::TicketReceived {
+                    channel: c.channel,
+                    kind: c.kind,
+                    customer: c.customer,
+                    product: c.product,
+                    description: c.description,
+                    priority: c.priority,
+                    service_mode: c.service_mode,
+                    received_at: now,
+                }
+            }
+            C::DetermineWarranty(c) => {
+                self.require(
+                    kind,
+                    &[
+                        S::Received,
+                        S::Dispatched,
+                        S::OnSite,
+                        S::Diagnosed,
+                        S::Reopened,
+                    ],
+                )?;
+                let product = self.product.as_ref().ok_or(TicketError::UnknownTicket)?;
+                let reported_on = self
+                    .received_at
+                    .map(|at| policies.local_date(at))
+                    .unwrap_or(today);
+                let decision = policies.warranty.determine(&WarrantyFacts {
+                    product_line: product.line.as_str(),
+                    purchased_on: product.purchased_on,
+                    installed_on: product.installed_on,
+                    proof_of_purchase: product.proof_of_purchase,
+                    service_contract: c.service_contract,
+                    reported_on,
+                });
+                E::WarrantyDetermined { decision, at: now }
+            }
+            C::DispatchTechnician(c) => {
+                self.require(kind, &[S::Received, S::Dispatched, S::Reopened])?;
+                if self.received_at.is_some_and(|r| c.planned_arrival < r) {
+                    return Err(invalid(
+                        "planned_arrival",
+                        Problem::Malformed("must not be before the ticket was received".into()),
+                    ));
+                }
+                E::TechnicianDispatched {
+                    technician: c.technician,
+                    planned_arrival: c.planned_arrival,
+                    at: now,
+                }
+            }
+            C::RecordArrival => {
+                self.require(kind, &[S::Dispatched])?;
+                E::TechnicianArrived {
+                    technician: actor.id,
+                    at: now,
+                }
+            }
+            C::DiagnoseFault(c) => {
+                self.require(kind, &[S::Received, S::OnSite, S::Reopened, S::Diagnosed])?;
+                at_most("failed_parts", c.failed_parts.len(), MAX_LINES)?;
+                if c.root_cause == RootCause::Misuse && !c.customer_caused {
+                    return Err(invalid(
+                        "customer_caused",
+                        Problem::Malformed("must be true when the root cause is misuse".into()),
+                    ));
+                }
+                E::FaultDiagnosed {
+                    technician: actor.id,
+                    symptom: c.symptom,
+                    failure_mode: c.failure_mode,
+                    failed_parts: c.failed_parts,
+                    root_cause: c.root_cause,
+                    customer_caused: c.customer_caused,
+                    responsible_department: c.responsible_department,
+                    path: c.path,
+                    at: now,
+                }
+            }
+            C::ResolveRemotely { resolution } => {
+                self.require(kind, &[S::Diagnosed])?;
+                let path = self.diagnosis.as_ref().map(|d| d.path);
+                if let Some(path) = path.filter(|p| *p != super::types::RepairPath::RemoteFix) {
+                    return Err(TicketError::NotRemoteFix { path });
+                }
+                E::ResolvedRemotely {
+                    technician: actor.id,
+                    resolution,
+                    at: now,
+                }
+            }
+            C::QuoteRepair(c) => self.decide_quote(kind, c, today, now, policies)?,
+            C::ApproveQuote => {
+                self.require(kind, &[S::Quoted])?;
+                let quote = self.quote_or_refuse(kind)?;
+                if !may_approve_price(actor.role, quote.tier) {
+                    return Err(insufficient(actor.role, kind, quote.tier));
+                }
+                E::QuoteApproved {
+                    approver: actor.id,
+                    role: actor.role,
+                    tier: quote.tier,
+                    total: quote.total.clone(),
+                    at: now,
+                }
+            }
+            C::AcceptQuote => {
+                self.require(kind, &[S::QuoteApproved])?;
+                let quote = self.quote_or_refuse(kind)?;
+                if today > quote.valid_until {
+                    return Err(TicketError::QuoteExpired {
+                        valid_until: quote.valid_until,
+                    });
+                }
+                E::QuoteAccepted { at: now }
+            }
+            C::DeclineQuote { reason } => {
+                self.require(kind, &[S::Quoted, S::QuoteApproved])?;
+                E::QuoteDeclined { reason, at: now }
+            }
+            C::ApproveFeeWaiver(c) => {
+                self.require(kind, &[S::Quoted, S::QuoteApproved, S::Accepted])?;
+                let quote = self.quote_or_refuse(kind)?;
+                if !may_waive(actor.role, quote.tier) {
+                    return Err(insufficient(actor.role, kind, quote.tier));
+                }
+                positive("amount", &c.amount)?;
+                same_currency("amount", &c.amount, &quote.total)?;
+                if c.amount.minor() > quote.total.minor() {
+                    return Err(invalid(
+                        "amount",
+                        Problem::Malformed(format!(
+                            "must not exceed the quoted total {}",
+                            quote.total
+                        )),
+                    ));
+                }
+                E::FeeWaiverApproved {
+                    approver: actor.id,
+                    role: actor.role,
+                    tier: quote.tier,
+                    amount: c.amount,
+                    reason: c.reason,
+                    at: now,
+                }
+            }
+            C::SendToFactory(c) => {
+                self.require_ready_for_work(kind)?;
+                E::SentToFactory {
+                    factory: c.factory,
+                    request: c.request,
+                    at: now,
+                }
+            }
+            C::ReceiveFromFactory(c) => {
+                self.require(kind, &[S::AtFactory])?;
+                E::ReturnedFromFactory {
+                    outcome: c.outcome,
+                    note: c.note,
+                    at: now,
+                }
+            }
+            C::ShipExchange(c) => {
+                self.require(kind, &[S::ExchangeApproved])?;
+                E::ExchangeShipped {
+                    replacement_serial: c.replacement_serial,
+                    carrier: c.carrier,
+                    tracking_number: c.tracking_number,
+                    at: now,
+                }
+            }
+            C::RecordRepair(c) => {
+                if self.status != S::QcFailed {
+                    self.require_ready_for_work(kind)?;
+                }
+                at_most("parts", c.parts.len(), MAX_LINES)?;
+                if let Some(first) = c.parts.first() {
+                    for (i, part) in c.parts.iter().enumerate() {
+                        same_currency(
+                            &format!("parts[{i}].unit_cost"),
+                            &part.unit_cost,
+                            &first.unit_cost,
+                        )?;
+                    }
+                }
+                E::RepairRecorded {
+                    technician: actor.id,
+                    labour: c.labour,
+                    parts: c.parts,
+                    notes: c.notes,
+                    at: now,
+                }
+            }
+            C::PassQc => {
+                self.require(kind, &[S::Repaired])?;
+                E::QcPassed {
+                    inspector: actor.id,
+                    at: now,
+                }
+            }
+            C::FailQc { defects } => {
+                self.require(kind, &[S::Repaired])?;
+                if defects.is_empty() {
+                    return Err(invalid("defects", Problem::Empty));
+                }
+                at_most("defects", defects.len(), MAX_LINES)?;
+                E::QcFailed {
+                    inspector: actor.id,
+                    defects,
+                    rework: self.rework_count + 1,
+                    at: now,
+                }
+            }
+            C::ShipItem(c) => {
+                match self.status {
+                    S::QcPassed | S::Declined => {}
+                    S::Received
+                    | S::Dispatched
+                    | S::OnSite
+                    | S::Diagnosed
+                    | S::Quoted
+                    | S::QuoteApproved
+                    | S::Accepted
+                    | S::AtFactory
+                    | S::ExchangeApproved
+                    | S::Repaired
+                    | S::QcFailed
+                    | S::Reopened => {
+                        return Err(TicketError::ShipBeforeQc {
+                            status: self.status,
+                        })
+                    }
+                    status => {
+                        return Err(TicketError::NotAllowed {
+                            command: kind,
+                            status,
+                        })
+                    }
+                }
+                E::ItemShipped {
+                    carrier: c.carrier,
+                    tracking_number: c.tracking_number,
+                    address: c.address,
+                    unrepaired: self.status == S::Declined,
+                    at: now,
+                }
+            }
+            C::ConfirmDelivery { signed_by } => {
+                self.require(kind, &[S::Shipped])?;
+                E::ItemDelivered { signed_by, at: now }
+            }
+            C::IssueInvoice(c) => {
+                self.require(
+                    kind,
+                    &[
+                        S::QcPassed,
+                        S::Shipped,
+                        S::Delivered,
+                        S::ResolvedRemotely,
+                        S::Revisited,
+                        S::Declined,
+                    ],
+                )?;
+                match self.chargeable() {
+                    None => {
+                        return Err(TicketError::WarrantyNotDetermined {
+                            command: kind,
+                            status: self.status,
+                        })
+                    }
+                    Some(false) => return Err(TicketError::NotChargeable),
+                    Some(true) => {}
+                }
+                if self.invoiced_this_cycle {
+                    return Err(TicketError::AlreadyInvoiced);
+                }
+                positive("amount", &c.amount)?;
+                let reference = match (&self.quote, &self.invoiced) {
+                    (_, Some(previous)) => previous.clone(),
+                    (Some(q), None) => q.total.clone(),
+                    (None, None) => Money::zero(policies.approval.currency.clone()),
+                };
+                same_currency("amount", &c.amount, &reference)?;
+                E::InvoiceIssued {
+                    invoice_number: c.invoice_number,
+                    amount: c.amount,
+                    at: now,
+                }
+            }
+            C::RecordPayment(c) => {
+                let outstanding = self.outstanding().ok_or(TicketError::NotInvoiced {
+                    status: self.status,
+                })?;
+                positive("amount", &c.amount)?;
+                same_currency("amount", &c.amount, &outstanding)?;
+                if c.amount.minor() > outstanding.minor() {
+                    return Err(invalid(
+                        "amount",
+                        Problem::Malformed(format!(
+                            "must not exceed the outstanding {outstanding}"
+                        )),
+                    ));
+                }
+                E::PaymentRecorded {
+                    amount: c.amount,
+                    reference: c.reference,
+                    at: now,
+                }
+            }
+            C::RecordRevisit(c) => {
+                self.require(
+                    kind,
+                    &[S::Delivered, S::ResolvedRemotely, S::ComplaintReplied],
+                )?;
+                E::CustomerRevisited {
+                    by: actor.id,
+                    satisfaction: c.satisfaction,
+                    average_score: c.satisfaction.average_score(),
+                    satisfied: c.satisfaction.is_satisfied(),
+                    comment: c.comment,
+                    resolved: c.resolved,
+                    at: now,
+                }
+            }
+            C::CloseTicket => {
+                self.require(kind, &[S::Revisited])?;
+                if self.last_revisit_resolved == Some(false) {
+                    return Err(TicketError::UnresolvedRevisit);
+                }
+                if let Some(outstanding) = self.outstanding().filter(|o| !o.is_zero()) {
+                    return Err(TicketError::OutstandingBalance { outstanding });
+                }
+                E::TicketClosed { at: now }
+            }
+            C::ReopenTicket(c) => {
+                self.require(kind, &[S::Closed, S::Revisited])?;
+                E::TicketReopened {
+                    reason: c.reason,
+                    same_fault: c.same_fault,
+                    cycle: self.cycle + 1,
+                    at: now,
+                }
+            }
+            C::CancelTicket { reason } => {
+                self.require(
+                    kind,
+                    &[
+                        S::Received,
+                        S::Dispatched,
+                        S::OnSite,
+                        S::Diagnosed,
+                        S::Quoted,
+                        S::QuoteApproved,
+                        S::Reopened,
+                        S::ComplaintRouted,
+                    ],
+                )?;
+                if let Some(outstanding) = self.outstanding().filter(|o| !o.is_zero()) {
+                    return Err(TicketError::OutstandingBalance { outstanding });
+                }
+                E::TicketCancelled { reason, at: now }
+            }
+            C::EscalateTicket { reason } => {
+                if self.escalated {
+                    return Err(TicketError::AlreadyEscalated);
+                }
+                E::TicketEscalated {
+                    reason,
+                    to: Role::GeneralManager,
+                    at: now,
+                }
+            }
+            C::ExtendRepairCycle(c) => {
+                if !self.status.is_repair_in_progress() {
+                    return Err(TicketError::NotAllowed {
+                        command: kind,
+                        status: self.status,
+                    });
+                }
+                if !c.customer_notified {
+                    return Err(invalid(
+                        "customer_notified",
+                        Problem::Malformed(
+                            "the customer must be told before the cycle is extended".into(),
+                        ),
+                    ));
+                }
+                let floor = self.due_on.map_or(today, |due| due.max(today));
+                if c.new_due_on <= floor {
+                    return Err(invalid(
+                        "new_due_on",
+                        Problem::Malformed(format!("must be after {floor}")),
+                    ));
+                }
+                E::RepairCycleExtended {
+                    previous_due_on: self.due_on,
+                    new_due_on: c.new_due_on,
+                    reason: c.reason,
+                    at: now,
+                }
+            }
+            C::RouteComplaint { category } => {
+                let ticket_kind = self.kind.unwrap_or(TicketKind::Repair);
+                if ticket_kind != TicketKind::Complaint {
+                    return Err(TicketError::NotAComplaint { kind: ticket_kind });
+                }
+                self.require(kind, &[S::Received])?;
+                E::ComplaintRouted {
+                    category,
+                    departments: route(category).departments,
+                    at: now,
+                }
+            }
+            C::ReplyToComplaint { reply } => {
+                self.require(kind, &[S::ComplaintRouted])?;
+                E::ComplaintReplied { reply, at: now }
+            }
+        })
+    }
+
+    fn decide_quote(
+        &self,
+        kind: CommandKind,
+        c: QuoteRepair,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+        policies: &Policies,
+    ) -> Result<TicketEvent, TicketError> {
+        self.require(kind, &[S::Diagnosed, S::Quoted, S::QuoteApproved])?;
+        match self.chargeable() {
+            None => {
+                return Err(TicketError::WarrantyNotDetermined {
+                    command: kind,
+                    status: self.status,
+                })
+            }
+            Some(false) => return Err(TicketError::QuoteNotNeeded),
+            Some(true) => {}
+        }
+        if c.lines.is_empty() {
+            return Err(invalid("lines", Problem::Empty));
+        }
+        at_most("lines", c.lines.len(), MAX_LINES)?;
+        let currency = policies.approval.currency.clone();
+        let mut total = Money::zero(currency);
+        for (i, line) in c.lines.iter().enumerate() {
+            let line_total = line
+                .total()
+                .map_err(|e| money_invalid(format!("lines[{i}]"), &e))?;
+            total = total
+                .checked_add(&line_total)
+                .map_err(|e| money_invalid(format!("lines[{i}].{}", price_field(line)), &e))?;
+        }
+        if c.valid_until < today {
+            return Err(invalid(
+                "valid_until",
+                Problem::Malformed(format!("must not be before {today}")),
+            ));
+        }
+        let tier = policies
+            .approval
+            .tier_of(&total)
+            .map_err(|e| money_invalid("lines", &e))?;
+        Ok(TicketEvent::RepairQuoted {
+            lines: c.lines,
+            total,
+            tier,
+            valid_until: c.valid_until,
+            at: now,
+        })
+    }
+}
+
+fn price_field(line: &QuoteLine) -> &'static str {
+    match line {
+        QuoteLine::Parts { .. } => "unit_price",
+        QuoteLine::Labour { .. } => "hourly_rate",
+        _ => "amount",
+    }
+}
+
+fn insufficient(
+    role: Role,
+    command: CommandKind,
+    tier: crate::policy::ApprovalTier,
+) -> TicketError {
+    TicketError::InsufficientAuthority {
+        role,
+        command,
+        tier,
+    }
+}

@@ -1,0 +1,74 @@
+//! Why a ticket command was refused. Every variant means "nothing was
+//! written". How to surface each to a caller:
+//!
+//! * `Forbidden`, `InsufficientAuthority`: the caller's role may not do this
+//!   (permission denied).
+//! * `Invalid`: a field is wrong; the error names it (invalid argument).
+//! * `UnknownTicket`: not found. `AlreadyReceived`: already exists.
+//! * every other variant: not allowed in the ticket's current state
+//!   (failed precondition); the message names the state or the rule.
+
+use chrono::NaiveDate;
+
+use super::command::CommandKind;
+use super::status::TicketStatus;
+use super::types::{RepairPath, TicketKind};
+use crate::money::Money;
+use crate::policy::ApprovalTier;
+use crate::roles::Role;
+use crate::values::ValueError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TicketError {
+    #[error("role {role} may not issue {command}")]
+    Forbidden { role: Role, command: CommandKind },
+    #[error("role {role} may not {command} at {tier}")]
+    InsufficientAuthority {
+        role: Role,
+        command: CommandKind,
+        tier: ApprovalTier,
+    },
+    #[error("invalid argument: {0}")]
+    Invalid(#[from] ValueError),
+    #[error("ticket not found")]
+    UnknownTicket,
+    #[error("ticket already exists")]
+    AlreadyReceived,
+    #[error("{command} is not allowed while the ticket is {status}")]
+    NotAllowed {
+        command: CommandKind,
+        status: TicketStatus,
+    },
+    #[error("{command} needs the warranty determined first (ticket is {status})")]
+    WarrantyNotDetermined {
+        command: CommandKind,
+        status: TicketStatus,
+    },
+    #[error("no quote is needed: the ticket is covered by warranty and not customer-caused")]
+    QuoteNotNeeded,
+    #[error("{command} needs the customer's acceptance of the quote first (ticket is {status})")]
+    CustomerAcceptanceRequired {
+        command: CommandKind,
+        status: TicketStatus,
+    },
+    #[error("nothing ships before QC passes (ticket is {status})")]
+    ShipBeforeQc { status: TicketStatus },
+    #[error("the quote expired on {valid_until}")]
+    QuoteExpired { valid_until: NaiveDate },
+    #[error("the chosen repair path is {path}, not remote_fix")]
+    NotRemoteFix { path: RepairPath },
+    #[error("the ticket is not chargeable: there is nothing to invoice")]
+    NotChargeable,
+    #[error("the ticket is already invoiced")]
+    AlreadyInvoiced,
+    #[error("no invoice has been issued (ticket is {status})")]
+    NotInvoiced { status: TicketStatus },
+    #[error("the last revisit found the problem unresolved: reopen the ticket instead")]
+    UnresolvedRevisit,
+    #[error("{outstanding} is still outstanding")]
+    OutstandingBalance { outstanding: Money },
+    #[error("the ticket is a {kind}, not a complaint")]
+    NotAComplaint { kind: TicketKind },
+    #[error("the ticket is already escalated in this cycle")]
+    AlreadyEscalated,
+}

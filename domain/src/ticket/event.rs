@@ -1,0 +1,290 @@
+//! Events: what happened to a ticket. Past tense, immutable, serialized
+//! under stable names (`event_type`) with a schema version (`event_version`)
+//! so an upcaster can read old shapes later.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::status::TicketStatus;
+use super::types::*;
+use crate::money::Money;
+use crate::policy::complaint::Department;
+use crate::policy::{ApprovalTier, ComplaintCategory, WarrantyDecision};
+use crate::roles::Role;
+use crate::values::{ActorId, Hours, Label, PartNumber, SerialNumber, Text};
+
+/// Schema version of every event shape in this module.
+pub const EVENT_VERSION: &str = "1.0";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TicketEvent {
+    TicketReceived {
+        channel: Channel,
+        kind: TicketKind,
+        customer: Customer,
+        product: Product,
+        description: Text,
+        priority: Priority,
+        service_mode: ServiceMode,
+        received_at: DateTime<Utc>,
+    },
+    WarrantyDetermined {
+        decision: WarrantyDecision,
+        at: DateTime<Utc>,
+    },
+    TechnicianDispatched {
+        technician: ActorId,
+        planned_arrival: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    TechnicianArrived {
+        technician: ActorId,
+        at: DateTime<Utc>,
+    },
+    FaultDiagnosed {
+        technician: ActorId,
+        symptom: Text,
+        failure_mode: Label,
+        failed_parts: Vec<PartNumber>,
+        root_cause: RootCause,
+        customer_caused: bool,
+        responsible_department: Department,
+        path: RepairPath,
+        at: DateTime<Utc>,
+    },
+    ResolvedRemotely {
+        technician: ActorId,
+        resolution: Text,
+        at: DateTime<Utc>,
+    },
+    RepairQuoted {
+        lines: Vec<QuoteLine>,
+        total: Money,
+        tier: ApprovalTier,
+        valid_until: NaiveDate,
+        at: DateTime<Utc>,
+    },
+    QuoteApproved {
+        approver: ActorId,
+        role: Role,
+        tier: ApprovalTier,
+        total: Money,
+        at: DateTime<Utc>,
+    },
+    QuoteAccepted {
+        at: DateTime<Utc>,
+    },
+    QuoteDeclined {
+        reason: Text,
+        at: DateTime<Utc>,
+    },
+    FeeWaiverApproved {
+        approver: ActorId,
+        role: Role,
+        tier: ApprovalTier,
+        amount: Money,
+        reason: Text,
+        at: DateTime<Utc>,
+    },
+    SentToFactory {
+        factory: Label,
+        request: FactoryRequest,
+        at: DateTime<Utc>,
+    },
+    ReturnedFromFactory {
+        outcome: FactoryOutcome,
+        note: Option<Text>,
+        at: DateTime<Utc>,
+    },
+    ExchangeShipped {
+        replacement_serial: SerialNumber,
+        carrier: Label,
+        tracking_number: Label,
+        at: DateTime<Utc>,
+    },
+    RepairRecorded {
+        technician: ActorId,
+        labour: Hours,
+        parts: Vec<PartUsed>,
+        notes: Option<Text>,
+        at: DateTime<Utc>,
+    },
+    QcPassed {
+        inspector: ActorId,
+        at: DateTime<Utc>,
+    },
+    QcFailed {
+        inspector: ActorId,
+        defects: Vec<Label>,
+        /// How many times this cycle's repair has now been sent back.
+        rework: u32,
+        at: DateTime<Utc>,
+    },
+    ItemShipped {
+        carrier: Label,
+        tracking_number: Label,
+        address: Label,
+        /// True when the item goes back unrepaired after a declined quote.
+        unrepaired: bool,
+        at: DateTime<Utc>,
+    },
+    ItemDelivered {
+        signed_by: Label,
+        at: DateTime<Utc>,
+    },
+    InvoiceIssued {
+        invoice_number: Label,
+        amount: Money,
+        at: DateTime<Utc>,
+    },
+    PaymentRecorded {
+        amount: Money,
+        reference: Label,
+        at: DateTime<Utc>,
+    },
+    CustomerRevisited {
+        by: ActorId,
+        satisfaction: Satisfaction,
+        average_score: u32,
+        satisfied: bool,
+        comment: Option<Text>,
+        resolved: bool,
+        at: DateTime<Utc>,
+    },
+    TicketClosed {
+        at: DateTime<Utc>,
+    },
+    TicketReopened {
+        reason: Text,
+        same_fault: bool,
+        cycle: u32,
+        at: DateTime<Utc>,
+    },
+    TicketCancelled {
+        reason: Text,
+        at: DateTime<Utc>,
+    },
+    TicketEscalated {
+        reason: Text,
+        to: Role,
+        at: DateTime<Utc>,
+    },
+    RepairCycleExtended {
+        previous_due_on: Option<NaiveDate>,
+        new_due_on: NaiveDate,
+        reason: Text,
+        at: DateTime<Utc>,
+    },
+    ComplaintRouted {
+        category: ComplaintCategory,
+        departments: Vec<Department>,
+        at: DateTime<Utc>,
+    },
+    ComplaintReplied {
+        reply: Text,
+        at: DateTime<Utc>,
+    },
+}
+
+impl TicketEvent {
+    /// The stable name this event is stored under.
+    pub fn name(&self) -> &'static str {
+        use TicketEvent as E;
+        match self {
+            E::TicketReceived { .. } => "TicketReceived",
+            E::WarrantyDetermined { .. } => "WarrantyDetermined",
+            E::TechnicianDispatched { .. } => "TechnicianDispatched",
+            E::TechnicianArrived { .. } => "TechnicianArrived",
+            E::FaultDiagnosed { .. } => "FaultDiagnosed",
+            E::ResolvedRemotely { .. } => "ResolvedRemotely",
+            E::RepairQuoted { .. } => "RepairQuoted",
+            E::QuoteApproved { .. } => "QuoteApproved",
+            E::QuoteAccepted { .. } => "QuoteAccepted",
+            E::QuoteDeclined { .. } => "QuoteDeclined",
+            E::FeeWaiverApproved { .. } => "FeeWaiverApproved",
+            E::SentToFactory { .. } => "SentToFactory",
+            E::ReturnedFromFactory { .. } => "ReturnedFromFactory",
+            E::ExchangeShipped { .. } => "ExchangeShipped",
+            E::RepairRecorded { .. } => "RepairRecorded",
+            E::QcPassed { .. } => "QcPassed",
+            E::QcFailed { .. } => "QcFailed",
+            E::ItemShipped { .. } => "ItemShipped",
+            E::ItemDelivered { .. } => "ItemDelivered",
+            E::InvoiceIssued { .. } => "InvoiceIssued",
+            E::PaymentRecorded { .. } => "PaymentRecorded",
+            E::CustomerRevisited { .. } => "CustomerRevisited",
+            E::TicketClosed { .. } => "TicketClosed",
+            E::TicketReopened { .. } => "TicketReopened",
+            E::TicketCancelled { .. } => "TicketCancelled",
+            E::TicketEscalated { .. } => "TicketEscalated",
+            E::RepairCycleExtended { .. } => "RepairCycleExtended",
+            E::ComplaintRouted { .. } => "ComplaintRouted",
+            E::ComplaintReplied { .. } => "ComplaintReplied",
+        }
+    }
+}
+
+impl TicketEvent {
+    /// The status this event moves the ticket to; `None` leaves it as it was.
+    /// The one place the lifecycle's target states are written down: both
+    /// the aggregate and the read models use it.
+    pub fn resulting_status(&self) -> Option<TicketStatus> {
+        use TicketEvent as E;
+        use TicketStatus as S;
+        Some(match self {
+            E::TicketReceived { .. } => S::Received,
+            E::TechnicianDispatched { .. } => S::Dispatched,
+            E::TechnicianArrived { .. } => S::OnSite,
+            E::FaultDiagnosed { .. } => S::Diagnosed,
+            E::ResolvedRemotely { .. } => S::ResolvedRemotely,
+            E::RepairQuoted { .. } => S::Quoted,
+            E::QuoteApproved { .. } => S::QuoteApproved,
+            E::QuoteAccepted { .. } => S::Accepted,
+            E::QuoteDeclined { .. } => S::Declined,
+            E::SentToFactory { .. } => S::AtFactory,
+            E::ReturnedFromFactory { outcome, .. } => match outcome {
+                FactoryOutcome::Repaired => S::Repaired,
+                FactoryOutcome::ExchangeAgreed => S::ExchangeApproved,
+                FactoryOutcome::Refused => S::Diagnosed,
+            },
+            E::ExchangeShipped { .. } | E::ItemShipped { .. } => S::Shipped,
+            E::RepairRecorded { .. } => S::Repaired,
+            E::QcPassed { .. } => S::QcPassed,
+            E::QcFailed { .. } => S::QcFailed,
+            E::ItemDelivered { .. } => S::Delivered,
+            E::CustomerRevisited { .. } => S::Revisited,
+            E::TicketClosed { .. } => S::Closed,
+            E::TicketReopened { .. } => S::Reopened,
+            E::TicketCancelled { .. } => S::Cancelled,
+            E::ComplaintRouted { .. } => S::ComplaintRouted,
+            E::ComplaintReplied { .. } => S::ComplaintReplied,
+            E::WarrantyDetermined { .. }
+            | E::FeeWaiverApproved { .. }
+            | E::InvoiceIssued { .. }
+            | E::PaymentRecorded { .. }
+            | E::TicketEscalated { .. }
+            | E::RepairCycleExtended { .. } => return None,
+        })
+    }
+
+    /// The technician this event assigns, if any.
+    pub fn technician(&self) -> Option<&ActorId> {
+        match self {
+            TicketEvent::TechnicianDispatched { technician, .. }
+            | TicketEvent::FaultDiagnosed { technician, .. }
+            | TicketEvent::RepairRecorded { technician, .. } => Some(technician),
+            _ => None,
+        }
+    }
+}
+
+impl DomainEvent for TicketEvent {
+    fn event_type(&self) -> String {
+        self.name().to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION.to_owned()
+    }
+}

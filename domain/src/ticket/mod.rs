@@ -1,0 +1,173 @@
+//! The `Ticket` aggregate: one repair (or complaint, inquiry, …) from
+//! reception to close.
+//!
+//! Every command yields exactly one event; the service relies on that to
+//! make a client's request id unique in the event log. `decide` holds the
+//! rules and is pure; `apply` folds an event into the state and never fails.
+
+mod apply;
+pub mod command;
+mod decide;
+pub mod error;
+pub mod event;
+pub mod status;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+pub use command::{Authored, CommandKind, TicketCommand};
+pub use error::TicketError;
+pub use event::TicketEvent;
+pub use status::TicketStatus;
+
+use crate::clock::Clock;
+use crate::money::Money;
+use crate::policy::warranty::is_chargeable;
+use crate::policy::{ApprovalPolicy, ApprovalTier, WarrantyDecision, WarrantyPolicy};
+use crate::values::{ActorId, Label};
+use types::{Customer, Priority, Product, QuoteLine, RepairPath, RootCause, TicketKind};
+
+/// The configurable rules the aggregate consults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policies {
+    pub warranty: WarrantyPolicy,
+    pub approval: ApprovalPolicy,
+    /// Offset of the business's local time from UTC, in minutes; dates such
+    /// as "today" and "the day the fault was reported" are local dates.
+    /// Default +08:00 (China Standard Time, no daylight saving).
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Self {
+            warranty: WarrantyPolicy::default(),
+            approval: ApprovalPolicy::default(),
+            utc_offset_minutes: 8 * 60,
+        }
+    }
+}
+
+impl Policies {
+    pub fn local_date(&self, instant: DateTime<Utc>) -> NaiveDate {
+        let offset = FixedOffset::east_opt(self.utc_offset_minutes * 60).unwrap_or(Utc.fix());
+        instant.with_timezone(&offset).date_naive()
+    }
+}
+
+/// What the aggregate needs from outside: the clock and the policies.
+#[derive(Debug, Clone)]
+pub struct TicketServices {
+    pub clock: Arc<dyn Clock>,
+    pub policies: Policies,
+}
+
+impl TicketServices {
+    pub fn new(clock: Arc<dyn Clock>, policies: Policies) -> Self {
+        Self { clock, policies }
+    }
+}
+
+/// What the diagnosis decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    pub failure_mode: Label,
+    pub root_cause: RootCause,
+    pub customer_caused: bool,
+    pub path: RepairPath,
+}
+
+/// The current quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub lines: Vec<QuoteLine>,
+    pub total: Money,
+    pub tier: ApprovalTier,
+    pub valid_until: NaiveDate,
+    pub approved_by: Option<ActorId>,
+}
+
+/// The state of one ticket, rebuilt from its events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub status: TicketStatus,
+    pub kind: Option<TicketKind>,
+    pub priority: Option<Priority>,
+    pub customer: Option<Customer>,
+    pub product: Option<Product>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub warranty: Option<WarrantyDecision>,
+    pub technician: Option<ActorId>,
+    pub diagnosis: Option<Diagnosis>,
+    pub quote: Option<Quote>,
+    pub waiver: Option<Money>,
+    /// Repair cycle, 1 from reception, +1 on each reopen.
+    pub cycle: u32,
+    /// Repairs recorded over the ticket's life (workshop and factory).
+    pub repairs: u32,
+    /// QC passes over the ticket's life.
+    pub qc_passes: u32,
+    /// QC failures sent back for rework in the current cycle.
+    pub rework_count: u32,
+    /// Reopens because the same fault came back.
+    pub failed_repairs: u32,
+    pub escalated: bool,
+    pub due_on: Option<NaiveDate>,
+    pub invoiced: Option<Money>,
+    pub invoiced_this_cycle: bool,
+    pub paid: Option<Money>,
+    pub last_revisit_resolved: Option<bool>,
+    pub shipped_unrepaired: bool,
+    /// Number of events applied: the ticket's version.
+    pub version: u64,
+}
+
+impl Ticket {
+    /// Whether the customer pays: `None` until the warranty is determined.
+    pub fn chargeable(&self) -> Option<bool> {
+        let customer_caused = self.diagnosis.as_ref().is_some_and(|d| d.customer_caused);
+        self.warranty
+            .as_ref()
+            .map(|w| is_chargeable(w, customer_caused))
+    }
+
+    /// Invoiced minus paid; `None` before any invoice.
+    pub fn outstanding(&self) -> Option<Money> {
+        let invoiced = self.invoiced.as_ref()?;
+        match &self.paid {
+            None => Some(invoiced.clone()),
+            Some(paid) => invoiced.checked_sub(paid).ok(),
+        }
+    }
+}
+
+impl Aggregate for Ticket {
+    const TYPE: &'static str = "Ticket";
+    type Command = Authored<TicketCommand>;
+    type Event = TicketEvent;
+    type Error = TicketError;
+    type Services = TicketServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = self.decide(command, services.clock.now(), &services.policies)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        self.evolve(event);
+    }
+}

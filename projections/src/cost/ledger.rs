@@ -1,0 +1,382 @@
+//! Deriving one ticket's ledger from its events. Pure.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Utc};
+use domain::money::{Currency, Money, MoneyError};
+use domain::policy::warranty::is_chargeable;
+use domain::policy::{ApprovalTier, WarrantyDecision};
+use domain::ticket::types::{QuoteLine, Region, RootCause};
+use domain::TicketEvent;
+use serde::{Deserialize, Serialize};
+
+macro_rules! names {
+    ($name:ident { $($v:ident => $s:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),+ } }
+            pub fn parse(raw: &str) -> Option<Self> { Self::ALL.iter().copied().find(|k| k.as_str() == raw) }
+        }
+    };
+}
+
+names!(Kind {
+    Parts => "parts",
+    Labour => "labour",
+    Travel => "travel",
+    Shipping => "shipping",
+    FactoryRepairFee => "factory_repair_fee",
+    ExpediteFee => "expedite_fee",
+    Exchange => "exchange",
+    Refund => "refund",
+});
+
+names!(Bearer {
+    Company => "company",
+    Customer => "customer",
+    Supplier => "supplier",
+    Goodwill => "goodwill",
+});
+
+/// What costs the events do not carry themselves. Configurable; the
+/// defaults are the team's working figures in CNY.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostPolicy {
+    /// Cost of one hour of a technician's labour.
+    pub labour_rate_per_hour: Money,
+    pub travel_urban: Money,
+    pub travel_suburban: Money,
+    pub travel_remote: Money,
+    /// Cost of one shipment (item back to the customer, replacement out).
+    pub shipping_per_shipment: Money,
+    /// What the factory charges for a repair it does.
+    pub factory_repair_fee: Money,
+    /// Cost of a replacement unit sent in an exchange.
+    pub exchange_unit_cost: Money,
+}
+
+impl Default for CostPolicy {
+    fn default() -> Self {
+        Self {
+            labour_rate_per_hour: Money::cny(8_000),
+            travel_urban: Money::cny(5_000),
+            travel_suburban: Money::cny(10_000),
+            travel_remote: Money::cny(20_000),
+            shipping_per_shipment: Money::cny(3_000),
+            factory_repair_fee: Money::cny(30_000),
+            exchange_unit_cost: Money::cny(150_000),
+        }
+    }
+}
+
+/// One cost and who bears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub cycle: u32,
+    pub kind: Kind,
+    pub bearer: Bearer,
+    pub amount: Money,
+    pub part_number: Option<String>,
+    pub quantity: Option<u32>,
+    pub occurred_at: DateTime<Utc>,
+    /// For goodwill: who approved the waiver, and at which tier.
+    pub approver: Option<String>,
+    pub tier: Option<ApprovalTier>,
+}
+
+/// A ticket's whole ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TicketLedger {
+    pub product_model: String,
+    /// The customer's region ("urban", "suburban", "remote").
+    pub region: String,
+    /// When the ticket was received.
+    pub received_at: Option<DateTime<Utc>>,
+    /// "YYYY-MM" of the purchase date, when known.
+    pub sale_month: Option<String>,
+    pub lines: Vec<Line>,
+    /// Quoted amount per line kind (the last quote of each cycle), minor units.
+    pub quoted: BTreeMap<Kind, i64>,
+    pub invoiced: i64,
+    pub paid: i64,
+    pub currency: Option<Currency>,
+}
+
+impl TicketLedger {
+    /// Sum of lines per kind, all bearers.
+    pub fn actual(&self) -> BTreeMap<Kind, i64> {
+        let mut out = BTreeMap::new();
+        for line in &self.lines {
+            *out.entry(line.kind).or_insert(0) += line.amount.minor();
+        }
+        out
+    }
+
+    /// Sum of lines per bearer.
+    pub fn by_bearer(&self) -> BTreeMap<Bearer, i64> {
+        let mut out = BTreeMap::new();
+        for line in &self.lines {
+            *out.entry(line.bearer).or_insert(0) += line.amount.minor();
+        }
+        out
+    }
+
+    pub fn outstanding(&self) -> i64 {
+        self.invoiced - self.paid
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Cycle {
+    customer_caused: bool,
+    supplier_part: bool,
+    quote: Vec<QuoteLine>,
+    waiver: Option<(Money, String, ApprovalTier)>,
+}
+
+/// A cost before its bearer is known.
+struct Cost {
+    cycle: u32,
+    kind: Kind,
+    amount: Money,
+    part_number: Option<String>,
+    quantity: Option<u32>,
+    at: DateTime<Utc>,
+}
+
+/// Derives the ledger from a ticket's events (with their recorded time), in
+/// order. Every amount must be in one currency; a mismatch is an error.
+pub fn ledger(
+    events: &[(TicketEvent, DateTime<Utc>)],
+    policy: &CostPolicy,
+) -> Result<TicketLedger, MoneyError> {
+    let mut out = TicketLedger::default();
+    let mut region = Region::Urban;
+    let mut warranty: Option<WarrantyDecision> = None;
+    let mut cycles: BTreeMap<u32, Cycle> = BTreeMap::new();
+    let mut cycle = 1_u32;
+    let mut costs: Vec<Cost> = Vec::new();
+    let mut invoiced: Option<Money> = None;
+    let mut paid: Option<Money> = None;
+    let cost = |cycle, kind, amount: Money, at| Cost {
+        cycle,
+        kind,
+        amount,
+        part_number: None,
+        quantity: None,
+        at,
+    };
+    for (event, at) in events {
+        let at = *at;
+        let current = cycles.entry(cycle).or_default();
+        match event {
+            TicketEvent::TicketReceived {
+                customer, product, ..
+            } => {
+                region = customer.region;
+                out.product_model = product.model.to_string();
+                out.sale_month = product
+                    .purchased_on
+                    .map(|d| format!("{:04}-{:02}", d.year(), d.month()));
+            }
+            TicketEvent::WarrantyDetermined { decision, .. } => warranty = Some(decision.clone()),
+            TicketEvent::TechnicianArrived { .. } => {
+                let travel = match region {
+                    Region::Urban => &policy.travel_urban,
+                    Region::Suburban => &policy.travel_suburban,
+                    Region::Remote => &policy.travel_remote,
+                };
+                costs.push(cost(cycle, Kind::Travel, travel.clone(), at));
+            }
+            TicketEvent::FaultDiagnosed {
+                customer_caused,
+                root_cause,
+                ..
+            } => {
+                current.customer_caused = *customer_caused;
+                current.supplier_part = *root_cause == RootCause::SupplierPart;
+            }
+            TicketEvent::RepairQuoted { lines, .. } => {
+                current.quote = lines.clone();
+                current.waiver = None;
+            }
+            TicketEvent::QuoteAccepted { .. } => {
+                for line in &current.quote {
+                    if let QuoteLine::ExpediteFee { amount } = line {
+                        costs.push(cost(cycle, Kind::ExpediteFee, amount.clone(), at));
+                    }
+                }
+            }
+            TicketEvent::FeeWaiverApproved {
+                approver,
+                tier,
+                amount,
+                ..
+            } => current.waiver = Some((amount.clone(), approver.to_string(), *tier)),
+            TicketEvent::SentToFactory { .. } => {
+                costs.push(cost(
+                    cycle,
+                    Kind::FactoryRepairFee,
+                    policy.factory_repair_fee.clone(),
+                    at,
+                ));
+            }
+            TicketEvent::RepairRecorded { labour, parts, .. } => {
+                for part in parts {
+                    costs.push(Cost {
+                        cycle,
+                        kind: Kind::Parts,
+                        amount: part.unit_cost.times(part.quantity)?,
+                        part_number: Some(part.part_number.to_string()),
+                        quantity: Some(part.quantity.get()),
+                        at,
+                    });
+                }
+                costs.push(cost(
+                    cycle,
+                    Kind::Labour,
+                    policy.labour_rate_per_hour.per_hour_for(*labour)?,
+                    at,
+                ));
+            }
+            TicketEvent::ItemShipped { .. } => {
+                costs.push(cost(
+                    cycle,
+                    Kind::Shipping,
+                    policy.shipping_per_shipment.clone(),
+                    at,
+                ));
+            }
+            TicketEvent::ExchangeShipped { .. } => {
+                costs.push(cost(
+                    cycle,
+                    Kind::Exchange,
+                    policy.exchange_unit_cost.clone(),
+                    at,
+                ));
+                costs.push(cost(
+                    cycle,
+                    Kind::Shipping,
+                    policy.shipping_per_shipment.clone(),
+                    at,
+                ));
+            }
+            TicketEvent::InvoiceIssued { amount, .. } => {
+                invoiced = Some(match &invoiced {
+                    None => amount.clone(),
+                    Some(total) => total.checked_add(amount)?,
+                });
+            }
+            TicketEvent::PaymentRecorded { amount, .. } => {
+                paid = Some(match &paid {
+                    None => amount.clone(),
+                    Some(total) => total.checked_add(amount)?,
+                });
+            }
+            TicketEvent::TicketReopened { cycle: next, .. } => cycle = *next,
+            _ => {}
+        }
+    }
+
+    // Who bears each cost, now that every fact of each cycle is known.
+    let mut lines: Vec<Line> = Vec::with_capacity(costs.len());
+    for c in costs {
+        let facts = cycles.get(&c.cycle).cloned().unwrap_or_default();
+        let chargeable = warranty
+            .as_ref()
+            .is_some_and(|w| is_chargeable(w, facts.customer_caused))
+            || warranty.is_none() && facts.customer_caused;
+        let bearer = if chargeable {
+            Bearer::Customer
+        } else if c.kind == Kind::Parts && facts.supplier_part {
+            Bearer::Supplier
+        } else {
+            Bearer::Company
+        };
+        lines.push(Line {
+            cycle: c.cycle,
+            kind: c.kind,
+            bearer,
+            amount: c.amount,
+            part_number: c.part_number,
+            quantity: c.quantity,
+            occurred_at: c.at,
+            approver: None,
+            tier: None,
+        });
+    }
+
+    // A waiver moves that much of the cycle's customer lines, in order, to goodwill.
+    for (number, facts) in &cycles {
+        let Some((waived, approver, tier)) = &facts.waiver else {
+            continue;
+        };
+        let mut left = waived.minor();
+        let mut split: Vec<Line> = Vec::new();
+        for line in lines
+            .iter_mut()
+            .filter(|l| l.cycle == *number && l.bearer == Bearer::Customer)
+        {
+            if left == 0 {
+                break;
+            }
+            let moved = left.min(line.amount.minor());
+            left -= moved;
+            let moved_amount = Money::new(moved, line.amount.currency().clone())?;
+            line.amount = line.amount.checked_sub(&moved_amount)?;
+            split.push(Line {
+                bearer: Bearer::Goodwill,
+                amount: moved_amount,
+                // The parts were counted once, on the line this was split from.
+                quantity: None,
+                approver: Some(approver.clone()),
+                tier: Some(*tier),
+                ..line.clone()
+            });
+        }
+        lines.extend(split);
+    }
+    lines.retain(|l| !l.amount.is_zero());
+
+    let currency = lines
+        .first()
+        .map(|l| l.amount.currency().clone())
+        .or_else(|| invoiced.as_ref().map(|m| m.currency().clone()));
+    if let Some(currency) = &currency {
+        let all: Vec<&Money> = lines
+            .iter()
+            .map(|l| &l.amount)
+            .chain(invoiced.iter())
+            .chain(paid.iter())
+            .collect();
+        Money::sum(currency, all)?;
+    }
+    for facts in cycles.values() {
+        for line in &facts.quote {
+            *out.quoted.entry(quote_kind(line)).or_insert(0) += line.total()?.minor();
+        }
+    }
+    out.lines = lines;
+    out.invoiced = invoiced.map_or(0, |m| m.minor());
+    out.paid = paid.map_or(0, |m| m.minor());
+    out.currency = currency;
+    Ok(out)
+}
+
+fn quote_kind(line: &QuoteLine) -> Kind {
+    match line {
+        QuoteLine::Parts { .. } => Kind::Parts,
+        QuoteLine::Labour { .. } => Kind::Labour,
+        QuoteLine::Travel { .. } => Kind::Travel,
+        QuoteLine::Shipping { .. } => Kind::Shipping,
+        QuoteLine::FactoryRepairFee { .. } => Kind::FactoryRepairFee,
+        QuoteLine::ExpediteFee { .. } => Kind::ExpediteFee,
+    }
+}
+
+#[cfg(test)]
+#[path = "ledger_tests.rs"]
+mod tests;

@@ -1,0 +1,320 @@
+//! Ledgers of five fixtures, every figure worked out by hand. Default
+//! policy: labour 80.00/h, urban travel 50.00, shipping 30.00 a shipment.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::money::Money;
+use domain::policy::{ApprovalTier, Department};
+use domain::ticket::command::*;
+use domain::ticket::types::*;
+use domain::ticket::Policies;
+use domain::values::{
+    ActorId, Hours, Label, PartNumber, PhoneNumber, Quantity, SerialNumber, Text,
+};
+use domain::{Actor, Role, Ticket, TicketCommand, TicketEvent};
+
+use super::*;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 20, 2, 0, 0)
+        .single()
+        .expect("instant")
+}
+
+fn label(s: &str) -> Label {
+    Label::parse(s).expect("label")
+}
+
+fn text(s: &str) -> Text {
+    Text::parse(s).expect("text")
+}
+
+/// Drives a ticket through real domain decisions and keeps its events.
+struct Drive {
+    ticket: Ticket,
+    events: Vec<(TicketEvent, DateTime<Utc>)>,
+}
+
+impl Drive {
+    fn receive(purchased_on: Option<NaiveDate>) -> Self {
+        let mut d = Drive {
+            ticket: Ticket::default(),
+            events: Vec::new(),
+        };
+        d.run(
+            Role::CustomerService,
+            TicketCommand::ReceiveTicket(ReceiveTicket {
+                channel: Channel::Phone,
+                kind: TicketKind::Repair,
+                customer: Customer {
+                    name: label("Li Lei"),
+                    phone: PhoneNumber::parse("13800138000").expect("phone"),
+                    address: label("Hangzhou"),
+                    region: Region::Urban,
+                },
+                product: Product {
+                    line: label("washer"),
+                    model: label("WM-800"),
+                    serial: SerialNumber::parse("SN-1").expect("serial"),
+                    batch: None,
+                    purchased_on,
+                    proof_of_purchase: purchased_on.is_some(),
+                    installed_on: None,
+                },
+                description: text("no spin"),
+                priority: Priority::Normal,
+                service_mode: ServiceMode::OnSite,
+            }),
+        );
+        d.run(
+            Role::CustomerService,
+            TicketCommand::DetermineWarranty(DetermineWarranty {
+                service_contract: false,
+            }),
+        );
+        d
+    }
+
+    fn run(&mut self, role: Role, command: TicketCommand) {
+        let actor = Actor {
+            id: ActorId::parse(&format!("{role}-1")).expect("id"),
+            role,
+        };
+        let event = self
+            .ticket
+            .decide(Authored { actor, command }, now(), &Policies::default())
+            .expect("the fixture follows the rules");
+        cqrs_es::Aggregate::apply(&mut self.ticket, event.clone());
+        self.events.push((event, now()));
+    }
+
+    fn diagnose(&mut self, root_cause: RootCause) {
+        self.run(
+            Role::Technician,
+            TicketCommand::DiagnoseFault(DiagnoseFault {
+                symptom: text("no spin"),
+                failure_mode: label("MOTOR"),
+                failed_parts: vec![],
+                root_cause,
+                customer_caused: root_cause == RootCause::Misuse,
+                responsible_department: Department::Production,
+                path: RepairPath::WorkshopRepair,
+            }),
+        );
+    }
+
+    fn repair(&mut self, part_fen: u32, quantity: i64, minutes: i64) {
+        self.run(
+            Role::Technician,
+            TicketCommand::RecordRepair(RecordRepair {
+                labour: Hours::from_minutes(minutes).expect("hours"),
+                parts: vec![PartUsed {
+                    part_number: PartNumber::parse("MTR-100").expect("part"),
+                    quantity: Quantity::new(quantity).expect("qty"),
+                    unit_cost: Money::cny(part_fen),
+                    old_part: OldPartDisposition::Scrapped,
+                }],
+                notes: None,
+            }),
+        );
+    }
+
+    fn quote(&mut self, part_fen: u32, minutes: i64) {
+        self.run(
+            Role::Technician,
+            TicketCommand::QuoteRepair(QuoteRepair {
+                lines: vec![
+                    QuoteLine::Parts {
+                        part_number: PartNumber::parse("MTR-100").expect("part"),
+                        quantity: Quantity::new(1).expect("qty"),
+                        unit_price: Money::cny(part_fen),
+                    },
+                    QuoteLine::Labour {
+                        hours: Hours::from_minutes(minutes).expect("hours"),
+                        hourly_rate: Money::cny(8_000),
+                    },
+                ],
+                valid_until: NaiveDate::from_ymd_opt(2026, 4, 30).expect("date"),
+            }),
+        );
+    }
+
+    fn ship(&mut self) {
+        self.run(
+            Role::Technician,
+            TicketCommand::ShipItem(ShipItem {
+                carrier: label("SF"),
+                tracking_number: label("SF1"),
+                address: label("Hangzhou"),
+            }),
+        );
+    }
+
+    fn ledger(&self) -> TicketLedger {
+        ledger(&self.events, &CostPolicy::default()).expect("one currency")
+    }
+}
+
+fn bought_days_ago(days: i64) -> Option<NaiveDate> {
+    Some(NaiveDate::from_ymd_opt(2026, 3, 20).expect("date") - chrono::Duration::days(days))
+}
+
+fn total(l: &TicketLedger, bearer: Bearer) -> i64 {
+    l.by_bearer().get(&bearer).copied().unwrap_or(0)
+}
+
+fn line(l: &TicketLedger, kind: Kind, bearer: Bearer) -> i64 {
+    l.lines
+        .iter()
+        .filter(|x| x.kind == kind && x.bearer == bearer)
+        .map(|x| x.amount.minor())
+        .sum()
+}
+
+#[test]
+fn in_warranty_on_site_repair_is_borne_by_the_company() {
+    let mut d = Drive::receive(bought_days_ago(60));
+    d.run(
+        Role::ServiceManager,
+        TicketCommand::DispatchTechnician(DispatchTechnician {
+            technician: ActorId::parse("tech-1").expect("id"),
+            planned_arrival: now(),
+        }),
+    );
+    d.run(Role::Technician, TicketCommand::RecordArrival);
+    d.diagnose(RootCause::Manufacturing);
+    d.repair(35_000, 1, 90);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    let l = d.ledger();
+    // travel 50.00 + part 350.00 + 1.5 h × 80.00 = 120.00 + shipping 30.00
+    assert_eq!(line(&l, Kind::Travel, Bearer::Company), 5_000);
+    assert_eq!(line(&l, Kind::Parts, Bearer::Company), 35_000);
+    assert_eq!(line(&l, Kind::Labour, Bearer::Company), 12_000);
+    assert_eq!(line(&l, Kind::Shipping, Bearer::Company), 3_000);
+    assert_eq!(total(&l, Bearer::Company), 55_000);
+    assert_eq!(total(&l, Bearer::Customer), 0);
+    assert!(l.quoted.is_empty());
+    assert_eq!(l.sale_month.as_deref(), Some("2026-01"));
+    assert_eq!(l.product_model, "WM-800");
+}
+
+#[test]
+fn misuse_in_warranty_is_borne_by_the_customer_and_invoiced() {
+    let mut d = Drive::receive(bought_days_ago(60));
+    d.diagnose(RootCause::Misuse);
+    d.quote(35_000, 90); // 350.00 + 120.00 = 470.00, tier 1
+    d.run(Role::ServiceManager, TicketCommand::ApproveQuote);
+    d.run(Role::CustomerService, TicketCommand::AcceptQuote);
+    d.repair(35_000, 1, 90);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    d.run(
+        Role::Finance,
+        TicketCommand::IssueInvoice(IssueInvoice {
+            invoice_number: label("INV-1"),
+            amount: Money::cny(50_000),
+        }),
+    );
+    d.run(
+        Role::Finance,
+        TicketCommand::RecordPayment(RecordPayment {
+            amount: Money::cny(20_000),
+            reference: label("P-1"),
+        }),
+    );
+    let l = d.ledger();
+    assert_eq!(total(&l, Bearer::Customer), 50_000); // 350 + 120 + 30
+    assert_eq!(total(&l, Bearer::Company), 0);
+    assert_eq!(l.quoted.get(&Kind::Parts), Some(&35_000));
+    assert_eq!(l.quoted.get(&Kind::Labour), Some(&12_000));
+    let actual = l.actual();
+    assert_eq!(actual.get(&Kind::Parts), Some(&35_000));
+    assert_eq!(actual.get(&Kind::Shipping), Some(&3_000)); // not quoted: +30.00 variance
+    assert_eq!(
+        (l.invoiced, l.paid, l.outstanding()),
+        (50_000, 20_000, 30_000)
+    );
+}
+
+#[test]
+fn out_of_warranty_waiver_moves_the_waived_amount_to_goodwill_with_its_approver() {
+    let mut d = Drive::receive(None);
+    d.diagnose(RootCause::Wear);
+    d.quote(138_000, 90); // 1,380.00 + 120.00 = 1,500.00: tier 2
+    d.run(Role::SalesVp, TicketCommand::ApproveQuote);
+    d.run(
+        Role::SalesVp,
+        TicketCommand::ApproveFeeWaiver(ApproveFeeWaiver {
+            amount: Money::cny(20_000),
+            reason: text("loyal customer"),
+        }),
+    );
+    d.run(Role::CustomerService, TicketCommand::AcceptQuote);
+    d.repair(138_000, 1, 90);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    let l = d.ledger();
+    // Customer lines 1,380 + 120 + 30 = 1,530.00; 200.00 of the first (parts) is goodwill.
+    assert_eq!(line(&l, Kind::Parts, Bearer::Customer), 118_000);
+    assert_eq!(line(&l, Kind::Parts, Bearer::Goodwill), 20_000);
+    assert_eq!(total(&l, Bearer::Customer), 133_000);
+    assert_eq!(total(&l, Bearer::Goodwill), 20_000);
+    let goodwill = l
+        .lines
+        .iter()
+        .find(|x| x.bearer == Bearer::Goodwill)
+        .expect("goodwill line");
+    assert_eq!(goodwill.approver.as_deref(), Some("sales_vp-1"));
+    assert_eq!(goodwill.tier, Some(ApprovalTier::Tier2));
+}
+
+#[test]
+fn a_supplier_part_defect_in_warranty_is_recoverable_from_the_supplier() {
+    let mut d = Drive::receive(bought_days_ago(100));
+    d.diagnose(RootCause::SupplierPart);
+    d.repair(10_000, 2, 60);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    let l = d.ledger();
+    assert_eq!(line(&l, Kind::Parts, Bearer::Supplier), 20_000); // 2 × 100.00
+    assert_eq!(line(&l, Kind::Labour, Bearer::Company), 8_000); // 1 h × 80.00
+    assert_eq!(line(&l, Kind::Shipping, Bearer::Company), 3_000);
+    assert_eq!(total(&l, Bearer::Supplier), 20_000);
+    assert_eq!(total(&l, Bearer::Company), 11_000);
+}
+
+#[test]
+fn a_declined_quote_costs_only_the_return_shipping_which_the_customer_bears() {
+    let mut d = Drive::receive(None);
+    d.diagnose(RootCause::Wear);
+    d.quote(38_000, 90); // 500.00
+    d.run(Role::ServiceManager, TicketCommand::ApproveQuote);
+    d.run(
+        Role::CustomerService,
+        TicketCommand::DeclineQuote {
+            reason: text("too dear"),
+        },
+    );
+    d.ship();
+    let l = d.ledger();
+    assert_eq!(l.lines.len(), 1);
+    assert_eq!(line(&l, Kind::Shipping, Bearer::Customer), 3_000);
+    assert_eq!(l.quoted.values().sum::<i64>(), 50_000);
+    assert!(l.actual().get(&Kind::Parts).is_none());
+}
+
+#[test]
+fn a_late_diagnosis_of_misuse_makes_the_earlier_visit_chargeable() {
+    let mut d = Drive::receive(bought_days_ago(30));
+    d.run(
+        Role::ServiceManager,
+        TicketCommand::DispatchTechnician(DispatchTechnician {
+            technician: ActorId::parse("tech-1").expect("id"),
+            planned_arrival: now(),
+        }),
+    );
+    d.run(Role::Technician, TicketCommand::RecordArrival);
+    assert_eq!(line(&d.ledger(), Kind::Travel, Bearer::Company), 5_000);
+    d.diagnose(RootCause::Misuse);
+    assert_eq!(line(&d.ledger(), Kind::Travel, Bearer::Customer), 5_000);
+}

@@ -1,0 +1,36 @@
+//! The cost ledger (DOMAIN.md §10, approvals of §5): who bears each cost
+//! of each repair, quote against actual, invoiced and paid.
+//!
+//! [`ledger::ledger`] derives a ticket's whole ledger from its events (pure);
+//! the store modules replace the ticket's rows with it whenever one of its
+//! events arrives, rows and checkpoint in one transaction. Recomputing the
+//! ticket rather than patching rows keeps a late fact (a diagnosis that
+//! turns a visit chargeable, a waiver) consistent with every earlier line.
+
+/// Binds a list of [`store::Val`]s to a query, in order.
+macro_rules! bind_all {
+    ($query:expr, $vals:expr) => {{
+        let mut q = $query;
+        for v in $vals {
+            q = match v {
+                $crate::cost::store::Val::Text(s) => q.bind(s),
+                $crate::cost::store::Val::OptText(s) => q.bind(s),
+                $crate::cost::store::Val::Int(i) => q.bind(i),
+                $crate::cost::store::Val::OptInt(i) => q.bind(i),
+            };
+        }
+        q
+    }};
+}
+
+pub mod ledger;
+pub mod reports;
+pub mod store;
+
+pub use ledger::{ledger, Bearer, CostPolicy, Kind, Line, TicketLedger};
+
+/// Checkpoint name of the cost ledger projection.
+pub const COST_LEDGER: &str = "cost_ledger";
+
+/// The ledger's tables.
+pub const TABLES: &[&str] = &["cost_lines", "cost_tickets", "cost_quoted"];

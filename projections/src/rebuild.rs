@@ -1,0 +1,270 @@
+//! Rebuilding a read model from position 0 while writes continue.
+//!
+//! 1. Fill shadow tables (`<table>_rebuild`) from the log, batch by batch,
+//!    beside the live ones; the live runner and readers carry on.
+//! 2. In one transaction: lock the live checkpoint (the live runner waits),
+//!    apply to the shadow whatever arrived since, swap the tables, move the
+//!    live checkpoint to the shadow's. Readers see the old tables until the
+//!    commit and the new ones after.
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::cost::store::{apply_after_postgres, apply_after_sqlite, CostTarget};
+use crate::cost::{CostPolicy, COST_LEDGER};
+use crate::ticket_summary::{Target, SECONDARY_INDEXES};
+use crate::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
+
+/// Projections `rebuild` knows.
+pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER];
+
+const CHUNK: i64 = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Events read from the log.
+    pub events: u64,
+    /// The position the new tables are at.
+    pub position: i64,
+}
+
+/// A read-model table: its primary key and its secondary indexes, as the
+/// migrations create them (a swap recreates them under the same names).
+struct TableSpec {
+    name: &'static str,
+    primary_key: &'static str,
+    indexes: &'static [(&'static str, &'static str)],
+}
+
+const SUMMARY: &[TableSpec] = &[TableSpec {
+    name: "ticket_summary",
+    primary_key: "ticket_id",
+    indexes: SECONDARY_INDEXES,
+}];
+
+const COST: &[TableSpec] = &[
+    TableSpec {
+        name: "cost_lines",
+        primary_key: "ticket_id, line_no",
+        indexes: &[
+            ("cost_lines_month", "(occurred_month)"),
+            ("cost_lines_model", "(product_model, sale_month)"),
+            ("cost_lines_bearer", "(bearer)"),
+            ("cost_lines_part", "(part_number)"),
+        ],
+    },
+    TableSpec {
+        name: "cost_tickets",
+        primary_key: "ticket_id",
+        indexes: &[],
+    },
+    TableSpec {
+        name: "cost_quoted",
+        primary_key: "ticket_id, kind",
+        indexes: &[],
+    },
+];
+
+/// The tables and checkpoints of a projection: (tables, live, shadow).
+fn plan(projection: &str) -> Option<(&'static [TableSpec], &'static str, &'static str)> {
+    match projection {
+        TICKET_SUMMARY => Some((SUMMARY, TICKET_SUMMARY, "ticket_summary_rebuild")),
+        COST_LEDGER => Some((COST, COST_LEDGER, CostTarget::REBUILD.checkpoint)),
+        _ => None,
+    }
+}
+
+fn unknown(projection: &str) -> ProjectionError {
+    ProjectionError::Store(sqlx::Error::Configuration(
+        format!("unknown projection {projection:?}").into(),
+    ))
+}
+
+fn swap_statements(tables: &[TableSpec], rename_pkey: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in tables {
+        out.push(format!("DROP TABLE {}", t.name));
+        out.push(format!(
+            "ALTER TABLE {}_rebuild RENAME TO {}",
+            t.name, t.name
+        ));
+        if rename_pkey {
+            out.push(format!(
+                "ALTER INDEX {}_rebuild_pkey RENAME TO {}_pkey",
+                t.name, t.name
+            ));
+        }
+        for (index, columns) in t.indexes {
+            out.push(format!("CREATE INDEX {index} ON {} {columns}", t.name));
+        }
+    }
+    out
+}
+
+async fn batch_pg(
+    tx: &mut Transaction<'_, Postgres>,
+    projection: &str,
+    from: i64,
+) -> Result<(usize, i64), ProjectionError> {
+    if projection == COST_LEDGER {
+        apply_after_postgres(
+            tx,
+            &CostPolicy::default(),
+            &CostTarget::REBUILD,
+            from,
+            CHUNK,
+        )
+        .await
+    } else {
+        postgres::apply_after(tx, &Target::rebuild(), from, CHUNK).await
+    }
+}
+
+async fn batch_lite(
+    tx: &mut Transaction<'_, Sqlite>,
+    projection: &str,
+    from: i64,
+) -> Result<(usize, i64), ProjectionError> {
+    if projection == COST_LEDGER {
+        apply_after_sqlite(
+            tx,
+            &CostPolicy::default(),
+            &CostTarget::REBUILD,
+            from,
+            CHUNK,
+        )
+        .await
+    } else {
+        sqlite::apply_after(tx, &Target::rebuild(), from, CHUNK).await
+    }
+}
+
+/// Rebuilds `projection` on PostgreSQL; `progress(position, head)` after
+/// every chunk.
+pub async fn rebuild_postgres(
+    pool: &PgPool,
+    projection: &str,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<Rebuilt, ProjectionError> {
+    let (tables, live, shadow) = plan(projection).ok_or_else(|| unknown(projection))?;
+    for t in tables {
+        for statement in [
+            format!("DROP TABLE IF EXISTS {}_rebuild", t.name),
+            format!(
+                "CREATE TABLE {0}_rebuild (LIKE {0} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+                t.name
+            ),
+            format!(
+                "ALTER TABLE {}_rebuild ADD PRIMARY KEY ({})",
+                t.name, t.primary_key
+            ),
+        ] {
+            sqlx::query(&statement).execute(pool).await?;
+        }
+    }
+    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = $1")
+        .bind(shadow)
+        .execute(pool)
+        .await?;
+    let mut events = 0_u64;
+    loop {
+        let mut tx = pool.begin().await?;
+        let from = postgres::lock_checkpoint(&mut tx, shadow).await?;
+        let (n, at) = batch_pg(&mut tx, projection, from).await?;
+        tx.commit().await?;
+        events += n as u64;
+        progress(at, crate::log::head_postgres(pool).await?);
+        if n == 0 {
+            break;
+        }
+    }
+    let mut tx = pool.begin().await?;
+    postgres::lock_checkpoint(&mut tx, live).await?;
+    let mut position = postgres::lock_checkpoint(&mut tx, shadow).await?;
+    loop {
+        let (n, at) = batch_pg(&mut tx, projection, position).await?;
+        events += n as u64;
+        position = at;
+        if n == 0 {
+            break;
+        }
+    }
+    for statement in swap_statements(tables, true) {
+        sqlx::query(&statement).execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
+    )
+    .bind(live)
+    .bind(position)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = $1")
+        .bind(shadow)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Rebuilt { events, position })
+}
+
+/// Rebuilds `projection` on SQLite; `progress(position, head)` after every
+/// chunk.
+pub async fn rebuild_sqlite(
+    pool: &SqlitePool,
+    projection: &str,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<Rebuilt, ProjectionError> {
+    let (tables, live, shadow) = plan(projection).ok_or_else(|| unknown(projection))?;
+    for t in tables {
+        let ddl: String =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1")
+                .bind(t.name)
+                .fetch_one(pool)
+                .await?;
+        let shadow_ddl = ddl.replacen(t.name, &format!("{}_rebuild", t.name), 1);
+        sqlx::query(&format!("DROP TABLE IF EXISTS {}_rebuild", t.name))
+            .execute(pool)
+            .await?;
+        sqlx::query(&shadow_ddl).execute(pool).await?;
+    }
+    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = ?1")
+        .bind(shadow)
+        .execute(pool)
+        .await?;
+    let mut events = 0_u64;
+    loop {
+        let mut tx = pool.begin().await?;
+        let from = sqlite::lock_checkpoint(&mut tx, shadow).await?;
+        let (n, at) = batch_lite(&mut tx, projection, from).await?;
+        tx.commit().await?;
+        events += n as u64;
+        progress(at, crate::log::head_sqlite(pool).await?);
+        if n == 0 {
+            break;
+        }
+    }
+    let mut tx = pool.begin().await?;
+    sqlite::lock_checkpoint(&mut tx, live).await?;
+    let mut position = sqlite::lock_checkpoint(&mut tx, shadow).await?;
+    loop {
+        let (n, at) = batch_lite(&mut tx, projection, position).await?;
+        events += n as u64;
+        position = at;
+        if n == 0 {
+            break;
+        }
+    }
+    for statement in swap_statements(tables, false) {
+        sqlx::query(&statement).execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
+        .bind(live)
+        .bind(position)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = ?1")
+        .bind(shadow)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Rebuilt { events, position })
+}

@@ -1,0 +1,181 @@
+//! The ticket summary: one row per ticket with what lists filter on.
+//! [`change_for`] says what an event does to the row; the store modules
+//! turn that into SQL.
+
+use chrono::{DateTime, Utc};
+use domain::{TicketEvent, TicketStatus};
+
+use crate::log::LoggedEvent;
+
+/// Where a ticket summary is written: the live table, or a shadow table
+/// being rebuilt beside it. Names come from code, never from input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub table: String,
+    pub checkpoint: String,
+}
+
+impl Target {
+    /// The table ListTickets reads.
+    pub fn live() -> Self {
+        Self {
+            table: "ticket_summary".into(),
+            checkpoint: crate::TICKET_SUMMARY.into(),
+        }
+    }
+
+    /// The shadow table a rebuild fills before it is swapped in.
+    pub fn rebuild() -> Self {
+        Self {
+            table: "ticket_summary_rebuild".into(),
+            checkpoint: format!("{}_rebuild", crate::TICKET_SUMMARY),
+        }
+    }
+}
+
+/// Secondary indexes of the summary table: (name, columns). The
+/// migrations create them; a rebuild recreates them on the new table.
+pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
+    (
+        "ticket_summary_received",
+        "(received_at DESC, ticket_id DESC)",
+    ),
+    ("ticket_summary_status", "(status)"),
+    ("ticket_summary_serial", "(serial_number)"),
+    ("ticket_summary_model", "(product_model)"),
+    ("ticket_summary_technician", "(technician)"),
+    ("ticket_summary_phone", "(customer_phone)"),
+];
+
+/// A new row, written when a ticket is received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRow {
+    pub ticket_id: String,
+    pub version: i64,
+    pub status: TicketStatus,
+    pub kind: String,
+    pub priority: String,
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub serial_number: String,
+    pub product_model: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What one event does to the summary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Insert(NewRow),
+    Update {
+        ticket_id: String,
+        version: i64,
+        updated_at: DateTime<Utc>,
+        /// `None`: unchanged.
+        status: Option<TicketStatus>,
+        /// `None`: unchanged.
+        technician: Option<String>,
+    },
+}
+
+pub fn change_for(logged: &LoggedEvent) -> Change {
+    match &logged.event {
+        TicketEvent::TicketReceived {
+            kind,
+            customer,
+            product,
+            priority,
+            received_at,
+            ..
+        } => Change::Insert(NewRow {
+            ticket_id: logged.ticket_id.clone(),
+            version: logged.sequence,
+            status: TicketStatus::Received,
+            kind: kind.as_str().to_owned(),
+            priority: priority.as_str().to_owned(),
+            customer_name: customer.name.to_string(),
+            customer_phone: customer.phone.to_string(),
+            serial_number: product.serial.to_string(),
+            product_model: product.model.to_string(),
+            received_at: *received_at,
+        }),
+        event => Change::Update {
+            ticket_id: logged.ticket_id.clone(),
+            version: logged.sequence,
+            updated_at: logged.recorded_at,
+            status: event.resulting_status(),
+            technician: event.technician().map(ToString::to_string),
+        },
+    }
+}
+
+/// Times in the SQLite read model: RFC 3339 UTC with microseconds, which
+/// sorts correctly as text.
+pub fn sortable_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn logged(event: TicketEvent) -> LoggedEvent {
+        LoggedEvent {
+            position: 7,
+            ticket_id: "T-1".into(),
+            sequence: 3,
+            recorded_at: Utc
+                .with_ymd_and_hms(2026, 3, 20, 2, 0, 0)
+                .single()
+                .expect("instant"),
+            event,
+        }
+    }
+
+    #[test]
+    fn qc_passed_moves_the_row_to_qc_passed_and_keeps_the_technician() {
+        let event = TicketEvent::QcPassed {
+            inspector: domain::values::ActorId::parse("qc-1").expect("id"),
+            at: Utc::now(),
+        };
+        match change_for(&logged(event)) {
+            Change::Update {
+                status,
+                technician,
+                version,
+                ..
+            } => {
+                assert_eq!(status, Some(TicketStatus::QcPassed));
+                assert_eq!(technician, None);
+                assert_eq!(version, 3);
+            }
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn escalation_changes_only_the_version() {
+        let event = TicketEvent::TicketEscalated {
+            reason: domain::values::Text::parse("major fault").expect("text"),
+            to: domain::Role::GeneralManager,
+            at: Utc::now(),
+        };
+        assert!(matches!(
+            change_for(&logged(event)),
+            Change::Update {
+                status: None,
+                technician: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn sortable_time_has_microseconds_and_z() {
+        let t = Utc
+            .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+            .single()
+            .expect("instant");
+        assert_eq!(sortable_time(t), "2026-01-02T03:04:05.000000Z");
+    }
+}

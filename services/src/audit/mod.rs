@@ -1,0 +1,346 @@
+//! Audit: replaying a ticket, verifying the hash chains, exporting a
+//! ticket's history for offline verification. Transport-neutral; the gRPC
+//! glue is in `rpc/audit.rs`.
+
+pub mod records;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::{Ticket, TicketEvent};
+use projections::seal::{event_hash, log_digest, Sealed};
+use serde::{Deserialize, Serialize};
+
+use records::Record;
+
+use crate::store::Db;
+
+/// The first thing found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tampered {
+    pub log_position: Option<i64>,
+    pub ticket_id: String,
+    pub version: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub events_checked: u64,
+    /// Head of the chain checked: the log digest, or the ticket's last hash.
+    pub digest: String,
+    pub first_problem: Option<Tampered>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+    #[error("stored event {ticket_id} v{version} cannot be read: {source}")]
+    Undecodable {
+        ticket_id: String,
+        version: i64,
+        source: serde_json::Error,
+    },
+}
+
+fn sealed(r: &Record) -> Sealed<'_> {
+    Sealed {
+        aggregate_type: &r.aggregate_type,
+        aggregate_id: &r.ticket_id,
+        sequence: r.sequence,
+        event_type: &r.event_type,
+        event_version: &r.event_version,
+        payload: &r.payload,
+        metadata: &r.metadata,
+    }
+}
+
+/// Checks one ticket's chain: versions 1..n without gaps, each hash
+/// recomputed from the event and the previous hash.
+pub fn check_chain(records: &[Record]) -> (String, Option<Tampered>) {
+    let mut previous = String::new();
+    for (i, r) in records.iter().enumerate() {
+        let expected_version = i as i64 + 1;
+        let problem = |reason: String| Tampered {
+            log_position: r.log_position,
+            ticket_id: r.ticket_id.clone(),
+            version: r.sequence,
+            reason,
+        };
+        if r.sequence != expected_version {
+            return (
+                previous,
+                Some(problem(format!(
+                    "expected version {expected_version} here, found {}: an event was deleted, inserted or reordered",
+                    r.sequence
+                ))),
+            );
+        }
+        let recomputed = event_hash(&previous, &sealed(r));
+        if r.hash.as_deref() != Some(recomputed.as_str()) {
+            return (
+                previous,
+                Some(problem(
+                    "hash does not match the event: it was changed, or inserted outside ticketd"
+                        .into(),
+                )),
+            );
+        }
+        previous = recomputed;
+    }
+    (previous, None)
+}
+
+pub async fn verify_ticket(db: &Db, ticket_id: &str) -> Result<Verification, AuditError> {
+    let records = records::ticket(db, ticket_id).await?;
+    let (digest, first_problem) = check_chain(&records);
+    Ok(Verification {
+        events_checked: records.len() as u64,
+        digest,
+        first_problem,
+    })
+}
+
+/// Walks the whole log: every entry present and in order, every event's
+/// hash and version chain, every log digest.
+pub async fn verify_log(db: &Db) -> Result<Verification, AuditError> {
+    const PAGE: i64 = 5_000;
+    let mut streams: HashMap<String, (i64, String)> = HashMap::new();
+    let mut digest = String::new();
+    let mut at = 0_i64;
+    let mut checked = 0_u64;
+    loop {
+        let page = records::log_page(db, at, PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for (log_position, stored_digest, record) in page {
+            let at_entry = |ticket_id: &str, version: i64, reason: String| Tampered {
+                log_position: Some(log_position),
+                ticket_id: ticket_id.to_owned(),
+                version,
+                reason,
+            };
+            let done = |p| {
+                Ok(Verification {
+                    events_checked: checked,
+                    digest: digest.clone(),
+                    first_problem: Some(p),
+                })
+            };
+            if log_position != at + 1 {
+                return done(at_entry(
+                    "",
+                    0,
+                    format!("log entries {} to {} are missing", at + 1, log_position - 1),
+                ));
+            }
+            at = log_position;
+            let Some(r) = record else {
+                return done(at_entry(
+                    "",
+                    0,
+                    "the event at this log position was deleted".into(),
+                ));
+            };
+            let (last_version, previous) = streams
+                .get(&r.ticket_id)
+                .cloned()
+                .unwrap_or((0, String::new()));
+            if r.sequence != last_version + 1 {
+                return done(at_entry(
+                    &r.ticket_id,
+                    r.sequence,
+                    format!(
+                        "expected version {} of this ticket here, found {}: an event was deleted, inserted or reordered",
+                        last_version + 1,
+                        r.sequence
+                    ),
+                ));
+            }
+            let recomputed = event_hash(&previous, &sealed(&r));
+            if r.hash.as_deref() != Some(recomputed.as_str()) {
+                return done(at_entry(
+                    &r.ticket_id,
+                    r.sequence,
+                    "hash does not match the event: it was changed, or inserted outside ticketd"
+                        .into(),
+                ));
+            }
+            let next_digest = log_digest(&digest, &recomputed);
+            if stored_digest.as_deref() != Some(next_digest.as_str()) {
+                return done(at_entry(
+                    &r.ticket_id,
+                    r.sequence,
+                    "log digest does not match: the log was reordered or rewritten here".into(),
+                ));
+            }
+            digest = next_digest;
+            streams.insert(r.ticket_id.clone(), (r.sequence, recomputed));
+            checked += 1;
+        }
+    }
+    Ok(Verification {
+        events_checked: checked,
+        digest,
+        first_problem: None,
+    })
+}
+
+/// A ticket's state after each event, in order.
+pub fn replay(records: &[Record]) -> Result<Vec<Ticket>, AuditError> {
+    let mut ticket = Ticket::default();
+    let mut states = Vec::with_capacity(records.len());
+    for r in records {
+        let event: TicketEvent = serde_json::from_value(r.payload.clone()).map_err(|source| {
+            AuditError::Undecodable {
+                ticket_id: r.ticket_id.clone(),
+                version: r.sequence,
+                source,
+            }
+        })?;
+        ticket.apply(event);
+        states.push(ticket.clone());
+    }
+    Ok(states)
+}
+
+/// Where a past state is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    Version(u64),
+    Instant(DateTime<Utc>),
+}
+
+/// The state after `at`, and its version (0: before the first event).
+pub fn state_at(records: &[Record], at: At) -> Result<(Ticket, u64), AuditError> {
+    let upto = match at {
+        At::Version(v) => records
+            .iter()
+            .take_while(|r| r.sequence as u64 <= v)
+            .count(),
+        At::Instant(t) => records.iter().take_while(|r| r.recorded_at <= t).count(),
+    };
+    let states = replay(&records[..upto])?;
+    Ok((states.last().cloned().unwrap_or_default(), upto as u64))
+}
+
+/// Field-by-field differences between two states, as (path, before, after).
+pub fn diff(
+    before: &Ticket,
+    after: &Ticket,
+) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    let a = serde_json::to_value(before).unwrap_or_default();
+    let b = serde_json::to_value(after).unwrap_or_default();
+    let mut out = Vec::new();
+    diff_values("", &a, &b, &mut out);
+    out
+}
+
+fn diff_values(
+    path: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    out: &mut Vec<(String, serde_json::Value, serde_json::Value)>,
+) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                diff_values(
+                    &child,
+                    x.get(key).unwrap_or(&Value::Null),
+                    y.get(key).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        _ if a != b => out.push((path.to_owned(), a.clone(), b.clone())),
+        _ => {}
+    }
+}
+
+/// The self-contained export of one ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    pub format: String,
+    pub ticket_id: String,
+    pub exported_at: DateTime<Utc>,
+    /// How each hash is computed, for a verifier without ticketd.
+    pub hash_rule: String,
+    pub events: Vec<Record>,
+    pub head_hash: String,
+}
+
+pub const EXPORT_FORMAT: &str = "ticketd.audit-export/1";
+
+pub const HASH_RULE: &str = "hash(n) = hex(sha256(hash(n-1) + \"\\n\" + aggregate_type + \"\\n\" + ticket_id + \"\\n\" + sequence + \"\\n\" + event_type + \"\\n\" + event_version + \"\\n\" + canonical(payload) + \"\\n\" + canonical(metadata))), hash(0) = \"\"; canonical = JSON with object keys sorted, no white space";
+
+pub fn export(records: Vec<Record>, ticket_id: &str, now: DateTime<Utc>) -> Export {
+    let head_hash = records
+        .last()
+        .and_then(|r| r.hash.clone())
+        .unwrap_or_default();
+    Export {
+        format: EXPORT_FORMAT.into(),
+        ticket_id: ticket_id.to_owned(),
+        exported_at: now,
+        hash_rule: HASH_RULE.into(),
+        events: records,
+        head_hash,
+    }
+}
+
+/// Checks an export offline. `Ok` carries the number of events and the head hash.
+pub fn verify_export(json: &str) -> Result<(usize, String), Tampered> {
+    let unreadable = |reason: String| Tampered {
+        log_position: None,
+        ticket_id: String::new(),
+        version: 0,
+        reason,
+    };
+    let export: Export =
+        serde_json::from_str(json).map_err(|e| unreadable(format!("not a ticketd export: {e}")))?;
+    if export.format != EXPORT_FORMAT {
+        return Err(unreadable(format!("unknown format {:?}", export.format)));
+    }
+    if let Some(stranger) = export
+        .events
+        .iter()
+        .find(|r| r.ticket_id != export.ticket_id)
+    {
+        return Err(Tampered {
+            log_position: None,
+            ticket_id: stranger.ticket_id.clone(),
+            version: stranger.sequence,
+            reason: format!(
+                "event belongs to ticket {}, not {}",
+                stranger.ticket_id, export.ticket_id
+            ),
+        });
+    }
+    let (head, problem) = check_chain(&export.events);
+    if let Some(problem) = problem {
+        return Err(problem);
+    }
+    if head != export.head_hash {
+        return Err(Tampered {
+            log_position: None,
+            ticket_id: export.ticket_id,
+            version: export.events.len() as i64,
+            reason: "head hash does not match the last event: events were removed from the end"
+                .into(),
+        });
+    }
+    Ok((export.events.len(), head))
+}

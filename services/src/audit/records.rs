@@ -1,0 +1,175 @@
+//! Reading stored events with their seals, for audit.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::store::Db;
+
+/// One stored event as an auditor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Position in the global log; `None` if not yet sequenced.
+    #[serde(skip)]
+    pub log_position: Option<i64>,
+    /// The log entry's digest, if sequenced.
+    #[serde(skip)]
+    pub log_digest: Option<String>,
+    pub ticket_id: String,
+    pub aggregate_type: String,
+    pub sequence: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: serde_json::Value,
+    pub metadata: serde_json::Value,
+    pub recorded_at: DateTime<Utc>,
+    pub hash: Option<String>,
+}
+
+const PG_TICKET: &str = "
+SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
+       e.event_id::text AS event_id, e.event_type, e.event_version, e.payload, e.metadata,
+       e.recorded_at, e.hash
+  FROM events e LEFT JOIN event_log l ON l.event_position = e.position
+ WHERE e.aggregate_type = 'Ticket' AND e.aggregate_id = $1
+ ORDER BY e.sequence";
+
+const SQLITE_TICKET: &str = "
+SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
+       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.hash
+  FROM events e LEFT JOIN event_log l ON l.event_position = e.position
+ WHERE e.aggregate_type = 'Ticket' AND e.aggregate_id = ?1
+ ORDER BY e.sequence";
+
+/// The whole log in log order, including entries whose event is gone.
+const PG_LOG: &str = "
+SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
+       e.event_id::text AS event_id, e.event_type, e.event_version, e.payload, e.metadata,
+       e.recorded_at, e.hash
+  FROM event_log l LEFT JOIN events e ON e.position = l.event_position
+ WHERE l.log_position > $1
+ ORDER BY l.log_position
+ LIMIT $2";
+
+const SQLITE_LOG: &str = "
+SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
+       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.hash
+  FROM event_log l LEFT JOIN events e ON e.position = l.event_position
+ WHERE l.log_position > ?1
+ ORDER BY l.log_position
+ LIMIT ?2";
+
+/// A log entry: its position and digest, and its event unless deleted.
+pub type LogEntry = (i64, Option<String>, Option<Record>);
+
+fn pg_record(row: &sqlx::postgres::PgRow) -> Result<Option<Record>, sqlx::Error> {
+    let Some(ticket_id) = row.try_get::<Option<String>, _>("aggregate_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(Record {
+        log_position: row.try_get("log_position")?,
+        log_digest: row.try_get("log_digest")?,
+        ticket_id,
+        aggregate_type: row.try_get("aggregate_type")?,
+        sequence: row.try_get("sequence")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: row.try_get("payload")?,
+        metadata: row.try_get("metadata")?,
+        recorded_at: row.try_get("recorded_at")?,
+        hash: row.try_get("hash")?,
+    }))
+}
+
+fn json(raw: &str) -> Result<serde_json::Value, sqlx::Error> {
+    serde_json::from_str(raw).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<Option<Record>, sqlx::Error> {
+    let Some(ticket_id) = row.try_get::<Option<String>, _>("aggregate_id")? else {
+        return Ok(None);
+    };
+    let payload: String = row.try_get("payload")?;
+    let metadata: String = row.try_get("metadata")?;
+    let recorded_at: String = row.try_get("recorded_at")?;
+    Ok(Some(Record {
+        log_position: row.try_get("log_position")?,
+        log_digest: row.try_get("log_digest")?,
+        ticket_id,
+        aggregate_type: row.try_get("aggregate_type")?,
+        sequence: row.try_get("sequence")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: json(&payload)?,
+        metadata: json(&metadata)?,
+        recorded_at: DateTime::parse_from_rfc3339(&recorded_at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        hash: row.try_get("hash")?,
+    }))
+}
+
+/// A ticket's events in sequence order.
+pub async fn ticket(db: &Db, ticket_id: &str) -> Result<Vec<Record>, sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => {
+            let rows = sqlx::query(PG_TICKET)
+                .bind(ticket_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .filter_map(|r| pg_record(r).transpose())
+                .collect()
+        }
+        Db::Sqlite(pool) => {
+            let rows = sqlx::query(SQLITE_TICKET)
+                .bind(ticket_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .filter_map(|r| sqlite_record(r).transpose())
+                .collect()
+        }
+    }
+}
+
+/// Up to `limit` log entries after `after`.
+pub async fn log_page(db: &Db, after: i64, limit: i64) -> Result<Vec<LogEntry>, sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => {
+            let rows = sqlx::query(PG_LOG)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("log_position")?,
+                        r.try_get("log_digest")?,
+                        pg_record(r)?,
+                    ))
+                })
+                .collect()
+        }
+        Db::Sqlite(pool) => {
+            let rows = sqlx::query(SQLITE_LOG)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("log_position")?,
+                        r.try_get("log_digest")?,
+                        sqlite_record(r)?,
+                    ))
+                })
+                .collect()
+        }
+    }
+}

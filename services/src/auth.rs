@@ -1,0 +1,235 @@
+//! Who is calling. Every call carries `authorization: Bearer <token>`;
+//! tokens map to an actor and a role in a TOML file that stores only their
+//! SHA-256 (tokens are 256-bit random strings from `ticketd token`, so a
+//! plain hash is enough: there is nothing to brute-force).
+//!
+//! ```toml
+//! [[token]]
+//! actor = "cs-01"
+//! role = "customer_service"
+//! sha256 = "<64 hex digits>"
+//! ```
+//!
+//! For a local quick start only, `--insecure-dev-auth` instead trusts the
+//! `x-actor-id` and `x-actor-role` headers, and says so in the log.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use domain::values::ActorId;
+use domain::{Actor, Role};
+use projections::seal::sha256_hex;
+use serde::Deserialize;
+use tonic::metadata::MetadataMap;
+use tonic::Status;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFileError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid token file: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{path}: token {index}: {reason}")]
+    Entry {
+        path: String,
+        index: usize,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    #[serde(default)]
+    token: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Entry {
+    actor: String,
+    role: String,
+    sha256: String,
+}
+
+/// How callers are identified.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// Bearer tokens, by their SHA-256.
+    Tokens(HashMap<String, Actor>),
+    /// Trust `x-actor-id` / `x-actor-role`. Development only.
+    InsecureHeaders,
+}
+
+impl Auth {
+    pub fn load(path: &Path) -> Result<Self, AuthFileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| AuthFileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let file: File = toml::from_str(&text).map_err(|source| AuthFileError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
+        let mut tokens = HashMap::new();
+        for (index, entry) in file.token.into_iter().enumerate() {
+            let bad = |reason: String| AuthFileError::Entry {
+                path: shown.clone(),
+                index,
+                reason,
+            };
+            let id = ActorId::parse(&entry.actor).map_err(|p| bad(format!("actor {p}")))?;
+            let role = Role::parse(&entry.role)
+                .ok_or_else(|| bad(format!("unknown role {:?}", entry.role)))?;
+            let hash = entry.sha256.trim().to_ascii_lowercase();
+            if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(bad("sha256 must be 64 hex digits".into()));
+            }
+            tokens.insert(hash, Actor { id, role });
+        }
+        Ok(Self::Tokens(tokens))
+    }
+
+    /// A token book from (token, actor) pairs, hashing the tokens.
+    pub fn from_tokens(entries: impl IntoIterator<Item = (String, Actor)>) -> Self {
+        Self::Tokens(
+            entries
+                .into_iter()
+                .map(|(token, actor)| (sha256_hex(&token), actor))
+                .collect(),
+        )
+    }
+
+    /// Identifies the caller of a request.
+    pub fn identify(&self, metadata: &MetadataMap) -> Result<Actor, Status> {
+        match self {
+            Auth::Tokens(tokens) => {
+                let header = metadata.get("authorization").ok_or_else(|| {
+                    Status::unauthenticated("missing authorization: Bearer <token>")
+                })?;
+                let token = header
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| {
+                        Status::unauthenticated("authorization must be \"Bearer <token>\"")
+                    })?;
+                tokens
+                    .get(&sha256_hex(token))
+                    .cloned()
+                    .ok_or_else(|| Status::unauthenticated("unknown or revoked token"))
+            }
+            Auth::InsecureHeaders => {
+                let header = |name: &str| {
+                    metadata
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .ok_or_else(|| Status::unauthenticated(format!("missing {name} header")))
+                };
+                let id = ActorId::parse(header("x-actor-id")?)
+                    .map_err(|p| Status::unauthenticated(format!("x-actor-id {p}")))?;
+                let raw_role = header("x-actor-role")?;
+                let role = Role::parse(raw_role).ok_or_else(|| {
+                    Status::unauthenticated(format!("x-actor-role: unknown role {raw_role}"))
+                })?;
+                Ok(Actor { id, role })
+            }
+        }
+    }
+}
+
+/// A new random token (two v4 UUIDs: 244 random bits) and its file entry.
+pub fn new_token(actor: &str, role: Role) -> (String, String) {
+    let token = format!(
+        "tkd_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let entry = format!(
+        "[[token]]\nactor = \"{actor}\"\nrole = \"{role}\"\nsha256 = \"{}\"\n",
+        sha256_hex(&token)
+    );
+    (token, entry)
+}
+
+/// Roles that may read the audit trail.
+pub fn may_audit(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Auditor | Role::GeneralManager | Role::ServiceManager
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_bearer(token: &str) -> MetadataMap {
+        let mut md = MetadataMap::new();
+        md.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        md
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            id: ActorId::parse("aud-1").expect("id"),
+            role: Role::Auditor,
+        }
+    }
+
+    #[test]
+    fn a_known_token_identifies_its_actor() {
+        let auth = Auth::from_tokens([("secret-1".to_owned(), actor())]);
+        assert_eq!(auth.identify(&with_bearer("secret-1")).ok(), Some(actor()));
+    }
+
+    #[test]
+    fn an_unknown_token_or_none_is_unauthenticated() {
+        let auth = Auth::from_tokens([("secret-1".to_owned(), actor())]);
+        for md in [with_bearer("secret-2"), MetadataMap::new()] {
+            let status = auth.identify(&md).expect_err("refused");
+            assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        }
+    }
+
+    #[test]
+    fn token_file_stores_hashes_and_round_trips() {
+        let (token, entry) = new_token("fin-01", Role::Finance);
+        assert!(!entry.contains(&token), "the file must not hold the token");
+        let dir = std::env::temp_dir().join(format!("ticketd-auth-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("tokens.toml");
+        std::fs::write(&path, entry).expect("write");
+        let auth = Auth::load(&path).expect("loads");
+        let who = auth.identify(&with_bearer(&token)).expect("known");
+        assert_eq!(who.role, Role::Finance);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_bad_role_in_the_file_is_named() {
+        let dir = std::env::temp_dir().join(format!("ticketd-auth-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("tokens.toml");
+        std::fs::write(
+            &path,
+            "[[token]]\nactor = \"x\"\nrole = \"janitor\"\nsha256 = \"00\"\n",
+        )
+        .expect("write");
+        let err = Auth::load(&path).expect_err("refused");
+        assert!(err.to_string().contains("janitor"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

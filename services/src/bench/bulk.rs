@@ -1,0 +1,266 @@
+//! Figures at scale: a log grown to the requested size by copying one real
+//! lifecycle under new ticket ids, then sequencing, rebuild, subscriber
+//! catch-up and query latency over it; and the projection lag sampled
+//! while the gRPC load runs.
+
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tonic::Request;
+
+use super::load::quantile_ms;
+use crate::rpc::pb;
+use crate::rpc::pb::cost_ledger_client::CostLedgerClient;
+use crate::rpc::pb::event_log_client::EventLogClient;
+use crate::rpc::pb::ticket_queries_client::TicketQueriesClient;
+
+type Error = Box<dyn std::error::Error>;
+
+/// Samples, every 50 ms, how old the oldest event is that the ticket
+/// summary has not applied yet (0 when caught up): the lag a reader sees.
+pub struct LagSampler {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Vec<u64>>,
+}
+
+const LAG_MS: &str = "
+SELECT COALESCE((EXTRACT(EPOCH FROM clock_timestamp() - MIN(e.recorded_at)) * 1000)::bigint, 0)
+  FROM events e LEFT JOIN event_log l ON l.event_position = e.position
+ WHERE l.log_position IS NULL
+    OR l.log_position > (SELECT COALESCE(MAX(position), 0) FROM projection_checkpoints WHERE projection = 'ticket_summary')";
+
+impl LagSampler {
+    pub async fn start(url: &str) -> Result<Self, Error> {
+        let pool = PgPool::connect(url).await?;
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !*stopped.borrow() {
+                if let Ok(ms) = sqlx::query_scalar::<_, i64>(LAG_MS).fetch_one(&pool).await {
+                    samples.push(u64::try_from(ms).unwrap_or_default());
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                    _ = stopped.changed() => {}
+                }
+            }
+            pool.close().await;
+            samples
+        });
+        Ok(Self { stop, task })
+    }
+
+    /// Stops sampling; returns the samples in microseconds.
+    pub async fn stop(self) -> Vec<u64> {
+        let _ = self.stop.send(true);
+        self.task
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|ms| ms * 1000)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Bulk {
+    pub events: i64,
+    pub tickets: i64,
+    pub sequence_eps: f64,
+    pub rebuild_eps: f64,
+    pub catch_up_eps: f64,
+    pub query_p95_ms: Vec<(String, f64)>,
+}
+
+fn auth<T>(role: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    if let (Ok(id), Ok(r)) = (format!("bench-{role}").parse(), role.parse()) {
+        request.metadata_mut().insert("x-actor-id", id);
+        request.metadata_mut().insert("x-actor-role", r);
+    }
+    request
+}
+
+/// Grows the log to `target_events`, then measures.
+pub async fn measure(url: &str, grpc: &str, target_events: u64) -> Result<Bulk, Error> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(url)
+        .await?;
+    let sample: String =
+        sqlx::query_scalar("SELECT aggregate_id FROM events WHERE event_type = 'TicketClosed' ORDER BY position LIMIT 1")
+            .fetch_one(&pool)
+            .await?;
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pool)
+        .await?;
+    let per_ticket: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
+        .bind(&sample)
+        .fetch_one(&pool)
+        .await?;
+    let wanted = i64::try_from(target_events)
+        .unwrap_or(i64::MAX)
+        .saturating_sub(existing)
+        .max(0);
+    let copies = wanted / per_ticket.max(1);
+    let bar = super::bar(u64::try_from(copies).unwrap_or_default(), "growing the log");
+    let mut done = 0_i64;
+    while done < copies {
+        let upto = (done + 10_000).min(copies);
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, hash)
+             SELECT 'Ticket', 'bulk-' || g, e.sequence, e.event_type, e.event_version, e.payload,
+                    e.metadata || jsonb_build_object('request_id', 'bulk-' || g || '-' || e.sequence), e.hash
+               FROM events e CROSS JOIN generate_series($1::bigint, $2::bigint) g
+              WHERE e.aggregate_id = $3
+              ORDER BY g, e.sequence",
+        )
+        .bind(done + 1)
+        .bind(upto)
+        .bind(&sample)
+        .execute(&pool)
+        .await?;
+        bar.set_position(u64::try_from(upto).unwrap_or_default());
+        done = upto;
+    }
+    bar.finish();
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pool)
+        .await?;
+    let tickets: i64 = sqlx::query_scalar("SELECT count(DISTINCT aggregate_id) FROM events")
+        .fetch_one(&pool)
+        .await?;
+
+    // The running server's sequencer orders the copies into the log.
+    let started = Instant::now();
+    let head_before = projections::log::head_postgres(&pool).await?;
+    loop {
+        let head = projections::log::head_postgres(&pool).await?;
+        if head >= events {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sequence_eps = (events - head_before) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+
+    let bar = super::bar(
+        u64::try_from(events).unwrap_or_default(),
+        "rebuild ticket_summary",
+    );
+    let started = Instant::now();
+    let rebuilt =
+        projections::rebuild::rebuild_postgres(&pool, projections::TICKET_SUMMARY, |at, head| {
+            bar.set_length(u64::try_from(head).unwrap_or_default());
+            bar.set_position(u64::try_from(at).unwrap_or_default());
+        })
+        .await?;
+    bar.finish();
+    let rebuild_eps = rebuilt.events as f64 / started.elapsed().as_secs_f64().max(1e-9);
+
+    let channel = tonic::transport::Channel::from_shared(grpc.to_owned())?
+        .connect()
+        .await?;
+    let mut log = EventLogClient::new(channel.clone()).max_decoding_message_size(16 * 1024 * 1024);
+    let bar = super::bar(
+        u64::try_from(events).unwrap_or_default(),
+        "subscriber catch-up",
+    );
+    let started = Instant::now();
+    let mut stream = log
+        .subscribe(auth(
+            "integration",
+            pb::SubscribeRequest {
+                from_position: 0,
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner();
+    let mut seen = 0_i64;
+    while let Some(message) = stream.message().await? {
+        if let Some(pb::subscribe_response::Message::Event(e)) = message.message {
+            seen += 1;
+            if seen % 10_000 == 0 {
+                bar.set_position(e.position);
+            }
+            if i64::try_from(e.position).unwrap_or_default() >= events {
+                break;
+            }
+        }
+    }
+    bar.finish();
+    let catch_up_eps = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    drop(stream);
+
+    let mut query_p95_ms = Vec::new();
+    let mut queries = TicketQueriesClient::new(channel.clone());
+    let mut samples = Vec::new();
+    for i in 0..100 {
+        let id = format!("bulk-{}", 1 + (i * 7919) % copies.max(1));
+        let began = Instant::now();
+        queries
+            .get_ticket(auth(
+                "service_manager",
+                pb::GetTicketRequest { ticket_id: id },
+            ))
+            .await?;
+        samples.push(began.elapsed().as_micros() as u64);
+    }
+    query_p95_ms.push(("GetTicket".to_owned(), quantile_ms(&mut samples, 0.95)));
+    let mut samples = Vec::new();
+    for i in 0..100 {
+        let request = pb::ListTicketsRequest {
+            statuses: vec![pb::TicketStatus::Closed as i32],
+            serial_number: if i % 2 == 0 {
+                String::new()
+            } else {
+                format!("SN-{sample}")
+            },
+            page_size: 50,
+            ..Default::default()
+        };
+        let began = Instant::now();
+        queries
+            .list_tickets(auth("service_manager", request))
+            .await?;
+        samples.push(began.elapsed().as_micros() as u64);
+    }
+    query_p95_ms.push((
+        "ListTickets (closed, page of 50)".to_owned(),
+        quantile_ms(&mut samples, 0.95),
+    ));
+    let mut cost = CostLedgerClient::new(channel);
+    for (name, report) in [
+        (
+            "cost report: warranty by sale month",
+            pb::CostReport::WarrantyBySaleMonth,
+        ),
+        ("cost report: billing", pb::CostReport::Billing),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            let began = Instant::now();
+            cost.run_report(auth(
+                "finance",
+                pb::ReportRequest {
+                    report: report as i32,
+                    ..Default::default()
+                },
+            ))
+            .await?;
+            samples.push(began.elapsed().as_micros() as u64);
+        }
+        query_p95_ms.push((name.to_owned(), quantile_ms(&mut samples, 0.95)));
+    }
+    pool.close().await;
+    Ok(Bulk {
+        events,
+        tickets,
+        sequence_eps,
+        rebuild_eps,
+        catch_up_eps,
+        query_p95_ms,
+    })
+}

@@ -1,0 +1,309 @@
+//! `ticketd bench`: how fast the product is, against the raw-database limit
+//! and plain cqrs-es, measured in one run on one machine, written to
+//! `docs/BENCHMARKS.md` as ratios (the machine is shared and noisy; ratios
+//! measured side by side are what can be compared between runs).
+
+mod baselines;
+mod bulk;
+mod load;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::Connection;
+
+use crate::auth::Auth;
+use crate::server::{start, Listen};
+use crate::store::StoreConfig;
+use load::{quantile_ms, Measured, EVENTS_PER_TICKET};
+
+type Error = Box<dyn std::error::Error>;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A PostgreSQL URL whose user may create databases; the bench creates
+    /// and drops its own.
+    pub admin_url: String,
+    pub clients: usize,
+    pub tickets_per_client: usize,
+    pub pgbench_seconds: u64,
+    /// Events in the log for the rebuild, catch-up and query figures.
+    pub bulk_events: u64,
+    pub sqlite_tickets_per_client: usize,
+    pub output: PathBuf,
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>24} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+async fn fresh_database(admin_url: &str, name: &str) -> Result<String, Error> {
+    let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    let (server, _) = admin_url
+        .rsplit_once('/')
+        .ok_or("admin URL has no database part")?;
+    Ok(format!("{server}/{name}"))
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    format!("{cores} cores ({cpu}), {mem:.0} GiB RAM, PostgreSQL on the same machine")
+}
+
+/// Runs everything and writes the report. Returns the report's text.
+pub async fn run(options: Options) -> Result<String, Error> {
+    let o = &options;
+    let lifecycle_events = (o.clients * o.tickets_per_client) as u64 * EVENTS_PER_TICKET;
+
+    // 1. The raw limit.
+    eprintln!(
+        "1/6 pgbench: the raw limit at {} clients for {} s",
+        o.clients, o.pgbench_seconds
+    );
+    let raw_url = fresh_database(&o.admin_url, "ticketd_bench_raw").await?;
+    let raw_tps = baselines::pgbench(&raw_url, o.clients, o.pgbench_seconds).await?;
+    baselines::settle().await;
+
+    // 2. Plain cqrs-es + postgres-es, in-process.
+    let plain_url = fresh_database(&o.admin_url, "ticketd_bench_plain").await?;
+    let b = bar(lifecycle_events, "plain cqrs-es");
+    let mut plain = baselines::plain_cqrs(&plain_url, o.clients, o.tickets_per_client, &b).await?;
+    b.finish();
+    baselines::settle().await;
+
+    // 3. ticketd over gRPC on PostgreSQL, with the lag sampled meanwhile.
+    let pg_url = fresh_database(&o.admin_url, "ticketd_bench").await?;
+    let pg = StoreConfig::Postgres {
+        url: pg_url.clone(),
+    };
+    let listen = Listen {
+        grpc: "127.0.0.1:0".parse()?,
+        metrics: None,
+    };
+    let server = start(&pg, listen, Auth::InsecureHeaders).await?;
+    let target = format!("http://{}", server.addr);
+    let sampler = bulk::LagSampler::start(&pg_url).await?;
+    let b = bar(lifecycle_events, "ticketd gRPC (PG)");
+    let mut grpc = load::run(&target, "pg", o.clients, o.tickets_per_client, true, &b).await?;
+    b.finish();
+    let mut lag_ms = sampler.stop().await;
+
+    // 4. Bulk log for rebuild, catch-up and query figures.
+    let bulk = bulk::measure(&pg_url, &target, o.bulk_events).await?;
+    server.shutdown().await?;
+
+    // 5. The embedded default.
+    let dir = std::env::temp_dir().join(format!("ticketd-bench-{}", uuid::Uuid::new_v4().simple()));
+    let lite = StoreConfig::Sqlite {
+        path: dir.join("ticketd.db"),
+    };
+    let server = start(&lite, listen, Auth::InsecureHeaders).await?;
+    let b = bar(
+        (o.clients * o.sqlite_tickets_per_client) as u64 * EVENTS_PER_TICKET,
+        "ticketd gRPC (SQLite)",
+    );
+    let sqlite = load::run(
+        &format!("http://{}", server.addr),
+        "lite",
+        o.clients,
+        o.sqlite_tickets_per_client,
+        false,
+        &b,
+    )
+    .await?;
+    b.finish();
+    server.shutdown().await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let rss = peak_rss_mib();
+
+    let report = render(
+        o,
+        raw_tps,
+        &mut plain,
+        &mut grpc,
+        &sqlite,
+        &mut lag_ms,
+        &bulk,
+        rss,
+    );
+    std::fs::write(&o.output, &report)?;
+    // Leave nothing behind but the report.
+    let mut admin = sqlx::PgConnection::connect(&o.admin_url).await?;
+    for name in ["ticketd_bench_raw", "ticketd_bench_plain", "ticketd_bench"] {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+    }
+    Ok(report)
+}
+
+fn ratio(value: f64, baseline: f64) -> String {
+    if baseline <= 0.0 {
+        "—".into()
+    } else {
+        format!("{:.2}×", value / baseline)
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    o: &Options,
+    raw_tps: f64,
+    plain: &mut Measured,
+    grpc: &mut Measured,
+    sqlite: &Measured,
+    lag_ms: &mut [u64],
+    bulk: &bulk::Bulk,
+    rss: f64,
+) -> String {
+    let grpc_cps = grpc.commands_per_second();
+    let plain_cps = plain.commands_per_second();
+    let lag_p99 = quantile_ms(lag_ms, 0.99);
+    let mut s = String::new();
+    let _ = writeln!(s, "# Benchmarks\n");
+    let _ = writeln!(
+        s,
+        "Reproduce everything with one command (PostgreSQL running, user allowed to create databases):\n\n```sh\ncargo run --release -p ticketd -- bench\n```\n"
+    );
+    let _ = writeln!(
+        s,
+        "Machine: {}. Measured {}.\n",
+        machine(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(
+        s,
+        "Load: {} concurrent gRPC clients, each driving {} whole repair lifecycles of {} commands (received → warranty → dispatched → arrived → diagnosed → escalated → repaired → QC passed → shipped → delivered → revisited → closed) plus a GetTicket and a ListTickets per ticket. Every figure is a ratio to a baseline measured in the same run on the same PostgreSQL server.\n",
+        o.clients, o.tickets_per_client, EVENTS_PER_TICKET
+    );
+    let _ = writeln!(s, "| figure | value | baseline | ratio | target | |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| commands/s, ticketd over gRPC (PG) | {grpc_cps:.0} | raw limit: pgbench {raw_tps:.0} tx/s | {} | ≥ 0.60× | {} |",
+        ratio(grpc_cps, raw_tps),
+        verdict(grpc_cps >= 0.6 * raw_tps)
+    );
+    let _ = writeln!(
+        s,
+        "| commands/s, ticketd over gRPC (PG) | {grpc_cps:.0} | plain cqrs-es + postgres-es in-process {plain_cps:.0} | {} | ≥ 1.0× | {} |",
+        ratio(grpc_cps, plain_cps),
+        verdict(grpc_cps >= plain_cps)
+    );
+    let _ = writeln!(
+        s,
+        "| command latency p50 / p95 / p99 (ms) | {:.1} / {:.1} / {:.1} | plain cqrs-es {:.1} / {:.1} / {:.1} | {} (p99) | | |",
+        quantile_ms(&mut grpc.command_us, 0.50),
+        quantile_ms(&mut grpc.command_us, 0.95),
+        quantile_ms(&mut grpc.command_us, 0.99),
+        quantile_ms(&mut plain.command_us, 0.50),
+        quantile_ms(&mut plain.command_us, 0.95),
+        quantile_ms(&mut plain.command_us, 0.99),
+        ratio(quantile_ms(&mut grpc.command_us, 0.99), quantile_ms(&mut plain.command_us, 0.99)),
+    );
+    let _ = writeln!(
+        s,
+        "| projection lag p99 under that load (ms) | {lag_p99:.0} | target 200 ms | {} | < 200 ms | {} |",
+        ratio(lag_p99, 200.0),
+        verdict(lag_p99 < 200.0)
+    );
+    let _ = writeln!(
+        s,
+        "| rebuild ticket_summary ({} events), events/s | {:.0} | target 50,000 | {} | ≥ 50,000 | {} |",
+        bulk.events,
+        bulk.rebuild_eps,
+        ratio(bulk.rebuild_eps, 50_000.0),
+        verdict(bulk.rebuild_eps >= 50_000.0)
+    );
+    let _ = writeln!(
+        s,
+        "| subscriber catch-up, events/s | {:.0} | target 100,000 | {} | ≥ 100,000 | {} |",
+        bulk.catch_up_eps,
+        ratio(bulk.catch_up_eps, 100_000.0),
+        verdict(bulk.catch_up_eps >= 100_000.0)
+    );
+    for (name, p95) in &bulk.query_p95_ms {
+        let _ = writeln!(
+            s,
+            "| {name} p95 at {} events / {} tickets (ms) | {p95:.1} | target 50 ms | {} | < 50 ms | {} |",
+            bulk.events,
+            bulk.tickets,
+            ratio(*p95, 50.0),
+            verdict(*p95 < 50.0)
+        );
+    }
+    let lite_cps = sqlite.commands_per_second();
+    let _ = writeln!(
+        s,
+        "| SQLite default, durable commands/s | {lite_cps:.0} | ticketd on PG {grpc_cps:.0} | {} | ≥ 1,000/s | {} |",
+        ratio(lite_cps, grpc_cps),
+        verdict(lite_cps >= 1_000.0)
+    );
+    let _ = writeln!(
+        s,
+        "| sequencing the bulk log, events/s | {:.0} | | | | |",
+        bulk.sequence_eps
+    );
+    let _ = writeln!(
+        s,
+        "| peak RSS of the bench process (server + clients), MiB | {rss:.0} | | | | |"
+    );
+    let _ = writeln!(
+        s,
+        "\nErrors during the loads: ticketd {} , plain cqrs-es {}, SQLite {}.",
+        grpc.errors, plain.errors, sqlite.errors
+    );
+    s
+}

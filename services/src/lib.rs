@@ -1,0 +1,20 @@
+//! ticketd: the repair ticket service.
+//!
+//! * [`store`]: opening SQLite or PostgreSQL and applying migrations.
+//! * [`bus`]: executing commands exactly once per request id.
+//! * [`rpc`]: the gRPC services (the only module that knows tonic/prost).
+//! * [`project`]: running the read-model projections.
+//! * [`server`]: wiring it all together, start and graceful shutdown.
+
+pub mod audit;
+pub mod auth;
+pub mod bench;
+pub mod bus;
+pub mod clock;
+pub mod maintenance;
+pub mod metrics;
+pub mod project;
+pub mod rpc;
+pub mod sealed;
+pub mod server;
+pub mod store;

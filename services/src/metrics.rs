@@ -1,0 +1,95 @@
+//! A Prometheus text endpoint (`GET /metrics`): the log head and each
+//! projection's position and lag. Deliberately tiny: one plain HTTP/1.1
+//! response per connection, no other routes.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::rpc::events::log_status;
+use crate::store::Db;
+
+/// Renders the metrics in the Prometheus text format.
+pub async fn render(db: &Db) -> Result<String, sqlx::Error> {
+    let status = log_status(db).await?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_log_head_position Last position in the global event log."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_log_head_position gauge");
+    let _ = writeln!(out, "ticketd_log_head_position {}", status.head);
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_projection_position Log position a projection has applied up to."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_projection_position gauge");
+    for (name, position) in &status.projections {
+        let _ = writeln!(
+            out,
+            "ticketd_projection_position{{projection=\"{name}\"}} {position}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_projection_lag Events in the log not yet applied by a projection."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_projection_lag gauge");
+    for (name, position) in &status.projections {
+        let _ = writeln!(
+            out,
+            "ticketd_projection_lag{{projection=\"{name}\"}} {}",
+            status.head - position
+        );
+    }
+    Ok(out)
+}
+
+async fn answer(mut stream: TcpStream, db: Db) -> std::io::Result<()> {
+    let mut buf = vec![0_u8; 4096];
+    let n = stream.read(&mut buf).await?;
+    let request = String::from_utf8_lossy(&buf[..n]);
+    let path = request.split_whitespace().nth(1).unwrap_or("");
+    let (status, body) = if path == "/metrics" {
+        match render(&db).await {
+            Ok(body) => ("200 OK", body),
+            Err(error) => (
+                "503 Service Unavailable",
+                format!("event store unavailable: {error}\n"),
+            ),
+        }
+    } else {
+        ("404 Not Found", "try /metrics\n".to_owned())
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// Serves `/metrics` on `listener` until `stop`.
+pub async fn serve(listener: TcpListener, db: Db, mut stop: watch::Receiver<bool>) {
+    let addr: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(?addr, "metrics on /metrics");
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = answer(stream, db).await {
+                            tracing::debug!(%error, "metrics request failed");
+                        }
+                    });
+                }
+                Err(error) => tracing::warn!(%error, "metrics accept failed"),
+            },
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The `CostLedger` service.
+
+use domain::money::{Currency, Money};
+use domain::policy::ApprovalTier;
+use domain::values::Problem;
+use domain::{Role, TicketEvent};
+use projections::cost::reports::{run_postgres, run_sqlite, Filter, Report, Table};
+use projections::cost::{ledger, CostPolicy, Kind};
+use tonic::{Request, Response, Status};
+
+use super::parse::{self as p, to_timestamp};
+use super::pb;
+use super::pb::cost_ledger_server::CostLedger;
+use super::status::{from_sqlx, invalid, invalid_field};
+use crate::audit::records;
+use crate::store::Db;
+
+#[derive(Debug, Clone)]
+pub struct CostLedgerService {
+    db: Db,
+    policy: CostPolicy,
+}
+
+impl CostLedgerService {
+    pub fn new(db: Db, policy: CostPolicy) -> Self {
+        Self { db, policy }
+    }
+}
+
+fn may_read_costs<T>(request: &Request<T>) -> Result<(), Status> {
+    let actor = p::caller(request)?;
+    match actor.role {
+        Role::Finance
+        | Role::ServiceManager
+        | Role::SalesVp
+        | Role::GeneralManager
+        | Role::Auditor => Ok(()),
+        role => Err(Status::permission_denied(format!(
+            "role {role} may not read the cost ledger"
+        ))),
+    }
+}
+
+fn money(minor: i64, currency: &Currency) -> Option<pb::Money> {
+    Some(pb::Money {
+        currency: currency.to_string(),
+        minor_units: minor,
+    })
+}
+
+fn pb_money(m: &Money) -> Option<pb::Money> {
+    money(m.minor(), m.currency())
+}
+
+fn tier(t: Option<ApprovalTier>) -> i32 {
+    match t {
+        None => pb::ApprovalTier::Unspecified as i32,
+        Some(ApprovalTier::Tier1) => pb::ApprovalTier::Tier1 as i32,
+        Some(ApprovalTier::Tier2) => pb::ApprovalTier::Tier2 as i32,
+        Some(ApprovalTier::Tier3) => pb::ApprovalTier::Tier3 as i32,
+    }
+}
+
+fn month(field: &str, raw: &str) -> Result<Option<String>, Status> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let ok = raw.len() == 7
+        && raw.as_bytes()[4] == b'-'
+        && raw[..4].bytes().all(|b| b.is_ascii_digit())
+        && matches!(raw[5..].parse::<u32>(), Ok(1..=12));
+    if ok {
+        Ok(Some(raw.to_owned()))
+    } else {
+        Err(invalid(
+            &Problem::Malformed("must be a month YYYY-MM".into()).at(field),
+        ))
+    }
+}
+
+fn text(raw: &str) -> Option<String> {
+    Some(raw.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn parse_report(m: &pb::ReportRequest) -> Result<(Report, Filter), Status> {
+    let report = match pb::CostReport::try_from(m.report) {
+        Ok(pb::CostReport::Lines) => Report::Lines,
+        Ok(pb::CostReport::WarrantyBySaleMonth) => Report::WarrantyBySaleMonth,
+        Ok(pb::CostReport::WarrantyByRepairMonth) => Report::WarrantyByRepairMonth,
+        Ok(pb::CostReport::SupplierRecoveries) => Report::SupplierRecoveries,
+        Ok(pb::CostReport::GoodwillByApprover) => Report::GoodwillByApprover,
+        Ok(pb::CostReport::PartsByMonth) => Report::PartsByMonth,
+        Ok(pb::CostReport::QuoteVsActual) => Report::QuoteVsActual,
+        Ok(pb::CostReport::Billing) => Report::Billing,
+        Ok(pb::CostReport::Unspecified) => return Err(invalid(&Problem::Empty.at("report"))),
+        Err(_) => {
+            return Err(invalid_field(
+                "report",
+                &format!("has unknown value {}", m.report),
+            ))
+        }
+    };
+    let bearer = text(&m.bearer);
+    if let Some(b) = &bearer {
+        if projections::cost::Bearer::parse(b).is_none() {
+            return Err(invalid_field(
+                "bearer",
+                "must be company, customer, supplier or goodwill",
+            ));
+        }
+    }
+    let region = text(&m.region);
+    if let Some(r) = &region {
+        if !["urban", "suburban", "remote"].contains(&r.as_str()) {
+            return Err(invalid_field("region", "must be urban, suburban or remote"));
+        }
+    }
+    Ok((
+        report,
+        Filter {
+            from_month: month("from_month", &m.from_month)?,
+            to_month: month("to_month", &m.to_month)?,
+            product_model: text(&m.product_model),
+            region,
+            bearer,
+        },
+    ))
+}
+
+impl CostLedgerService {
+    async fn table(&self, m: &pb::ReportRequest) -> Result<(Report, Table), Status> {
+        let (report, filter) = parse_report(m)?;
+        let table = match &self.db {
+            Db::Postgres(pool) => run_postgres(pool, report, &filter).await,
+            Db::Sqlite(pool) => run_sqlite(pool, report, &filter).await,
+        }
+        .map_err(from_sqlx)?;
+        Ok((report, table))
+    }
+}
+
+#[tonic::async_trait]
+impl CostLedger for CostLedgerService {
+    async fn get_ticket_ledger(
+        &self,
+        request: Request<pb::GetTicketLedgerRequest>,
+    ) -> Result<Response<pb::TicketLedger>, Status> {
+        may_read_costs(&request)?;
+        let id = request.get_ref().ticket_id.trim().to_owned();
+        if id.is_empty() {
+            return Err(invalid(&Problem::Empty.at("ticket_id")));
+        }
+        let stored = records::ticket(&self.db, &id).await.map_err(from_sqlx)?;
+        if stored.is_empty() {
+            return Err(Status::not_found(format!("ticket {id} not found")));
+        }
+        let mut events = Vec::with_capacity(stored.len());
+        for r in stored {
+            let event: TicketEvent = serde_json::from_value(r.payload).map_err(|e| {
+                Status::internal(format!("stored event v{} cannot be read: {e}", r.sequence))
+            })?;
+            events.push((event, r.recorded_at));
+        }
+        let l = ledger(&events, &self.policy)
+            .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        let currency = l.currency.clone().unwrap_or_default();
+        let actual = l.actual();
+        let quote_vs_actual = Kind::ALL
+            .iter()
+            .filter(|k| l.quoted.contains_key(k) || actual.contains_key(k))
+            .map(|k| {
+                let q = l.quoted.get(k).copied().unwrap_or(0);
+                let a = actual.get(k).copied().unwrap_or(0);
+                pb::KindComparison {
+                    kind: k.as_str().to_owned(),
+                    quoted: money(q, &currency),
+                    actual: money(a, &currency),
+                    variance_minor: a - q,
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::TicketLedger {
+            ticket_id: id,
+            product_model: l.product_model.clone(),
+            sale_month: l.sale_month.clone().unwrap_or_default(),
+            lines: l
+                .lines
+                .iter()
+                .map(|line| pb::LedgerLine {
+                    cycle: line.cycle,
+                    kind: line.kind.as_str().to_owned(),
+                    bearer: line.bearer.as_str().to_owned(),
+                    amount: pb_money(&line.amount),
+                    part_number: line.part_number.clone().unwrap_or_default(),
+                    quantity: line.quantity.unwrap_or_default(),
+                    occurred_at: Some(to_timestamp(line.occurred_at)),
+                    approver: line.approver.clone().unwrap_or_default(),
+                    tier: tier(line.tier),
+                })
+                .collect(),
+            quote_vs_actual,
+            totals: l
+                .by_bearer()
+                .into_iter()
+                .map(|(b, minor)| pb::BearerTotal {
+                    bearer: b.as_str().to_owned(),
+                    amount: money(minor, &currency),
+                })
+                .collect(),
+            invoiced: money(l.invoiced, &currency),
+            paid: money(l.paid, &currency),
+            outstanding: money(l.outstanding(), &currency),
+        }))
+    }
+
+    async fn run_report(
+        &self,
+        request: Request<pb::ReportRequest>,
+    ) -> Result<Response<pb::ReportTable>, Status> {
+        may_read_costs(&request)?;
+        let (_, table) = self.table(request.get_ref()).await?;
+        Ok(Response::new(pb::ReportTable {
+            columns: table.columns,
+            rows: table
+                .rows
+                .into_iter()
+                .map(|cells| pb::ReportRow { cells })
+                .collect(),
+        }))
+    }
+
+    async fn export_report_csv(
+        &self,
+        request: Request<pb::ReportRequest>,
+    ) -> Result<Response<pb::CsvFile>, Status> {
+        may_read_costs(&request)?;
+        let (report, table) = self.table(request.get_ref()).await?;
+        Ok(Response::new(pb::CsvFile {
+            file_name: format!("cost-{}.csv", format!("{report:?}").to_lowercase()),
+            content: table.to_csv().into_bytes(),
+        }))
+    }
+}

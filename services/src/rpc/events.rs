@@ -1,0 +1,260 @@
+//! The `EventLog` service: subscriptions from any position, and lag.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use projections::log::{read_postgres, read_sqlite, RawEvent};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::parse::to_timestamp;
+use super::pb;
+use super::pb::event_log_server::EventLog;
+use super::status::{from_sqlx, invalid_field};
+use crate::store::Db;
+
+/// Messages buffered per subscriber; a full buffer pauses only that
+/// subscriber's reader.
+const BUFFER: usize = 512;
+const READ_BATCH: i64 = 1_000;
+const MAX_FILTER: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct EventLogService {
+    db: Db,
+    head: watch::Receiver<i64>,
+}
+
+impl EventLogService {
+    pub fn new(db: Db, head: watch::Receiver<i64>) -> Self {
+        Self { db, head }
+    }
+}
+
+/// What a subscriber asked to see.
+#[derive(Debug, Clone, Default)]
+struct Filter {
+    event_types: HashSet<String>,
+    ticket_ids: HashSet<String>,
+    product_models: HashSet<String>,
+}
+
+impl Filter {
+    fn parse(m: &pb::SubscribeRequest) -> Result<Self, Status> {
+        let set = |field: &str, items: &[String]| -> Result<HashSet<String>, Status> {
+            if items.len() > MAX_FILTER {
+                return Err(invalid_field(
+                    field,
+                    &format!("must have at most {MAX_FILTER} entries"),
+                ));
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let s = s.trim();
+                    if s.is_empty() || s.len() > 200 {
+                        Err(invalid_field(
+                            &format!("{field}[{i}]"),
+                            "must be 1 to 200 characters",
+                        ))
+                    } else {
+                        Ok(s.to_owned())
+                    }
+                })
+                .collect()
+        };
+        Ok(Self {
+            event_types: set("event_types", &m.event_types)?,
+            ticket_ids: set("ticket_ids", &m.ticket_ids)?,
+            product_models: set("product_models", &m.product_models)?,
+        })
+    }
+
+    fn matches(&self, e: &RawEvent) -> bool {
+        let model = e
+            .metadata
+            .get("product_model")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        (self.event_types.is_empty() || self.event_types.contains(&e.event_type))
+            && (self.ticket_ids.is_empty() || self.ticket_ids.contains(&e.ticket_id))
+            && (self.product_models.is_empty() || self.product_models.contains(model))
+    }
+}
+
+fn message(e: RawEvent) -> pb::SubscribeResponse {
+    let metadata: BTreeMap<String, String> = e
+        .metadata
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    pb::SubscribeResponse {
+        message: Some(pb::subscribe_response::Message::Event(pb::LoggedEvent {
+            position: u64::try_from(e.log_position).unwrap_or_default(),
+            event_id: e.event_id,
+            ticket_id: e.ticket_id,
+            version: u64::try_from(e.sequence).unwrap_or_default(),
+            event_type: e.event_type,
+            event_version: e.event_version,
+            recorded_at: Some(to_timestamp(e.recorded_at)),
+            payload_json: e.payload.to_string(),
+            metadata: metadata.into_iter().collect(),
+        })),
+    }
+}
+
+fn heartbeat(head: i64) -> pb::SubscribeResponse {
+    pb::SubscribeResponse {
+        message: Some(pb::subscribe_response::Message::Heartbeat(pb::Heartbeat {
+            head_position: u64::try_from(head).unwrap_or_default(),
+            at: Some(to_timestamp(chrono::Utc::now())),
+        })),
+    }
+}
+
+async fn read(db: &Db, after: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => read_postgres(pool, after, READ_BATCH).await,
+        Db::Sqlite(pool) => read_sqlite(pool, after, READ_BATCH).await,
+    }
+}
+
+/// Feeds one subscriber until it goes away or the store fails.
+async fn feed(
+    db: Db,
+    mut head: watch::Receiver<i64>,
+    filter: Filter,
+    mut cursor: i64,
+    beat: Duration,
+    out: mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
+) {
+    let mut last_sent = tokio::time::Instant::now();
+    loop {
+        head.borrow_and_update();
+        let batch = match read(&db, cursor).await {
+            Ok(batch) => batch,
+            Err(error) => {
+                let _ = out.send(Err(from_sqlx(error))).await;
+                return;
+            }
+        };
+        let full = batch.len() as i64 >= READ_BATCH;
+        for event in batch {
+            cursor = event.log_position;
+            if filter.matches(&event) {
+                if out.send(Ok(message(event))).await.is_err() {
+                    return;
+                }
+                last_sent = tokio::time::Instant::now();
+            }
+        }
+        if full {
+            continue;
+        }
+        let until_beat = beat.saturating_sub(last_sent.elapsed());
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() {
+                    // The server is shutting down.
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(until_beat) => {
+                let position = *head.borrow();
+                if out.send(Ok(heartbeat(position))).await.is_err() {
+                    return;
+                }
+                last_sent = tokio::time::Instant::now();
+            }
+            _ = out.closed() => return,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl EventLog for EventLogService {
+    type SubscribeStream = ReceiverStream<Result<pb::SubscribeResponse, Status>>;
+
+    async fn subscribe(
+        &self,
+        request: Request<pb::SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let m = request.into_inner();
+        let filter = Filter::parse(&m)?;
+        let from = i64::try_from(m.from_position)
+            .map_err(|_| invalid_field("from_position", "is too large"))?;
+        let beat = match m.heartbeat_seconds {
+            0 => 15,
+            s @ 1..=300 => s,
+            _ => {
+                return Err(invalid_field(
+                    "heartbeat_seconds",
+                    "must be between 1 and 300",
+                ))
+            }
+        };
+        let (tx, rx) = mpsc::channel(BUFFER);
+        tokio::spawn(feed(
+            self.db.clone(),
+            self.head.clone(),
+            filter,
+            from,
+            Duration::from_secs(u64::from(beat)),
+            tx,
+        ));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn get_log_status(
+        &self,
+        _request: Request<pb::GetLogStatusRequest>,
+    ) -> Result<Response<pb::LogStatus>, Status> {
+        let status = log_status(&self.db).await.map_err(from_sqlx)?;
+        Ok(Response::new(pb::LogStatus {
+            head_position: u64::try_from(status.head).unwrap_or_default(),
+            projections: status
+                .projections
+                .into_iter()
+                .map(|(name, position)| pb::ProjectionStatus {
+                    name,
+                    position: u64::try_from(position).unwrap_or_default(),
+                    lag: u64::try_from(status.head - position).unwrap_or_default(),
+                })
+                .collect(),
+        }))
+    }
+}
+
+/// The log head and each projection's position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPositions {
+    pub head: i64,
+    pub projections: Vec<(String, i64)>,
+}
+
+pub async fn log_status(db: &Db) -> Result<LogPositions, sqlx::Error> {
+    let mut projections = Vec::new();
+    for name in crate::project::PROJECTIONS {
+        let at = match db {
+            Db::Postgres(pool) => projections::postgres::position(pool, name).await?,
+            Db::Sqlite(pool) => projections::sqlite::position(pool, name).await?,
+        };
+        projections.push(((*name).to_owned(), at));
+    }
+    let head = match db {
+        Db::Postgres(pool) => projections::log::head_postgres(pool).await?,
+        Db::Sqlite(pool) => projections::log::head_sqlite(pool).await?,
+    };
+    Ok(LogPositions { head, projections })
+}

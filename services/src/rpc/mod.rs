@@ -1,0 +1,21 @@
+//! Everything gRPC: the generated code, request parsing, error mapping and
+//! the service implementations. Nothing outside this module knows tonic or
+//! prost.
+
+pub mod audit;
+pub mod commands;
+pub mod cost;
+pub mod events;
+mod parse;
+pub mod queries;
+mod status;
+mod views;
+
+/// Code generated from `proto/repair/v1`.
+#[allow(clippy::all, missing_debug_implementations, clippy::unwrap_used)]
+pub mod pb {
+    tonic::include_proto!("repair.v1");
+}
+
+/// The encoded descriptor set, for server reflection.
+pub const DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("repair_v1_descriptor");

@@ -1,0 +1,160 @@
+//! The `TicketQueries` service.
+
+use std::sync::Arc;
+
+use chrono::DateTime;
+use domain::values::Problem;
+use projections::query::{list_postgres, list_sqlite, ListFilter};
+use tonic::{Request, Response, Status};
+
+use super::parse::{self as p, to_timestamp};
+use super::pb;
+use super::pb::ticket_queries_server::TicketQueries;
+use super::status::{from_command_error, from_sqlx, invalid, invalid_field};
+use super::views;
+use crate::bus::CommandBus;
+use crate::store::Db;
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 500;
+
+#[derive(Debug)]
+pub struct QueryService {
+    bus: Arc<CommandBus>,
+    db: Db,
+}
+
+impl QueryService {
+    pub fn new(bus: Arc<CommandBus>, db: Db) -> Self {
+        Self { bus, db }
+    }
+}
+
+fn optional(raw: &str) -> Option<String> {
+    Some(raw.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Page tokens are `<received_at micros>:<ticket_id>` of the last row served.
+fn encode_token(row: &projections::query::SummaryRow) -> String {
+    format!("{}:{}", row.received_at.timestamp_micros(), row.ticket_id)
+}
+
+fn decode_token(raw: &str) -> Result<Option<(chrono::DateTime<chrono::Utc>, String)>, Status> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let bad = || invalid_field("page_token", "is not a token this server issued");
+    let (micros, id) = raw.split_once(':').ok_or_else(bad)?;
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+    Ok(Some((at, id.to_owned())))
+}
+
+#[tonic::async_trait]
+impl TicketQueries for QueryService {
+    async fn get_ticket(
+        &self,
+        request: Request<pb::GetTicketRequest>,
+    ) -> Result<Response<pb::Ticket>, Status> {
+        let id = request.into_inner().ticket_id;
+        if id.trim().is_empty() {
+            return Err(invalid(&Problem::Empty.at("ticket_id")));
+        }
+        let (ticket, version) = self.bus.load(id.trim()).await.map_err(from_command_error)?;
+        if version == 0 {
+            return Err(Status::not_found(format!("ticket {} not found", id.trim())));
+        }
+        Ok(Response::new(views::ticket(id.trim(), version, &ticket)))
+    }
+
+    async fn list_tickets(
+        &self,
+        request: Request<pb::ListTicketsRequest>,
+    ) -> Result<Response<pb::ListTicketsResponse>, Status> {
+        let m = request.into_inner();
+        let statuses = m
+            .statuses
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                views::status_from_pb(*raw)
+                    .map(|s| s.as_str().to_owned())
+                    .ok_or_else(|| {
+                        invalid_field(
+                            &format!("statuses[{i}]"),
+                            &format!("has unknown value {raw}"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if m.page_size > MAX_PAGE {
+            return Err(invalid(
+                &Problem::OutOfRange {
+                    min: 0,
+                    max: i64::from(MAX_PAGE),
+                }
+                .at("page_size"),
+            ));
+        }
+        let page = if m.page_size == 0 {
+            DEFAULT_PAGE
+        } else {
+            m.page_size
+        };
+        let filter = ListFilter {
+            statuses,
+            customer: optional(&m.customer),
+            serial_number: optional(&m.serial_number),
+            product_model: optional(&m.product_model),
+            technician: optional(&m.technician),
+            received_from: p::optional_timestamp("received_from", m.received_from.as_ref())
+                .map_err(|e| invalid(&e))?,
+            received_to: p::optional_timestamp("received_to", m.received_to.as_ref())
+                .map_err(|e| invalid(&e))?,
+            after: decode_token(&m.page_token)?,
+            // One more than asked tells whether another page follows.
+            limit: i64::from(page) + 1,
+        };
+        let mut rows = match &self.db {
+            Db::Postgres(pool) => list_postgres(pool, &filter).await,
+            Db::Sqlite(pool) => list_sqlite(pool, &filter).await,
+        }
+        .map_err(from_sqlx)?;
+        let more = rows.len() > page as usize;
+        rows.truncate(page as usize);
+        let next_page_token = if more {
+            rows.last().map(encode_token).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let tickets = rows
+            .into_iter()
+            .map(|r| pb::TicketSummary {
+                status: views::status_from_name(&r.status) as i32,
+                kind: domain::ticket::types::TicketKind::ALL
+                    .iter()
+                    .find(|k| k.as_str() == r.kind)
+                    .map_or(0, |k| p::ticket_kind_pb(*k) as i32),
+                priority: domain::ticket::types::Priority::ALL
+                    .iter()
+                    .find(|k| k.as_str() == r.priority)
+                    .map_or(0, |k| p::priority_pb(*k) as i32),
+                ticket_id: r.ticket_id,
+                version: u64::try_from(r.version).unwrap_or_default(),
+                customer_name: r.customer_name,
+                customer_phone: r.customer_phone,
+                serial_number: r.serial_number,
+                product_model: r.product_model,
+                technician: r.technician.unwrap_or_default(),
+                received_at: Some(to_timestamp(r.received_at)),
+                updated_at: Some(to_timestamp(r.updated_at)),
+            })
+            .collect();
+        Ok(Response::new(pb::ListTicketsResponse {
+            tickets,
+            next_page_token,
+        }))
+    }
+}

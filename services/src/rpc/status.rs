@@ -1,0 +1,69 @@
+//! Turning refusals into gRPC statuses. One place decides every code:
+//!
+//! | refusal | code |
+//! |---|---|
+//! | a field is missing or malformed | INVALID_ARGUMENT + BadRequest field violation |
+//! | role may not issue the command / approve the tier | PERMISSION_DENIED |
+//! | no actor in the request | UNAUTHENTICATED |
+//! | unknown ticket | NOT_FOUND |
+//! | ticket id taken | ALREADY_EXISTS |
+//! | not allowed in the current state | FAILED_PRECONDITION (message names the state) |
+//! | lost a race / expected version mismatch | ABORTED |
+//! | store unreachable | UNAVAILABLE |
+//! | anything else | INTERNAL (logged; the message says no more than needed) |
+
+use domain::values::ValueError;
+use domain::TicketError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::bus::CommandError;
+
+pub(crate) fn invalid(error: &ValueError) -> Status {
+    invalid_field(&error.field, &error.problem.to_string())
+}
+
+pub(crate) fn invalid_field(field: &str, description: &str) -> Status {
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("{field} {description}"),
+        ErrorDetails::with_bad_request_violation(field, description),
+    )
+}
+
+pub(crate) fn from_ticket_error(error: &TicketError) -> Status {
+    let message = error.to_string();
+    match error {
+        TicketError::Invalid(value) => invalid(value),
+        TicketError::Forbidden { .. } | TicketError::InsufficientAuthority { .. } => {
+            Status::permission_denied(message)
+        }
+        TicketError::UnknownTicket => Status::not_found(message),
+        TicketError::AlreadyReceived => Status::already_exists(message),
+        _ => Status::failed_precondition(message),
+    }
+}
+
+pub(crate) fn from_command_error(error: CommandError) -> Status {
+    match error {
+        CommandError::Rejected(e) => from_ticket_error(&e),
+        CommandError::VersionMismatch { .. } | CommandError::Contention => {
+            Status::aborted(error.to_string())
+        }
+        CommandError::RequestIdReused { .. } => {
+            invalid_field("context.request_id", &error.to_string())
+        }
+        CommandError::Unavailable(detail) => {
+            tracing::warn!(%detail, "event store unavailable");
+            Status::unavailable("event store unavailable; retry later")
+        }
+        CommandError::Internal(detail) => {
+            tracing::error!(%detail, "internal error");
+            Status::internal("internal error; see the server log")
+        }
+    }
+}
+
+pub(crate) fn from_sqlx(error: sqlx::Error) -> Status {
+    from_command_error(CommandError::from(error))
+}

@@ -1,0 +1,158 @@
+//! Domain state out, proto messages in the shape clients read.
+
+use domain::money::Money;
+use domain::policy::{ApprovalTier, Remedy, WarrantyStatus};
+use domain::{Ticket, TicketStatus};
+
+use super::parse::{self as p, to_timestamp};
+use super::pb;
+
+fn money(m: &Money) -> pb::Money {
+    pb::Money {
+        currency: m.currency().to_string(),
+        minor_units: m.minor(),
+    }
+}
+
+pub(crate) fn status(s: TicketStatus) -> pb::TicketStatus {
+    use pb::TicketStatus as P;
+    use TicketStatus as S;
+    match s {
+        S::New => P::Unspecified,
+        S::Received => P::Received,
+        S::Dispatched => P::Dispatched,
+        S::OnSite => P::OnSite,
+        S::Diagnosed => P::Diagnosed,
+        S::ResolvedRemotely => P::ResolvedRemotely,
+        S::Quoted => P::Quoted,
+        S::QuoteApproved => P::QuoteApproved,
+        S::Accepted => P::Accepted,
+        S::Declined => P::Declined,
+        S::AtFactory => P::AtFactory,
+        S::ExchangeApproved => P::ExchangeApproved,
+        S::Repaired => P::Repaired,
+        S::QcFailed => P::QcFailed,
+        S::QcPassed => P::QcPassed,
+        S::Shipped => P::Shipped,
+        S::Delivered => P::Delivered,
+        S::ComplaintRouted => P::ComplaintRouted,
+        S::ComplaintReplied => P::ComplaintReplied,
+        S::Revisited => P::Revisited,
+        S::Closed => P::Closed,
+        S::Reopened => P::Reopened,
+        S::Cancelled => P::Cancelled,
+    }
+}
+
+/// The domain status a proto status names; `None` for UNSPECIFIED or unknown.
+pub(crate) fn status_from_pb(raw: i32) -> Option<TicketStatus> {
+    TicketStatus::ALL
+        .iter()
+        .copied()
+        .find(|s| status(*s) as i32 == raw && raw != 0)
+}
+
+/// The status as stored in the read model (its snake_case name).
+pub(crate) fn status_from_name(name: &str) -> pb::TicketStatus {
+    TicketStatus::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == name)
+        .map_or(pb::TicketStatus::Unspecified, status)
+}
+
+pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
+    let customer = t.customer.as_ref().map(|c| pb::Customer {
+        name: c.name.to_string(),
+        phone: c.phone.to_string(),
+        address: c.address.to_string(),
+        region: p::region_pb(c.region) as i32,
+    });
+    let product = t.product.as_ref().map(|pr| pb::Product {
+        line: pr.line.to_string(),
+        model: pr.model.to_string(),
+        serial_number: pr.serial.to_string(),
+        batch: pr
+            .batch
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        purchase_date: pr.purchased_on.map(|d| d.to_string()).unwrap_or_default(),
+        proof_of_purchase: pr.proof_of_purchase,
+        installed_on: pr.installed_on.map(|d| d.to_string()).unwrap_or_default(),
+    });
+    let warranty_status = t
+        .warranty
+        .as_ref()
+        .map_or(pb::WarrantyStatus::Unspecified, |w| match w.status {
+            WarrantyStatus::InWarranty => pb::WarrantyStatus::InWarranty,
+            WarrantyStatus::OutOfWarranty => pb::WarrantyStatus::OutOfWarranty,
+            WarrantyStatus::ServiceContract => pb::WarrantyStatus::ServiceContract,
+        });
+    let remedy = t
+        .warranty
+        .as_ref()
+        .map_or(pb::Remedy::Unspecified, |w| match w.remedy {
+            Remedy::None => pb::Remedy::None,
+            Remedy::Repair => pb::Remedy::Repair,
+            Remedy::Exchange => pb::Remedy::Exchange,
+            Remedy::Return => pb::Remedy::Return,
+        });
+    let quote_tier = t
+        .quote
+        .as_ref()
+        .map_or(pb::ApprovalTier::Unspecified, |q| match q.tier {
+            ApprovalTier::Tier1 => pb::ApprovalTier::Tier1,
+            ApprovalTier::Tier2 => pb::ApprovalTier::Tier2,
+            ApprovalTier::Tier3 => pb::ApprovalTier::Tier3,
+        });
+    pb::Ticket {
+        ticket_id: ticket_id.to_owned(),
+        version,
+        status: status(t.status) as i32,
+        kind: t.kind.map_or(0, |k| p::ticket_kind_pb(k) as i32),
+        priority: t.priority.map_or(0, |k| p::priority_pb(k) as i32),
+        customer,
+        product,
+        received_at: t.received_at.map(to_timestamp),
+        warranty_status: warranty_status as i32,
+        remedy: remedy as i32,
+        chargeable: t.chargeable(),
+        technician: t
+            .technician
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        failure_mode: t
+            .diagnosis
+            .as_ref()
+            .map(|d| d.failure_mode.to_string())
+            .unwrap_or_default(),
+        root_cause: t
+            .diagnosis
+            .as_ref()
+            .map_or(0, |d| p::root_cause_pb(d.root_cause) as i32),
+        repair_path: t
+            .diagnosis
+            .as_ref()
+            .map_or(0, |d| p::repair_path_pb(d.path) as i32),
+        quote_total: t.quote.as_ref().map(|q| money(&q.total)),
+        quote_tier: quote_tier as i32,
+        quote_valid_until: t
+            .quote
+            .as_ref()
+            .map(|q| q.valid_until.to_string())
+            .unwrap_or_default(),
+        waived: t.waiver.as_ref().map(money),
+        invoiced: t.invoiced.as_ref().map(money),
+        paid: t.paid.as_ref().map(money),
+        outstanding: t.outstanding().as_ref().map(money),
+        cycle: t.cycle,
+        repairs: t.repairs,
+        qc_passes: t.qc_passes,
+        rework_count: t.rework_count,
+        failed_repairs: t.failed_repairs,
+        escalated: t.escalated,
+        due_on: t.due_on.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}

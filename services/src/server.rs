@@ -1,0 +1,222 @@
+//! Assembling and running ticketd: store, command bus, projection runner
+//! and the gRPC server with health and reflection, with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::ticket::Policies;
+use domain::TicketServices;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::auth::Auth;
+use crate::bus::CommandBus;
+use crate::clock::SystemClock;
+use crate::rpc::audit::AuditService;
+use crate::rpc::commands::CommandService;
+use crate::rpc::cost::CostLedgerService;
+use crate::rpc::events::EventLogService;
+use crate::rpc::pb::audit_server::AuditServer;
+use crate::rpc::pb::cost_ledger_server::CostLedgerServer;
+use crate::rpc::pb::event_log_server::EventLogServer;
+use crate::rpc::pb::ticket_commands_server::TicketCommandsServer;
+use crate::rpc::pb::ticket_queries_server::TicketQueriesServer;
+use crate::rpc::queries::QueryService;
+use crate::rpc::DESCRIPTOR_SET;
+use crate::store::{Db, StoreConfig, StoreError};
+use projections::cost::CostPolicy;
+use tonic::service::interceptor::InterceptedService;
+
+/// Largest request accepted, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Where to listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen {
+    /// gRPC (port 0 picks a free port).
+    pub grpc: SocketAddr,
+    /// Prometheus `/metrics`; `None` turns it off.
+    pub metrics: Option<SocketAddr>,
+}
+
+/// A server that is up and listening.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<Result<(), ServeError>>,
+}
+
+impl Running {
+    /// Stops accepting calls, lets running ones finish, stops the
+    /// projection runner and closes the store.
+    pub async fn shutdown(self) -> Result<(), ServeError> {
+        let _ = self.stop.send(true);
+        self.wait().await
+    }
+
+    /// Waits until the server stops by itself (or is shut down).
+    pub async fn wait(self) -> Result<(), ServeError> {
+        match self.server.await {
+            Ok(result) => result,
+            Err(join) => {
+                tracing::error!(%join, "server task failed");
+                Ok(())
+            }
+        }
+    }
+
+    /// A handle that stops the server when sent `true`.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    Ok((listener, bound))
+}
+
+/// Opens the store, applies migrations and starts serving (see
+/// [`Running::addr`] for the port actually bound).
+pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Running, ServeError> {
+    if matches!(auth, Auth::InsecureHeaders) {
+        tracing::warn!(
+            "INSECURE development mode: callers are whoever their x-actor-id / x-actor-role headers say; never use this in production"
+        );
+    }
+    let db = Db::open(store).await?;
+    db.migrate().await?;
+    let (listener, addr) = bind(listen.grpc).await?;
+    let metrics_listener = match listen.metrics {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
+
+    let committed = Arc::new(Notify::new());
+    let services = TicketServices::new(Arc::new(SystemClock), Policies::default());
+    let bus = Arc::new(CommandBus::new(db.clone(), services, committed.clone()));
+    let (stop, stopped) = watch::channel(false);
+
+    let (head, head_seen) = watch::channel(0_i64);
+    let projector = tokio::spawn(crate::project::run_all(
+        db.clone(),
+        committed,
+        head,
+        stopped.clone(),
+    ));
+    let metrics = metrics_listener
+        .map(|(l, _)| tokio::spawn(crate::metrics::serve(l, db.clone(), stopped.clone())));
+
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<TicketCommandsServer<CommandService>>()
+        .await;
+    health_reporter
+        .set_serving::<TicketQueriesServer<QueryService>>()
+        .await;
+    health_reporter
+        .set_serving::<EventLogServer<EventLogService>>()
+        .await;
+    health_reporter
+        .set_serving::<AuditServer<AuditService>>()
+        .await;
+    health_reporter
+        .set_serving::<CostLedgerServer<CostLedgerService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    // Every API call but health and reflection is authenticated first.
+    let auth = Arc::new(auth);
+    let identify = move |mut request: tonic::Request<()>| {
+        let actor = auth.identify(request.metadata())?;
+        request.extensions_mut().insert(actor);
+        Ok(request)
+    };
+    let commands = InterceptedService::new(
+        TicketCommandsServer::new(CommandService::new(bus.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        identify.clone(),
+    );
+    let queries = InterceptedService::new(
+        TicketQueriesServer::new(QueryService::new(bus, db.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        identify.clone(),
+    );
+    let events = InterceptedService::new(
+        EventLogServer::new(EventLogService::new(db.clone(), head_seen)),
+        identify.clone(),
+    );
+    let cost = InterceptedService::new(
+        CostLedgerServer::new(CostLedgerService::new(db.clone(), CostPolicy::default())),
+        identify.clone(),
+    );
+    let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
+
+    let mut until_stopped = stopped.clone();
+    let server = tokio::spawn(async move {
+        tracing::info!(%addr, "ticketd serving gRPC");
+        let served = tonic::transport::Server::builder()
+            .timeout(Duration::from_secs(30))
+            .add_service(health)
+            .add_service(reflection)
+            .add_service(reflection_alpha)
+            .add_service(commands)
+            .add_service(queries)
+            .add_service(events)
+            .add_service(audit)
+            .add_service(cost)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                let _ = until_stopped.wait_for(|stop| *stop).await;
+                tracing::info!("shutting down: finishing calls in flight");
+            })
+            .await;
+        if let Err(join) = projector.await {
+            tracing::error!(%join, "projection runner failed");
+        }
+        if let Some(Err(join)) = futures::future::OptionFuture::from(metrics).await {
+            tracing::error!(%join, "metrics endpoint failed");
+        }
+        db.close().await;
+        tracing::info!("ticketd stopped");
+        served.map_err(ServeError::from)
+    });
+    Ok(Running {
+        addr,
+        metrics_addr,
+        stop,
+        server,
+    })
+}

@@ -1,0 +1,253 @@
+//! The cost ledger through the API: three fixtures whose figures are worked
+//! out by hand (default cost policy: labour 80.00/h, shipping 30.00; the
+//! flow's repair uses one MTR-100 at 350.00 and 90 minutes), its reports,
+//! CSV, permissions, and a rebuild that gives identical figures.
+
+use std::time::Duration;
+
+use ticketd::rpc::pb;
+use ticketd::rpc::pb::cost_ledger_client::CostLedgerClient;
+use tonic::transport::Channel;
+use tonic::Code;
+
+use crate::flow::Flow;
+use crate::helpers::{as_role, expect_code, Backend, TestServer};
+
+async fn client(server: &TestServer) -> CostLedgerClient<Channel> {
+    CostLedgerClient::new(server.channel().await)
+}
+
+async fn caught_up(server: &TestServer) {
+    let mut log = server.events().await;
+    for _ in 0..200 {
+        let status = log
+            .get_log_status(pb::GetLogStatusRequest {})
+            .await
+            .expect("status")
+            .into_inner();
+        if status.head_position > 0 && status.projections.iter().all(|p| p.lag == 0) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("projections never caught up");
+}
+
+async fn report(server: &TestServer, report: pb::CostReport) -> Vec<Vec<String>> {
+    let mut c = client(server).await;
+    let request = pb::ReportRequest {
+        report: report as i32,
+        product_model: "WM-800".into(),
+        ..Default::default()
+    };
+    c.run_report(as_role("finance", request))
+        .await
+        .expect("report")
+        .into_inner()
+        .rows
+        .into_iter()
+        .map(|r| r.cells)
+        .collect()
+}
+
+async fn all_reports(server: &TestServer) -> Vec<Vec<Vec<String>>> {
+    let mut out = Vec::new();
+    for kind in [
+        pb::CostReport::Lines,
+        pb::CostReport::WarrantyBySaleMonth,
+        pb::CostReport::WarrantyByRepairMonth,
+        pb::CostReport::SupplierRecoveries,
+        pb::CostReport::GoodwillByApprover,
+        pb::CostReport::PartsByMonth,
+        pb::CostReport::QuoteVsActual,
+        pb::CostReport::Billing,
+    ] {
+        out.push(report(server, kind).await);
+    }
+    out
+}
+
+async fn warranty_repair(server: &TestServer, id: &str, root_cause: pb::RootCause) -> Flow {
+    let mut t = Flow::receive(server, id, Some(60)).await;
+    let r = t.determine_warranty().await;
+    t.ok(r, "WarrantyDetermined");
+    let r = t.diagnose(root_cause, pb::RepairPath::WorkshopRepair).await;
+    t.ok(r, "FaultDiagnosed");
+    let r = t.repair().await;
+    t.ok(r, "RepairRecorded");
+    let r = t.pass_qc().await;
+    t.ok(r, "QcPassed");
+    let r = t.ship().await;
+    t.ok(r, "ItemShipped");
+    t
+}
+
+async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    warranty_repair(&server, "cost-warranty", pb::RootCause::Manufacturing).await;
+    warranty_repair(&server, "cost-supplier", pb::RootCause::SupplierPart).await;
+
+    // Out of warranty (no receipt), quoted 1,500.00 (tier 2), 200.00 waived.
+    let mut w = Flow::receive(&server, "cost-waiver", None).await;
+    let r = w.determine_warranty().await;
+    w.ok(r, "WarrantyDetermined");
+    let r = w.workshop_diagnosis().await;
+    w.ok(r, "FaultDiagnosed");
+    let r = w.quote(150_000).await;
+    w.ok(r, "RepairQuoted");
+    let r = w.approve_quote("sales_vp").await;
+    w.ok(r, "QuoteApproved");
+    let r = w.waive(20_000, "sales_vp").await;
+    w.ok(r, "FeeWaiverApproved");
+    let r = w.accept().await;
+    w.ok(r, "QuoteAccepted");
+    let r = w.repair().await;
+    w.ok(r, "RepairRecorded");
+    let r = w.pass_qc().await;
+    w.ok(r, "QcPassed");
+    let r = w.ship().await;
+    w.ok(r, "ItemShipped");
+    let r = w.invoice(30_000).await;
+    w.ok(r, "InvoiceIssued");
+    let r = w.pay(10_000).await;
+    w.ok(r, "PaymentRecorded");
+
+    // One ticket, straight from its events.
+    let mut c = client(&server).await;
+    let ledger = c
+        .get_ticket_ledger(as_role(
+            "finance",
+            pb::GetTicketLedgerRequest {
+                ticket_id: "cost-waiver".into(),
+            },
+        ))
+        .await
+        .expect("ledger")
+        .into_inner();
+    let total = |bearer: &str| {
+        ledger
+            .totals
+            .iter()
+            .find(|t| t.bearer == bearer)
+            .and_then(|t| t.amount.as_ref())
+            .map_or(0, |m| m.minor_units)
+    };
+    // Customer lines 350 + 120 + 30 = 500.00, of which 200.00 goodwill.
+    assert_eq!(
+        (total("customer"), total("goodwill"), total("company")),
+        (30_000, 20_000, 0)
+    );
+    let parts = ledger
+        .quote_vs_actual
+        .iter()
+        .find(|k| k.kind == "parts")
+        .expect("parts compared");
+    // Quoted 1,380.00 for parts, actual 350.00.
+    assert_eq!(parts.variance_minor, 35_000 - 138_000);
+    let goodwill = ledger
+        .lines
+        .iter()
+        .find(|l| l.bearer == "goodwill")
+        .expect("goodwill line");
+    assert_eq!(goodwill.approver, "sales_vp-1");
+    assert_eq!(goodwill.tier(), pb::ApprovalTier::Tier2);
+    assert_eq!(ledger.outstanding.map(|m| m.minor_units), Some(20_000));
+
+    // Roll-ups, from the read model once it has caught up.
+    caught_up(&server).await;
+    let cohort = report(&server, pb::CostReport::WarrantyBySaleMonth).await;
+    // Company: warranty repair 350 + 120 + 30 = 500.00; supplier ticket 120 + 30 = 150.00.
+    assert_eq!(cohort.len(), 1, "{cohort:?}");
+    assert_eq!(cohort[0][3..], ["2".to_owned(), "65000".to_owned()]);
+    let supplier = report(&server, pb::CostReport::SupplierRecoveries).await;
+    assert_eq!(
+        supplier,
+        vec![vec!["cost-supplier", "MTR-100", "CNY", "1", "35000"]]
+    );
+    let goodwill = report(&server, pb::CostReport::GoodwillByApprover).await;
+    assert_eq!(
+        goodwill,
+        vec![vec!["sales_vp-1", "tier2", "CNY", "1", "20000"]]
+    );
+    let billing = report(&server, pb::CostReport::Billing).await;
+    assert_eq!(billing, vec![vec!["CNY", "3", "30000", "10000", "20000"]]);
+    let parts = report(&server, pb::CostReport::PartsByMonth).await;
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0][3..], ["3".to_owned(), "105000".to_owned()]);
+
+    // CSV of the same report.
+    let csv = c
+        .export_report_csv(as_role(
+            "finance",
+            pb::ReportRequest {
+                report: pb::CostReport::GoodwillByApprover as i32,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("csv")
+        .into_inner();
+    assert_eq!(
+        String::from_utf8(csv.content).expect("utf-8"),
+        "approver,tier,currency,tickets,amount_minor\r\nsales_vp-1,tier2,CNY,1,20000\r\n"
+    );
+
+    // A rebuild from position 0 gives identical figures.
+    let before = all_reports(&server).await;
+    let db = ticketd::store::Db::open(&server.config)
+        .await
+        .expect("open store");
+    ticketd::maintenance::rebuild(&db, Some("cost_ledger"), |_, _, _| {})
+        .await
+        .expect("rebuild");
+    db.close().await;
+    assert_eq!(all_reports(&server).await, before);
+    server.stop().await;
+}
+
+async fn cost_ledger_is_for_finance_and_managers_and_checks_its_input(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    warranty_repair(&server, "cost-perm", pb::RootCause::Manufacturing).await;
+    let mut c = client(&server).await;
+    let ask = || pb::ReportRequest {
+        report: pb::CostReport::Billing as i32,
+        ..Default::default()
+    };
+    expect_code(
+        c.run_report(as_role("technician", ask())).await,
+        Code::PermissionDenied,
+    );
+    expect_code(
+        c.run_report(as_role("integration", ask())).await,
+        Code::PermissionDenied,
+    );
+    for role in ["finance", "service_manager", "general_manager", "auditor"] {
+        c.run_report(as_role(role, ask())).await.expect("allowed");
+    }
+    let bad_month = pb::ReportRequest {
+        from_month: "2026-13".into(),
+        ..ask()
+    };
+    expect_code(
+        c.run_report(as_role("finance", bad_month)).await,
+        Code::InvalidArgument,
+    );
+    let no_report = pb::ReportRequest::default();
+    expect_code(
+        c.run_report(as_role("finance", no_report)).await,
+        Code::InvalidArgument,
+    );
+    let unknown = pb::GetTicketLedgerRequest {
+        ticket_id: "nope".into(),
+    };
+    expect_code(
+        c.get_ticket_ledger(as_role("finance", unknown)).await,
+        Code::NotFound,
+    );
+    server.stop().await;
+}
+
+crate::on_both_stores!(
+    ledger_figures_match_the_hand_worked_fixtures,
+    cost_ledger_is_for_finance_and_managers_and_checks_its_input,
+);
