@@ -319,6 +319,23 @@ impl TestServer {
         }
     }
 
+    /// Runs one raw SQL statement on the store, beside the server (to
+    /// tamper with it, for instance).
+    pub async fn exec(&self, sql: &str) {
+        match &self.config {
+            StoreConfig::Postgres { url } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+            }
+            StoreConfig::Sqlite { path } => {
+                sqlx::raw_sql(sql)
+                    .execute(&mut sqlite(path).await)
+                    .await
+                    .expect(sql);
+            }
+        }
+    }
+
     /// A raw connection to the PostgreSQL test database.
     pub async fn postgres(&self) -> sqlx::PgConnection {
         match &self.config {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod audit;
 mod cost;
 mod flow;
 mod idempotency;
