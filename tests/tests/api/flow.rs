@@ -49,22 +49,27 @@ pub async fn try_in_warranty_lifecycle(
         version: 1,
     };
     for event_type in &IN_WARRANTY_LIFECYCLE[1..] {
-        let r = match *event_type {
-            "WarrantyDetermined" => t.determine_warranty().await,
-            "FaultDiagnosed" => t.workshop_diagnosis().await,
-            "TicketEscalated" => t.escalate().await,
-            "RepairRecorded" => t.repair().await,
-            "QcPassed" => t.pass_qc().await,
-            "ItemShipped" => t.ship().await,
-            "ItemDelivered" => t.deliver().await,
-            "CustomerRevisited" => t.revisit(true).await,
-            "TicketClosed" => t.close().await,
-            other => panic!("no step for {other}"),
-        };
-        let r = r?;
+        let r = step(&mut t, event_type).await?;
         t.ok(Ok(r), event_type);
     }
     Ok(t)
+}
+
+/// Issues the command of [`IN_WARRANTY_LIFECYCLE`] that records
+/// `event_type` (after the receipt), as the role that may issue it.
+pub async fn step(t: &mut Flow, event_type: &str) -> Reply {
+    match event_type {
+        "WarrantyDetermined" => t.determine_warranty().await,
+        "FaultDiagnosed" => t.workshop_diagnosis().await,
+        "TicketEscalated" => t.escalate().await,
+        "RepairRecorded" => t.repair().await,
+        "QcPassed" => t.pass_qc().await,
+        "ItemShipped" => t.ship().await,
+        "ItemDelivered" => t.deliver().await,
+        "CustomerRevisited" => t.revisit(true).await,
+        "TicketClosed" => t.close().await,
+        other => panic!("no step for {other}"),
+    }
 }
 
 pub type Reply = Result<pb::CommandReply, Status>;

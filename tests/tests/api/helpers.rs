@@ -91,6 +91,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        let mut server = Self::without_server(backend).await;
+        let running = start(&server.config, listen(), test_auth())
+            .await
+            .expect("ticketd starts");
+        server.addr = running.addr;
+        server.metrics_addr = running.metrics_addr;
+        server.running = Some(running);
+        server
+    }
+
+    /// A fresh store (temporary SQLite file, or a new PostgreSQL database)
+    /// with no server in this process: for a ticketd run as a child
+    /// process, whose address is then given with [`Self::served_at`].
+    pub async fn without_server(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (config, pg_database) = match backend {
             Backend::Sqlite => (
@@ -116,17 +130,25 @@ impl TestServer {
                 (StoreConfig::Postgres { url }, Some(name))
             }
         };
-        let running = start(&config, listen(), test_auth())
-            .await
-            .expect("ticketd starts");
         Self {
-            addr: running.addr,
-            metrics_addr: running.metrics_addr,
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            metrics_addr: None,
             config,
-            running: Some(running),
+            running: None,
             pg_database,
             _dir: dir,
         }
+    }
+
+    /// Points the clients at a server running elsewhere on this store.
+    pub fn served_at(&mut self, addr: SocketAddr) {
+        self.addr = addr;
+    }
+
+    /// The directory that holds the SQLite file (and anything else the
+    /// test puts there).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Stops the server gracefully and starts a new one on the same store.

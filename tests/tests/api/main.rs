@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod cost;
+mod crash;
 mod flow;
 mod idempotency;
 mod leadership;
