@@ -159,11 +159,7 @@ pub async fn write_acknowledged(
                 continue;
             }
         }
-        let mut t = Flow {
-            client,
-            id: id.clone(),
-            version: 1,
-        };
+        let mut t = Flow::at(client, &id, 1);
         for event_type in &IN_WARRANTY_LIFECYCLE[1..] {
             match step(&mut t, event_type).await {
                 Ok(r) => {

@@ -43,11 +43,7 @@ pub async fn try_in_warranty_lifecycle(
         .await?
         .into_inner();
     assert_eq!((r.version, r.event_type.as_str()), (1, "TicketReceived"));
-    let mut t = Flow {
-        client,
-        id: r.ticket_id,
-        version: 1,
-    };
+    let mut t = Flow::at(client, &r.ticket_id, 1);
     for event_type in &IN_WARRANTY_LIFECYCLE[1..] {
         let r = step(&mut t, event_type).await?;
         t.ok(Ok(r), event_type);
@@ -78,6 +74,8 @@ pub struct Flow {
     pub client: TicketCommandsClient<Channel>,
     pub id: String,
     pub version: u64,
+    /// Sent as each command's `expected_version` when set.
+    pub expected_version: Option<u64>,
 }
 
 fn reply(r: Result<tonic::Response<pb::CommandReply>, Status>) -> Reply {
@@ -100,11 +98,7 @@ impl Flow {
         .expect("ticket received");
         assert_eq!(r.version, 1);
         assert_eq!(r.event_type, "TicketReceived");
-        Self {
-            client,
-            id: r.ticket_id,
-            version: 1,
-        }
+        Self::at(client, &r.ticket_id, 1)
     }
 
     /// Asserts the step was applied as the next version.
@@ -116,8 +110,22 @@ impl Flow {
         assert!(!r.duplicate);
     }
 
+    /// A flow for ticket `id`, known to be at `version`.
+    pub fn at(client: TicketCommandsClient<Channel>, id: &str, version: u64) -> Self {
+        Self {
+            client,
+            id: id.to_owned(),
+            version,
+            expected_version: None,
+        }
+    }
+
     fn ctx(&self) -> Option<pb::CommandContext> {
-        context(&self.id)
+        let mut ctx = context(&self.id);
+        if let Some(c) = ctx.as_mut() {
+            c.expected_version = self.expected_version;
+        }
+        ctx
     }
 
     pub async fn determine_warranty(&mut self) -> Reply {

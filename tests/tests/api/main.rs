@@ -15,4 +15,5 @@ mod projections;
 mod queries;
 mod rejections;
 mod restart;
+mod robustness;
 mod subscriptions;
