@@ -140,6 +140,22 @@ impl TestServer {
         }
     }
 
+    /// A server on a store the test made itself (nothing is dropped at
+    /// the end).
+    pub async fn start_on(config: StoreConfig) -> Self {
+        let running = start(&config, listen(), test_auth())
+            .await
+            .expect("ticketd starts");
+        Self {
+            addr: running.addr,
+            metrics_addr: running.metrics_addr,
+            config,
+            running: Some(running),
+            pg_database: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     /// Points the clients at a server running elsewhere on this store.
     pub fn served_at(&mut self, addr: SocketAddr) {
         self.addr = addr;

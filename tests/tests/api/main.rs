@@ -10,6 +10,7 @@ mod flow;
 mod idempotency;
 mod leadership;
 mod lifecycle;
+mod outage;
 mod platform;
 mod projections;
 mod queries;
