@@ -17,6 +17,15 @@ use crate::helpers::{as_role, context, expect_code, receive_request, Backend, Te
 use crate::rejections::expect_invalid;
 
 const RACERS: usize = 50;
+/// Random requests per RPC in CI; the long form sets `TICKETD_FUZZ_CASES`.
+const FUZZ_CASES: u32 = 24;
+
+fn fuzz_cases() -> u32 {
+    std::env::var("TICKETD_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(FUZZ_CASES)
+}
 
 async fn fifty_clients_racing_on_one_ticket_leave_one_valid_lifecycle(backend: Backend) {
     let server = TestServer::start(backend).await;
@@ -222,7 +231,7 @@ async fn fuzzing_every_rpc_gets_a_status_and_writes_nothing(backend: Backend) {
     ];
     tokio::task::block_in_place(|| {
         let mut runner = TestRunner::new(Config {
-            cases: 24,
+            cases: fuzz_cases(),
             failure_persistence: None,
             ..Config::default()
         });
