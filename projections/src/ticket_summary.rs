@@ -40,7 +40,10 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
         "ticket_summary_received",
         "(received_at DESC, ticket_id DESC)",
     ),
-    ("ticket_summary_status", "(status)"),
+    (
+        "ticket_summary_status",
+        "(status, received_at DESC, ticket_id DESC)",
+    ),
     ("ticket_summary_serial", "(serial_number)"),
     ("ticket_summary_model", "(product_model)"),
     ("ticket_summary_technician", "(technician)"),
