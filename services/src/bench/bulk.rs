@@ -70,6 +70,8 @@ pub struct Bulk {
     pub tickets: i64,
     pub sequence_eps: f64,
     pub rebuild_eps: f64,
+    /// All live projections together, catching up on the bulk log.
+    pub live_projection_eps: f64,
     pub catch_up_eps: f64,
     pub query_p95_ms: Vec<(String, f64)>,
 }
@@ -144,6 +146,28 @@ pub async fn measure(url: &str, grpc: &str, target_events: u64) -> Result<Bulk, 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let sequence_eps = (events - head_before) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+
+    // The live projections follow; the figures below are taken once they
+    // have caught up, so that nothing else competes for the machine.
+    const SLOWEST_LIVE: &str =
+        "SELECT COALESCE(MIN(position), 0) FROM projection_checkpoints WHERE projection NOT LIKE '%rebuild%'";
+    let started = Instant::now();
+    let behind_from: i64 = sqlx::query_scalar(SLOWEST_LIVE).fetch_one(&pool).await?;
+    let bar = super::bar(
+        u64::try_from(events).unwrap_or_default(),
+        "live projections",
+    );
+    loop {
+        let slowest: i64 = sqlx::query_scalar(SLOWEST_LIVE).fetch_one(&pool).await?;
+        bar.set_position(u64::try_from(slowest).unwrap_or_default());
+        if slowest >= events {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bar.finish();
+    let live_projection_eps =
+        (events - behind_from) as f64 / started.elapsed().as_secs_f64().max(1e-9);
 
     let bar = super::bar(
         u64::try_from(events).unwrap_or_default(),
@@ -260,6 +284,7 @@ pub async fn measure(url: &str, grpc: &str, target_events: u64) -> Result<Bulk, 
         tickets,
         sequence_eps,
         rebuild_eps,
+        live_projection_eps,
         catch_up_eps,
         query_p95_ms,
     })

@@ -269,6 +269,12 @@ fn render(
     );
     let _ = writeln!(
         s,
+        "| live projections (all together) catching up on the bulk log, events/s | {:.0} | rebuild of one | {} | | |",
+        bulk.live_projection_eps,
+        ratio(bulk.live_projection_eps, bulk.rebuild_eps)
+    );
+    let _ = writeln!(
+        s,
         "| subscriber catch-up, events/s | {:.0} | target 100,000 | {} | ≥ 100,000 | {} |",
         bulk.catch_up_eps,
         ratio(bulk.catch_up_eps, 100_000.0),
