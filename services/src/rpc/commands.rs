@@ -63,7 +63,7 @@ with_context!(
 );
 
 /// Ticket ids: 1–64 characters of letters, digits, `-`, `_` and `.`.
-fn ticket_id(field: &str, raw: &str) -> Result<String, ValueError> {
+pub(crate) fn ticket_id(field: &str, raw: &str) -> Result<String, ValueError> {
     let id = raw.trim();
     if id.is_empty() {
         return Err(Problem::Empty.at(field));
@@ -84,7 +84,7 @@ fn ticket_id(field: &str, raw: &str) -> Result<String, ValueError> {
 }
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
-fn request_id(field: &str, raw: &str) -> Result<String, ValueError> {
+pub(crate) fn request_id(field: &str, raw: &str) -> Result<String, ValueError> {
     let id = raw.trim();
     if id.is_empty() {
         return Err(Problem::Empty.at(field));
@@ -100,7 +100,7 @@ fn request_id(field: &str, raw: &str) -> Result<String, ValueError> {
     Ok(id.to_owned())
 }
 
-fn optional_id(field: &str, raw: &str) -> Result<Option<String>, ValueError> {
+pub(crate) fn optional_id(field: &str, raw: &str) -> Result<Option<String>, ValueError> {
     if raw.trim().is_empty() {
         Ok(None)
     } else {

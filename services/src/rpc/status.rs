@@ -12,6 +12,7 @@
 //! | store unreachable | UNAVAILABLE |
 //! | anything else | INTERNAL (logged; the message says no more than needed) |
 
+use domain::capa::ActionError;
 use domain::values::ValueError;
 use domain::TicketError;
 use tonic::{Code, Status};
@@ -44,9 +45,23 @@ pub(crate) fn from_ticket_error(error: &TicketError) -> Status {
     }
 }
 
+pub(crate) fn from_action_error(error: &ActionError) -> Status {
+    let message = error.to_string();
+    match error {
+        ActionError::Invalid(value) => invalid(value),
+        ActionError::Forbidden { .. } => Status::permission_denied(message),
+        ActionError::UnknownAction => Status::not_found(message),
+        ActionError::AlreadyOpened => Status::already_exists(message),
+        ActionError::NotAllowed { .. }
+        | ActionError::WindowStillOpen { .. }
+        | ActionError::Recurred { .. } => Status::failed_precondition(message),
+    }
+}
+
 pub(crate) fn from_command_error(error: CommandError) -> Status {
     match error {
         CommandError::Rejected(e) => from_ticket_error(&e),
+        CommandError::ActionRejected(e) => from_action_error(&e),
         CommandError::VersionMismatch { .. } | CommandError::Contention => {
             Status::aborted(error.to_string())
         }

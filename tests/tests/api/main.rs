@@ -5,6 +5,7 @@ mod helpers;
 
 mod cost;
 mod flow;
+mod fracas;
 mod idempotency;
 mod leadership;
 mod lifecycle;
