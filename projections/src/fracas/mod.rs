@@ -6,16 +6,19 @@
 //! rate and NFF rate from records (pure, hand-worked fixture in
 //! `analysis_tests.rs`); [`store`] replaces a ticket's rows (or an action's
 //! row) whenever one of its events arrives, rows and checkpoint in one
-//! transaction; [`reports`] reads rows back and tabulates every report, with
-//! CSV.
+//! transaction; [`reports`] reads rows back (history is keyset-paged) and
+//! [`tables`] tabulates every report, with CSV.
 
 pub mod analysis;
 pub mod records;
 pub mod reports;
 pub mod store;
+pub mod tables;
 
 #[cfg(test)]
 mod analysis_tests;
+#[cfg(test)]
+mod records_tests;
 
 pub use records::{failures, FailureRecord, Signal, Unit};
 

@@ -5,9 +5,9 @@
 //! | a field is missing or malformed | INVALID_ARGUMENT + BadRequest field violation |
 //! | role may not issue the command / approve the tier | PERMISSION_DENIED |
 //! | no actor in the request | UNAUTHENTICATED |
-//! | unknown ticket | NOT_FOUND |
+//! | unknown ticket or corrective action | NOT_FOUND |
 //! | ticket id taken | ALREADY_EXISTS |
-//! | not allowed in the current state | FAILED_PRECONDITION (message names the state) |
+//! | not allowed in the current state (incl. a corrective action's closure gate) | FAILED_PRECONDITION (message names the state) |
 //! | lost a race / expected version mismatch | ABORTED |
 //! | store unreachable | UNAVAILABLE |
 //! | anything else | INTERNAL (logged; the message says no more than needed) |

@@ -1,7 +1,8 @@
 //! FRACAS through the API on both stores: failure reports from diagnoses
 //! (QC failure as a signal, NFF and misuse marked), paged history, the
 //! reports and their CSV, and corrective actions whose closure is refused
-//! with a recurrence in the window and allowed without one.
+//! with a recurrence in the window and allowed without one; a rebuild that
+//! gives identical reports.
 //!
 //! Fixture: four WM-800 units bought 60 days ago (serials SN-<ticket>).
 //! fr-1 MOTOR-OPEN (manufacturing) then a QC failure; fr-2 no fault found;
@@ -421,8 +422,39 @@ async fn closing_is_gated_on_recurrence_in_the_window(backend: Backend) {
         .map(|r| (r[0].as_str(), r[2].as_str(), r[5].as_str(), r[7].as_str()))
         .collect();
     assert_eq!(got, vec![("ca-900", "fr-9", "MOTOR-OPEN", "0")]);
+
+    // A rebuild from position 0 gives identical reports.
+    let mut before = Vec::new();
+    for kind in ALL_REPORTS {
+        before.push(rows(&server, report(kind)).await);
+    }
+    let db = ticketd::store::Db::open(&server.config)
+        .await
+        .expect("open store");
+    ticketd::maintenance::rebuild(&db, Some("fracas"), |_, _, _| {})
+        .await
+        .expect("rebuild");
+    db.close().await;
+    let mut after = Vec::new();
+    for kind in ALL_REPORTS {
+        after.push(rows(&server, report(kind)).await);
+    }
+    assert_eq!(after, before);
+    assert!(!before[0].is_empty() && !before[8].is_empty());
     server.stop().await;
 }
+
+const ALL_REPORTS: [pb::FracasReport; 9] = [
+    pb::FracasReport::Failures,
+    pb::FracasReport::ModePareto,
+    pb::FracasReport::PartPareto,
+    pb::FracasReport::RepeatFailures,
+    pb::FracasReport::MtbfByModel,
+    pb::FracasReport::MtbfByBatch,
+    pb::FracasReport::NffRate,
+    pb::FracasReport::OpenActions,
+    pb::FracasReport::RecurrencesAfterClose,
+];
 
 crate::on_both_stores!(
     failure_reports_and_figures_follow_the_log,
