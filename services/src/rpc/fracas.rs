@@ -216,10 +216,16 @@ impl FracasService {
         let deadline = tokio::time::Instant::now() + CATCH_UP;
         loop {
             let (seen, head) = match &self.db {
-                Db::Postgres(pool) => (
-                    projections::postgres::position(pool, FRACAS).await,
-                    projections::log::head_postgres(pool).await,
-                ),
+                Db::Postgres(pool) => {
+                    // Sequence what has committed, so the head includes it.
+                    projections::log::sequence_postgres(pool, 5_000)
+                        .await
+                        .map_err(from_sqlx)?;
+                    (
+                        projections::postgres::position(pool, FRACAS).await,
+                        projections::log::head_postgres(pool).await,
+                    )
+                }
                 Db::Sqlite(pool) => (
                     projections::sqlite::position(pool, FRACAS).await,
                     projections::log::head_sqlite(pool).await,

@@ -22,15 +22,18 @@ async fn client(server: &TestServer) -> FracasClient<Channel> {
     FracasClient::new(server.channel().await)
 }
 
+/// Until every stored event is in the log (positions are gap-free from 1,
+/// so the head equals the count) and every projection has applied it.
 async fn caught_up(server: &TestServer) {
     let mut log = server.events().await;
+    let stored = u64::try_from(server.event_count().await).expect("count");
     for _ in 0..200 {
         let status = log
             .get_log_status(pb::GetLogStatusRequest {})
             .await
             .expect("status")
             .into_inner();
-        if status.head_position > 0 && status.projections.iter().all(|p| p.lag == 0) {
+        if status.head_position == stored && status.projections.iter().all(|p| p.lag == 0) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -248,6 +251,81 @@ async fn failure_reports_and_figures_follow_the_log(backend: Backend) {
         .await
         .is_empty());
 
+    // The same unit (SN-fr-1) back with the same fault on another ticket:
+    // a repeat failure 0 days after the first.
+    let mut again = receive_request("fr-5", Some(60));
+    if let Some(p) = again.product.as_mut() {
+        p.serial_number = "SN-fr-1".into();
+    }
+    let mut t5 = Flow::receive_with(&server, again).await;
+    let r = t5.determine_warranty().await;
+    t5.ok(r, "WarrantyDetermined");
+    let r = t5.workshop_diagnosis().await;
+    t5.ok(r, "FaultDiagnosed");
+    caught_up(&server).await;
+    let today = day_from_today(0);
+    assert_eq!(
+        rows(&server, report(pb::FracasReport::RepeatFailures)).await,
+        vec![strings(&[
+            "SN-fr-1",
+            "WM-800",
+            "MOTOR-OPEN",
+            "fr-1",
+            &today,
+            "fr-5",
+            &today,
+            "0"
+        ])]
+    );
+
+    // History by part, serial and period.
+    let count = |filter: pb::FailureFilter| {
+        let mut c = c.clone();
+        async move {
+            c.list_failures(as_role(
+                "reliability_engineer",
+                pb::ListFailuresRequest {
+                    filter: Some(filter),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .expect("history")
+            .into_inner()
+            .failures
+            .iter()
+            .map(|f| (f.ticket_id.clone(), f.signal.clone()))
+            .collect::<Vec<_>>()
+        }
+    };
+    let by_part = count(pb::FailureFilter {
+        part_number: "MTR-100".into(),
+        ..Default::default()
+    })
+    .await;
+    // Every diagnosis names MTR-100; fr-1's QC failure carries its parts.
+    assert_eq!(by_part.len(), 5, "{by_part:?}");
+    let by_serial = count(pb::FailureFilter {
+        serial_number: "SN-fr-1".into(),
+        failure_mode: "MOTOR-OPEN".into(),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        by_serial,
+        vec![
+            ("fr-1".to_owned(), "diagnosis".to_owned()),
+            ("fr-1".to_owned(), "qc_failed".to_owned()),
+            ("fr-5".to_owned(), "diagnosis".to_owned()),
+        ]
+    );
+    let before_today = count(pb::FailureFilter {
+        to_date: day_from_today(-1),
+        ..Default::default()
+    })
+    .await;
+    assert!(before_today.is_empty());
+
     let csv = c
         .export_report_csv(as_role("auditor", report(pb::FracasReport::ModePareto)))
         .await
@@ -256,7 +334,7 @@ async fn failure_reports_and_figures_follow_the_log(backend: Backend) {
     assert_eq!(csv.file_name, "fracas-mode-pareto.csv");
     assert_eq!(
         String::from_utf8(csv.content).expect("utf-8"),
-        "failure_mode,failures,percent,cumulative_percent\r\nMOTOR-OPEN,1,100.0,100.0\r\n"
+        "failure_mode,failures,percent,cumulative_percent\r\nMOTOR-OPEN,2,100.0,100.0\r\n"
     );
 
     // Errors: who may read, and which field is wrong.
