@@ -19,6 +19,9 @@ const PROTOS: &[&str] = &[
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../proto");
     println!("cargo:rerun-if-changed={}", root.display());
+    // sqlx::migrate! embeds migrations/ at compile time; rebuild when a
+    // migration is added or changed.
+    println!("cargo:rerun-if-changed=../migrations");
     let descriptors = protox::compile(PROTOS, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(

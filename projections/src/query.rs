@@ -58,10 +58,18 @@ pub async fn list_postgres(
     filter: &ListFilter,
 ) -> Result<Vec<SummaryRow>, sqlx::Error> {
     let mut q = QueryBuilder::<sqlx::Postgres>::new(COLUMNS);
-    if !filter.statuses.is_empty() {
-        q.push(" AND status = ANY(")
-            .push_bind(filter.statuses.clone())
-            .push(")");
+    match filter.statuses.as_slice() {
+        [] => {}
+        // One status (the common case) reads the (status, received_at,
+        // ticket_id) index in page order: no sort, however many match.
+        [status] => {
+            q.push(" AND status = ").push_bind(status.clone());
+        }
+        statuses => {
+            q.push(" AND status = ANY(")
+                .push_bind(statuses.to_vec())
+                .push(")");
+        }
     }
     if let Some(c) = &filter.customer {
         q.push(" AND (lower(customer_name) LIKE ")

@@ -3,7 +3,7 @@
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::log::read_sqlite;
-use crate::ticket_summary::{change_for, sortable_time, Change, Target};
+use crate::ticket_summary::{change_for, coalesce, sortable_time, Change, Target};
 use crate::ProjectionError;
 
 /// Where the projection stands (0 before its first batch).
@@ -62,8 +62,12 @@ pub(crate) async fn apply_after(
     let Some(last) = batch.last().map(|e| e.log_position) else {
         return Ok((0, from));
     };
+    let mut changes = Vec::with_capacity(batch.len());
     for raw in batch.iter().filter(|e| e.aggregate_type == "Ticket") {
-        apply(tx, &target.table, change_for(&raw.decode()?)).await?;
+        changes.push(change_for(&raw.decode()?));
+    }
+    for change in coalesce(changes) {
+        apply(tx, &target.table, change).await?;
     }
     sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
         .bind(&target.checkpoint)

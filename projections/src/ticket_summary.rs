@@ -40,7 +40,10 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
         "ticket_summary_received",
         "(received_at DESC, ticket_id DESC)",
     ),
-    ("ticket_summary_status", "(status)"),
+    (
+        "ticket_summary_status",
+        "(status, received_at DESC, ticket_id DESC)",
+    ),
     ("ticket_summary_serial", "(serial_number)"),
     ("ticket_summary_model", "(product_model)"),
     ("ticket_summary_technician", "(technician)"),
@@ -110,6 +113,61 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
 
 /// Times in the SQLite read model: RFC 3339 UTC with microseconds, which
 /// sorts correctly as text.
+/// The net effect of a batch of changes, for writing it with one statement
+/// per kind: every insert first (a ticket's receipt is always its first
+/// event), then at most one update per ticket that carries its last version
+/// and time and the last status and technician any of its events set.
+/// Writing the result gives the same rows as applying `changes` one by one.
+pub fn coalesce(changes: impl IntoIterator<Item = Change>) -> Vec<Change> {
+    let mut inserts = Vec::new();
+    let mut updates: Vec<Change> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for change in changes {
+        match change {
+            Change::Insert(row) => inserts.push(Change::Insert(row)),
+            Change::Update {
+                ticket_id,
+                version,
+                updated_at,
+                status,
+                technician,
+            } => match at.get(&ticket_id) {
+                Some(&i) => {
+                    if let Some(Change::Update {
+                        version: v,
+                        updated_at: u,
+                        status: s,
+                        technician: t,
+                        ..
+                    }) = updates.get_mut(i)
+                    {
+                        *v = version;
+                        *u = updated_at;
+                        if status.is_some() {
+                            *s = status;
+                        }
+                        if technician.is_some() {
+                            *t = technician;
+                        }
+                    }
+                }
+                None => {
+                    at.insert(ticket_id.clone(), updates.len());
+                    updates.push(Change::Update {
+                        ticket_id,
+                        version,
+                        updated_at,
+                        status,
+                        technician,
+                    });
+                }
+            },
+        }
+    }
+    inserts.extend(updates);
+    inserts
+}
+
 pub fn sortable_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
@@ -130,6 +188,66 @@ mod tests {
                 .expect("instant"),
             event,
         }
+    }
+
+    fn update(id: &str, version: i64, status: Option<TicketStatus>, tech: Option<&str>) -> Change {
+        Change::Update {
+            ticket_id: id.into(),
+            version,
+            updated_at: Utc
+                .with_ymd_and_hms(2026, 3, 20, 2, 0, 0)
+                .single()
+                .expect("instant")
+                + chrono::Duration::minutes(version),
+            status,
+            technician: tech.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn coalescing_keeps_one_update_per_ticket_with_the_last_of_each_field() {
+        let changes = vec![
+            update("T-1", 2, Some(TicketStatus::Diagnosed), Some("tech-1")),
+            update("T-2", 5, None, None),
+            update("T-1", 3, None, None),
+            update("T-1", 4, Some(TicketStatus::Repaired), None),
+        ];
+        assert_eq!(
+            coalesce(changes),
+            vec![
+                update("T-1", 4, Some(TicketStatus::Repaired), Some("tech-1")),
+                update("T-2", 5, None, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn coalescing_puts_every_insert_before_the_updates() {
+        let received = Change::Insert(NewRow {
+            ticket_id: "T-9".into(),
+            version: 1,
+            status: TicketStatus::Received,
+            kind: "repair".into(),
+            priority: "normal".into(),
+            customer_name: "Li Lei".into(),
+            customer_phone: "+86 138 0013 8000".into(),
+            serial_number: "SN-9".into(),
+            product_model: "WM-800".into(),
+            received_at: Utc::now(),
+        });
+        let changes = vec![
+            update("T-0", 7, None, None),
+            received.clone(),
+            update("T-9", 2, None, None),
+        ];
+        assert_eq!(
+            coalesce(changes),
+            vec![
+                received,
+                update("T-0", 7, None, None),
+                update("T-9", 2, None, None)
+            ]
+        );
     }
 
     #[test]

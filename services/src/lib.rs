@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod bus;
+pub mod cli;
 pub mod clock;
 pub mod maintenance;
 pub mod metrics;

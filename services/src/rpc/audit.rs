@@ -35,12 +35,8 @@ fn auditor<T>(request: &Request<T>) -> Result<(), Status> {
     }
 }
 
-fn ticket_id(raw: &str) -> Result<&str, Status> {
-    let id = raw.trim();
-    if id.is_empty() {
-        return Err(invalid(&Problem::Empty.at("ticket_id")));
-    }
-    Ok(id)
+fn ticket_id(raw: &str) -> Result<String, Status> {
+    p::ticket_id("ticket_id", raw).map_err(|e| invalid(&e))
 }
 
 fn from_audit(error: AuditError) -> Status {
@@ -96,7 +92,7 @@ impl Audit for AuditService {
         request: Request<pb::GetHistoryRequest>,
     ) -> Result<Response<pb::History>, Status> {
         auditor(&request)?;
-        let id = ticket_id(&request.get_ref().ticket_id)?.to_owned();
+        let id = ticket_id(&request.get_ref().ticket_id)?;
         let records = records(&self.db, &id).await?;
         let states = audit::replay(&records).map_err(from_audit)?;
         let entries = records
@@ -138,7 +134,7 @@ impl Audit for AuditService {
     ) -> Result<Response<pb::Ticket>, Status> {
         auditor(&request)?;
         let m = request.into_inner();
-        let id = ticket_id(&m.ticket_id)?.to_owned();
+        let id = ticket_id(&m.ticket_id)?;
         let at = match m.at {
             Some(pb::get_state_at_request::At::Version(v)) => At::Version(v),
             Some(pb::get_state_at_request::At::Instant(t)) => {
@@ -157,7 +153,7 @@ impl Audit for AuditService {
     ) -> Result<Response<pb::DiffResponse>, Status> {
         auditor(&request)?;
         let m = request.into_inner();
-        let id = ticket_id(&m.ticket_id)?.to_owned();
+        let id = ticket_id(&m.ticket_id)?;
         let records = records(&self.db, &id).await?;
         let last = records.len() as u64;
         for (field, v) in [
@@ -208,7 +204,7 @@ impl Audit for AuditService {
         request: Request<pb::ExportRequest>,
     ) -> Result<Response<pb::ExportResponse>, Status> {
         auditor(&request)?;
-        let id = ticket_id(&request.get_ref().ticket_id)?.to_owned();
+        let id = ticket_id(&request.get_ref().ticket_id)?;
         let records = records(&self.db, &id).await?;
         let export = audit::export(records, &id, chrono::Utc::now());
         let content = serde_json::to_vec_pretty(&export)

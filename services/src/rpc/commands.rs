@@ -62,27 +62,6 @@ with_context!(
     ReplyToComplaintRequest,
 );
 
-/// Ticket ids: 1–64 characters of letters, digits, `-`, `_` and `.`.
-pub(crate) fn ticket_id(field: &str, raw: &str) -> Result<String, ValueError> {
-    let id = raw.trim();
-    if id.is_empty() {
-        return Err(Problem::Empty.at(field));
-    }
-    if id.len() > 64 {
-        return Err(Problem::TooLong { max: 64 }.at(field));
-    }
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err(Problem::Malformed(
-            "may contain only letters, digits, '-', '_' and '.'".into(),
-        )
-        .at(field));
-    }
-    Ok(id.to_owned())
-}
-
 /// Request ids, correlation and causation ids: 1–128 visible characters.
 pub(crate) fn request_id(field: &str, raw: &str) -> Result<String, ValueError> {
     let id = raw.trim();
@@ -134,7 +113,7 @@ impl CommandService {
             let ticket_id = if new_ticket && context.ticket_id.trim().is_empty() {
                 uuid::Uuid::new_v4().to_string()
             } else {
-                ticket_id("context.ticket_id", &context.ticket_id)?
+                p::ticket_id("context.ticket_id", &context.ticket_id)?
             };
             Ok::<_, ValueError>(CommandRequest {
                 ticket_id,

@@ -149,10 +149,8 @@ impl CostLedger for CostLedgerService {
         request: Request<pb::GetTicketLedgerRequest>,
     ) -> Result<Response<pb::TicketLedger>, Status> {
         may_read_costs(&request)?;
-        let id = request.get_ref().ticket_id.trim().to_owned();
-        if id.is_empty() {
-            return Err(invalid(&Problem::Empty.at("ticket_id")));
-        }
+        let id =
+            p::ticket_id("ticket_id", &request.get_ref().ticket_id).map_err(|e| invalid(&e))?;
         let stored = records::ticket(&self.db, &id).await.map_err(from_sqlx)?;
         if stored.is_empty() {
             return Err(Status::not_found(format!("ticket {id} not found")));

@@ -11,7 +11,7 @@ use projections::fracas::reports::{self, Cursor, Filter, Report, Store, Table};
 use projections::fracas::{FailureRecord, FRACAS};
 use tonic::{Request, Response, Status};
 
-use super::commands::{optional_id, request_id, ticket_id};
+use super::commands::{optional_id, request_id};
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::fracas_server::Fracas;
@@ -184,7 +184,7 @@ impl FracasService {
             let action_id = if new_action && context.action_id.trim().is_empty() {
                 uuid::Uuid::new_v4().to_string()
             } else {
-                ticket_id("context.action_id", &context.action_id)?
+                p::ticket_id("context.action_id", &context.action_id)?
             };
             Ok::<_, ValueError>(CommandRequest {
                 ticket_id: action_id,
@@ -383,7 +383,7 @@ impl Fracas for FracasService {
         // domain refuses with the reason.
         let mut recurrences = Vec::new();
         if actor.role == Role::FailureReviewBoard {
-            if let Ok(id) = ticket_id("context.action_id", &id) {
+            if let Ok(id) = p::ticket_id("context.action_id", &id) {
                 let (action, _) = self
                     .bus
                     .load_action(&id)
@@ -414,7 +414,8 @@ impl Fracas for FracasService {
         request: Request<pb::GetCorrectiveActionRequest>,
     ) -> Result<Response<pb::CorrectiveAction>, Status> {
         may_read(&request)?;
-        let id = ticket_id("action_id", &request.get_ref().action_id).map_err(|e| invalid(&e))?;
+        let id =
+            p::ticket_id("action_id", &request.get_ref().action_id).map_err(|e| invalid(&e))?;
         let (a, version) = self
             .bus
             .load_action(&id)

@@ -17,6 +17,27 @@ use super::pb;
 type Parsed<T> = Result<T, ValueError>;
 
 /// Joins a parent path and a field name.
+/// Ticket ids: 1–64 characters of letters, digits, `-`, `_` and `.`.
+pub(crate) fn ticket_id(field: &str, raw: &str) -> Result<String, ValueError> {
+    let id = raw.trim();
+    if id.is_empty() {
+        return Err(Problem::Empty.at(field));
+    }
+    if id.len() > 64 {
+        return Err(Problem::TooLong { max: 64 }.at(field));
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(Problem::Malformed(
+            "may contain only letters, digits, '-', '_' and '.'".into(),
+        )
+        .at(field));
+    }
+    Ok(id.to_owned())
+}
+
 pub(crate) fn path(parent: &str, field: &str) -> String {
     if parent.is_empty() {
         field.to_owned()

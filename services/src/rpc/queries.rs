@@ -58,15 +58,13 @@ impl TicketQueries for QueryService {
         &self,
         request: Request<pb::GetTicketRequest>,
     ) -> Result<Response<pb::Ticket>, Status> {
-        let id = request.into_inner().ticket_id;
-        if id.trim().is_empty() {
-            return Err(invalid(&Problem::Empty.at("ticket_id")));
-        }
-        let (ticket, version) = self.bus.load(id.trim()).await.map_err(from_command_error)?;
+        let id =
+            p::ticket_id("ticket_id", &request.into_inner().ticket_id).map_err(|e| invalid(&e))?;
+        let (ticket, version) = self.bus.load(&id).await.map_err(from_command_error)?;
         if version == 0 {
-            return Err(Status::not_found(format!("ticket {} not found", id.trim())));
+            return Err(Status::not_found(format!("ticket {id} not found")));
         }
-        Ok(Response::new(views::ticket(id.trim(), version, &ticket)))
+        Ok(Response::new(views::ticket(&id, version, &ticket)))
     }
 
     async fn list_tickets(

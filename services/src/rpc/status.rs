@@ -20,11 +20,24 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::bus::CommandError;
 
+/// Longest message or field description a status carries. Messages may
+/// quote what the client sent; a reply must still fit the HTTP/2 header
+/// limits of any client (the grpc-message trailer).
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+fn bounded(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 pub(crate) fn invalid(error: &ValueError) -> Status {
     invalid_field(&error.field, &error.problem.to_string())
 }
 
 pub(crate) fn invalid_field(field: &str, description: &str) -> Status {
+    let (field, description) = (bounded(field), bounded(description));
     Status::with_error_details(
         Code::InvalidArgument,
         format!("{field} {description}"),
@@ -33,7 +46,7 @@ pub(crate) fn invalid_field(field: &str, description: &str) -> Status {
 }
 
 pub(crate) fn from_ticket_error(error: &TicketError) -> Status {
-    let message = error.to_string();
+    let message = bounded(&error.to_string());
     match error {
         TicketError::Invalid(value) => invalid(value),
         TicketError::Forbidden { .. } | TicketError::InsufficientAuthority { .. } => {
@@ -81,4 +94,21 @@ pub(crate) fn from_command_error(error: CommandError) -> Status {
 
 pub(crate) fn from_sqlx(error: sqlx::Error) -> Status {
     from_command_error(CommandError::from(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_description_is_cut_to_the_message_limit() {
+        let status = invalid_field("description", &"x".repeat(100_000));
+        assert!(status.message().chars().count() <= 2 * MAX_MESSAGE_CHARS + 2);
+        assert!(status.message().ends_with('…'));
+    }
+
+    #[test]
+    fn a_short_message_is_kept_whole() {
+        assert_eq!(bounded("ticket T-1 not found"), "ticket T-1 not found");
+    }
 }

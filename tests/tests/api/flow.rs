@@ -43,28 +43,29 @@ pub async fn try_in_warranty_lifecycle(
         .await?
         .into_inner();
     assert_eq!((r.version, r.event_type.as_str()), (1, "TicketReceived"));
-    let mut t = Flow {
-        client,
-        id: r.ticket_id,
-        version: 1,
-    };
+    let mut t = Flow::at(client, &r.ticket_id, 1);
     for event_type in &IN_WARRANTY_LIFECYCLE[1..] {
-        let r = match *event_type {
-            "WarrantyDetermined" => t.determine_warranty().await,
-            "FaultDiagnosed" => t.workshop_diagnosis().await,
-            "TicketEscalated" => t.escalate().await,
-            "RepairRecorded" => t.repair().await,
-            "QcPassed" => t.pass_qc().await,
-            "ItemShipped" => t.ship().await,
-            "ItemDelivered" => t.deliver().await,
-            "CustomerRevisited" => t.revisit(true).await,
-            "TicketClosed" => t.close().await,
-            other => panic!("no step for {other}"),
-        };
-        let r = r?;
+        let r = step(&mut t, event_type).await?;
         t.ok(Ok(r), event_type);
     }
     Ok(t)
+}
+
+/// Issues the command of [`IN_WARRANTY_LIFECYCLE`] that records
+/// `event_type` (after the receipt), as the role that may issue it.
+pub async fn step(t: &mut Flow, event_type: &str) -> Reply {
+    match event_type {
+        "WarrantyDetermined" => t.determine_warranty().await,
+        "FaultDiagnosed" => t.workshop_diagnosis().await,
+        "TicketEscalated" => t.escalate().await,
+        "RepairRecorded" => t.repair().await,
+        "QcPassed" => t.pass_qc().await,
+        "ItemShipped" => t.ship().await,
+        "ItemDelivered" => t.deliver().await,
+        "CustomerRevisited" => t.revisit(true).await,
+        "TicketClosed" => t.close().await,
+        other => panic!("no step for {other}"),
+    }
 }
 
 pub type Reply = Result<pb::CommandReply, Status>;
@@ -73,6 +74,8 @@ pub struct Flow {
     pub client: TicketCommandsClient<Channel>,
     pub id: String,
     pub version: u64,
+    /// Sent as each command's `expected_version` when set.
+    pub expected_version: Option<u64>,
 }
 
 fn reply(r: Result<tonic::Response<pb::CommandReply>, Status>) -> Reply {
@@ -95,11 +98,7 @@ impl Flow {
         .expect("ticket received");
         assert_eq!(r.version, 1);
         assert_eq!(r.event_type, "TicketReceived");
-        Self {
-            client,
-            id: r.ticket_id,
-            version: 1,
-        }
+        Self::at(client, &r.ticket_id, 1)
     }
 
     /// Asserts the step was applied as the next version.
@@ -111,8 +110,22 @@ impl Flow {
         assert!(!r.duplicate);
     }
 
+    /// A flow for ticket `id`, known to be at `version`.
+    pub fn at(client: TicketCommandsClient<Channel>, id: &str, version: u64) -> Self {
+        Self {
+            client,
+            id: id.to_owned(),
+            version,
+            expected_version: None,
+        }
+    }
+
     fn ctx(&self) -> Option<pb::CommandContext> {
-        context(&self.id)
+        let mut ctx = context(&self.id);
+        if let Some(c) = ctx.as_mut() {
+            c.expected_version = self.expected_version;
+        }
+        ctx
     }
 
     pub async fn determine_warranty(&mut self) -> Reply {

@@ -91,6 +91,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        let mut server = Self::without_server(backend).await;
+        let running = start(&server.config, listen(), test_auth())
+            .await
+            .expect("ticketd starts");
+        server.addr = running.addr;
+        server.metrics_addr = running.metrics_addr;
+        server.running = Some(running);
+        server
+    }
+
+    /// A fresh store (temporary SQLite file, or a new PostgreSQL database)
+    /// with no server in this process: for a ticketd run as a child
+    /// process, whose address is then given with [`Self::served_at`].
+    pub async fn without_server(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (config, pg_database) = match backend {
             Backend::Sqlite => (
@@ -116,6 +130,19 @@ impl TestServer {
                 (StoreConfig::Postgres { url }, Some(name))
             }
         };
+        Self {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            metrics_addr: None,
+            config,
+            running: None,
+            pg_database,
+            _dir: dir,
+        }
+    }
+
+    /// A server on a store the test made itself (nothing is dropped at
+    /// the end).
+    pub async fn start_on(config: StoreConfig) -> Self {
         let running = start(&config, listen(), test_auth())
             .await
             .expect("ticketd starts");
@@ -124,9 +151,20 @@ impl TestServer {
             metrics_addr: running.metrics_addr,
             config,
             running: Some(running),
-            pg_database,
-            _dir: dir,
+            pg_database: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
         }
+    }
+
+    /// Points the clients at a server running elsewhere on this store.
+    pub fn served_at(&mut self, addr: SocketAddr) {
+        self.addr = addr;
+    }
+
+    /// The directory that holds the SQLite file (and anything else the
+    /// test puts there).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Stops the server gracefully and starts a new one on the same store.
@@ -315,6 +353,23 @@ impl TestServer {
                     .fetch_all(&mut sqlite(path).await)
                     .await
                     .expect("read event ids")
+            }
+        }
+    }
+
+    /// Runs one raw SQL statement on the store, beside the server (to
+    /// tamper with it, for instance).
+    pub async fn exec(&self, sql: &str) {
+        match &self.config {
+            StoreConfig::Postgres { url } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+            }
+            StoreConfig::Sqlite { path } => {
+                sqlx::raw_sql(sql)
+                    .execute(&mut sqlite(path).await)
+                    .await
+                    .expect(sql);
             }
         }
     }

@@ -3,15 +3,19 @@
 
 mod helpers;
 
+mod audit;
 mod cost;
+mod crash;
 mod flow;
 mod fracas;
 mod idempotency;
 mod leadership;
 mod lifecycle;
+mod outage;
 mod platform;
 mod projections;
 mod queries;
 mod rejections;
 mod restart;
+mod robustness;
 mod subscriptions;

@@ -8,7 +8,7 @@ use crate::flow::Flow;
 use crate::helpers::{as_role, cny, context, expect_code, receive_request, Backend, TestServer};
 
 /// Asserts INVALID_ARGUMENT with a BadRequest violation on `field`.
-fn expect_invalid<T: std::fmt::Debug>(result: Result<T, tonic::Status>, field: &str) {
+pub fn expect_invalid<T: std::fmt::Debug>(result: Result<T, tonic::Status>, field: &str) {
     let status = expect_code(result, Code::InvalidArgument);
     let details = status.get_error_details();
     let violations = details

@@ -53,11 +53,7 @@ async fn restart_keeps_every_ticket_as_it_was(backend: Backend) {
     );
     assert_eq!(server.event_count().await, events);
     // And it carries on from where it was.
-    let mut t = Flow {
-        client: server.commands().await,
-        id: ids[2].clone(),
-        version: 6,
-    };
+    let mut t = Flow::at(server.commands().await, &ids[2], 6);
     let r = t.repair().await;
     t.ok(r, "RepairRecorded");
     server.stop().await;

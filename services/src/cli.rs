@@ -1,0 +1,308 @@
+//! The `ticketd` command line. Lives in the library so that the tests can
+//! build the same program as a child process (`ticketd-child`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::store::{Db, StoreConfig};
+use clap::{Args, Parser, Subcommand};
+use tokio::sync::{watch, Notify};
+
+/// The event-sourced after-sales repair ticket engine.
+#[derive(Debug, Parser)]
+#[command(name = "ticketd", version, about)]
+struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true, env = "TICKETD_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the gRPC API (and run the projections beside it).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(StoreArgs),
+    /// Run the projections only, without serving gRPC.
+    Project(StoreArgs),
+    /// Rebuild a read model from position 0 while writes continue, then
+    /// switch readers to it.
+    Rebuild(RebuildArgs),
+    /// Make a new bearer token: prints the token (give it to the user) and
+    /// the line to add to the token file (which keeps only its hash).
+    Token(TokenArgs),
+    /// Check an exported ticket history (Audit.Export) offline, with no
+    /// database. Exit status 0: intact; 1: tampered or unreadable.
+    VerifyExport(VerifyExportArgs),
+    /// Measure throughput, latency, lag, rebuild, catch-up and query speed
+    /// against pgbench and plain cqrs-es in the same run; writes
+    /// docs/BENCHMARKS.md.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file
+    /// under --data-dir is used.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the embedded SQLite database lives.
+    #[arg(long, env = "TICKETD_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    fn config(&self) -> Result<StoreConfig, crate::store::StoreError> {
+        StoreConfig::choose(self.database_url.as_deref(), &self.data_dir)
+    }
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// The user or service the token is for.
+    #[arg(long)]
+    actor: String,
+    /// Their role: customer_service, technician, qc_inspector,
+    /// service_manager, sales_vp, general_manager, finance,
+    /// reliability_engineer, auditor or integration.
+    #[arg(long)]
+    role: String,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// PostgreSQL URL of a database whose user may create databases.
+    #[arg(
+        long,
+        env = "TICKETD_BENCH_ADMIN_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    admin_url: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Lifecycles (12 commands each) per client on PostgreSQL.
+    #[arg(long, default_value_t = 25)]
+    tickets_per_client: usize,
+    /// Lifecycles per client on SQLite.
+    #[arg(long, default_value_t = 10)]
+    sqlite_tickets_per_client: usize,
+    /// How long pgbench runs.
+    #[arg(long, default_value_t = 20)]
+    pgbench_seconds: u64,
+    /// Events in the log for the rebuild, catch-up and query figures.
+    #[arg(long, default_value_t = 1_000_000)]
+    bulk_events: u64,
+    /// Where to write the report.
+    #[arg(long, default_value = "docs/BENCHMARKS.md")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct VerifyExportArgs {
+    /// The JSON file written from Audit.Export.
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct RebuildArgs {
+    /// The projection to rebuild (ticket_summary, cost_ledger, fracas); all when
+    /// omitted.
+    projection: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on for gRPC.
+    #[arg(long, env = "TICKETD_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    /// Address for the Prometheus /metrics endpoint.
+    #[arg(long, env = "TICKETD_METRICS_LISTEN", default_value = "127.0.0.1:9464")]
+    metrics_listen: SocketAddr,
+    /// Do not serve /metrics.
+    #[arg(long)]
+    no_metrics: bool,
+    /// Token file: who may call, as whom (see `ticketd token`).
+    #[arg(
+        long,
+        env = "TICKETD_AUTH_FILE",
+        required_unless_present = "insecure_dev_auth"
+    )]
+    auth_file: Option<PathBuf>,
+    /// Development only: trust the x-actor-id / x-actor-role headers
+    /// instead of bearer tokens. Never in production.
+    #[arg(long, conflicts_with = "auth_file")]
+    insecure_dev_auth: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve(args) => {
+            let store = args.store.config()?;
+            let listen = crate::server::Listen {
+                grpc: args.listen,
+                metrics: (!args.no_metrics).then_some(args.metrics_listen),
+            };
+            let auth = match &args.auth_file {
+                Some(path) => crate::auth::Auth::load(path)?,
+                None => crate::auth::Auth::InsecureHeaders,
+            };
+            let running = crate::server::start(&store, listen, auth).await?;
+            let stop = running.stopper();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            running.wait().await?;
+        }
+        Command::Migrate(args) => {
+            let db = Db::open(&args.config()?).await?;
+            db.migrate().await?;
+            db.close().await;
+            tracing::info!("migrations applied");
+        }
+        Command::Rebuild(args) => {
+            let db = Db::open(&args.store.config()?).await?;
+            db.migrate().await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let done =
+                crate::maintenance::rebuild(&db, args.projection.as_deref(), |name, at, head| {
+                    bar.set_message(name.to_owned());
+                    bar.set_length(u64::try_from(head).unwrap_or_default());
+                    bar.set_position(u64::try_from(at).unwrap_or_default());
+                })
+                .await;
+            bar.finish();
+            db.close().await;
+            for (name, rebuilt) in done? {
+                println!(
+                    "{name}: rebuilt from {} events, now at position {}",
+                    rebuilt.events, rebuilt.position
+                );
+            }
+        }
+        Command::Bench(args) => {
+            let report = crate::bench::run(crate::bench::Options {
+                admin_url: args.admin_url,
+                clients: args.clients,
+                tickets_per_client: args.tickets_per_client,
+                pgbench_seconds: args.pgbench_seconds,
+                bulk_events: args.bulk_events,
+                sqlite_tickets_per_client: args.sqlite_tickets_per_client,
+                output: args.output.clone(),
+            })
+            .await?;
+            println!("{report}\nwritten to {}", args.output.display());
+        }
+        Command::Token(args) => {
+            let role = domain::Role::parse(&args.role)
+                .ok_or_else(|| format!("unknown role {:?}", args.role))?;
+            domain::values::ActorId::parse(&args.actor).map_err(|p| format!("--actor {p}"))?;
+            let (token, entry) = crate::auth::new_token(&args.actor, role);
+            println!(
+                "token (give to {}, shown once): {token}\n\nadd to the token file:\n{entry}",
+                args.actor
+            );
+        }
+        Command::VerifyExport(args) => {
+            let text = std::fs::read_to_string(&args.file)
+                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+            match crate::audit::verify_export(&text) {
+                Ok((events, head)) => println!("intact: {events} events, head hash {head}"),
+                Err(problem) => {
+                    println!(
+                        "TAMPERED: ticket {} version {}: {}",
+                        problem.ticket_id, problem.version, problem.reason
+                    );
+                    return Err("export failed verification".into());
+                }
+            }
+        }
+        Command::Project(args) => {
+            let db = Db::open(&args.config()?).await?;
+            db.migrate().await?;
+            let (stop, stopped) = watch::channel(false);
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            let (head, _) = watch::channel(0);
+            crate::project::run_all(db.clone(), Arc::new(Notify::new()), head, stopped).await;
+            db.close().await;
+        }
+    }
+    Ok(())
+}
+
+/// The whole program: parses the arguments, runs the subcommand on a
+/// multi-threaded runtime, and returns the exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ticketd: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "ticketd failed");
+            eprintln!("ticketd: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Audit through gRPC: replaying a ticket, tamper evidence checked against
+//! raw SQL edits of the store, and exports verified offline.
+
+use ticketd::rpc::pb;
+use tonic::Code;
+
+use crate::flow::{in_warranty_lifecycle, IN_WARRANTY_LIFECYCLE};
+use crate::helpers::{as_role, expect_code, Backend, TestServer};
+use crate::on_both_stores;
+
+/// Ways a stored event can be altered behind ticketd's back.
+#[derive(Debug, Clone, Copy)]
+enum Tamper {
+    /// Rewrite who diagnosed the fault (version 3).
+    Change,
+    /// Remove the repair (version 5) and its log entry.
+    Delete,
+    /// Swap versions 3 and 4.
+    Reorder,
+    /// Append a forged copy of the last event as version 11.
+    Insert,
+}
+
+fn tamper_sql(backend: Backend, how: Tamper, id: &str) -> Vec<String> {
+    let at =
+        |v: i64| format!("aggregate_type = 'Ticket' AND aggregate_id = '{id}' AND sequence = {v}");
+    match (how, backend) {
+        (Tamper::Change, Backend::Postgres) => vec![format!(
+            "UPDATE events SET metadata = replace(metadata::text, 'technician-1', 'technician-9')::jsonb WHERE {}",
+            at(3)
+        )],
+        (Tamper::Change, Backend::Sqlite) => vec![format!(
+            "UPDATE events SET metadata = replace(metadata, 'technician-1', 'technician-9') WHERE {}",
+            at(3)
+        )],
+        (Tamper::Delete, _) => vec![
+            format!("DELETE FROM event_log WHERE event_position = (SELECT position FROM events WHERE {})", at(5)),
+            format!("DELETE FROM events WHERE {}", at(5)),
+        ],
+        (Tamper::Reorder, _) => vec![
+            format!("UPDATE events SET sequence = 1000 WHERE {}", at(3)),
+            format!("UPDATE events SET sequence = 3 WHERE {}", at(4)),
+            format!("UPDATE events SET sequence = 4 WHERE {}", at(1000)),
+        ],
+        (Tamper::Insert, backend) => {
+            let metadata = match backend {
+                Backend::Postgres => "jsonb_set(metadata, '{request_id}', '\"forged\"')",
+                Backend::Sqlite => "json_set(metadata, '$.request_id', 'forged')",
+            };
+            vec![format!(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                 SELECT aggregate_type, aggregate_id, 11, event_type, event_version, payload, {metadata}
+                   FROM events WHERE {}",
+                at(10)
+            )]
+        }
+    }
+}
+
+async fn verify(server: &TestServer, ticket_id: &str) -> pb::VerifyResponse {
+    server
+        .audit()
+        .await
+        .verify(pb::VerifyRequest {
+            ticket_id: ticket_id.to_owned(),
+        })
+        .await
+        .expect("verify")
+        .into_inner()
+}
+
+async fn history_shows_every_event_with_who_when_and_the_state_after(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let id = in_warranty_lifecycle(server.commands().await, "T-AUD-1")
+        .await
+        .id;
+    let mut audit = server.audit().await;
+
+    let history = audit
+        .get_history(pb::GetHistoryRequest {
+            ticket_id: id.clone(),
+        })
+        .await
+        .expect("history")
+        .into_inner();
+    let types: Vec<&str> = history
+        .entries
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    assert_eq!(types, IN_WARRANTY_LIFECYCLE);
+    for (i, entry) in history.entries.iter().enumerate() {
+        assert_eq!(entry.version, i as u64 + 1);
+        assert!(!entry.request_id.is_empty() && !entry.hash.is_empty());
+        assert_eq!(
+            entry.state_after.as_ref().map(|s| s.version),
+            Some(entry.version)
+        );
+    }
+    let diagnosis = &history.entries[2];
+    assert_eq!(
+        (diagnosis.actor_id.as_str(), diagnosis.actor_role.as_str()),
+        ("technician-1", "technician")
+    );
+    let last = history
+        .entries
+        .last()
+        .and_then(|e| e.state_after.clone())
+        .expect("state");
+    assert_eq!(last.status, pb::TicketStatus::Closed as i32);
+
+    let at_five = audit
+        .get_state_at(pb::GetStateAtRequest {
+            ticket_id: id.clone(),
+            at: Some(pb::get_state_at_request::At::Version(5)),
+        })
+        .await
+        .expect("state at 5")
+        .into_inner();
+    assert_eq!(
+        at_five,
+        history.entries[4].state_after.clone().expect("state")
+    );
+
+    let diff = audit
+        .diff(pb::DiffRequest {
+            ticket_id: id.clone(),
+            from_version: 5,
+            to_version: 6,
+        })
+        .await
+        .expect("diff")
+        .into_inner();
+    assert!(diff.changes.iter().any(|c| c.path == "status"), "{diff:?}");
+
+    // Only roles that may audit read the trail; an unknown ticket is NOT_FOUND.
+    expect_code(
+        pb::audit_client::AuditClient::new(server.channel().await)
+            .get_history(as_role(
+                "technician",
+                pb::GetHistoryRequest {
+                    ticket_id: id.clone(),
+                },
+            ))
+            .await,
+        Code::PermissionDenied,
+    );
+    expect_code(
+        audit
+            .get_history(pb::GetHistoryRequest {
+                ticket_id: "T-NOPE".into(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    server.stop().await;
+}
+
+async fn verify_names_the_first_altered_event_for_each_kind_of_tampering(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let cases = [
+        (Tamper::Change, 3, "hash does not match"),
+        (Tamper::Delete, 6, "expected version 5"),
+        (Tamper::Reorder, 3, "hash does not match"),
+        (Tamper::Insert, 11, "hash does not match"),
+    ];
+    let mut ids = Vec::new();
+    for (i, _) in cases.iter().enumerate() {
+        let t = in_warranty_lifecycle(server.commands().await, &format!("T-TMP-{i}")).await;
+        ids.push(t.id);
+    }
+    server.caught_up().await;
+    let whole = verify(&server, "").await;
+    assert!(whole.intact, "{whole:?}");
+    assert_eq!(whole.events_checked, 40);
+    assert!(whole.first_problem.is_none());
+
+    for ((how, version, reason), id) in cases.iter().zip(&ids) {
+        assert!(verify(&server, id).await.intact, "{id} intact before");
+        for sql in tamper_sql(backend, *how, id) {
+            server.exec(&sql).await;
+        }
+        let report = verify(&server, id).await;
+        assert!(!report.intact, "{how:?} not detected: {report:?}");
+        let problem = report.first_problem.expect("a named problem");
+        assert_eq!(
+            (problem.ticket_id.as_str(), problem.version),
+            (id.as_str(), *version),
+            "{how:?}: {problem:?}"
+        );
+        assert!(problem.reason.contains(reason), "{how:?}: {problem:?}");
+    }
+    let whole = verify(&server, "").await;
+    assert!(!whole.intact);
+    let first = whole.first_problem.expect("problem");
+    assert_eq!(
+        (first.ticket_id.as_str(), first.version),
+        (ids[0].as_str(), 3),
+        "{first:?}"
+    );
+    server.stop().await;
+}
+
+async fn an_export_verifies_offline_and_an_edited_one_does_not(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let id = in_warranty_lifecycle(server.commands().await, "T-EXP-1")
+        .await
+        .id;
+    let export = server
+        .audit()
+        .await
+        .export(pb::ExportRequest {
+            ticket_id: id.clone(),
+        })
+        .await
+        .expect("export")
+        .into_inner();
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join(&export.file_name);
+    std::fs::write(&file, &export.content).expect("write export");
+    let head = verify(&server, &id).await.digest;
+    server.stop().await;
+
+    // Offline: the server and its store are gone.
+    let text = std::fs::read_to_string(&file).expect("read export");
+    assert_eq!(ticketd::audit::verify_export(&text), Ok((10, head)));
+
+    let edited = text.replacen("technician-1", "technician-9", 1);
+    assert_ne!(edited, text);
+    let problem = ticketd::audit::verify_export(&edited).expect_err("edited export must fail");
+    assert_eq!(problem.version, 3, "{problem:?}");
+
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+    doc["events"].as_array_mut().expect("events").pop();
+    let truncated =
+        ticketd::audit::verify_export(&doc.to_string()).expect_err("truncated export must fail");
+    assert!(truncated.reason.contains("head hash"), "{truncated:?}");
+}
+
+on_both_stores!(
+    history_shows_every_event_with_who_when_and_the_state_after,
+    verify_names_the_first_altered_event_for_each_kind_of_tampering,
+    an_export_verifies_offline_and_an_edited_one_does_not,
+);
