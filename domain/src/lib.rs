@@ -8,7 +8,9 @@
 //! * [`policy`]: the business rules as pure functions (warranty and 三包
 //!   windows, approval tiers, complaint routing, role permissions).
 //! * [`ticket`]: the `Ticket` aggregate, its commands, events and errors.
+//! * [`capa`]: the `CorrectiveAction` aggregate (FRACAS, 8D style).
 
+pub mod capa;
 pub mod clock;
 pub mod money;
 pub mod policy;
@@ -16,6 +18,7 @@ pub mod roles;
 pub mod ticket;
 pub mod values;
 
+pub use capa::{ActionCommand, ActionError, ActionEvent, CorrectiveAction};
 pub use clock::{Clock, FixedClock};
 pub use money::{Currency, Money, MoneyError};
 pub use roles::{Actor, Role};

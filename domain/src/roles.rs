@@ -19,10 +19,12 @@ pub enum Role {
     ReliabilityEngineer,
     Auditor,
     Integration,
+    /// Reviews corrective actions and closes them (FRACAS, DOMAIN.md §9).
+    FailureReviewBoard,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::CustomerService,
         Role::Technician,
         Role::QcInspector,
@@ -33,6 +35,7 @@ impl Role {
         Role::ReliabilityEngineer,
         Role::Auditor,
         Role::Integration,
+        Role::FailureReviewBoard,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Role {
             Role::ReliabilityEngineer => "reliability_engineer",
             Role::Auditor => "auditor",
             Role::Integration => "integration",
+            Role::FailureReviewBoard => "failure_review_board",
         }
     }
 

@@ -11,7 +11,25 @@
 //! * [`postgres`], [`sqlite`]: reading the log and applying batches.
 //! * [`runner`]: the loop that keeps a projection caught up.
 
+/// Binds a list of [`cost::store::Val`]s to a query, in order (shared by
+/// the cost ledger and FRACAS stores).
+macro_rules! bind_all {
+    ($query:expr, $vals:expr) => {{
+        let mut q = $query;
+        for v in $vals {
+            q = match v {
+                $crate::cost::store::Val::Text(s) => q.bind(s),
+                $crate::cost::store::Val::OptText(s) => q.bind(s),
+                $crate::cost::store::Val::Int(i) => q.bind(i),
+                $crate::cost::store::Val::OptInt(i) => q.bind(i),
+            };
+        }
+        q
+    }};
+}
+
 pub mod cost;
+pub mod fracas;
 pub mod log;
 pub mod postgres;
 pub mod query;

@@ -11,11 +11,13 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::cost::store::{apply_after_postgres, apply_after_sqlite, CostTarget};
 use crate::cost::{CostPolicy, COST_LEDGER};
+use crate::fracas::store::FracasTarget;
+use crate::fracas::FRACAS;
 use crate::ticket_summary::{Target, SECONDARY_INDEXES};
 use crate::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
 
 /// Projections `rebuild` knows.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER];
+pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS];
 
 const CHUNK: i64 = 5_000;
 
@@ -64,11 +66,44 @@ const COST: &[TableSpec] = &[
     },
 ];
 
+const FRACAS_TABLES: &[TableSpec] = &[
+    TableSpec {
+        name: "fracas_failures",
+        primary_key: "ticket_id, record_no",
+        indexes: &[
+            ("fracas_failures_model", "(product_model, failed_on)"),
+            ("fracas_failures_serial", "(serial, failure_mode)"),
+            ("fracas_failures_mode", "(failure_mode, failed_on)"),
+        ],
+    },
+    TableSpec {
+        name: "fracas_failure_parts",
+        primary_key: "ticket_id, record_no, part_number",
+        indexes: &[("fracas_failure_parts_part", "(part_number)")],
+    },
+    TableSpec {
+        name: "fracas_units",
+        primary_key: "ticket_id",
+        indexes: &[("fracas_units_serial", "(serial)")],
+    },
+    TableSpec {
+        name: "fracas_actions",
+        primary_key: "action_id",
+        indexes: &[],
+    },
+    TableSpec {
+        name: "fracas_action_scope",
+        primary_key: "action_id, kind, value",
+        indexes: &[],
+    },
+];
+
 /// The tables and checkpoints of a projection: (tables, live, shadow).
 fn plan(projection: &str) -> Option<(&'static [TableSpec], &'static str, &'static str)> {
     match projection {
         TICKET_SUMMARY => Some((SUMMARY, TICKET_SUMMARY, "ticket_summary_rebuild")),
         COST_LEDGER => Some((COST, COST_LEDGER, CostTarget::REBUILD.checkpoint)),
+        FRACAS => Some((FRACAS_TABLES, FRACAS, FracasTarget::REBUILD.checkpoint)),
         _ => None,
     }
 }
@@ -105,6 +140,10 @@ async fn batch_pg(
     projection: &str,
     from: i64,
 ) -> Result<(usize, i64), ProjectionError> {
+    if projection == FRACAS {
+        return crate::fracas::store::apply_after_postgres(tx, &FracasTarget::REBUILD, from, CHUNK)
+            .await;
+    }
     if projection == COST_LEDGER {
         apply_after_postgres(
             tx,
@@ -124,6 +163,10 @@ async fn batch_lite(
     projection: &str,
     from: i64,
 ) -> Result<(usize, i64), ProjectionError> {
+    if projection == FRACAS {
+        return crate::fracas::store::apply_after_sqlite(tx, &FracasTarget::REBUILD, from, CHUNK)
+            .await;
+    }
     if projection == COST_LEDGER {
         apply_after_sqlite(
             tx,

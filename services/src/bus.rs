@@ -1,5 +1,6 @@
-//! Executes ticket commands against the event store: load, decide, commit,
-//! exactly once per request id.
+//! Executes commands against the event store: load, decide, commit,
+//! exactly once per request id. The same loop serves every aggregate kept
+//! in the store (tickets and corrective actions; see [`Commanded`]).
 //!
 //! We drive cqrs-es's `PersistedEventStore` directly instead of
 //! `CqrsFramework` so that we can (1) check the request id between loading
@@ -12,8 +13,9 @@ use std::sync::Arc;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
-use cqrs_es::{Aggregate, AggregateError, EventStore};
-use domain::{Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices};
+use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
+use domain::capa::{ActionCommand, ActionError, CorrectiveAction};
+use domain::{Actor, Authored, Ticket, TicketCommand, TicketError, TicketServices};
 use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
@@ -24,14 +26,77 @@ use crate::store::{is_unavailable, Db, RecordedRequest};
 /// How often a command is retried on the fresh state after losing a race.
 const MAX_ATTEMPTS: usize = 5;
 
-/// One command as the service received it.
+/// What the bus needs to know of an aggregate beyond cqrs-es's trait.
+pub trait Commanded:
+    Aggregate<Command = Authored<<Self as Commanded>::Cmd>, Services = TicketServices>
+{
+    type Cmd: Clone + Send + Sync + std::fmt::Debug;
+    /// The command's name, recorded in each event's metadata.
+    fn command_name(command: &Self::Cmd) -> String;
+    /// The event a command that creates the stream records: a retry of such
+    /// a command under a fresh stream id is recognised by its request id.
+    fn creation_event(command: &Self::Cmd) -> Option<&'static str>;
+    /// Extra metadata from the state after the command.
+    fn extra_metadata(&self) -> Vec<(String, String)>;
+    /// The domain's refusal as a command error.
+    fn rejected(error: Self::Error) -> CommandError;
+}
+
+impl Commanded for Ticket {
+    type Cmd = TicketCommand;
+
+    fn command_name(command: &TicketCommand) -> String {
+        command.kind().to_string()
+    }
+
+    fn creation_event(command: &TicketCommand) -> Option<&'static str> {
+        matches!(command, TicketCommand::ReceiveTicket(_)).then_some("TicketReceived")
+    }
+
+    fn extra_metadata(&self) -> Vec<(String, String)> {
+        // After `handle` the state includes the new event, so even a
+        // just-received ticket knows its product.
+        self.product
+            .as_ref()
+            .map(|p| ("product_model".to_owned(), p.model.to_string()))
+            .into_iter()
+            .collect()
+    }
+
+    fn rejected(error: TicketError) -> CommandError {
+        CommandError::Rejected(error)
+    }
+}
+
+impl Commanded for CorrectiveAction {
+    type Cmd = ActionCommand;
+
+    fn command_name(command: &ActionCommand) -> String {
+        command.kind().to_string()
+    }
+
+    fn creation_event(command: &ActionCommand) -> Option<&'static str> {
+        matches!(command, ActionCommand::Open(_)).then_some("CorrectiveActionOpened")
+    }
+
+    fn extra_metadata(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    fn rejected(error: ActionError) -> CommandError {
+        CommandError::ActionRejected(error)
+    }
+}
+
+/// One command as the service received it. `ticket_id` is the id of the
+/// aggregate's stream (a ticket's, or a corrective action's).
 #[derive(Debug, Clone)]
-pub struct CommandRequest {
+pub struct CommandRequest<C = TicketCommand> {
     pub ticket_id: String,
     pub request_id: String,
     pub expected_version: Option<u64>,
     pub actor: Actor,
-    pub command: TicketCommand,
+    pub command: C,
     pub correlation_id: Option<String>,
     pub causation_id: Option<String>,
 }
@@ -51,6 +116,9 @@ pub enum CommandError {
     /// The domain refused it; see [`TicketError`] for how to surface each.
     #[error(transparent)]
     Rejected(#[from] TicketError),
+    /// The corrective action refused it; see [`ActionError`].
+    #[error(transparent)]
+    ActionRejected(#[from] ActionError),
     /// The client's expected version is not the ticket's version.
     #[error("ticket is at version {actual}, not the expected {expected}")]
     VersionMismatch { expected: u64, actual: u64 },
@@ -78,9 +146,9 @@ impl From<sqlx::Error> for CommandError {
     }
 }
 
-fn from_aggregate_error(error: AggregateError<TicketError>) -> CommandError {
+fn from_aggregate_error<A: Commanded>(error: AggregateError<A::Error>) -> CommandError {
     match error {
-        AggregateError::UserError(e) => CommandError::Rejected(e),
+        AggregateError::UserError(e) => A::rejected(e),
         AggregateError::AggregateConflict => CommandError::Contention,
         AggregateError::DatabaseConnectionError(e) => CommandError::Unavailable(e.to_string()),
         AggregateError::DeserializationError(e) => CommandError::Internal(e.to_string()),
@@ -92,15 +160,33 @@ fn from_aggregate_error(error: AggregateError<TicketError>) -> CommandError {
 }
 
 /// The cqrs-es event store over whichever database is configured.
-enum Events {
-    Postgres(PersistedEventStore<SealedRepository<PostgresEventRepository>, Ticket>),
-    Sqlite(PersistedEventStore<SealedRepository<SqliteEventRepository>, Ticket>),
+enum Events<A: Aggregate> {
+    Postgres(PersistedEventStore<SealedRepository<PostgresEventRepository>, A>),
+    Sqlite(PersistedEventStore<SealedRepository<SqliteEventRepository>, A>),
 }
 
-type Context = EventStoreAggregateContext<Ticket>;
+impl<A: Aggregate> Events<A> {
+    fn new(db: &Db) -> Self {
+        match db {
+            Db::Postgres(pool) => {
+                Events::Postgres(PersistedEventStore::new_event_store(SealedRepository::new(
+                    PostgresEventRepository::new(pool.clone()),
+                    Writer::Postgres(pool.clone()),
+                )))
+            }
+            Db::Sqlite(pool) => {
+                Events::Sqlite(PersistedEventStore::new_event_store(SealedRepository::new(
+                    SqliteEventRepository::new(pool.clone()),
+                    Writer::Sqlite(pool.clone()),
+                )))
+            }
+        }
+    }
 
-impl Events {
-    async fn load(&self, ticket_id: &str) -> Result<Context, AggregateError<TicketError>> {
+    async fn load(
+        &self,
+        ticket_id: &str,
+    ) -> Result<EventStoreAggregateContext<A>, AggregateError<A::Error>> {
         match self {
             Events::Postgres(store) => store.load_aggregate(ticket_id).await,
             Events::Sqlite(store) => store.load_aggregate(ticket_id).await,
@@ -109,10 +195,10 @@ impl Events {
 
     async fn commit(
         &self,
-        events: Vec<TicketEvent>,
-        context: Context,
+        events: Vec<A::Event>,
+        context: EventStoreAggregateContext<A>,
         metadata: HashMap<String, String>,
-    ) -> Result<(), AggregateError<TicketError>> {
+    ) -> Result<(), AggregateError<A::Error>> {
         match self {
             Events::Postgres(store) => store.commit(events, context, metadata).await.map(drop),
             Events::Sqlite(store) => store.commit(events, context, metadata).await.map(drop),
@@ -123,7 +209,8 @@ impl Events {
 /// Runs commands. Cheap to share behind an `Arc`.
 pub struct CommandBus {
     db: Db,
-    events: Events,
+    events: Events<Ticket>,
+    actions: Events<CorrectiveAction>,
     services: TicketServices,
     committed: Arc<Notify>,
 }
@@ -139,23 +226,10 @@ impl std::fmt::Debug for CommandBus {
 impl CommandBus {
     /// `committed` is notified after every commit, to wake projections.
     pub fn new(db: Db, services: TicketServices, committed: Arc<Notify>) -> Self {
-        let events = match &db {
-            Db::Postgres(pool) => {
-                Events::Postgres(PersistedEventStore::new_event_store(SealedRepository::new(
-                    PostgresEventRepository::new(pool.clone()),
-                    Writer::Postgres(pool.clone()),
-                )))
-            }
-            Db::Sqlite(pool) => {
-                Events::Sqlite(PersistedEventStore::new_event_store(SealedRepository::new(
-                    SqliteEventRepository::new(pool.clone()),
-                    Writer::Sqlite(pool.clone()),
-                )))
-            }
-        };
         Self {
+            events: Events::new(&db),
+            actions: Events::new(&db),
             db,
-            events,
             services,
             committed,
         }
@@ -167,21 +241,50 @@ impl CommandBus {
             .events
             .load(ticket_id)
             .await
-            .map_err(from_aggregate_error)?;
+            .map_err(from_aggregate_error::<Ticket>)?;
         Ok((context.aggregate, context.current_sequence as u64))
     }
 
+    /// The corrective action's current state and version (0: no such action).
+    pub async fn load_action(
+        &self,
+        action_id: &str,
+    ) -> Result<(CorrectiveAction, u64), CommandError> {
+        let context = self
+            .actions
+            .load(action_id)
+            .await
+            .map_err(from_aggregate_error::<CorrectiveAction>)?;
+        Ok((context.aggregate, context.current_sequence as u64))
+    }
+
+    /// Executes a ticket command.
     pub async fn execute(&self, request: CommandRequest) -> Result<Applied, CommandError> {
+        self.run(&self.events, request).await
+    }
+
+    /// Executes a corrective-action command.
+    pub async fn execute_action(
+        &self,
+        request: CommandRequest<ActionCommand>,
+    ) -> Result<Applied, CommandError> {
+        self.run(&self.actions, request).await
+    }
+
+    async fn run<A: Commanded>(
+        &self,
+        events: &Events<A>,
+        request: CommandRequest<A::Cmd>,
+    ) -> Result<Applied, CommandError> {
         for _ in 0..MAX_ATTEMPTS {
             // Load first, then look for the request id: a duplicate that
             // commits between the two is caught by the commit's conflict.
-            let mut context = self
-                .events
+            let mut context = events
                 .load(&request.ticket_id)
                 .await
-                .map_err(from_aggregate_error)?;
+                .map_err(from_aggregate_error::<A>)?;
             if let Some(earlier) = self.db.find_request(&request.request_id).await? {
-                return duplicate_of(earlier, &request);
+                return duplicate_of::<A>(earlier, &request);
             }
             let current = context.current_sequence as u64;
             if let Some(expected) = request.expected_version.filter(|e| *e != current) {
@@ -198,10 +301,11 @@ impl CommandBus {
             context
                 .aggregate
                 .handle(command, &self.services, &sink)
-                .await?;
-            let events = sink.collect().await;
-            let event_type = match events.as_slice() {
-                [one] => one.name().to_owned(),
+                .await
+                .map_err(A::rejected)?;
+            let new_events = sink.collect().await;
+            let event_type = match new_events.as_slice() {
+                [one] => one.event_type(),
                 other => {
                     return Err(CommandError::Internal(format!(
                         "a command must record exactly one event, got {}",
@@ -209,15 +313,9 @@ impl CommandBus {
                     )))
                 }
             };
-            // After `handle` the state includes the new event, so even a
-            // just-received ticket knows its product.
-            let product_model = context
-                .aggregate
-                .product
-                .as_ref()
-                .map(|p| p.model.to_string());
-            let metadata = self.metadata(&request, &event_type, product_model);
-            match self.events.commit(events, context, metadata).await {
+            let extra = context.aggregate.extra_metadata();
+            let metadata = self.metadata::<A>(&request, &event_type, extra);
+            match events.commit(new_events, context, metadata).await {
                 Ok(()) => {
                     self.committed.notify_one();
                     return Ok(Applied {
@@ -231,20 +329,24 @@ impl CommandBus {
                     // The same request may have won the race elsewhere, or
                     // (on SQLite) tripped the unique request-id index.
                     if let Some(earlier) = self.db.find_request(&request.request_id).await? {
-                        return duplicate_of(earlier, &request);
+                        return duplicate_of::<A>(earlier, &request);
                     }
                     match error {
                         AggregateError::AggregateConflict if request.expected_version.is_none() => {
                             tracing::debug!(ticket = %request.ticket_id, "lost a race; retrying on fresh state");
                         }
                         AggregateError::AggregateConflict => {
-                            let (_, actual) = self.load(&request.ticket_id).await?;
+                            let actual = events
+                                .load(&request.ticket_id)
+                                .await
+                                .map_err(from_aggregate_error::<A>)?
+                                .current_sequence as u64;
                             return Err(CommandError::VersionMismatch {
                                 expected: current,
                                 actual,
                             });
                         }
-                        other => return Err(from_aggregate_error(other)),
+                        other => return Err(from_aggregate_error::<A>(other)),
                     }
                 }
             }
@@ -252,11 +354,11 @@ impl CommandBus {
         Err(CommandError::Contention)
     }
 
-    fn metadata(
+    fn metadata<A: Commanded>(
         &self,
-        request: &CommandRequest,
+        request: &CommandRequest<A::Cmd>,
         event_type: &str,
-        product_model: Option<String>,
+        extra: Vec<(String, String)>,
     ) -> HashMap<String, String> {
         let recorded_at = self
             .services
@@ -282,26 +384,24 @@ impl CommandBus {
                     .clone()
                     .unwrap_or_else(|| request.request_id.clone()),
             ),
-            ("command".to_owned(), request.command.kind().to_string()),
+            ("command".to_owned(), A::command_name(&request.command)),
             ("event_type".to_owned(), event_type.to_owned()),
             ("recorded_at".to_owned(), recorded_at),
         ]);
-        if let Some(model) = product_model {
-            metadata.insert("product_model".to_owned(), model);
-        }
+        metadata.extend(extra);
         metadata
     }
 }
 
-fn duplicate_of(
+fn duplicate_of<A: Commanded>(
     earlier: RecordedRequest,
-    request: &CommandRequest,
+    request: &CommandRequest<A::Cmd>,
 ) -> Result<Applied, CommandError> {
-    // A ReceiveTicket retried without a client-chosen id gets a fresh id
-    // each time; the request id alone identifies it.
+    // A ReceiveTicket (or an OpenCorrectiveAction) retried without a
+    // client-chosen id gets a fresh id each time; the request id alone
+    // identifies it.
     let same_ticket = earlier.ticket_id == request.ticket_id
-        || (matches!(request.command, TicketCommand::ReceiveTicket(_))
-            && earlier.event_type == "TicketReceived");
+        || A::creation_event(&request.command) == Some(earlier.event_type.as_str());
     if !same_ticket {
         return Err(CommandError::RequestIdReused {
             ticket_id: earlier.ticket_id,

@@ -110,7 +110,7 @@ struct VerifyExportArgs {
 
 #[derive(Debug, Args)]
 struct RebuildArgs {
-    /// The projection to rebuild (ticket_summary, cost_ledger); all when
+    /// The projection to rebuild (ticket_summary, cost_ledger, fracas); all when
     /// omitted.
     projection: Option<String>,
     #[command(flatten)]

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use projections::cost::store::CostTarget;
 use projections::cost::{self, CostPolicy, COST_LEDGER};
+use projections::fracas::store::FracasTarget;
+use projections::fracas::{self, FRACAS};
 use projections::log::{head_postgres, head_sqlite, sequence_postgres, sequence_sqlite};
 use projections::runner::{run, BATCH};
 use projections::ticket_summary::Target;
@@ -112,7 +114,7 @@ async fn lead(
 }
 
 /// Every projection the runner keeps, by checkpoint name.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER];
+pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS];
 
 type Batch = Pin<Box<dyn Future<Output = Result<usize, ProjectionError>> + Send>>;
 
@@ -128,6 +130,12 @@ fn batch(db: &Db, projection: &'static str) -> Batch {
             (Db::Sqlite(pool), COST_LEDGER) => {
                 cost::store::batch_sqlite(pool, &CostPolicy::default(), &CostTarget::LIVE, BATCH)
                     .await
+            }
+            (Db::Postgres(pool), FRACAS) => {
+                fracas::store::batch_postgres(pool, &FracasTarget::LIVE, BATCH).await
+            }
+            (Db::Sqlite(pool), FRACAS) => {
+                fracas::store::batch_sqlite(pool, &FracasTarget::LIVE, BATCH).await
             }
             (Db::Postgres(pool), _) => {
                 postgres::ticket_summary_batch(pool, &Target::live(), BATCH).await

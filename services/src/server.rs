@@ -19,9 +19,11 @@ use crate::rpc::audit::AuditService;
 use crate::rpc::commands::CommandService;
 use crate::rpc::cost::CostLedgerService;
 use crate::rpc::events::EventLogService;
+use crate::rpc::fracas::FracasService;
 use crate::rpc::pb::audit_server::AuditServer;
 use crate::rpc::pb::cost_ledger_server::CostLedgerServer;
 use crate::rpc::pb::event_log_server::EventLogServer;
+use crate::rpc::pb::fracas_server::FracasServer;
 use crate::rpc::pb::ticket_commands_server::TicketCommandsServer;
 use crate::rpc::pb::ticket_queries_server::TicketQueriesServer;
 use crate::rpc::queries::QueryService;
@@ -120,7 +122,11 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
 
     let committed = Arc::new(Notify::new());
     let services = TicketServices::new(Arc::new(SystemClock), Policies::default());
-    let bus = Arc::new(CommandBus::new(db.clone(), services, committed.clone()));
+    let bus = Arc::new(CommandBus::new(
+        db.clone(),
+        services.clone(),
+        committed.clone(),
+    ));
     let (stop, stopped) = watch::channel(false);
 
     let (head, head_seen) = watch::channel(0_i64);
@@ -149,6 +155,9 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
     health_reporter
         .set_serving::<CostLedgerServer<CostLedgerService>>()
         .await;
+    health_reporter
+        .set_serving::<FracasServer<FracasService>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -171,7 +180,7 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
         identify.clone(),
     );
     let queries = InterceptedService::new(
-        TicketQueriesServer::new(QueryService::new(bus, db.clone()))
+        TicketQueriesServer::new(QueryService::new(bus.clone(), db.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
@@ -181,6 +190,11 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
     );
     let cost = InterceptedService::new(
         CostLedgerServer::new(CostLedgerService::new(db.clone(), CostPolicy::default())),
+        identify.clone(),
+    );
+    let fracas = InterceptedService::new(
+        FracasServer::new(FracasService::new(db.clone(), bus.clone(), services))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
     let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
@@ -198,6 +212,7 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
             .add_service(events)
             .add_service(audit)
             .add_service(cost)
+            .add_service(fracas)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
                 tracing::info!("shutting down: finishing calls in flight");

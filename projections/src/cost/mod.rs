@@ -7,22 +7,6 @@
 //! ticket rather than patching rows keeps a late fact (a diagnosis that
 //! turns a visit chargeable, a waiver) consistent with every earlier line.
 
-/// Binds a list of [`store::Val`]s to a query, in order.
-macro_rules! bind_all {
-    ($query:expr, $vals:expr) => {{
-        let mut q = $query;
-        for v in $vals {
-            q = match v {
-                $crate::cost::store::Val::Text(s) => q.bind(s),
-                $crate::cost::store::Val::OptText(s) => q.bind(s),
-                $crate::cost::store::Val::Int(i) => q.bind(i),
-                $crate::cost::store::Val::OptInt(i) => q.bind(i),
-            };
-        }
-        q
-    }};
-}
-
 pub mod ledger;
 pub mod reports;
 pub mod store;

@@ -63,7 +63,7 @@ with_context!(
 );
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
-fn request_id(field: &str, raw: &str) -> Result<String, ValueError> {
+pub(crate) fn request_id(field: &str, raw: &str) -> Result<String, ValueError> {
     let id = raw.trim();
     if id.is_empty() {
         return Err(Problem::Empty.at(field));
@@ -79,7 +79,7 @@ fn request_id(field: &str, raw: &str) -> Result<String, ValueError> {
     Ok(id.to_owned())
 }
 
-fn optional_id(field: &str, raw: &str) -> Result<Option<String>, ValueError> {
+pub(crate) fn optional_id(field: &str, raw: &str) -> Result<Option<String>, ValueError> {
     if raw.trim().is_empty() {
         Ok(None)
     } else {

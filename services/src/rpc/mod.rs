@@ -6,6 +6,7 @@ pub mod audit;
 pub mod commands;
 pub mod cost;
 pub mod events;
+pub mod fracas;
 mod parse;
 pub mod queries;
 mod status;

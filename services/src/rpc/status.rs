@@ -5,13 +5,14 @@
 //! | a field is missing or malformed | INVALID_ARGUMENT + BadRequest field violation |
 //! | role may not issue the command / approve the tier | PERMISSION_DENIED |
 //! | no actor in the request | UNAUTHENTICATED |
-//! | unknown ticket | NOT_FOUND |
+//! | unknown ticket or corrective action | NOT_FOUND |
 //! | ticket id taken | ALREADY_EXISTS |
-//! | not allowed in the current state | FAILED_PRECONDITION (message names the state) |
+//! | not allowed in the current state (incl. a corrective action's closure gate) | FAILED_PRECONDITION (message names the state) |
 //! | lost a race / expected version mismatch | ABORTED |
 //! | store unreachable | UNAVAILABLE |
 //! | anything else | INTERNAL (logged; the message says no more than needed) |
 
+use domain::capa::ActionError;
 use domain::values::ValueError;
 use domain::TicketError;
 use tonic::{Code, Status};
@@ -57,9 +58,23 @@ pub(crate) fn from_ticket_error(error: &TicketError) -> Status {
     }
 }
 
+pub(crate) fn from_action_error(error: &ActionError) -> Status {
+    let message = error.to_string();
+    match error {
+        ActionError::Invalid(value) => invalid(value),
+        ActionError::Forbidden { .. } => Status::permission_denied(message),
+        ActionError::UnknownAction => Status::not_found(message),
+        ActionError::AlreadyOpened => Status::already_exists(message),
+        ActionError::NotAllowed { .. }
+        | ActionError::WindowStillOpen { .. }
+        | ActionError::Recurred { .. } => Status::failed_precondition(message),
+    }
+}
+
 pub(crate) fn from_command_error(error: CommandError) -> Status {
     match error {
         CommandError::Rejected(e) => from_ticket_error(&e),
+        CommandError::ActionRejected(e) => from_action_error(&e),
         CommandError::VersionMismatch { .. } | CommandError::Contention => {
             Status::aborted(error.to_string())
         }

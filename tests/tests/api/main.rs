@@ -7,6 +7,7 @@ mod audit;
 mod cost;
 mod crash;
 mod flow;
+mod fracas;
 mod idempotency;
 mod leadership;
 mod lifecycle;

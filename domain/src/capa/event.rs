@@ -1,0 +1,88 @@
+//! Events of a corrective action. Each records who (actor and role) and when.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::roles::Role;
+use crate::ticket::types::RootCause;
+use crate::values::{ActorId, Label, Text};
+
+pub const EVENT_VERSION: &str = "1.0";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActionEvent {
+    CorrectiveActionOpened {
+        title: Text,
+        failure_modes: Vec<Label>,
+        models: Vec<Label>,
+        verification_window_days: u32,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
+    RootCauseAnalysed {
+        category: RootCause,
+        analysis: Text,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
+    ActionImplemented {
+        description: Text,
+        implemented_on: NaiveDate,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
+    EffectivenessVerified {
+        evidence: Text,
+        /// The verification window that has passed: first and last day.
+        window_from: NaiveDate,
+        window_to: NaiveDate,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
+    CorrectiveActionClosed {
+        /// Failures of the modes on the models FRACAS knew after the
+        /// window, checked at closing (none fell inside the window).
+        failures_checked: u32,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
+}
+
+impl ActionEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActionEvent::CorrectiveActionOpened { .. } => "CorrectiveActionOpened",
+            ActionEvent::RootCauseAnalysed { .. } => "RootCauseAnalysed",
+            ActionEvent::ActionImplemented { .. } => "ActionImplemented",
+            ActionEvent::EffectivenessVerified { .. } => "EffectivenessVerified",
+            ActionEvent::CorrectiveActionClosed { .. } => "CorrectiveActionClosed",
+        }
+    }
+
+    /// Who, in which role, and when.
+    pub fn step(&self) -> (&ActorId, Role, DateTime<Utc>) {
+        match self {
+            ActionEvent::CorrectiveActionOpened { by, role, at, .. }
+            | ActionEvent::RootCauseAnalysed { by, role, at, .. }
+            | ActionEvent::ActionImplemented { by, role, at, .. }
+            | ActionEvent::EffectivenessVerified { by, role, at, .. }
+            | ActionEvent::CorrectiveActionClosed { by, role, at, .. } => (by, *role, *at),
+        }
+    }
+}
+
+impl DomainEvent for ActionEvent {
+    fn event_type(&self) -> String {
+        self.name().to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION.to_owned()
+    }
+}

@@ -1,0 +1,35 @@
+//! FRACAS (DOMAIN.md §9): failure reports, reliability figures and the
+//! corrective actions' read model.
+//!
+//! [`records::failures`] derives a ticket's unit and failure records from
+//! its events (pure); [`analysis`] computes Pareto, repeats, MTBF / failure
+//! rate and NFF rate from records (pure, hand-worked fixture in
+//! `analysis_tests.rs`); [`store`] replaces a ticket's rows (or an action's
+//! row) whenever one of its events arrives, rows and checkpoint in one
+//! transaction; [`reports`] reads rows back (history is keyset-paged) and
+//! [`tables`] tabulates every report, with CSV.
+
+pub mod analysis;
+pub mod records;
+pub mod reports;
+pub mod store;
+pub mod tables;
+
+#[cfg(test)]
+mod analysis_tests;
+#[cfg(test)]
+mod records_tests;
+
+pub use records::{failures, FailureRecord, Signal, Unit};
+
+/// Checkpoint name of the FRACAS projection.
+pub const FRACAS: &str = "fracas";
+
+/// The projection's tables.
+pub const TABLES: &[&str] = &[
+    "fracas_failure_parts",
+    "fracas_failures",
+    "fracas_units",
+    "fracas_action_scope",
+    "fracas_actions",
+];

@@ -1,0 +1,208 @@
+//! What a ticket's events say to FRACAS (pure): the unit (model, serial,
+//! batch, in-service date) and one failure record per diagnosis, plus a
+//! signal record per QC failure and per reopening.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::ticket::types::RootCause;
+use domain::ticket::Policies;
+use domain::TicketEvent;
+
+/// What produced a failure record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Signal {
+    /// A diagnosis: the failure report proper.
+    Diagnosis,
+    /// QC sent a repair back: the diagnosed failure was not fixed.
+    QcFailed,
+    /// The ticket was reopened after a revisit or a returning fault.
+    Reopened,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 3] = [Signal::Diagnosis, Signal::QcFailed, Signal::Reopened];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Diagnosis => "diagnosis",
+            Signal::QcFailed => "qc_failed",
+            Signal::Reopened => "reopened",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// One failure report (or signal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureRecord {
+    pub ticket_id: String,
+    /// 1, 2, … within the ticket, in event order.
+    pub record_no: u32,
+    pub signal: Signal,
+    pub occurred_at: DateTime<Utc>,
+    /// The local (business) date of the failure report.
+    pub failed_on: NaiveDate,
+    pub product_model: String,
+    pub serial: String,
+    pub batch: Option<String>,
+    pub failure_mode: String,
+    pub symptom: String,
+    pub failed_parts: Vec<String>,
+    /// Root-cause category (snake_case), for diagnoses.
+    pub root_cause: Option<String>,
+    pub responsible_department: Option<String>,
+    /// Days from the in-service date (installed, else purchased) to
+    /// `failed_on`; `None` when neither date is known.
+    pub operating_days: Option<i64>,
+    pub no_fault_found: bool,
+    /// Misuse or customer-caused.
+    pub misuse: bool,
+    /// The ticket's repair cycle (1 from reception, +1 per reopen).
+    pub cycle: u32,
+}
+
+impl FailureRecord {
+    /// A relevant failure: a diagnosis that found a fault the product is
+    /// answerable for (not no-fault-found, not misuse). Only these count in
+    /// Pareto, repeat, MTBF and recurrence figures.
+    pub fn relevant(&self) -> bool {
+        self.signal == Signal::Diagnosis && !self.no_fault_found && !self.misuse
+    }
+}
+
+/// A product unit as a ticket describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub ticket_id: String,
+    pub product_model: String,
+    pub serial: String,
+    pub batch: Option<String>,
+    /// Installed-at date, else purchase date.
+    pub in_service_on: Option<NaiveDate>,
+    pub received_on: NaiveDate,
+}
+
+/// A value's serde name (`snake_case` enums).
+fn snake<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The last diagnosis seen: what a QC failure or a reopen refers to.
+#[derive(Debug, Clone, Default)]
+struct LastDiagnosis {
+    mode: String,
+    parts: Vec<String>,
+}
+
+/// The unit and failure records of one ticket, from its events in order.
+pub fn failures(
+    ticket_id: &str,
+    events: &[(TicketEvent, DateTime<Utc>)],
+    policies: &Policies,
+) -> (Option<Unit>, Vec<FailureRecord>) {
+    let mut unit: Option<Unit> = None;
+    let mut out = Vec::new();
+    let mut last = LastDiagnosis::default();
+    let mut cycle = 1;
+    for (event, _) in events {
+        let Some(u) = &unit else {
+            if let TicketEvent::TicketReceived {
+                product,
+                received_at,
+                ..
+            } = event
+            {
+                unit = Some(Unit {
+                    ticket_id: ticket_id.to_owned(),
+                    product_model: product.model.to_string(),
+                    serial: product.serial.to_string(),
+                    batch: product.batch.as_ref().map(ToString::to_string),
+                    in_service_on: product.installed_on.or(product.purchased_on),
+                    received_on: policies.local_date(*received_at),
+                });
+            }
+            continue;
+        };
+        let record = |signal, at: &DateTime<Utc>, mode: String, symptom: String| {
+            let failed_on = policies.local_date(*at);
+            FailureRecord {
+                ticket_id: ticket_id.to_owned(),
+                record_no: u32::try_from(out.len() + 1).unwrap_or(u32::MAX),
+                signal,
+                occurred_at: *at,
+                failed_on,
+                product_model: u.product_model.clone(),
+                serial: u.serial.clone(),
+                batch: u.batch.clone(),
+                failure_mode: mode,
+                symptom,
+                failed_parts: last.parts.clone(),
+                root_cause: None,
+                responsible_department: None,
+                operating_days: u
+                    .in_service_on
+                    .map(|start| (failed_on - start).num_days())
+                    .filter(|d| *d >= 0),
+                no_fault_found: false,
+                misuse: false,
+                cycle,
+            }
+        };
+        match event {
+            TicketEvent::FaultDiagnosed {
+                symptom,
+                failure_mode,
+                failed_parts,
+                root_cause,
+                customer_caused,
+                responsible_department,
+                at,
+                ..
+            } => {
+                let mut r = record(
+                    Signal::Diagnosis,
+                    at,
+                    failure_mode.to_string(),
+                    symptom.to_string(),
+                );
+                r.root_cause = Some(root_cause.as_str().to_owned());
+                r.responsible_department = Some(snake(responsible_department));
+                r.no_fault_found = *root_cause == RootCause::NoFaultFound;
+                r.misuse = *root_cause == RootCause::Misuse || *customer_caused;
+                r.failed_parts = failed_parts.iter().map(ToString::to_string).collect();
+                last = LastDiagnosis {
+                    mode: r.failure_mode.clone(),
+                    parts: r.failed_parts.clone(),
+                };
+                out.push(r);
+            }
+            TicketEvent::QcFailed { defects, at, .. } => {
+                let defects: Vec<String> = defects.iter().map(ToString::to_string).collect();
+                let r = record(Signal::QcFailed, at, last.mode.clone(), defects.join("; "));
+                out.push(r);
+            }
+            TicketEvent::TicketReopened {
+                reason,
+                same_fault,
+                cycle: next,
+                at,
+            } => {
+                let mode = if *same_fault {
+                    last.mode.clone()
+                } else {
+                    String::new()
+                };
+                let r = record(Signal::Reopened, at, mode, reason.to_string());
+                out.push(r);
+                cycle = *next;
+            }
+            _ => {}
+        }
+    }
+    (unit, out)
+}

@@ -1,0 +1,342 @@
+//! Reading FRACAS back: failure history (filtered, keyset-paged) and the
+//! rows the figures are computed from ([`super::tables`] turns them into
+//! report tables, CSV via [`Table::to_csv`]). The same SQL runs on both stores; every column is
+//! read as text and parsed here.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::capa::Recurrence;
+use sqlx::{PgPool, Row, SqlitePool};
+
+pub use super::tables::{run, Report, Request};
+pub use crate::cost::reports::Table;
+
+use super::records::{FailureRecord, Signal, Unit};
+use crate::cost::store::{lite, Val};
+
+/// Either store.
+#[derive(Debug, Clone, Copy)]
+pub enum Store<'a> {
+    Postgres(&'a PgPool),
+    Sqlite(&'a SqlitePool),
+}
+
+type Cells = Vec<Option<String>>;
+
+impl Store<'_> {
+    /// Runs `sql` (every selected column text) and returns its cells.
+    async fn texts(&self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
+        fn cells<R: Row>(row: &R) -> Result<Cells, sqlx::Error>
+        where
+            usize: sqlx::ColumnIndex<R>,
+            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            (0..row.len()).map(|i| row.try_get(i)).collect()
+        }
+        match self {
+            Store::Postgres(pool) => bind_all!(sqlx::query(sql), vals)
+                .fetch_all(*pool)
+                .await?
+                .iter()
+                .map(cells)
+                .collect(),
+            Store::Sqlite(pool) => {
+                let sql = lite(sql);
+                bind_all!(sqlx::query(&sql), vals)
+                    .fetch_all(*pool)
+                    .await?
+                    .iter()
+                    .map(cells)
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Which failure records to read; every filter is optional (AND).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub product_model: Option<String>,
+    pub serial: Option<String>,
+    pub part_number: Option<String>,
+    pub batch: Option<String>,
+    pub failure_mode: Option<String>,
+    /// First and last failure date included.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Where a page of history starts: after this record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub occurred_at: String,
+    pub ticket_id: String,
+    pub record_no: i64,
+}
+
+impl Cursor {
+    /// An opaque page token.
+    pub fn token(&self) -> String {
+        format!("{}|{}|{}", self.occurred_at, self.record_no, self.ticket_id)
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.splitn(3, '|');
+        let occurred_at = parts.next()?.to_owned();
+        let record_no = parts.next()?.parse().ok()?;
+        let ticket_id = parts.next()?.to_owned();
+        Some(Self {
+            occurred_at,
+            ticket_id,
+            record_no,
+        })
+    }
+}
+
+const FAILURE_COLUMNS: &str = "ticket_id, CAST(record_no AS TEXT), signal, occurred_at, failed_on,
+    product_model, serial, batch, failure_mode, symptom, failed_parts, root_cause,
+    responsible_department, CAST(operating_days AS TEXT), CAST(no_fault_found AS TEXT),
+    CAST(misuse AS TEXT), CAST(cycle AS TEXT)";
+
+fn where_clause(f: &Filter, vals: &mut Vec<Val>) -> String {
+    let mut sql = String::from(" WHERE 1 = 1");
+    let mut push = |clause: &str, v: Option<String>, vals: &mut Vec<Val>| {
+        if let Some(v) = v {
+            vals.push(Val::Text(v));
+            sql.push_str(&clause.replace("{}", &format!("${}", vals.len())));
+        }
+    };
+    push(" AND product_model = {}", f.product_model.clone(), vals);
+    push(" AND serial = {}", f.serial.clone(), vals);
+    push(" AND batch = {}", f.batch.clone(), vals);
+    push(" AND failure_mode = {}", f.failure_mode.clone(), vals);
+    push(" AND failed_on >= {}", f.from.map(|d| d.to_string()), vals);
+    push(" AND failed_on <= {}", f.to.map(|d| d.to_string()), vals);
+    push(
+        " AND EXISTS (SELECT 1 FROM fracas_failure_parts p WHERE p.ticket_id = fracas_failures.ticket_id
+             AND p.record_no = fracas_failures.record_no AND p.part_number = {})",
+        f.part_number.clone(),
+        vals,
+    );
+    sql
+}
+
+fn text(c: &Option<String>) -> String {
+    c.clone().unwrap_or_default()
+}
+
+fn decode_failure(c: &Cells) -> Result<FailureRecord, sqlx::Error> {
+    let bad = |what: &str| sqlx::Error::Decode(format!("fracas_failures.{what}").into());
+    let date = |i: usize, what: &str| text(&c[i]).parse::<NaiveDate>().map_err(|_| bad(what));
+    let int = |i: usize| c[i].as_deref().and_then(|s| s.parse::<i64>().ok());
+    Ok(FailureRecord {
+        ticket_id: text(&c[0]),
+        record_no: int(1)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| bad("record_no"))?,
+        signal: Signal::parse(&text(&c[2])).ok_or_else(|| bad("signal"))?,
+        occurred_at: DateTime::parse_from_rfc3339(&text(&c[3]))
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| bad("occurred_at"))?,
+        failed_on: date(4, "failed_on")?,
+        product_model: text(&c[5]),
+        serial: text(&c[6]),
+        batch: c[7].clone(),
+        failure_mode: text(&c[8]),
+        symptom: text(&c[9]),
+        failed_parts: text(&c[10])
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        root_cause: c[11].clone(),
+        responsible_department: c[12].clone(),
+        operating_days: int(13),
+        no_fault_found: int(14) == Some(1),
+        misuse: int(15) == Some(1),
+        cycle: int(16).and_then(|n| u32::try_from(n).ok()).unwrap_or(1),
+    })
+}
+
+/// Every failure record matching `filter`, oldest first.
+pub async fn failures(
+    store: Store<'_>,
+    filter: &Filter,
+) -> Result<Vec<FailureRecord>, sqlx::Error> {
+    let mut vals = Vec::new();
+    let sql = format!(
+        "SELECT {FAILURE_COLUMNS} FROM fracas_failures{} ORDER BY occurred_at, record_no, ticket_id",
+        where_clause(filter, &mut vals)
+    );
+    store
+        .texts(&sql, vals)
+        .await?
+        .iter()
+        .map(decode_failure)
+        .collect()
+}
+
+/// One page of failure history, oldest first, and the next page's cursor.
+pub async fn history(
+    store: Store<'_>,
+    filter: &Filter,
+    after: Option<&Cursor>,
+    size: i64,
+) -> Result<(Vec<FailureRecord>, Option<Cursor>), sqlx::Error> {
+    let mut vals = Vec::new();
+    let mut clause = where_clause(filter, &mut vals);
+    if let Some(c) = after {
+        vals.push(Val::Text(c.occurred_at.clone()));
+        let a = vals.len();
+        vals.push(Val::Int(c.record_no));
+        vals.push(Val::Text(c.ticket_id.clone()));
+        clause.push_str(&format!(
+            " AND (occurred_at > ${a} OR (occurred_at = ${a} AND (record_no > ${b} OR (record_no = ${b} AND ticket_id > ${c}))))",
+            b = a + 1,
+            c = a + 2
+        ));
+    }
+    vals.push(Val::Int(size + 1));
+    let sql = format!(
+        "SELECT {FAILURE_COLUMNS} FROM fracas_failures{clause} ORDER BY occurred_at, record_no, ticket_id LIMIT ${}",
+        vals.len()
+    );
+    let mut page: Vec<FailureRecord> = store
+        .texts(&sql, vals)
+        .await?
+        .iter()
+        .map(decode_failure)
+        .collect::<Result<_, _>>()?;
+    let more = page.len() as i64 > size;
+    page.truncate(usize::try_from(size).unwrap_or(0));
+    let next = page.last().filter(|_| more).map(|r| Cursor {
+        occurred_at: crate::ticket_summary::sortable_time(r.occurred_at),
+        ticket_id: r.ticket_id.clone(),
+        record_no: i64::from(r.record_no),
+    });
+    Ok((page, next))
+}
+
+/// Units seen in tickets, optionally of one model / batch.
+pub async fn units(store: Store<'_>, filter: &Filter) -> Result<Vec<Unit>, sqlx::Error> {
+    let mut vals = Vec::new();
+    let mut sql = String::from(
+        "SELECT ticket_id, product_model, serial, batch, in_service_on, received_on FROM fracas_units WHERE 1 = 1",
+    );
+    for (col, v) in [
+        ("product_model", &filter.product_model),
+        ("batch", &filter.batch),
+    ] {
+        if let Some(v) = v {
+            vals.push(Val::Text(v.clone()));
+            sql.push_str(&format!(" AND {col} = ${}", vals.len()));
+        }
+    }
+    store
+        .texts(&sql, vals)
+        .await?
+        .iter()
+        .map(|c| {
+            Ok(Unit {
+                ticket_id: text(&c[0]),
+                product_model: text(&c[1]),
+                serial: text(&c[2]),
+                batch: c[3].clone(),
+                in_service_on: c[4].as_deref().and_then(|d| d.parse().ok()),
+                received_on: text(&c[5])
+                    .parse()
+                    .map_err(|_| sqlx::Error::Decode("fracas_units.received_on".into()))?,
+            })
+        })
+        .collect()
+}
+
+/// A corrective action as the read model holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRow {
+    pub action_id: String,
+    pub title: String,
+    pub status: String,
+    pub opened_at: String,
+    pub opened_by: String,
+    pub implemented_on: Option<String>,
+    pub window_to: Option<String>,
+    pub closed_at: Option<String>,
+    pub closed_by: Option<String>,
+    pub failure_modes: Vec<String>,
+    pub models: Vec<String>,
+}
+
+/// Every corrective action, oldest first.
+pub async fn actions(store: Store<'_>) -> Result<Vec<ActionRow>, sqlx::Error> {
+    let mut scope: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for c in store
+        .texts(
+            "SELECT action_id, kind, value FROM fracas_action_scope ORDER BY action_id, kind, value",
+            vec![],
+        )
+        .await?
+    {
+        let e = scope.entry(text(&c[0])).or_default();
+        if c[1].as_deref() == Some("mode") {
+            e.0.push(text(&c[2]));
+        } else {
+            e.1.push(text(&c[2]));
+        }
+    }
+    let rows = store
+        .texts(
+            "SELECT action_id, title, status, opened_at, opened_by, implemented_on, window_to, closed_at, closed_by
+               FROM fracas_actions ORDER BY opened_at, action_id",
+            vec![],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let (failure_modes, models) = scope.remove(&text(&c[0])).unwrap_or_default();
+            ActionRow {
+                action_id: text(&c[0]),
+                title: text(&c[1]),
+                status: text(&c[2]),
+                opened_at: text(&c[3]),
+                opened_by: text(&c[4]),
+                implemented_on: c[5].clone(),
+                window_to: c[6].clone(),
+                closed_at: c[7].clone(),
+                closed_by: c[8].clone(),
+                failure_modes,
+                models,
+            }
+        })
+        .collect())
+}
+
+/// Relevant failures of any of `modes` on any of `models` on or after
+/// `from`: the facts a corrective action's closure is checked against.
+pub async fn recurrences(
+    store: Store<'_>,
+    modes: &[String],
+    models: &[String],
+    from: NaiveDate,
+) -> Result<Vec<Recurrence>, sqlx::Error> {
+    let filter = Filter {
+        from: Some(from),
+        ..Filter::default()
+    };
+    Ok(failures(store, &filter)
+        .await?
+        .into_iter()
+        .filter(|f| {
+            f.relevant() && modes.contains(&f.failure_mode) && models.contains(&f.product_model)
+        })
+        .map(|f| Recurrence {
+            ticket_id: f.ticket_id,
+            serial: f.serial,
+            product_model: f.product_model,
+            failure_mode: f.failure_mode,
+            failed_on: f.failed_on,
+        })
+        .collect())
+}

@@ -1,0 +1,290 @@
+//! Every FRACAS report as a table: rows read by [`super::reports`], figures
+//! computed by [`super::analysis`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::ticket::Policies;
+
+use super::analysis::{self, GroupBy};
+use super::reports::{actions, failures, units, ActionRow, Filter, Store};
+use crate::cost::reports::Table;
+
+/// The reports FRACAS offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    Failures,
+    ModePareto,
+    PartPareto,
+    RepeatFailures,
+    MtbfByModel,
+    MtbfByBatch,
+    NffRate,
+    OpenActions,
+    RecurrencesAfterClose,
+}
+
+impl Report {
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Report::Failures => "failures",
+            Report::ModePareto => "mode-pareto",
+            Report::PartPareto => "part-pareto",
+            Report::RepeatFailures => "repeat-failures",
+            Report::MtbfByModel => "mtbf-by-model",
+            Report::MtbfByBatch => "mtbf-by-batch",
+            Report::NffRate => "nff-rate",
+            Report::OpenActions => "open-actions",
+            Report::RecurrencesAfterClose => "recurrences-after-close",
+        }
+    }
+}
+
+/// What a report is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub report: Report,
+    pub filter: Filter,
+    /// Exposure end for MTBF, and "today" for ages.
+    pub as_of: NaiveDate,
+    /// Repeat-failure limit in days.
+    pub repeat_within_days: i64,
+}
+
+fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
+    Table {
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        rows,
+    }
+}
+
+fn local_date(rfc3339: &str) -> Option<NaiveDate> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .ok()
+        .map(|t| Policies::default().local_date(t.with_timezone(&Utc)))
+}
+
+/// Runs a report.
+pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
+    let pareto = |rows: Vec<analysis::ParetoRow>, key: &str| {
+        table(
+            &[key, "failures", "percent", "cumulative_percent"],
+            rows.into_iter()
+                .map(|p| vec![p.key, p.count.to_string(), p.percent, p.cumulative_percent])
+                .collect(),
+        )
+    };
+    Ok(match r.report {
+        Report::Failures => {
+            let rows = failures(store, &r.filter).await?;
+            table(
+                &[
+                    "ticket_id",
+                    "record_no",
+                    "signal",
+                    "failed_on",
+                    "product_model",
+                    "serial",
+                    "batch",
+                    "failure_mode",
+                    "symptom",
+                    "failed_parts",
+                    "root_cause",
+                    "responsible_department",
+                    "operating_days",
+                    "no_fault_found",
+                    "misuse",
+                    "cycle",
+                ],
+                rows.into_iter()
+                    .map(|f| {
+                        vec![
+                            f.ticket_id,
+                            f.record_no.to_string(),
+                            f.signal.as_str().to_owned(),
+                            f.failed_on.to_string(),
+                            f.product_model,
+                            f.serial,
+                            f.batch.unwrap_or_default(),
+                            f.failure_mode,
+                            f.symptom,
+                            f.failed_parts.join(" "),
+                            f.root_cause.unwrap_or_default(),
+                            f.responsible_department.unwrap_or_default(),
+                            f.operating_days.map(|d| d.to_string()).unwrap_or_default(),
+                            f.no_fault_found.to_string(),
+                            f.misuse.to_string(),
+                            f.cycle.to_string(),
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        Report::ModePareto => pareto(
+            analysis::mode_pareto(&failures(store, &r.filter).await?),
+            "failure_mode",
+        ),
+        Report::PartPareto => pareto(
+            analysis::part_pareto(&failures(store, &r.filter).await?),
+            "part_number",
+        ),
+        Report::RepeatFailures => table(
+            &[
+                "serial",
+                "product_model",
+                "failure_mode",
+                "first_ticket",
+                "first_on",
+                "repeat_ticket",
+                "repeat_on",
+                "days_between",
+            ],
+            analysis::repeats(&failures(store, &r.filter).await?, r.repeat_within_days)
+                .into_iter()
+                .map(|x| {
+                    vec![
+                        x.serial,
+                        x.product_model,
+                        x.failure_mode,
+                        x.first_ticket,
+                        x.first_on.to_string(),
+                        x.repeat_ticket,
+                        x.repeat_on.to_string(),
+                        x.days_between.to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        Report::MtbfByModel | Report::MtbfByBatch => {
+            let group = if r.report == Report::MtbfByModel {
+                GroupBy::Model
+            } else {
+                GroupBy::Batch
+            };
+            let f = failures(store, &r.filter).await?;
+            let u = units(store, &r.filter).await?;
+            table(
+                &[
+                    "product_model",
+                    "batch",
+                    "units",
+                    "unit_days",
+                    "failures",
+                    "mtbf_days",
+                    "failures_per_1000_unit_days",
+                ],
+                analysis::reliability(&f, &u, r.as_of, group)
+                    .into_iter()
+                    .map(|x| {
+                        vec![
+                            x.product_model,
+                            x.batch,
+                            x.units.to_string(),
+                            x.unit_days.to_string(),
+                            x.failures.to_string(),
+                            x.mtbf_days,
+                            x.failures_per_1000_unit_days,
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        Report::NffRate => table(
+            &["product_model", "diagnoses", "no_fault_found", "percent"],
+            analysis::nff_rate(&failures(store, &r.filter).await?)
+                .into_iter()
+                .map(|x| {
+                    vec![
+                        x.product_model,
+                        x.diagnoses.to_string(),
+                        x.no_fault_found.to_string(),
+                        x.percent,
+                    ]
+                })
+                .collect(),
+        ),
+        Report::OpenActions => {
+            let mut open: Vec<(i64, ActionRow)> = actions(store)
+                .await?
+                .into_iter()
+                .filter(|a| a.status != "closed")
+                .map(|a| {
+                    let age = local_date(&a.opened_at).map_or(0, |d| (r.as_of - d).num_days());
+                    (age, a)
+                })
+                .collect();
+            open.sort_by(|a, b| {
+                b.0.cmp(&a.0)
+                    .then_with(|| a.1.action_id.cmp(&b.1.action_id))
+            });
+            table(
+                &[
+                    "action_id",
+                    "title",
+                    "status",
+                    "opened_on",
+                    "age_days",
+                    "failure_modes",
+                    "models",
+                    "opened_by",
+                ],
+                open.into_iter()
+                    .map(|(age, a)| {
+                        vec![
+                            a.action_id,
+                            a.title,
+                            a.status,
+                            local_date(&a.opened_at)
+                                .map(|d| d.to_string())
+                                .unwrap_or_default(),
+                            age.to_string(),
+                            a.failure_modes.join(" "),
+                            a.models.join(" "),
+                            a.opened_by,
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        Report::RecurrencesAfterClose => {
+            let all = failures(store, &r.filter).await?;
+            let mut rows = Vec::new();
+            for a in actions(store).await? {
+                let Some(closed_at) = a.closed_at.clone() else {
+                    continue;
+                };
+                let closed_on = local_date(&closed_at);
+                for f in all.iter().filter(|f| {
+                    f.relevant()
+                        && a.failure_modes.contains(&f.failure_mode)
+                        && a.models.contains(&f.product_model)
+                        && crate::ticket_summary::sortable_time(f.occurred_at) > closed_at
+                }) {
+                    rows.push(vec![
+                        a.action_id.clone(),
+                        closed_on.map(|d| d.to_string()).unwrap_or_default(),
+                        f.ticket_id.clone(),
+                        f.serial.clone(),
+                        f.product_model.clone(),
+                        f.failure_mode.clone(),
+                        f.failed_on.to_string(),
+                        closed_on
+                            .map(|d| (f.failed_on - d).num_days().to_string())
+                            .unwrap_or_default(),
+                    ]);
+                }
+            }
+            table(
+                &[
+                    "action_id",
+                    "closed_on",
+                    "ticket_id",
+                    "serial",
+                    "product_model",
+                    "failure_mode",
+                    "failed_on",
+                    "days_after_close",
+                ],
+                rows,
+            )
+        }
+    })
+}
