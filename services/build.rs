@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "repair/v1/events.proto",
     "repair/v1/audit.proto",
     "repair/v1/cost.proto",
+    "repair/v1/sla.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -11,11 +11,13 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::cost::store::{apply_after_postgres, apply_after_sqlite, CostTarget};
 use crate::cost::{CostPolicy, COST_LEDGER};
+use crate::sla::store::SlaTarget;
+use crate::sla::{SlaConfig, SLA};
 use crate::ticket_summary::{Target, SECONDARY_INDEXES};
 use crate::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
 
 /// Projections `rebuild` knows.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER];
+pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, SLA];
 
 const CHUNK: i64 = 5_000;
 
@@ -64,11 +66,28 @@ const COST: &[TableSpec] = &[
     },
 ];
 
+const SLA_TABLES: &[TableSpec] = &[
+    TableSpec {
+        name: "sla_clocks",
+        primary_key: "ticket_id, clock, cycle",
+        indexes: &[
+            ("sla_clocks_open", "(state, deadline_at)"),
+            ("sla_clocks_outcome", "(clock, outcome_at)"),
+        ],
+    },
+    TableSpec {
+        name: "sla_revisits",
+        primary_key: "ticket_id, n",
+        indexes: &[("sla_revisits_at", "(revisited_at)")],
+    },
+];
+
 /// The tables and checkpoints of a projection: (tables, live, shadow).
 fn plan(projection: &str) -> Option<(&'static [TableSpec], &'static str, &'static str)> {
     match projection {
         TICKET_SUMMARY => Some((SUMMARY, TICKET_SUMMARY, "ticket_summary_rebuild")),
         COST_LEDGER => Some((COST, COST_LEDGER, CostTarget::REBUILD.checkpoint)),
+        SLA => Some((SLA_TABLES, SLA, SlaTarget::REBUILD.checkpoint)),
         _ => None,
     }
 }
@@ -105,7 +124,16 @@ async fn batch_pg(
     projection: &str,
     from: i64,
 ) -> Result<(usize, i64), ProjectionError> {
-    if projection == COST_LEDGER {
+    if projection == SLA {
+        crate::sla::store::apply_after_postgres(
+            tx,
+            SlaConfig::current(),
+            &SlaTarget::REBUILD,
+            from,
+            CHUNK,
+        )
+        .await
+    } else if projection == COST_LEDGER {
         apply_after_postgres(
             tx,
             &CostPolicy::default(),
@@ -124,7 +152,16 @@ async fn batch_lite(
     projection: &str,
     from: i64,
 ) -> Result<(usize, i64), ProjectionError> {
-    if projection == COST_LEDGER {
+    if projection == SLA {
+        crate::sla::store::apply_after_sqlite(
+            tx,
+            SlaConfig::current(),
+            &SlaTarget::REBUILD,
+            from,
+            CHUNK,
+        )
+        .await
+    } else if projection == COST_LEDGER {
         apply_after_sqlite(
             tx,
             &CostPolicy::default(),

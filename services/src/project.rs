@@ -9,6 +9,8 @@ use projections::cost::store::CostTarget;
 use projections::cost::{self, CostPolicy, COST_LEDGER};
 use projections::log::{head_postgres, head_sqlite, sequence_postgres, sequence_sqlite};
 use projections::runner::{run, BATCH};
+use projections::sla::store::SlaTarget;
+use projections::sla::{SlaConfig, SLA};
 use projections::ticket_summary::Target;
 use projections::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
 use sqlx::pool::PoolConnection;
@@ -112,7 +114,7 @@ async fn lead(
 }
 
 /// Every projection the runner keeps, by checkpoint name.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER];
+pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, SLA];
 
 type Batch = Pin<Box<dyn Future<Output = Result<usize, ProjectionError>> + Send>>;
 
@@ -128,6 +130,24 @@ fn batch(db: &Db, projection: &'static str) -> Batch {
             (Db::Sqlite(pool), COST_LEDGER) => {
                 cost::store::batch_sqlite(pool, &CostPolicy::default(), &CostTarget::LIVE, BATCH)
                     .await
+            }
+            (Db::Postgres(pool), SLA) => {
+                projections::sla::store::batch_postgres(
+                    pool,
+                    SlaConfig::current(),
+                    &SlaTarget::LIVE,
+                    BATCH,
+                )
+                .await
+            }
+            (Db::Sqlite(pool), SLA) => {
+                projections::sla::store::batch_sqlite(
+                    pool,
+                    SlaConfig::current(),
+                    &SlaTarget::LIVE,
+                    BATCH,
+                )
+                .await
             }
             (Db::Postgres(pool), _) => {
                 postgres::ticket_summary_batch(pool, &Target::live(), BATCH).await

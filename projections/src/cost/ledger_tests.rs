@@ -300,7 +300,7 @@ fn a_declined_quote_costs_only_the_return_shipping_which_the_customer_bears() {
     assert_eq!(l.lines.len(), 1);
     assert_eq!(line(&l, Kind::Shipping, Bearer::Customer), 3_000);
     assert_eq!(l.quoted.values().sum::<i64>(), 50_000);
-    assert!(l.actual().get(&Kind::Parts).is_none());
+    assert!(!l.actual().contains_key(&Kind::Parts));
 }
 
 #[test]

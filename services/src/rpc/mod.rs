@@ -8,6 +8,7 @@ pub mod cost;
 pub mod events;
 mod parse;
 pub mod queries;
+pub mod sla;
 mod status;
 mod views;
 

@@ -13,4 +13,5 @@ mod projections;
 mod queries;
 mod rejections;
 mod restart;
+mod sla;
 mod subscriptions;
