@@ -109,7 +109,7 @@ struct VerifyExportArgs {
 
 #[derive(Debug, Args)]
 struct RebuildArgs {
-    /// The projection to rebuild (ticket_summary, cost_ledger); all when
+    /// The projection to rebuild (ticket_summary, cost_ledger, sla); all when
     /// omitted.
     projection: Option<String>,
     #[command(flatten)]
@@ -176,6 +176,9 @@ async fn shutdown_signal() {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    // SLA policy and calendars from the user's files (TICKETD_SLA_POLICY,
+    // TICKETD_CALENDARS): the projection, rebuilds and the dashboard use them.
+    projections::sla::SlaConfig::install(ticketd::sla::load_from_env()?);
     match cli.command {
         Command::Serve(args) => {
             let store = args.store.config()?;

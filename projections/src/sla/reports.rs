@@ -16,6 +16,8 @@ use crate::ticket_summary::sortable_time;
 /// Filters of the open-clocks query; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpenFilter {
+    /// One ticket: all its clocks, finished ones included.
+    pub ticket_id: Option<String>,
     pub status: Option<Status>,
     pub region: Option<String>,
     pub technician: Option<String>,
@@ -23,7 +25,7 @@ pub struct OpenFilter {
     pub clock: Option<String>,
 }
 
-/// A running or paused clock as seen at "now".
+/// A clock as seen at "now" (running or paused unless one ticket's were asked for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenClock {
     pub ticket_id: String,
@@ -47,18 +49,27 @@ type OpenRow = (
     i64,
     Option<String>,
     Option<String>,
+    Option<i64>,
     String,
     String,
     String,
 );
 
 const OPEN: &str = "SELECT ticket_id, clock, CAST(cycle AS bigint), basis, target_seconds, started_at, state,
-        paused_seconds, paused_since, elapsed_seconds, at_risk_at, deadline_at, region, technician, priority
-   FROM sla_clocks WHERE state IN ('running', 'paused')";
+        paused_seconds, stopped_at, elapsed_seconds, at_risk_at, deadline_at, CAST(met AS bigint), region,
+        technician, priority
+   FROM sla_clocks";
 
 fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
     let mut sql = OPEN.to_owned();
     let mut vals = Vec::new();
+    match &filter.ticket_id {
+        Some(id) => {
+            vals.push(Val::Text(id.clone()));
+            sql.push_str(" WHERE ticket_id = $1");
+        }
+        None => sql.push_str(" WHERE state IN ('running', 'paused')"),
+    }
     for (column, v) in [
         ("region", &filter.region),
         ("technician", &filter.technician),
@@ -70,7 +81,8 @@ fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
             sql.push_str(&format!(" AND {column} = ${}", vals.len()));
         }
     }
-    sql.push_str(" ORDER BY deadline_at, ticket_id, clock, cycle");
+    // Paused and finished clocks (no deadline) last, the same on both stores.
+    sql.push_str(" ORDER BY COALESCE(deadline_at, '9999'), ticket_id, clock, cycle");
     (sql, vals)
 }
 
@@ -103,29 +115,30 @@ fn open_from(
             },
             target,
             started_at,
-            state: if state == "paused" {
-                State::Paused
-            } else {
-                State::Running
+            state: match state.as_str() {
+                "paused" => State::Paused,
+                "stopped" => State::Stopped,
+                "cancelled" => State::Cancelled,
+                _ => State::Running,
             },
             paused: r.7,
-            paused_since: r.8.as_deref().and_then(parse),
+            paused_since: None,
             elapsed: r.9,
-            stopped_at: None,
+            stopped_at: r.8.as_deref().and_then(parse),
             at_risk_at: r.10.as_deref().and_then(parse),
             deadline: r.11.as_deref().and_then(parse),
-            met: None,
+            met: r.12.map(|m| m == 1),
         };
-        let cal = config.calendars.for_region(&r.12);
+        let cal = config.calendars.for_region(&r.13);
         let view = c.view(cal, now, config.policy.at_risk_percent);
         if filter.status.is_some_and(|s| s != view.status) {
             continue;
         }
         out.push(OpenClock {
             ticket_id,
-            region: r.12,
-            technician: r.13,
-            priority: r.14,
+            region: r.13,
+            technician: r.14,
+            priority: r.15,
             clock: c,
             view,
         });
@@ -487,5 +500,10 @@ mod tests {
         });
         assert!(sql.contains("AND region = $1 AND clock = $2"), "{sql}");
         assert_eq!(vals.len(), 2);
+        let (sql, _) = open_sql(&OpenFilter {
+            ticket_id: Some("T-1".into()),
+            ..OpenFilter::default()
+        });
+        assert!(sql.contains("WHERE ticket_id = $1 ORDER BY"), "{sql}");
     }
 }

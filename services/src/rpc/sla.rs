@@ -67,7 +67,14 @@ impl SlaDashboardService {
         let status = one_of(
             "status",
             &m.status,
-            &["running", "paused", "at_risk", "breached"],
+            &[
+                "running",
+                "paused",
+                "at_risk",
+                "breached",
+                "met",
+                "cancelled",
+            ],
         )?
         .and_then(|s| Status::parse(&s));
         let clocks: Vec<&str> = self
@@ -78,6 +85,7 @@ impl SlaDashboardService {
             .map(|c| c.name.as_str())
             .collect();
         Ok(OpenFilter {
+            ticket_id: text(&m.ticket_id),
             status,
             region: one_of("region", &m.region, &["urban", "suburban", "remote"])?,
             technician: text(&m.technician),
@@ -183,6 +191,7 @@ impl SlaDashboard for SlaDashboardService {
                     technician: o.technician,
                     priority: o.priority,
                     basis: format!("{:?}", o.clock.basis).to_lowercase(),
+                    stopped_at: o.clock.stopped_at.map(to_timestamp),
                 })
                 .collect(),
         }))

@@ -150,6 +150,28 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
     .await
     .is_empty());
 
+    // One ticket's clocks, finished ones with their result.
+    let answered = open(
+        &server,
+        pb::OpenClocksRequest {
+            ticket_id: "sla-c1".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let results: Vec<(&str, &str)> = answered
+        .iter()
+        .map(|c| (c.clock.as_str(), c.status.as_str()))
+        .collect();
+    assert_eq!(
+        results,
+        [("complaint_reply", "met"), ("service_commitment", "met")],
+        "{answered:?}"
+    );
+    assert!(answered
+        .iter()
+        .all(|c| c.stopped_at.is_some() && c.deadline.is_none()));
+
     // complaint on time 1/1; resolution 1/2; satisfaction 2/2; repair on time 2/2.
     let s = |x: &str| x.to_owned();
     let expected = |group: &str| {
@@ -285,6 +307,18 @@ async fn the_watcher_alerts_once_per_clock_cycle_across_a_restart(backend: Backe
     );
     db.close().await;
     assert_eq!(alert_count(&server).await, ["SlaAtRisk", "SlaBreached"]);
+
+    // A rebuild finds the alerts in the log again: nothing is owed.
+    let db = server.open_db().await;
+    ticketd::maintenance::rebuild(&db, Some("sla"), |_, _, _| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(
+        ticketd::sla::watch_once(&db, &clock).await.expect("watch"),
+        0,
+        "nothing after a rebuild"
+    );
+    db.close().await;
 
     // Subscribers see them like any event, and the log still verifies.
     let verified = server
