@@ -48,12 +48,24 @@ fn read(path: &str) -> Result<String, SlaConfigError> {
 
 /// Reads the configuration named by the environment (see the module docs).
 pub fn load_from_env() -> Result<SlaConfig, SlaConfigError> {
+    load(
+        std::env::var("TICKETD_SLA_POLICY").ok(),
+        std::env::var("TICKETD_CALENDARS").ok(),
+    )
+}
+
+/// Reads a policy file and a calendar list (`file,file,region=file`);
+/// what is not named stays as shipped.
+pub fn load(
+    policy: Option<String>,
+    calendars: Option<String>,
+) -> Result<SlaConfig, SlaConfigError> {
     let mut config = SlaConfig::default();
-    if let Ok(path) = std::env::var("TICKETD_SLA_POLICY") {
+    if let Some(path) = policy {
         config.policy = SlaPolicy::from_toml(&read(&path)?)
             .map_err(|source| SlaConfigError::Policy { path, source })?;
     }
-    if let Ok(list) = std::env::var("TICKETD_CALENDARS") {
+    if let Some(list) = calendars {
         let mut default: Option<Calendar> = None;
         let mut calendars = Calendars::default();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -132,5 +144,52 @@ pub async fn watch_deadlines(
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> String {
+        let path = std::env::temp_dir().join(format!("ticketd-sla-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    }
+
+    #[test]
+    fn nothing_named_means_the_shipped_policy_and_calendar() {
+        assert_eq!(load(None, None).expect("loads"), SlaConfig::default());
+    }
+
+    #[test]
+    fn years_merge_and_a_region_gets_its_own_calendar() {
+        let y2027 = file("cn-2027.toml", "name = \"cn\"\nholidays = [\"2027-01-01\"]");
+        let site = file(
+            "site.toml",
+            "name = \"site\"\n[hours]\nsaturday = [\"09:00-12:00\"]",
+        );
+        let shipped = file("cn-2026.toml", projections::sla::calendar::CN_2026);
+        let c = load(None, Some(format!("{shipped}, {y2027}, suburban={site}"))).expect("loads");
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        assert!(!c.calendars.default.is_working_day(d(2027, 1, 1)));
+        assert!(!c.calendars.default.is_working_day(d(2026, 10, 1)));
+        assert!(c
+            .calendars
+            .for_region("suburban")
+            .is_working_day(d(2026, 1, 10)));
+        assert!(!c
+            .calendars
+            .for_region("urban")
+            .is_working_day(d(2026, 1, 10)));
+    }
+
+    #[test]
+    fn a_bad_file_is_reported_with_its_path() {
+        let bad = file("bad-policy.toml", "at_risk_percent = 175");
+        let e = load(Some(bad.clone()), None).expect_err("refused");
+        assert!(e.to_string().starts_with(&bad), "{e}");
+        let missing = load(None, Some("/nonexistent/cal.toml".into())).expect_err("refused");
+        assert!(matches!(missing, SlaConfigError::Read { .. }));
     }
 }

@@ -82,7 +82,8 @@ pub struct ClockState {
     /// Elapsed basis time when paused or stopped.
     pub elapsed: i64,
     pub stopped_at: Option<DateTime<Utc>>,
-    /// While running: when 75 % (the policy's share) and 100 % are reached.
+    /// While running: when 75 % (the policy's share) and 100 % are
+    /// reached; once stopped, the deadline it had.
     pub at_risk_at: Option<DateTime<Utc>>,
     pub deadline: Option<DateTime<Utc>>,
     /// Once stopped: whether within target.
@@ -156,8 +157,8 @@ impl ClockState {
             self.state = State::Stopped;
             self.stopped_at = Some(at);
             self.met = Some(self.elapsed <= self.target);
+            // The deadline stays: what the stop is measured against.
             self.at_risk_at = None;
-            self.deadline = None;
         }
     }
 

@@ -161,6 +161,11 @@ fn arrival_within_target_is_met_and_stays_met() {
         (c.state, c.elapsed, c.met),
         (State::Stopped, 5 * H, Some(true))
     );
+    assert_eq!(
+        c.deadline,
+        Some(sh("2026-01-12", "12:00")),
+        "kept to judge against"
+    );
     assert_eq!(view(c, sh("2026-03-01", "10:00")).status, Status::Met);
 }
 
@@ -354,5 +359,47 @@ fn cancelling_the_ticket_ends_its_running_clocks_without_a_result() {
     assert_eq!(
         view(clock(&sla, "dispatch_arrival", 1), t).status,
         Status::Cancelled
+    );
+}
+
+#[test]
+fn editing_the_calendar_and_recomputing_moves_the_deadline() {
+    // Same events; a calendar that makes Monday 12 Jan a holiday pushes the
+    // 6 working hours from Friday 15:00 to Tuesday noon.
+    let events = [(repair(), sh("2026-01-09", "15:00"))];
+    let edited = super::super::calendar::CN_2026.replace(
+        "\"2026-01-01..2026-01-03\",",
+        "\"2026-01-01..2026-01-03\", \"2026-01-12\",",
+    );
+    let calendars = Calendars::single(Calendar::from_toml(&edited).expect("parses"));
+    let sla = derive(&events, &SlaPolicy::default(), &calendars);
+    assert_eq!(
+        clock(&sla, "dispatch_arrival", 1).deadline,
+        Some(sh("2026-01-13", "12:00"))
+    );
+}
+
+#[test]
+fn a_region_with_its_own_calendar_counts_its_own_hours() {
+    // Suburban site works Saturday mornings: Fri 15-18 (3 h), Sat 9-12 (3 h),
+    // Mon 9-10 (1 h) for the 7 suburban hours.
+    let mut calendars = Calendars::default();
+    let site = Calendar::from_toml("name = \"site\"\n[hours]\nsaturday = [\"09:00-12:00\"]")
+        .expect("parses");
+    calendars.by_region.insert("suburban".into(), site);
+    let ev = received(
+        TicketKind::Repair,
+        Priority::Normal,
+        ServiceMode::OnSite,
+        Region::Suburban,
+    );
+    let sla = derive(
+        &[(ev, sh("2026-01-09", "15:00"))],
+        &SlaPolicy::default(),
+        &calendars,
+    );
+    assert_eq!(
+        clock(&sla, "dispatch_arrival", 1).deadline,
+        Some(sh("2026-01-12", "10:00"))
     );
 }
