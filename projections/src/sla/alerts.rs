@@ -1,6 +1,6 @@
 //! The deadline watcher's events: `SlaAtRisk` when a running clock reaches
 //! the policy's share of its target, `SlaBreached` when it passes it (or
-//! stopped past it before the watcher saw it). They are stored in the
+//! stopped or paused past it before the watcher saw it). They are stored in the
 //! `events` table as aggregate type `SlaClock` with the ticket's id, so
 //! they get log positions, hashes and subscribers like any event.
 //!
@@ -97,6 +97,7 @@ SELECT ticket_id, clock, CAST(cycle AS bigint), state, at_risk_at, deadline_at,
   FROM sla_clocks
  WHERE (state = 'running' AND ((risk_noted = 0 AND at_risk_at <= $1) OR (breach_noted = 0 AND deadline_at < $1)))
     OR (state = 'stopped' AND met = 0 AND breach_noted = 0)
+    OR (state = 'paused' AND elapsed_seconds > target_seconds AND breach_noted = 0)
  ORDER BY ticket_id, clock, cycle
  LIMIT $2";
 
@@ -142,7 +143,7 @@ fn due_from(rows: Vec<DueRow>, now: DateTime<Utc>) -> Result<Vec<Due>, AlertErro
         let breached = if running {
             deadline.filter(|t| *t < now)
         } else {
-            // Stopped past its deadline before the watcher looked.
+            // Stopped (or paused) past its target before the watcher looked.
             Some(deadline.unwrap_or(now))
         };
         if let (0, Some(due_at)) = (breach_noted, breached) {
