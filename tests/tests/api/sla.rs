@@ -194,6 +194,44 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
         kpis(&server, pb::KpiGroupBy::Region).await,
         expected("urban")
     );
+    // Per technician: both repairs were the technician's; the complaint
+    // had no technician.
+    let by_tech = kpis(&server, pb::KpiGroupBy::Technician).await;
+    let repair = by_tech
+        .iter()
+        .find(|f| f.1 == "repair_on_time")
+        .expect("repair figure");
+    assert!(
+        !repair.0.is_empty() && (repair.2, repair.3) == (2, 2),
+        "{by_tech:?}"
+    );
+    let complaint = by_tech
+        .iter()
+        .find(|f| f.1 == "complaint_on_time")
+        .expect("complaint figure");
+    assert_eq!((complaint.0.as_str(), complaint.2, complaint.3), ("", 1, 1));
+    // The weekly trend: ISO weeks.
+    let weekly = kpis(&server, pb::KpiGroupBy::Week).await;
+    assert!(
+        !weekly.is_empty() && weekly.iter().all(|f| f.0.len() == 8 && f.0.contains("-W")),
+        "{weekly:?}"
+    );
+
+    // A rebuild from position 0 gives identical figures.
+    let before = (
+        by_tech,
+        open(&server, pb::OpenClocksRequest::default()).await.len(),
+    );
+    let db = server.open_db().await;
+    ticketd::maintenance::rebuild(&db, Some("sla"), |_, _, _| {})
+        .await
+        .expect("rebuild");
+    db.close().await;
+    let after = (
+        kpis(&server, pb::KpiGroupBy::Technician).await,
+        open(&server, pb::OpenClocksRequest::default()).await.len(),
+    );
+    assert_eq!(after, before);
 
     let csv = client(&server)
         .await
