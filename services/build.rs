@@ -14,6 +14,7 @@ const PROTOS: &[&str] = &[
     "repair/v1/audit.proto",
     "repair/v1/cost.proto",
     "repair/v1/fracas.proto",
+    "repair/v1/sla.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -36,6 +36,7 @@ pub mod query;
 pub mod rebuild;
 pub mod runner;
 pub mod seal;
+pub mod sla;
 pub mod sqlite;
 pub mod ticket_summary;
 

@@ -13,11 +13,13 @@ use crate::cost::store::{apply_after_postgres, apply_after_sqlite, CostTarget};
 use crate::cost::{CostPolicy, COST_LEDGER};
 use crate::fracas::store::FracasTarget;
 use crate::fracas::FRACAS;
+use crate::sla::store::SlaTarget;
+use crate::sla::{SlaConfig, SLA};
 use crate::ticket_summary::{Target, SECONDARY_INDEXES};
 use crate::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
 
 /// Projections `rebuild` knows.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS];
+pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS, SLA];
 
 const CHUNK: i64 = 5_000;
 
@@ -98,12 +100,29 @@ const FRACAS_TABLES: &[TableSpec] = &[
     },
 ];
 
+const SLA_TABLES: &[TableSpec] = &[
+    TableSpec {
+        name: "sla_clocks",
+        primary_key: "ticket_id, clock, cycle",
+        indexes: &[
+            ("sla_clocks_open", "(state, deadline_at)"),
+            ("sla_clocks_outcome", "(clock, outcome_at)"),
+        ],
+    },
+    TableSpec {
+        name: "sla_revisits",
+        primary_key: "ticket_id, n",
+        indexes: &[("sla_revisits_at", "(revisited_at)")],
+    },
+];
+
 /// The tables and checkpoints of a projection: (tables, live, shadow).
 fn plan(projection: &str) -> Option<(&'static [TableSpec], &'static str, &'static str)> {
     match projection {
         TICKET_SUMMARY => Some((SUMMARY, TICKET_SUMMARY, "ticket_summary_rebuild")),
         COST_LEDGER => Some((COST, COST_LEDGER, CostTarget::REBUILD.checkpoint)),
         FRACAS => Some((FRACAS_TABLES, FRACAS, FracasTarget::REBUILD.checkpoint)),
+        SLA => Some((SLA_TABLES, SLA, SlaTarget::REBUILD.checkpoint)),
         _ => None,
     }
 }
@@ -144,6 +163,16 @@ async fn batch_pg(
         return crate::fracas::store::apply_after_postgres(tx, &FracasTarget::REBUILD, from, CHUNK)
             .await;
     }
+    if projection == SLA {
+        return crate::sla::store::apply_after_postgres(
+            tx,
+            SlaConfig::current(),
+            &SlaTarget::REBUILD,
+            from,
+            CHUNK,
+        )
+        .await;
+    }
     if projection == COST_LEDGER {
         apply_after_postgres(
             tx,
@@ -166,6 +195,16 @@ async fn batch_lite(
     if projection == FRACAS {
         return crate::fracas::store::apply_after_sqlite(tx, &FracasTarget::REBUILD, from, CHUNK)
             .await;
+    }
+    if projection == SLA {
+        return crate::sla::store::apply_after_sqlite(
+            tx,
+            SlaConfig::current(),
+            &SlaTarget::REBUILD,
+            from,
+            CHUNK,
+        )
+        .await;
     }
     if projection == COST_LEDGER {
         apply_after_sqlite(

@@ -110,7 +110,7 @@ struct VerifyExportArgs {
 
 #[derive(Debug, Args)]
 struct RebuildArgs {
-    /// The projection to rebuild (ticket_summary, cost_ledger, fracas); all when
+    /// The projection to rebuild (ticket_summary, cost_ledger, fracas, sla); all
     /// omitted.
     projection: Option<String>,
     #[command(flatten)]
@@ -177,6 +177,9 @@ async fn shutdown_signal() {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    // SLA policy and calendars from the user's files (TICKETD_SLA_POLICY,
+    // TICKETD_CALENDARS): the projection, rebuilds and the dashboard use them.
+    projections::sla::SlaConfig::install(crate::sla::load_from_env()?);
     match cli.command {
         Command::Serve(args) => {
             let store = args.store.config()?;

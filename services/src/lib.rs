@@ -18,4 +18,5 @@ pub mod project;
 pub mod rpc;
 pub mod sealed;
 pub mod server;
+pub mod sla;
 pub mod store;

@@ -11,6 +11,8 @@ use projections::fracas::store::FracasTarget;
 use projections::fracas::{self, FRACAS};
 use projections::log::{head_postgres, head_sqlite, sequence_postgres, sequence_sqlite};
 use projections::runner::{run, BATCH};
+use projections::sla::store::SlaTarget;
+use projections::sla::{SlaConfig, SLA};
 use projections::ticket_summary::Target;
 use projections::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
 use sqlx::pool::PoolConnection;
@@ -114,7 +116,7 @@ async fn lead(
 }
 
 /// Every projection the runner keeps, by checkpoint name.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS];
+pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS, SLA];
 
 type Batch = Pin<Box<dyn Future<Output = Result<usize, ProjectionError>> + Send>>;
 
@@ -136,6 +138,24 @@ fn batch(db: &Db, projection: &'static str) -> Batch {
             }
             (Db::Sqlite(pool), FRACAS) => {
                 fracas::store::batch_sqlite(pool, &FracasTarget::LIVE, BATCH).await
+            }
+            (Db::Postgres(pool), SLA) => {
+                projections::sla::store::batch_postgres(
+                    pool,
+                    SlaConfig::current(),
+                    &SlaTarget::LIVE,
+                    BATCH,
+                )
+                .await
+            }
+            (Db::Sqlite(pool), SLA) => {
+                projections::sla::store::batch_sqlite(
+                    pool,
+                    SlaConfig::current(),
+                    &SlaTarget::LIVE,
+                    BATCH,
+                )
+                .await
             }
             (Db::Postgres(pool), _) => {
                 postgres::ticket_summary_batch(pool, &Target::live(), BATCH).await

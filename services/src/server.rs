@@ -24,12 +24,15 @@ use crate::rpc::pb::audit_server::AuditServer;
 use crate::rpc::pb::cost_ledger_server::CostLedgerServer;
 use crate::rpc::pb::event_log_server::EventLogServer;
 use crate::rpc::pb::fracas_server::FracasServer;
+use crate::rpc::pb::sla_dashboard_server::SlaDashboardServer;
 use crate::rpc::pb::ticket_commands_server::TicketCommandsServer;
 use crate::rpc::pb::ticket_queries_server::TicketQueriesServer;
 use crate::rpc::queries::QueryService;
+use crate::rpc::sla::SlaDashboardService;
 use crate::rpc::DESCRIPTOR_SET;
 use crate::store::{Db, StoreConfig, StoreError};
 use projections::cost::CostPolicy;
+use projections::sla::SlaConfig;
 use tonic::service::interceptor::InterceptedService;
 
 /// Largest request accepted, in bytes.
@@ -39,6 +42,8 @@ pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("SLA configuration: {0}")]
+    Sla(#[from] crate::sla::SlaConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -111,6 +116,9 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
             "INSECURE development mode: callers are whoever their x-actor-id / x-actor-role headers say; never use this in production"
         );
     }
+    if !SlaConfig::install(crate::sla::load_from_env()?) {
+        tracing::debug!("SLA configuration already installed in this process");
+    }
     let db = Db::open(store).await?;
     db.migrate().await?;
     let (listener, addr) = bind(listen.grpc).await?;
@@ -130,6 +138,13 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
     let (stop, stopped) = watch::channel(false);
 
     let (head, head_seen) = watch::channel(0_i64);
+    let sla_watcher = tokio::spawn(crate::sla::watch_deadlines(
+        db.clone(),
+        Arc::new(SystemClock),
+        crate::sla::WATCH_INTERVAL,
+        committed.clone(),
+        stopped.clone(),
+    ));
     let projector = tokio::spawn(crate::project::run_all(
         db.clone(),
         committed,
@@ -157,6 +172,9 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
         .await;
     health_reporter
         .set_serving::<FracasServer<FracasService>>()
+        .await;
+    health_reporter
+        .set_serving::<SlaDashboardServer<SlaDashboardService>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
@@ -197,6 +215,14 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
+    let sla = InterceptedService::new(
+        SlaDashboardServer::new(SlaDashboardService::new(
+            db.clone(),
+            SlaConfig::current(),
+            Arc::new(SystemClock),
+        )),
+        identify.clone(),
+    );
     let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
 
     let mut until_stopped = stopped.clone();
@@ -213,11 +239,15 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
             .add_service(audit)
             .add_service(cost)
             .add_service(fracas)
+            .add_service(sla)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
                 tracing::info!("shutting down: finishing calls in flight");
             })
             .await;
+        if let Err(join) = sla_watcher.await {
+            tracing::error!(%join, "SLA watcher failed");
+        }
         if let Err(join) = projector.await {
             tracing::error!(%join, "projection runner failed");
         }

@@ -145,10 +145,11 @@ pub async fn verify_log(db: &Db) -> Result<Verification, AuditError> {
                     "the event at this log position was deleted".into(),
                 ));
             };
-            let (last_version, previous) = streams
-                .get(&r.ticket_id)
-                .cloned()
-                .unwrap_or((0, String::new()));
+            // Streams are per aggregate: a ticket's own events and its SLA
+            // alerts (aggregate type SlaClock) chain separately.
+            let stream = format!("{}\n{}", r.aggregate_type, r.ticket_id);
+            let (last_version, previous) =
+                streams.get(&stream).cloned().unwrap_or((0, String::new()));
             if r.sequence != last_version + 1 {
                 return done(at_entry(
                     &r.ticket_id,
@@ -178,7 +179,7 @@ pub async fn verify_log(db: &Db) -> Result<Verification, AuditError> {
                 ));
             }
             digest = next_digest;
-            streams.insert(r.ticket_id.clone(), (r.sequence, recomputed));
+            streams.insert(stream, (r.sequence, recomputed));
             checked += 1;
         }
     }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod fracas;
 mod parse;
 pub mod queries;
+pub mod sla;
 mod status;
 mod views;
 

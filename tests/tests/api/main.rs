@@ -18,4 +18,5 @@ mod queries;
 mod rejections;
 mod restart;
 mod robustness;
+mod sla;
 mod subscriptions;

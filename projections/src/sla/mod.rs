@@ -1,0 +1,70 @@
+//! Service levels (DOMAIN.md §7): business calendars, the clock policy,
+//! each ticket's clocks per repair cycle, the dashboard's queries and KPI
+//! figures, and the alerts (`SlaAtRisk`, `SlaBreached`) the deadline
+//! watcher appends to the log.
+//!
+//! [`clocks::derive`] computes a ticket's clocks from its events (pure);
+//! [`store`] replaces the ticket's rows whenever one of its events arrives,
+//! rows and checkpoint in one transaction; [`reports`] reads them at a
+//! given "now"; [`alerts`] finds due clocks and appends their events.
+
+/// Binds a list of [`crate::cost::store::Val`]s to a query, in order.
+macro_rules! bind_vals {
+    ($query:expr, $vals:expr) => {{
+        let mut q = $query;
+        for v in $vals {
+            q = match v {
+                $crate::cost::store::Val::Text(s) => q.bind(s),
+                $crate::cost::store::Val::OptText(s) => q.bind(s),
+                $crate::cost::store::Val::Int(i) => q.bind(i),
+                $crate::cost::store::Val::OptInt(i) => q.bind(i),
+            };
+        }
+        q
+    }};
+}
+
+pub mod alerts;
+pub mod calendar;
+pub mod clocks;
+pub mod policy;
+pub mod reports;
+pub mod store;
+
+pub use calendar::{Calendar, CalendarError, Calendars};
+pub use clocks::{derive, ClockState, State, Status, TicketSla, View};
+pub use policy::{Basis, PolicyError, SlaPolicy};
+
+/// Checkpoint name of the SLA projection.
+pub const SLA: &str = "sla";
+
+/// The projection's tables.
+pub const TABLES: &[&str] = &["sla_clocks", "sla_revisits"];
+
+/// Aggregate type of the watcher's alerts in the `events` table; their
+/// aggregate id is the ticket's.
+pub const ALERT_AGGREGATE: &str = "SlaClock";
+
+/// Policy and calendars together: what the projection, the queries and the
+/// watcher compute with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaConfig {
+    pub policy: SlaPolicy,
+    pub calendars: Calendars,
+}
+
+static INSTALLED: std::sync::OnceLock<SlaConfig> = std::sync::OnceLock::new();
+
+impl SlaConfig {
+    /// Makes `config` (read from the user's files by the service) the one
+    /// every runner, rebuild and query of this process uses. Only the first
+    /// call counts; returns whether it did.
+    pub fn install(config: SlaConfig) -> bool {
+        INSTALLED.set(config).is_ok()
+    }
+
+    /// The installed configuration, or the shipped default.
+    pub fn current() -> &'static SlaConfig {
+        INSTALLED.get_or_init(SlaConfig::default)
+    }
+}

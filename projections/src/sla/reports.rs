@@ -1,0 +1,509 @@
+//! The dashboard's reads, on either store (same SQL): open clocks by
+//! status at a given "now", and KPI figures for a period, overall, per
+//! technician, per region (site) or per ISO week. Everything can become a
+//! [`Table`] and CSV.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, SqlitePool};
+
+use super::clocks::{ClockState, State, Status, View};
+use super::policy::Basis;
+use super::SlaConfig;
+use crate::cost::reports::Table;
+use crate::cost::store::{lite, Val};
+use crate::ticket_summary::sortable_time;
+
+/// Filters of the open-clocks query; they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenFilter {
+    /// One ticket: all its clocks, finished ones included.
+    pub ticket_id: Option<String>,
+    pub status: Option<Status>,
+    pub region: Option<String>,
+    pub technician: Option<String>,
+    pub priority: Option<String>,
+    pub clock: Option<String>,
+}
+
+/// A clock as seen at "now" (running or paused unless one ticket's were asked for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenClock {
+    pub ticket_id: String,
+    pub region: String,
+    pub technician: String,
+    pub priority: String,
+    pub clock: ClockState,
+    pub view: View,
+}
+
+type OpenRow = (
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    String,
+    String,
+    String,
+);
+
+const OPEN: &str = "SELECT ticket_id, clock, CAST(cycle AS bigint), basis, target_seconds, started_at, state,
+        paused_seconds, stopped_at, elapsed_seconds, at_risk_at, deadline_at, CAST(met AS bigint), region,
+        technician, priority
+   FROM sla_clocks";
+
+fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
+    let mut sql = OPEN.to_owned();
+    let mut vals = Vec::new();
+    match &filter.ticket_id {
+        Some(id) => {
+            vals.push(Val::Text(id.clone()));
+            sql.push_str(" WHERE ticket_id = $1");
+        }
+        None => sql.push_str(" WHERE state IN ('running', 'paused')"),
+    }
+    for (column, v) in [
+        ("region", &filter.region),
+        ("technician", &filter.technician),
+        ("priority", &filter.priority),
+        ("clock", &filter.clock),
+    ] {
+        if let Some(v) = v {
+            vals.push(Val::Text(v.clone()));
+            sql.push_str(&format!(" AND {column} = ${}", vals.len()));
+        }
+    }
+    // Paused and finished clocks (no deadline) last, the same on both stores.
+    sql.push_str(" ORDER BY COALESCE(deadline_at, '9999'), ticket_id, clock, cycle");
+    (sql, vals)
+}
+
+fn parse(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn open_from(
+    rows: Vec<OpenRow>,
+    filter: &OpenFilter,
+    config: &SlaConfig,
+    now: DateTime<Utc>,
+) -> Vec<OpenClock> {
+    let mut out = Vec::new();
+    for r in rows {
+        let (ticket_id, clock, cycle, basis, target, started, state) =
+            (r.0, r.1, r.2, r.3, r.4, r.5, r.6);
+        let Some(started_at) = parse(&started) else {
+            continue;
+        };
+        let c = ClockState {
+            clock,
+            cycle: u32::try_from(cycle).unwrap_or_default(),
+            basis: if basis == "calendar" {
+                Basis::Calendar
+            } else {
+                Basis::Business
+            },
+            target,
+            started_at,
+            state: match state.as_str() {
+                "paused" => State::Paused,
+                "stopped" => State::Stopped,
+                "cancelled" => State::Cancelled,
+                _ => State::Running,
+            },
+            paused: r.7,
+            paused_since: None,
+            elapsed: r.9,
+            stopped_at: r.8.as_deref().and_then(parse),
+            at_risk_at: r.10.as_deref().and_then(parse),
+            deadline: r.11.as_deref().and_then(parse),
+            met: r.12.map(|m| m == 1),
+        };
+        let cal = config.calendars.for_region(&r.13);
+        let view = c.view(cal, now, config.policy.at_risk_percent);
+        if filter.status.is_some_and(|s| s != view.status) {
+            continue;
+        }
+        out.push(OpenClock {
+            ticket_id,
+            region: r.13,
+            technician: r.14,
+            priority: r.15,
+            clock: c,
+            view,
+        });
+    }
+    out
+}
+
+pub async fn open_postgres(
+    pool: &PgPool,
+    filter: &OpenFilter,
+    config: &SlaConfig,
+    now: DateTime<Utc>,
+) -> Result<Vec<OpenClock>, sqlx::Error> {
+    let (sql, vals) = open_sql(filter);
+    let rows: Vec<OpenRow> = bind_vals!(sqlx::query_as(&sql), vals)
+        .fetch_all(pool)
+        .await?;
+    Ok(open_from(rows, filter, config, now))
+}
+
+pub async fn open_sqlite(
+    pool: &SqlitePool,
+    filter: &OpenFilter,
+    config: &SlaConfig,
+    now: DateTime<Utc>,
+) -> Result<Vec<OpenClock>, sqlx::Error> {
+    let (sql, vals) = open_sql(filter);
+    let sql = lite(&sql);
+    let rows: Vec<OpenRow> = bind_vals!(sqlx::query_as(&sql), vals)
+        .fetch_all(pool)
+        .await?;
+    Ok(open_from(rows, filter, config, now))
+}
+
+/// Open clocks as a table (minutes of the clock's basis).
+pub fn open_table(clocks: &[OpenClock]) -> Table {
+    let opt = |t: Option<DateTime<Utc>>| t.map(sortable_time).unwrap_or_default();
+    Table {
+        columns: [
+            "ticket_id",
+            "clock",
+            "cycle",
+            "status",
+            "started_at",
+            "deadline_at",
+            "elapsed_minutes",
+            "remaining_minutes",
+            "percent_used",
+            "region",
+            "technician",
+            "priority",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        rows: clocks
+            .iter()
+            .map(|o| {
+                vec![
+                    o.ticket_id.clone(),
+                    o.clock.clock.clone(),
+                    o.clock.cycle.to_string(),
+                    o.view.status.as_str().to_owned(),
+                    sortable_time(o.clock.started_at),
+                    opt(o.clock.deadline),
+                    (o.view.elapsed / 60).to_string(),
+                    (o.view.remaining / 60).to_string(),
+                    o.view.percent_used.to_string(),
+                    o.region.clone(),
+                    o.technician.clone(),
+                    o.priority.clone(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// How KPI figures are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    All,
+    Technician,
+    Region,
+    Week,
+}
+
+/// The four dashboard figures (002 二, 八).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kpi {
+    ComplaintOnTime,
+    Resolution,
+    Satisfaction,
+    RepairOnTime,
+}
+
+impl Kpi {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kpi::ComplaintOnTime => "complaint_on_time",
+            Kpi::Resolution => "resolution",
+            Kpi::Satisfaction => "satisfaction",
+            Kpi::RepairOnTime => "repair_on_time",
+        }
+    }
+}
+
+/// One figure of one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiFigure {
+    pub group: String,
+    pub kpi: Kpi,
+    pub numerator: i64,
+    pub denominator: i64,
+    /// Percent, two decimals; `None` without data.
+    pub rate: Option<f64>,
+    pub target: u32,
+    pub meets_target: Option<bool>,
+}
+
+impl KpiFigure {
+    fn new(group: String, kpi: Kpi, numerator: i64, denominator: i64, target: u32) -> Self {
+        let rate = (denominator > 0)
+            .then(|| (numerator as f64 * 10_000.0 / denominator as f64).round() / 100.0);
+        Self {
+            group,
+            kpi,
+            numerator,
+            denominator,
+            rate,
+            target,
+            meets_target: rate.map(|r| r >= f64::from(target)),
+        }
+    }
+}
+
+/// A period `[from, to)` and a grouping, evaluated at `now` (a clock still
+/// running past its deadline inside the period counts as late).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KpiQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub group_by: GroupBy,
+    pub now: DateTime<Utc>,
+}
+
+fn key(group_by: GroupBy, week_column: &str) -> String {
+    match group_by {
+        GroupBy::All => "''".to_owned(),
+        GroupBy::Technician => "technician".to_owned(),
+        GroupBy::Region => "region".to_owned(),
+        GroupBy::Week => week_column.to_owned(),
+    }
+}
+
+fn on_time_sql(group_by: GroupBy) -> String {
+    let k = key(group_by, "outcome_week");
+    format!(
+        "SELECT CAST({k} AS TEXT), CAST(SUM(CASE WHEN state = 'stopped' AND met = 1 THEN 1 ELSE 0 END) AS bigint),
+                CAST(COUNT(*) AS bigint)
+           FROM sla_clocks
+          WHERE clock = $1 AND outcome_at >= $2 AND outcome_at < $3
+            AND (state = 'stopped' OR (state = 'running' AND deadline_at < $4))
+          GROUP BY 1 ORDER BY 1"
+    )
+}
+
+fn revisit_sql(group_by: GroupBy) -> String {
+    let k = key(group_by, "week");
+    format!(
+        "SELECT CAST({k} AS TEXT), CAST(SUM(resolved) AS bigint), CAST(SUM(satisfied) AS bigint), CAST(COUNT(*) AS bigint)
+           FROM sla_revisits WHERE revisited_at >= $1 AND revisited_at < $2
+          GROUP BY 1 ORDER BY 1"
+    )
+}
+
+type Counts = Vec<(String, i64, i64)>;
+type RevisitCounts = Vec<(String, i64, i64, i64)>;
+
+fn figures(
+    config: &SlaConfig,
+    complaint: Counts,
+    repair: Counts,
+    revisits: RevisitCounts,
+) -> Vec<KpiFigure> {
+    let k = &config.policy.kpi;
+    let mut out = Vec::new();
+    for (group, met, all) in complaint {
+        out.push(KpiFigure::new(
+            group,
+            Kpi::ComplaintOnTime,
+            met,
+            all,
+            k.complaint_on_time,
+        ));
+    }
+    for (group, resolved, satisfied, all) in revisits {
+        out.push(KpiFigure::new(
+            group.clone(),
+            Kpi::Resolution,
+            resolved,
+            all,
+            k.resolution,
+        ));
+        out.push(KpiFigure::new(
+            group,
+            Kpi::Satisfaction,
+            satisfied,
+            all,
+            k.satisfaction,
+        ));
+    }
+    for (group, met, all) in repair {
+        out.push(KpiFigure::new(
+            group,
+            Kpi::RepairOnTime,
+            met,
+            all,
+            k.repair_on_time,
+        ));
+    }
+    out.sort_by(|a, b| (&a.group, a.kpi).cmp(&(&b.group, b.kpi)));
+    out
+}
+
+macro_rules! kpi_query {
+    ($pool:expr, $config:expr, $q:expr, $sql:expr) => {{
+        let (q, config) = ($q, $config);
+        let times = [
+            sortable_time(q.from),
+            sortable_time(q.to),
+            sortable_time(q.now),
+        ];
+        let mut on_time = Vec::new();
+        for clock in [
+            &config.policy.kpi.complaint_clock,
+            &config.policy.kpi.repair_clock,
+        ] {
+            let sql = $sql(on_time_sql(q.group_by));
+            let rows: Counts = sqlx::query_as(&sql)
+                .bind(clock)
+                .bind(&times[0])
+                .bind(&times[1])
+                .bind(&times[2])
+                .fetch_all($pool)
+                .await?;
+            on_time.push(rows);
+        }
+        let sql = $sql(revisit_sql(q.group_by));
+        let revisits: RevisitCounts = sqlx::query_as(&sql)
+            .bind(&times[0])
+            .bind(&times[1])
+            .fetch_all($pool)
+            .await?;
+        let repair = on_time.pop().unwrap_or_default();
+        let complaint = on_time.pop().unwrap_or_default();
+        Ok(figures(config, complaint, repair, revisits))
+    }};
+}
+
+pub async fn kpis_postgres(
+    pool: &PgPool,
+    config: &SlaConfig,
+    q: &KpiQuery,
+) -> Result<Vec<KpiFigure>, sqlx::Error> {
+    kpi_query!(pool, config, q, |s: String| s)
+}
+
+pub async fn kpis_sqlite(
+    pool: &SqlitePool,
+    config: &SlaConfig,
+    q: &KpiQuery,
+) -> Result<Vec<KpiFigure>, sqlx::Error> {
+    kpi_query!(pool, config, q, |s: String| lite(&s))
+}
+
+/// KPI figures as a table.
+pub fn kpi_table(figures: &[KpiFigure]) -> Table {
+    Table {
+        columns: [
+            "group",
+            "kpi",
+            "numerator",
+            "denominator",
+            "rate_percent",
+            "target_percent",
+            "meets_target",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        rows: figures
+            .iter()
+            .map(|f| {
+                vec![
+                    f.group.clone(),
+                    f.kpi.as_str().to_owned(),
+                    f.numerator.to_string(),
+                    f.denominator.to_string(),
+                    f.rate.map(|r| format!("{r:.2}")).unwrap_or_default(),
+                    f.target.to_string(),
+                    f.meets_target.map(|m| m.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_percent_with_two_decimals_against_their_targets() {
+        let config = SlaConfig::default();
+        let f = figures(
+            &config,
+            vec![("".into(), 3, 3)],
+            vec![("".into(), 8, 9)],
+            vec![("".into(), 19, 17, 20)],
+        );
+        let by = |k: Kpi| f.iter().find(|x| x.kpi == k).cloned().expect("figure");
+        assert_eq!(
+            (
+                by(Kpi::ComplaintOnTime).rate,
+                by(Kpi::ComplaintOnTime).meets_target
+            ),
+            (Some(100.0), Some(true))
+        );
+        assert_eq!(
+            (
+                by(Kpi::RepairOnTime).rate,
+                by(Kpi::RepairOnTime).meets_target
+            ),
+            (Some(88.89), Some(false))
+        );
+        assert_eq!(
+            (by(Kpi::Resolution).rate, by(Kpi::Resolution).meets_target),
+            (Some(95.0), Some(true))
+        );
+        assert_eq!(
+            (
+                by(Kpi::Satisfaction).rate,
+                by(Kpi::Satisfaction).meets_target
+            ),
+            (Some(85.0), Some(false))
+        );
+    }
+
+    #[test]
+    fn a_group_without_data_has_no_rate() {
+        let f = KpiFigure::new("tech-1".into(), Kpi::Resolution, 0, 0, 95);
+        assert_eq!((f.rate, f.meets_target), (None, None));
+    }
+
+    #[test]
+    fn open_filters_become_numbered_parameters() {
+        let (sql, vals) = open_sql(&OpenFilter {
+            region: Some("urban".into()),
+            clock: Some("revisit".into()),
+            ..OpenFilter::default()
+        });
+        assert!(sql.contains("AND region = $1 AND clock = $2"), "{sql}");
+        assert_eq!(vals.len(), 2);
+        let (sql, _) = open_sql(&OpenFilter {
+            ticket_id: Some("T-1".into()),
+            ..OpenFilter::default()
+        });
+        assert!(sql.contains("WHERE ticket_id = $1 ORDER BY"), "{sql}");
+    }
+}

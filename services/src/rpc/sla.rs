@@ -1,0 +1,239 @@
+//! The `SlaDashboard` service.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use domain::{Clock, Role};
+use projections::cost::reports::Table;
+use projections::sla::reports::{
+    kpi_table, kpis_postgres, kpis_sqlite, open_postgres, open_sqlite, open_table, GroupBy,
+    KpiFigure, KpiQuery, OpenClock, OpenFilter,
+};
+use projections::sla::{SlaConfig, Status};
+use tonic::{Request, Response, Status as GrpcStatus};
+
+use super::parse::{self as p, to_timestamp};
+use super::pb;
+use super::pb::sla_dashboard_server::SlaDashboard;
+use super::status::{from_sqlx, invalid_field};
+use crate::store::Db;
+
+#[derive(Debug, Clone)]
+pub struct SlaDashboardService {
+    db: Db,
+    config: &'static SlaConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl SlaDashboardService {
+    pub fn new(db: Db, config: &'static SlaConfig, clock: Arc<dyn Clock>) -> Self {
+        Self { db, config, clock }
+    }
+}
+
+fn may_read_sla<T>(request: &Request<T>) -> Result<(), GrpcStatus> {
+    let actor = p::caller(request)?;
+    match actor.role {
+        Role::ServiceManager
+        | Role::GeneralManager
+        | Role::SalesVp
+        | Role::CustomerService
+        | Role::Auditor
+        | Role::Integration => Ok(()),
+        role => Err(GrpcStatus::permission_denied(format!(
+            "role {role} may not read the SLA dashboard"
+        ))),
+    }
+}
+
+fn text(raw: &str) -> Option<String> {
+    Some(raw.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn one_of(field: &str, raw: &str, allowed: &[&str]) -> Result<Option<String>, GrpcStatus> {
+    match text(raw) {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(invalid_field(
+            field,
+            &format!("must be one of {}", allowed.join(", ")),
+        )),
+        v => Ok(v),
+    }
+}
+
+impl SlaDashboardService {
+    fn parse_open(&self, m: &pb::OpenClocksRequest) -> Result<OpenFilter, GrpcStatus> {
+        let status = one_of(
+            "status",
+            &m.status,
+            &[
+                "running",
+                "paused",
+                "at_risk",
+                "breached",
+                "met",
+                "cancelled",
+            ],
+        )?
+        .and_then(|s| Status::parse(&s));
+        let clocks: Vec<&str> = self
+            .config
+            .policy
+            .clocks
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        Ok(OpenFilter {
+            ticket_id: text(&m.ticket_id),
+            status,
+            region: one_of("region", &m.region, &["urban", "suburban", "remote"])?,
+            technician: text(&m.technician),
+            priority: one_of("priority", &m.priority, &["urgent", "normal"])?,
+            clock: one_of("clock", &m.clock, &clocks)?,
+        })
+    }
+
+    async fn open(
+        &self,
+        m: &pb::OpenClocksRequest,
+    ) -> Result<(DateTime<Utc>, Vec<OpenClock>), GrpcStatus> {
+        let filter = self.parse_open(m)?;
+        let now = self.clock.now();
+        let clocks = match &self.db {
+            Db::Postgres(pool) => open_postgres(pool, &filter, self.config, now).await,
+            Db::Sqlite(pool) => open_sqlite(pool, &filter, self.config, now).await,
+        }
+        .map_err(from_sqlx)?;
+        Ok((now, clocks))
+    }
+
+    fn parse_kpis(&self, m: &pb::KpiRequest) -> Result<KpiQuery, GrpcStatus> {
+        let zone = self.config.calendars.default.zone;
+        let day = |field: &str, raw: &str| -> Result<NaiveDate, GrpcStatus> {
+            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+                .map_err(|_| invalid_field(field, "must be a date YYYY-MM-DD"))
+        };
+        let from = day("from_date", &m.from_date)?;
+        let to = day("to_date", &m.to_date)?;
+        if to < from {
+            return Err(invalid_field("to_date", "must not be before from_date"));
+        }
+        let midnight = |d: NaiveDate| -> Result<DateTime<Utc>, GrpcStatus> {
+            zone.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| invalid_field("from_date", "has no midnight in the calendar's zone"))
+        };
+        let after = to
+            .checked_add_days(Days::new(1))
+            .ok_or_else(|| invalid_field("to_date", "is out of range"))?;
+        let group_by = match pb::KpiGroupBy::try_from(m.group_by) {
+            Ok(pb::KpiGroupBy::Unspecified | pb::KpiGroupBy::All) => GroupBy::All,
+            Ok(pb::KpiGroupBy::Technician) => GroupBy::Technician,
+            Ok(pb::KpiGroupBy::Region) => GroupBy::Region,
+            Ok(pb::KpiGroupBy::Week) => GroupBy::Week,
+            Err(_) => {
+                return Err(invalid_field(
+                    "group_by",
+                    &format!("has unknown value {}", m.group_by),
+                ))
+            }
+        };
+        Ok(KpiQuery {
+            from: midnight(from)?,
+            to: midnight(after)?,
+            group_by,
+            now: self.clock.now(),
+        })
+    }
+
+    async fn kpis(&self, m: &pb::KpiRequest) -> Result<Vec<KpiFigure>, GrpcStatus> {
+        let q = self.parse_kpis(m)?;
+        match &self.db {
+            Db::Postgres(pool) => kpis_postgres(pool, self.config, &q).await,
+            Db::Sqlite(pool) => kpis_sqlite(pool, self.config, &q).await,
+        }
+        .map_err(from_sqlx)
+    }
+}
+
+fn csv(name: &str, table: &Table) -> pb::CsvFile {
+    pb::CsvFile {
+        file_name: format!("sla-{name}.csv"),
+        content: table.to_csv().into_bytes(),
+    }
+}
+
+#[tonic::async_trait]
+impl SlaDashboard for SlaDashboardService {
+    async fn list_open_clocks(
+        &self,
+        request: Request<pb::OpenClocksRequest>,
+    ) -> Result<Response<pb::OpenClocks>, GrpcStatus> {
+        may_read_sla(&request)?;
+        let (now, clocks) = self.open(request.get_ref()).await?;
+        Ok(Response::new(pb::OpenClocks {
+            as_of: Some(to_timestamp(now)),
+            clocks: clocks
+                .into_iter()
+                .map(|o| pb::OpenClock {
+                    ticket_id: o.ticket_id,
+                    clock: o.clock.clock,
+                    cycle: o.clock.cycle,
+                    status: o.view.status.as_str().to_owned(),
+                    started_at: Some(to_timestamp(o.clock.started_at)),
+                    deadline: o.clock.deadline.map(to_timestamp),
+                    elapsed_minutes: o.view.elapsed / 60,
+                    remaining_minutes: o.view.remaining / 60,
+                    percent_used: o.view.percent_used,
+                    region: o.region,
+                    technician: o.technician,
+                    priority: o.priority,
+                    basis: format!("{:?}", o.clock.basis).to_lowercase(),
+                    stopped_at: o.clock.stopped_at.map(to_timestamp),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn export_open_clocks_csv(
+        &self,
+        request: Request<pb::OpenClocksRequest>,
+    ) -> Result<Response<pb::CsvFile>, GrpcStatus> {
+        may_read_sla(&request)?;
+        let (_, clocks) = self.open(request.get_ref()).await?;
+        Ok(Response::new(csv("open-clocks", &open_table(&clocks))))
+    }
+
+    async fn get_kpis(
+        &self,
+        request: Request<pb::KpiRequest>,
+    ) -> Result<Response<pb::Kpis>, GrpcStatus> {
+        may_read_sla(&request)?;
+        let figures = self.kpis(request.get_ref()).await?;
+        Ok(Response::new(pb::Kpis {
+            figures: figures
+                .into_iter()
+                .map(|f| pb::KpiFigure {
+                    group: f.group,
+                    kpi: f.kpi.as_str().to_owned(),
+                    numerator: f.numerator,
+                    denominator: f.denominator,
+                    rate_percent: f.rate,
+                    target_percent: f.target,
+                    meets_target: f.meets_target,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn export_kpis_csv(
+        &self,
+        request: Request<pb::KpiRequest>,
+    ) -> Result<Response<pb::CsvFile>, GrpcStatus> {
+        may_read_sla(&request)?;
+        let figures = self.kpis(request.get_ref()).await?;
+        Ok(Response::new(csv("kpis", &kpi_table(&figures))))
+    }
+}
