@@ -210,14 +210,23 @@ impl FracasService {
         }))
     }
 
-    /// Waits (briefly) until the failure reports include every event in
-    /// the log, so a closure is checked against every failure recorded.
+    /// Waits (briefly) until the failure reports include every event
+    /// committed before this call. The log's head alone is not enough: on a
+    /// busy server the sequencer may not have logged a just-acknowledged
+    /// failure yet, and a gate checked then would miss it. So the wait is
+    /// for the log to hold as many events as the store had at the start,
+    /// and for the projection to have applied the whole log.
     async fn caught_up(&self) -> Result<(), Status> {
+        const COUNT: &str = "SELECT count(*) FROM events";
         let deadline = tokio::time::Instant::now() + CATCH_UP;
+        let committed: i64 = match &self.db {
+            Db::Postgres(pool) => sqlx::query_scalar(COUNT).fetch_one(pool).await,
+            Db::Sqlite(pool) => sqlx::query_scalar(COUNT).fetch_one(pool).await,
+        }
+        .map_err(from_sqlx)?;
         loop {
             let (seen, head) = match &self.db {
                 Db::Postgres(pool) => {
-                    // Sequence what has committed, so the head includes it.
                     projections::log::sequence_postgres(pool, 5_000)
                         .await
                         .map_err(from_sqlx)?;
@@ -226,12 +235,18 @@ impl FracasService {
                         projections::log::head_postgres(pool).await,
                     )
                 }
-                Db::Sqlite(pool) => (
-                    projections::sqlite::position(pool, FRACAS).await,
-                    projections::log::head_sqlite(pool).await,
-                ),
+                Db::Sqlite(pool) => {
+                    projections::log::sequence_sqlite(pool, 5_000)
+                        .await
+                        .map_err(from_sqlx)?;
+                    (
+                        projections::sqlite::position(pool, FRACAS).await,
+                        projections::log::head_sqlite(pool).await,
+                    )
+                }
             };
-            if seen.map_err(from_sqlx)? >= head.map_err(from_sqlx)? {
+            let (seen, head) = (seen.map_err(from_sqlx)?, head.map_err(from_sqlx)?);
+            if head >= committed && seen >= head {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
