@@ -3,8 +3,6 @@
 //! flow's repair uses one MTR-100 at 350.00 and 90 minutes), its reports,
 //! CSV, permissions, and a rebuild that gives identical figures.
 
-use std::time::Duration;
-
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::cost_ledger_client::CostLedgerClient;
 use tonic::transport::Channel;
@@ -15,22 +13,6 @@ use crate::helpers::{as_role, expect_code, Backend, TestServer};
 
 async fn client(server: &TestServer) -> CostLedgerClient<Channel> {
     CostLedgerClient::new(server.channel().await)
-}
-
-async fn caught_up(server: &TestServer) {
-    let mut log = server.events().await;
-    for _ in 0..200 {
-        let status = log
-            .get_log_status(pb::GetLogStatusRequest {})
-            .await
-            .expect("status")
-            .into_inner();
-        if status.head_position > 0 && status.projections.iter().all(|p| p.lag == 0) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("projections never caught up");
 }
 
 async fn report(server: &TestServer, report: pb::CostReport) -> Vec<Vec<String>> {
@@ -154,7 +136,7 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     assert_eq!(ledger.outstanding.map(|m| m.minor_units), Some(20_000));
 
     // Roll-ups, from the read model once it has caught up.
-    caught_up(&server).await;
+    server.caught_up().await;
     let cohort = report(&server, pb::CostReport::WarrantyBySaleMonth).await;
     // Company: warranty repair 350 + 120 + 30 = 500.00; supplier ticket 120 + 30 = 150.00.
     assert_eq!(cohort.len(), 1, "{cohort:?}");
