@@ -10,13 +10,24 @@ use tonic_reflection::pb::v1::ServerReflectionRequest;
 
 use crate::helpers::{Backend, TestServer};
 
+/// Every API service ticketd serves.
+const SERVICES: &[&str] = &[
+    "repair.v1.TicketCommands",
+    "repair.v1.TicketQueries",
+    "repair.v1.EventLog",
+    "repair.v1.Audit",
+    "repair.v1.CostLedger",
+    "repair.v1.Fracas",
+    "repair.v1.SlaDashboard",
+];
+
 async fn health_reports_serving(backend: Backend) {
     let server = TestServer::start(backend).await;
     let mut health = HealthClient::new(server.channel().await);
-    for service in ["", "repair.v1.TicketCommands", "repair.v1.TicketQueries"] {
+    for service in [""].iter().chain(SERVICES) {
         let reply = health
             .check(HealthCheckRequest {
-                service: service.into(),
+                service: (*service).to_owned(),
             })
             .await
             .expect("health")
@@ -45,11 +56,7 @@ async fn reflection_lists_the_services(backend: Backend) {
         }
         other => panic!("unexpected reflection reply {other:?}"),
     };
-    for expected in [
-        "repair.v1.TicketCommands",
-        "repair.v1.TicketQueries",
-        "grpc.health.v1.Health",
-    ] {
+    for expected in SERVICES.iter().copied().chain(["grpc.health.v1.Health"]) {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} missing from {names:?}"
