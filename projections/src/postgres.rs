@@ -28,8 +28,7 @@ pub async fn ticket_summary_batch(
     limit: i64,
 ) -> Result<usize, ProjectionError> {
     // Cheap look without locks first: an idle runner writes nothing.
-    let seen = checkpoint(pool, &target.checkpoint).await?;
-    if read_postgres(pool, seen, 1).await?.is_empty() {
+    if !crate::postgres::behind(pool, &target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx = pool.begin().await?;
@@ -37,6 +36,29 @@ pub async fn ticket_summary_batch(
     let (applied, _) = apply_after(&mut tx, target, from, limit).await?;
     tx.commit().await?;
     Ok(applied)
+}
+
+/// True when the log holds events past `name`'s checkpoint. A cheap look
+/// without locks, so that an idle runner writes nothing.
+pub async fn behind(pool: &PgPool, name: &str) -> Result<bool, ProjectionError> {
+    let seen = checkpoint(pool, name).await?;
+    Ok(!read_postgres(pool, seen, 1).await?.is_empty())
+}
+
+/// Moves `name`'s checkpoint to `position`, in the batch's transaction.
+pub(crate) async fn move_checkpoint(
+    tx: &mut Transaction<'_, Postgres>,
+    name: &str,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
+    )
+    .bind(name)
+    .bind(position)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Upserting the checkpoint row locks it until commit and returns it as
@@ -72,13 +94,7 @@ pub(crate) async fn apply_after(
         changes.push(change_for(&raw.decode()?));
     }
     apply(tx, &target.table, coalesce(changes)).await?;
-    sqlx::query(
-        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
-    )
-    .bind(&target.checkpoint)
-    .bind(last)
-    .execute(&mut **tx)
-    .await?;
+    crate::postgres::move_checkpoint(tx, &target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }
 

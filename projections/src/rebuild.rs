@@ -273,13 +273,7 @@ pub async fn rebuild_postgres(
     for statement in swap_statements(tables, true) {
         sqlx::query(&statement).execute(&mut *tx).await?;
     }
-    sqlx::query(
-        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
-    )
-    .bind(live)
-    .bind(position)
-    .execute(&mut *tx)
-    .await?;
+    postgres::move_checkpoint(&mut tx, live, position).await?;
     sqlx::query("DELETE FROM projection_checkpoints WHERE projection = $1")
         .bind(shadow)
         .execute(&mut *tx)
@@ -338,11 +332,7 @@ pub async fn rebuild_sqlite(
     for statement in swap_statements(tables, false) {
         sqlx::query(&statement).execute(&mut *tx).await?;
     }
-    sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
-        .bind(live)
-        .bind(position)
-        .execute(&mut *tx)
-        .await?;
+    sqlite::move_checkpoint(&mut tx, live, position).await?;
     sqlx::query("DELETE FROM projection_checkpoints WHERE projection = ?1")
         .bind(shadow)
         .execute(&mut *tx)

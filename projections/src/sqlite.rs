@@ -23,8 +23,7 @@ pub async fn ticket_summary_batch(
     target: &Target,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
-    let seen = position(pool, &target.checkpoint).await?;
-    if read_sqlite(pool, seen, 1).await?.is_empty() {
+    if !crate::sqlite::behind(pool, &target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx = pool.begin().await?;
@@ -32,6 +31,27 @@ pub async fn ticket_summary_batch(
     let (applied, _) = apply_after(&mut tx, target, from, limit).await?;
     tx.commit().await?;
     Ok(applied)
+}
+
+/// True when the log holds events past `name`'s checkpoint. A cheap look
+/// without locks, so that an idle runner takes no write lock.
+pub async fn behind(pool: &SqlitePool, name: &str) -> Result<bool, ProjectionError> {
+    let seen = position(pool, name).await?;
+    Ok(!read_sqlite(pool, seen, 1).await?.is_empty())
+}
+
+/// Moves `name`'s checkpoint to `position`, in the batch's transaction.
+pub(crate) async fn move_checkpoint(
+    tx: &mut Transaction<'_, Sqlite>,
+    name: &str,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
+        .bind(name)
+        .bind(position)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Writing first takes SQLite's write lock for the whole transaction, and
@@ -69,11 +89,7 @@ pub(crate) async fn apply_after(
     for change in coalesce(changes) {
         apply(tx, &target.table, change).await?;
     }
-    sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
-        .bind(&target.checkpoint)
-        .bind(last)
-        .execute(&mut **tx)
-        .await?;
+    crate::sqlite::move_checkpoint(tx, &target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }
 

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Utc};
 use domain::TicketEvent;
-use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use super::ledger::{ledger, CostPolicy, TicketLedger};
 use super::COST_LEDGER;
-use crate::log::{read_postgres, read_sqlite, RawEvent};
+use crate::log::{read_postgres, read_sqlite, stream_postgres, stream_sqlite, RawEvent};
 use crate::ticket_summary::sortable_time;
 use crate::ProjectionError;
 
@@ -169,8 +169,7 @@ pub async fn batch_postgres(
     target: &CostTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
-    let seen = crate::postgres::position(pool, target.checkpoint).await?;
-    if read_postgres(pool, seen, 1).await?.is_empty() {
+    if !crate::postgres::behind(pool, target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
@@ -194,17 +193,7 @@ pub async fn apply_after_postgres(
         return Ok((0, from));
     };
     for (ticket_id, upto) in touched(&batch) {
-        let rows = sqlx::query(
-            "SELECT payload, recorded_at FROM events
-              WHERE aggregate_type = 'Ticket' AND aggregate_id = $1 AND sequence <= $2 ORDER BY sequence",
-        )
-        .bind(&ticket_id)
-        .bind(upto)
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .map(|r| Ok((r.try_get("payload")?, r.try_get("recorded_at")?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows = stream_postgres(tx, "Ticket", &ticket_id, upto).await?;
         for (sql, vals) in replace(&ticket_id, costed(rows, policy)?) {
             let sql = target.aim(sql);
             bind_all!(sqlx::query(&sql), vals)
@@ -212,13 +201,7 @@ pub async fn apply_after_postgres(
                 .await?;
         }
     }
-    sqlx::query(
-        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
-    )
-    .bind(target.checkpoint)
-    .bind(last)
-    .execute(&mut **tx)
-    .await?;
+    crate::postgres::move_checkpoint(tx, target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }
 
@@ -229,8 +212,7 @@ pub async fn batch_sqlite(
     target: &CostTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
-    let seen = crate::sqlite::position(pool, target.checkpoint).await?;
-    if read_sqlite(pool, seen, 1).await?.is_empty() {
+    if !crate::sqlite::behind(pool, target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx: Transaction<'_, Sqlite> = pool.begin().await?;
@@ -254,22 +236,7 @@ pub async fn apply_after_sqlite(
         return Ok((0, from));
     };
     for (ticket_id, upto) in touched(&batch) {
-        let rows = sqlx::query(
-            "SELECT payload, recorded_at FROM events
-              WHERE aggregate_type = 'Ticket' AND aggregate_id = ?1 AND sequence <= ?2 ORDER BY sequence",
-        )
-        .bind(&ticket_id)
-        .bind(upto)
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let payload: String = r.try_get("payload")?;
-            let at: String = r.try_get("recorded_at")?;
-            let payload = serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            Ok((payload, crate::log::parse_time(&at)?))
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows = stream_sqlite(tx, "Ticket", &ticket_id, upto).await?;
         for (sql, vals) in replace(&ticket_id, costed(rows, policy)?) {
             let sql = lite(&target.aim(sql));
             bind_all!(sqlx::query(&sql), vals)
@@ -277,10 +244,6 @@ pub async fn apply_after_sqlite(
                 .await?;
         }
     }
-    sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
-        .bind(target.checkpoint)
-        .bind(last)
-        .execute(&mut **tx)
-        .await?;
+    crate::sqlite::move_checkpoint(tx, target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }

@@ -10,12 +10,12 @@ use cqrs_es::Aggregate;
 use domain::capa::{ActionEvent, ActionStatus, CorrectiveAction};
 use domain::ticket::Policies;
 use domain::TicketEvent;
-use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use super::records::{failures, FailureRecord, Unit};
 use super::FRACAS;
 use crate::cost::store::{lite, Val};
-use crate::log::{read_postgres, read_sqlite, RawEvent};
+use crate::log::{read_postgres, read_sqlite, stream_postgres, stream_sqlite, RawEvent};
 use crate::ticket_summary::sortable_time;
 use crate::ProjectionError;
 
@@ -210,9 +210,6 @@ fn action_rows(
     Ok(replace_action(action_id, &action))
 }
 
-const STREAM: &str = "SELECT payload, recorded_at FROM events
-  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence <= $3 ORDER BY sequence";
-
 /// The statements for every stream a batch touched.
 type Derive =
     fn(&str, Vec<(serde_json::Value, DateTime<Utc>)>) -> Result<Statements, ProjectionError>;
@@ -226,8 +223,7 @@ pub async fn batch_postgres(
     target: &FracasTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
-    let seen = crate::postgres::position(pool, target.checkpoint).await?;
-    if read_postgres(pool, seen, 1).await?.is_empty() {
+    if !crate::postgres::behind(pool, target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
@@ -251,15 +247,7 @@ pub async fn apply_after_postgres(
     };
     for (aggregate_type, derive) in AGGREGATES {
         for (id, upto) in touched(&batch, aggregate_type) {
-            let rows = sqlx::query(STREAM)
-                .bind(aggregate_type)
-                .bind(&id)
-                .bind(upto)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .map(|r| Ok((r.try_get("payload")?, r.try_get("recorded_at")?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let rows = stream_postgres(tx, aggregate_type, &id, upto).await?;
             for (sql, vals) in derive(&id, rows)? {
                 let sql = target.aim(sql);
                 bind_all!(sqlx::query(&sql), vals)
@@ -268,13 +256,7 @@ pub async fn apply_after_postgres(
             }
         }
     }
-    sqlx::query(
-        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
-    )
-    .bind(target.checkpoint)
-    .bind(last)
-    .execute(&mut **tx)
-    .await?;
+    crate::postgres::move_checkpoint(tx, target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }
 
@@ -284,8 +266,7 @@ pub async fn batch_sqlite(
     target: &FracasTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
-    let seen = crate::sqlite::position(pool, target.checkpoint).await?;
-    if read_sqlite(pool, seen, 1).await?.is_empty() {
+    if !crate::sqlite::behind(pool, target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx: Transaction<'_, Sqlite> = pool.begin().await?;
@@ -307,24 +288,9 @@ pub async fn apply_after_sqlite(
     let Some(last) = batch.last().map(|e| e.log_position) else {
         return Ok((0, from));
     };
-    let stream = lite(STREAM);
     for (aggregate_type, derive) in AGGREGATES {
         for (id, upto) in touched(&batch, aggregate_type) {
-            let rows = sqlx::query(&stream)
-                .bind(aggregate_type)
-                .bind(&id)
-                .bind(upto)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .map(|r| {
-                    let payload: String = r.try_get("payload")?;
-                    let at: String = r.try_get("recorded_at")?;
-                    let payload = serde_json::from_str(&payload)
-                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                    Ok((payload, crate::log::parse_time(&at)?))
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let rows = stream_sqlite(tx, aggregate_type, &id, upto).await?;
             for (sql, vals) in derive(&id, rows)? {
                 let sql = lite(&target.aim(sql));
                 bind_all!(sqlx::query(&sql), vals)
@@ -333,10 +299,6 @@ pub async fn apply_after_sqlite(
             }
         }
     }
-    sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
-        .bind(target.checkpoint)
-        .bind(last)
-        .execute(&mut **tx)
-        .await?;
+    crate::sqlite::move_checkpoint(tx, target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }

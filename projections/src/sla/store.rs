@@ -180,8 +180,7 @@ pub async fn batch_postgres(
     target: &SlaTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
-    let seen = crate::postgres::position(pool, target.checkpoint).await?;
-    if read_postgres(pool, seen, 1).await?.is_empty() {
+    if !crate::postgres::behind(pool, target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
@@ -228,13 +227,7 @@ pub async fn apply_after_postgres(
                 .await?;
         }
     }
-    sqlx::query(
-        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
-    )
-    .bind(target.checkpoint)
-    .bind(last)
-    .execute(&mut **tx)
-    .await?;
+    crate::postgres::move_checkpoint(tx, target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }
 
@@ -245,8 +238,7 @@ pub async fn batch_sqlite(
     target: &SlaTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
-    let seen = crate::sqlite::position(pool, target.checkpoint).await?;
-    if read_sqlite(pool, seen, 1).await?.is_empty() {
+    if !crate::sqlite::behind(pool, target.checkpoint).await? {
         return Ok(0);
     }
     let mut tx: Transaction<'_, Sqlite> = pool.begin().await?;
@@ -297,10 +289,6 @@ pub async fn apply_after_sqlite(
                 .await?;
         }
     }
-    sqlx::query("UPDATE projection_checkpoints SET position = ?2 WHERE projection = ?1")
-        .bind(target.checkpoint)
-        .bind(last)
-        .execute(&mut **tx)
-        .await?;
+    crate::sqlite::move_checkpoint(tx, target.checkpoint, last).await?;
     Ok((batch.len(), last))
 }
