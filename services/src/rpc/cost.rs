@@ -12,6 +12,7 @@ use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::cost_ledger_server::CostLedger;
 use super::status::{from_sqlx, invalid, invalid_field};
+use super::views;
 use crate::audit::records;
 use crate::store::Db;
 
@@ -220,14 +221,7 @@ impl CostLedger for CostLedgerService {
     ) -> Result<Response<pb::ReportTable>, Status> {
         may_read_costs(&request)?;
         let (_, table) = self.table(request.get_ref()).await?;
-        Ok(Response::new(pb::ReportTable {
-            columns: table.columns,
-            rows: table
-                .rows
-                .into_iter()
-                .map(|cells| pb::ReportRow { cells })
-                .collect(),
-        }))
+        Ok(Response::new(views::report_table(table)))
     }
 
     async fn export_report_csv(
@@ -236,9 +230,9 @@ impl CostLedger for CostLedgerService {
     ) -> Result<Response<pb::CsvFile>, Status> {
         may_read_costs(&request)?;
         let (report, table) = self.table(request.get_ref()).await?;
-        Ok(Response::new(pb::CsvFile {
-            file_name: format!("cost-{}.csv", format!("{report:?}").to_lowercase()),
-            content: table.to_csv().into_bytes(),
-        }))
+        Ok(Response::new(views::csv_file(
+            &format!("cost-{}", format!("{report:?}").to_lowercase()),
+            &table,
+        )))
     }
 }

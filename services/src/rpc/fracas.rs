@@ -16,6 +16,7 @@ use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::fracas_server::Fracas;
 use super::status::{from_command_error, from_sqlx, invalid, invalid_field};
+use super::views;
 use crate::bus::{CommandBus, CommandRequest};
 use crate::store::Db;
 
@@ -295,14 +296,7 @@ impl Fracas for FracasService {
     ) -> Result<Response<pb::ReportTable>, Status> {
         may_read(&request)?;
         let (_, table) = self.table(request.get_ref()).await?;
-        Ok(Response::new(pb::ReportTable {
-            columns: table.columns,
-            rows: table
-                .rows
-                .into_iter()
-                .map(|cells| pb::ReportRow { cells })
-                .collect(),
-        }))
+        Ok(Response::new(views::report_table(table)))
     }
 
     async fn export_report_csv(
@@ -311,10 +305,10 @@ impl Fracas for FracasService {
     ) -> Result<Response<pb::CsvFile>, Status> {
         may_read(&request)?;
         let (report, table) = self.table(request.get_ref()).await?;
-        Ok(Response::new(pb::CsvFile {
-            file_name: format!("fracas-{}.csv", report.file_stem()),
-            content: table.to_csv().into_bytes(),
-        }))
+        Ok(Response::new(views::csv_file(
+            &format!("fracas-{}", report.file_stem()),
+            &table,
+        )))
     }
 
     async fn open_corrective_action(

@@ -16,6 +16,7 @@ use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::sla_dashboard_server::SlaDashboard;
 use super::status::{from_sqlx, invalid_field};
+use super::views;
 use crate::store::Db;
 
 #[derive(Debug, Clone)]
@@ -159,10 +160,7 @@ impl SlaDashboardService {
 }
 
 fn csv(name: &str, table: &Table) -> pb::CsvFile {
-    pb::CsvFile {
-        file_name: format!("sla-{name}.csv"),
-        content: table.to_csv().into_bytes(),
-    }
+    views::csv_file(&format!("sla-{name}"), table)
 }
 
 #[tonic::async_trait]

@@ -4,6 +4,8 @@ use domain::money::Money;
 use domain::policy::{ApprovalTier, Remedy, WarrantyStatus};
 use domain::{Ticket, TicketStatus};
 
+use projections::cost::reports::Table;
+
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 
@@ -154,5 +156,25 @@ pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
         failed_repairs: t.failed_repairs,
         escalated: t.escalated,
         due_on: t.due_on.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+/// A report's rows as the `ReportTable` every report RPC answers with.
+pub(crate) fn report_table(table: Table) -> pb::ReportTable {
+    pb::ReportTable {
+        columns: table.columns,
+        rows: table
+            .rows
+            .into_iter()
+            .map(|cells| pb::ReportRow { cells })
+            .collect(),
+    }
+}
+
+/// A report as a CSV download named `<stem>.csv`.
+pub(crate) fn csv_file(stem: &str, table: &Table) -> pb::CsvFile {
+    pb::CsvFile {
+        file_name: format!("{stem}.csv"),
+        content: table.to_csv().into_bytes(),
     }
 }
