@@ -159,31 +159,32 @@ async fn batch_pg(
     projection: &str,
     from: i64,
 ) -> Result<(usize, i64), ProjectionError> {
-    if projection == FRACAS {
-        return crate::fracas::store::apply_after_postgres(tx, &FracasTarget::REBUILD, from, CHUNK)
-            .await;
-    }
-    if projection == SLA {
-        return crate::sla::store::apply_after_postgres(
-            tx,
-            SlaConfig::current(),
-            &SlaTarget::REBUILD,
-            from,
-            CHUNK,
-        )
-        .await;
-    }
-    if projection == COST_LEDGER {
-        apply_after_postgres(
-            tx,
-            &CostPolicy::default(),
-            &CostTarget::REBUILD,
-            from,
-            CHUNK,
-        )
-        .await
-    } else {
-        postgres::apply_after(tx, &Target::rebuild(), from, CHUNK).await
+    match projection {
+        FRACAS => {
+            crate::fracas::store::apply_after_postgres(tx, &FracasTarget::REBUILD, from, CHUNK)
+                .await
+        }
+        SLA => {
+            crate::sla::store::apply_after_postgres(
+                tx,
+                SlaConfig::current(),
+                &SlaTarget::REBUILD,
+                from,
+                CHUNK,
+            )
+            .await
+        }
+        COST_LEDGER => {
+            apply_after_postgres(
+                tx,
+                &CostPolicy::default(),
+                &CostTarget::REBUILD,
+                from,
+                CHUNK,
+            )
+            .await
+        }
+        _ => postgres::apply_after(tx, &Target::rebuild(), from, CHUNK).await,
     }
 }
 
@@ -192,31 +193,31 @@ async fn batch_lite(
     projection: &str,
     from: i64,
 ) -> Result<(usize, i64), ProjectionError> {
-    if projection == FRACAS {
-        return crate::fracas::store::apply_after_sqlite(tx, &FracasTarget::REBUILD, from, CHUNK)
-            .await;
-    }
-    if projection == SLA {
-        return crate::sla::store::apply_after_sqlite(
-            tx,
-            SlaConfig::current(),
-            &SlaTarget::REBUILD,
-            from,
-            CHUNK,
-        )
-        .await;
-    }
-    if projection == COST_LEDGER {
-        apply_after_sqlite(
-            tx,
-            &CostPolicy::default(),
-            &CostTarget::REBUILD,
-            from,
-            CHUNK,
-        )
-        .await
-    } else {
-        sqlite::apply_after(tx, &Target::rebuild(), from, CHUNK).await
+    match projection {
+        FRACAS => {
+            crate::fracas::store::apply_after_sqlite(tx, &FracasTarget::REBUILD, from, CHUNK).await
+        }
+        SLA => {
+            crate::sla::store::apply_after_sqlite(
+                tx,
+                SlaConfig::current(),
+                &SlaTarget::REBUILD,
+                from,
+                CHUNK,
+            )
+            .await
+        }
+        COST_LEDGER => {
+            apply_after_sqlite(
+                tx,
+                &CostPolicy::default(),
+                &CostTarget::REBUILD,
+                from,
+                CHUNK,
+            )
+            .await
+        }
+        _ => sqlite::apply_after(tx, &Target::rebuild(), from, CHUNK).await,
     }
 }
 
