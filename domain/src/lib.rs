@@ -8,6 +8,8 @@
 //! * [`policy`]: the business rules as pure functions (warranty and 三包
 //!   windows, approval tiers, complaint routing, role permissions).
 //! * [`ticket`]: the `Ticket` aggregate, its commands, events and errors.
+//! * [`timing`]: when an event happened (stated, checked) versus when it
+//!   was recorded.
 //! * [`capa`]: the `CorrectiveAction` aggregate (FRACAS, 8D style).
 
 pub mod capa;
@@ -16,6 +18,7 @@ pub mod money;
 pub mod policy;
 pub mod roles;
 pub mod ticket;
+pub mod timing;
 pub mod values;
 
 pub use capa::{ActionCommand, ActionError, ActionEvent, CorrectiveAction};
@@ -25,4 +28,5 @@ pub use roles::{Actor, Role};
 pub use ticket::{
     Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, TicketStatus,
 };
+pub use timing::{Recording, TimingError, TimingPolicy, When};
 pub use values::ValueError;

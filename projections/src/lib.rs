@@ -6,6 +6,8 @@
 //! dispatch is not used: it runs after the commit and is lost if the process
 //! dies in between.
 //!
+//! * [`append`]: the one writer of the `events` table (sealed rows).
+//! * [`seal`]: the hash chains.
 //! * [`log`]: an event as read from the log, store-neutral.
 //! * [`ticket_summary`]: the row per ticket behind ListTickets.
 //! * [`postgres`], [`sqlite`]: reading the log and applying batches.
@@ -28,6 +30,7 @@ macro_rules! bind_all {
     }};
 }
 
+pub mod append;
 pub mod cost;
 pub mod fracas;
 pub mod log;

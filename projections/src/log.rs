@@ -8,7 +8,7 @@ use sqlx::{PgPool, Row, SqlitePool};
 use crate::ProjectionError;
 
 /// One stream's stored events up to sequence `upto`, in order, as
-/// (payload, recorded_at): what a projection that recomputes a ticket (or
+/// (payload, occurred_at), business time: what a projection that recomputes a ticket (or
 /// a corrective action) from its whole history reads.
 pub async fn stream_postgres(
     conn: &mut sqlx::PgConnection,
@@ -17,7 +17,7 @@ pub async fn stream_postgres(
     upto: i64,
 ) -> Result<Vec<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query(
-        "SELECT payload, recorded_at FROM events
+        "SELECT payload, occurred_at FROM events
           WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence <= $3 ORDER BY sequence",
     )
     .bind(aggregate_type)
@@ -26,7 +26,7 @@ pub async fn stream_postgres(
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(|r| Ok((r.try_get("payload")?, r.try_get("recorded_at")?)))
+    .map(|r| Ok((r.try_get("payload")?, r.try_get("occurred_at")?)))
     .collect()
 }
 
@@ -38,7 +38,7 @@ pub async fn stream_sqlite(
     upto: i64,
 ) -> Result<Vec<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query(
-        "SELECT payload, recorded_at FROM events
+        "SELECT payload, occurred_at FROM events
           WHERE aggregate_type = ?1 AND aggregate_id = ?2 AND sequence <= ?3 ORDER BY sequence",
     )
     .bind(aggregate_type)
@@ -49,7 +49,7 @@ pub async fn stream_sqlite(
     .into_iter()
     .map(|r| {
         let payload: String = r.try_get("payload")?;
-        let at: String = r.try_get("recorded_at")?;
+        let at: String = r.try_get("occurred_at")?;
         let payload =
             serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         Ok((payload, parse_time(&at)?))
@@ -70,7 +70,10 @@ pub struct RawEvent {
     pub event_version: String,
     pub payload: serde_json::Value,
     pub metadata: serde_json::Value,
+    /// When ticketd stored it.
     pub recorded_at: DateTime<Utc>,
+    /// When it happened (business time).
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// A ticket event decoded from the log.
@@ -80,6 +83,7 @@ pub struct LoggedEvent {
     pub ticket_id: String,
     pub sequence: i64,
     pub recorded_at: DateTime<Utc>,
+    pub occurred_at: DateTime<Utc>,
     pub event: TicketEvent,
 }
 
@@ -96,6 +100,7 @@ impl RawEvent {
             ticket_id: self.ticket_id.clone(),
             sequence: self.sequence,
             recorded_at: self.recorded_at,
+            occurred_at: self.occurred_at,
             event,
         })
     }
@@ -103,7 +108,7 @@ impl RawEvent {
 
 const PG_READ: &str = "
 SELECT l.log_position, e.event_id::text AS event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at
+       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position
@@ -111,7 +116,7 @@ SELECT l.log_position, e.event_id::text AS event_id, e.aggregate_type, e.aggrega
 
 const SQLITE_READ: &str = "
 SELECT l.log_position, e.event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at
+       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > ?1
  ORDER BY l.log_position
@@ -141,6 +146,7 @@ pub async fn read_postgres<'e, E: sqlx::PgExecutor<'e>>(
                 payload: row.try_get("payload")?,
                 metadata: row.try_get("metadata")?,
                 recorded_at: row.try_get("recorded_at")?,
+                occurred_at: row.try_get("occurred_at")?,
             })
         })
         .collect()
@@ -172,6 +178,7 @@ pub async fn read_sqlite<'e, E: sqlx::SqliteExecutor<'e>>(
             let payload: String = row.try_get("payload")?;
             let metadata: String = row.try_get("metadata")?;
             let recorded_at: String = row.try_get("recorded_at")?;
+            let occurred_at: String = row.try_get("occurred_at")?;
             Ok(RawEvent {
                 log_position: row.try_get("log_position")?,
                 event_id: row.try_get("event_id")?,
@@ -183,6 +190,7 @@ pub async fn read_sqlite<'e, E: sqlx::SqliteExecutor<'e>>(
                 payload: json(&payload)?,
                 metadata: json(&metadata)?,
                 recorded_at: parse_time(&recorded_at)?,
+                occurred_at: parse_time(&occurred_at)?,
             })
         })
         .collect()

@@ -9,8 +9,14 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+/// Seal format of events stored before event ids and times were sealed.
+pub const SEAL_V1: i16 = 1;
+/// Seal format of every event ticketd writes now.
+pub const SEAL_V2: i16 = 2;
 
 /// The fields of an event that are sealed.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +28,32 @@ pub struct Sealed<'a> {
     pub event_version: &'a str,
     pub payload: &'a Value,
     pub metadata: &'a Value,
+    /// `None`: a format-1 event.
+    pub stamp: Option<Stamp<'a>>,
+}
+
+/// What format 2 seals besides format 1's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp<'a> {
+    pub event_id: &'a str,
+    pub recorded_at: DateTime<Utc>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl Sealed<'_> {
+    pub fn format(&self) -> i16 {
+        if self.stamp.is_some() {
+            SEAL_V2
+        } else {
+            SEAL_V1
+        }
+    }
+}
+
+/// How a sealed time is written: RFC 3339, microseconds, `Z`. Stored times
+/// have microsecond precision on both stores.
+pub fn sealed_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// JSON with object keys sorted, no insignificant white space.
@@ -74,8 +106,17 @@ pub fn sha256_hex(data: &str) -> String {
 
 /// The hash of `event` chained to its ticket's previous event hash.
 pub fn event_hash(previous: &str, event: &Sealed<'_>) -> String {
+    let stamp = match &event.stamp {
+        None => String::new(),
+        Some(s) => format!(
+            "v2\n{}\n{}\n{}\n",
+            s.event_id,
+            sealed_time(s.recorded_at),
+            sealed_time(s.occurred_at)
+        ),
+    };
     sha256_hex(&format!(
-        "{previous}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{previous}\n{stamp}{}\n{}\n{}\n{}\n{}\n{}\n{}",
         event.aggregate_type,
         event.aggregate_id,
         event.sequence,
@@ -117,6 +158,7 @@ mod tests {
             event_version: "1.0",
             payload: &payload,
             metadata: &metadata,
+            stamp: None,
         };
         let original = event_hash("abc", &event);
         assert_eq!(original.len(), 64);
@@ -142,6 +184,59 @@ mod tests {
                 }
             )
         );
+    }
+
+    #[test]
+    fn format_2_seals_the_event_id_and_both_times() {
+        use chrono::TimeZone;
+        let payload = json!({"QcPassed": {"inspector": "qc-1"}});
+        let metadata = json!({"actor_id": "qc-1"});
+        let t = Utc
+            .with_ymd_and_hms(2026, 10, 9, 4, 0, 0)
+            .single()
+            .expect("instant");
+        let stamp = Stamp {
+            event_id: "0b6f0d1e-0000-4000-8000-000000000001",
+            recorded_at: t,
+            occurred_at: t,
+        };
+        let event = Sealed {
+            aggregate_type: "Ticket",
+            aggregate_id: "T-1",
+            sequence: 3,
+            event_type: "QcPassed",
+            event_version: "1.0",
+            payload: &payload,
+            metadata: &metadata,
+            stamp: Some(stamp),
+        };
+        let original = event_hash("", &event);
+        let legacy = Sealed {
+            stamp: None,
+            ..event
+        };
+        assert_ne!(original, event_hash("", &legacy), "the format is sealed");
+        let later = t + chrono::Duration::microseconds(1);
+        for changed in [
+            Stamp {
+                event_id: "0b6f0d1e-0000-4000-8000-000000000002",
+                ..stamp
+            },
+            Stamp {
+                recorded_at: later,
+                ..stamp
+            },
+            Stamp {
+                occurred_at: later,
+                ..stamp
+            },
+        ] {
+            let edited = Sealed {
+                stamp: Some(changed),
+                ..event
+            };
+            assert_ne!(original, event_hash("", &edited), "{changed:?}");
+        }
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
         event => Change::Update {
             ticket_id: logged.ticket_id.clone(),
             version: logged.sequence,
-            updated_at: logged.recorded_at,
+            updated_at: logged.occurred_at,
             status: event.resulting_status(),
             technician: event.technician().map(ToString::to_string),
         },
@@ -183,6 +183,10 @@ mod tests {
             ticket_id: "T-1".into(),
             sequence: 3,
             recorded_at: Utc
+                .with_ymd_and_hms(2026, 3, 20, 2, 0, 0)
+                .single()
+                .expect("instant"),
+            occurred_at: Utc
                 .with_ymd_and_hms(2026, 3, 20, 2, 0, 0)
                 .single()
                 .expect("instant"),

@@ -14,8 +14,11 @@ use std::sync::Arc;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
-use domain::capa::{ActionCommand, ActionError, CorrectiveAction};
-use domain::{Actor, Authored, Ticket, TicketCommand, TicketError, TicketServices};
+use chrono::{DateTime, Utc};
+use domain::capa::{ActionCommand, ActionError, ActionEvent, CorrectiveAction};
+use domain::{Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When};
+use projections::append::to_micros;
+use projections::seal::sealed_time;
 use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
@@ -40,6 +43,8 @@ pub trait Commanded:
     fn extra_metadata(&self) -> Vec<(String, String)>;
     /// The domain's refusal as a command error.
     fn rejected(error: Self::Error) -> CommandError;
+    /// When the event happened (business time).
+    fn occurred_at(event: &Self::Event) -> DateTime<Utc>;
 }
 
 impl Commanded for Ticket {
@@ -66,6 +71,10 @@ impl Commanded for Ticket {
     fn rejected(error: TicketError) -> CommandError {
         CommandError::Rejected(error)
     }
+
+    fn occurred_at(event: &TicketEvent) -> DateTime<Utc> {
+        event.occurred_at()
+    }
 }
 
 impl Commanded for CorrectiveAction {
@@ -86,6 +95,10 @@ impl Commanded for CorrectiveAction {
     fn rejected(error: ActionError) -> CommandError {
         CommandError::ActionRejected(error)
     }
+
+    fn occurred_at(event: &ActionEvent) -> DateTime<Utc> {
+        event.step().2
+    }
 }
 
 /// One command as the service received it. `ticket_id` is the id of the
@@ -97,6 +110,8 @@ pub struct CommandRequest<C = TicketCommand> {
     pub expected_version: Option<u64>,
     pub actor: Actor,
     pub command: C,
+    /// When the client says it happened, and whether live or imported.
+    pub when: When,
     pub correlation_id: Option<String>,
     pub causation_id: Option<String>,
 }
@@ -297,6 +312,7 @@ impl CommandBus {
             let command = Authored {
                 actor: request.actor.clone(),
                 command: request.command.clone(),
+                when: request.when,
             };
             context
                 .aggregate
@@ -304,8 +320,8 @@ impl CommandBus {
                 .await
                 .map_err(A::rejected)?;
             let new_events = sink.collect().await;
-            let event_type = match new_events.as_slice() {
-                [one] => one.event_type(),
+            let (event_type, occurred_at) = match new_events.as_slice() {
+                [one] => (one.event_type(), A::occurred_at(one)),
                 other => {
                     return Err(CommandError::Internal(format!(
                         "a command must record exactly one event, got {}",
@@ -314,7 +330,7 @@ impl CommandBus {
                 }
             };
             let extra = context.aggregate.extra_metadata();
-            let metadata = self.metadata::<A>(&request, &event_type, extra);
+            let metadata = self.metadata::<A>(&request, &event_type, occurred_at, extra);
             match events.commit(new_events, context, metadata).await {
                 Ok(()) => {
                     self.committed.notify_one();
@@ -358,18 +374,25 @@ impl CommandBus {
         &self,
         request: &CommandRequest<A::Cmd>,
         event_type: &str,
+        occurred_at: DateTime<Utc>,
         extra: Vec<(String, String)>,
     ) -> HashMap<String, String> {
-        let recorded_at = self
-            .services
-            .clock
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        // The one clock: ticketd's, on both stores. The id and both times
+        // go into the sealed metadata; `projections::append` writes the
+        // columns from the same values.
+        let recorded_at = to_micros(self.services.clock.now());
+        let event_id = uuid::Uuid::new_v4().to_string();
         let mut metadata = HashMap::from([
+            ("event_id".to_owned(), event_id),
+            ("recorded_at".to_owned(), sealed_time(recorded_at)),
+            ("occurred_at".to_owned(), sealed_time(to_micros(occurred_at))),
             ("request_id".to_owned(), request.request_id.clone()),
             ("actor_id".to_owned(), request.actor.id.to_string()),
             ("actor_role".to_owned(), request.actor.role.to_string()),
-            ("channel".to_owned(), "grpc".to_owned()),
+            (
+                "channel".to_owned(),
+                request.when.recording.channel().to_owned(),
+            ),
             (
                 "correlation_id".to_owned(),
                 request
@@ -386,7 +409,6 @@ impl CommandBus {
             ),
             ("command".to_owned(), A::command_name(&request.command)),
             ("event_type".to_owned(), event_type.to_owned()),
-            ("recorded_at".to_owned(), recorded_at),
         ]);
         metadata.extend(extra);
         metadata

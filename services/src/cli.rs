@@ -140,7 +140,30 @@ struct ServeArgs {
     #[arg(long, conflicts_with = "auth_file")]
     insecure_dev_auth: bool,
     #[command(flatten)]
+    timing: TimingArgs,
+    #[command(flatten)]
     store: StoreArgs,
+}
+
+/// Limits on the `occurred_at` a live command may state.
+#[derive(Debug, Args)]
+struct TimingArgs {
+    /// How far ahead of the server's clock a stated time may be, in seconds.
+    #[arg(long, env = "TICKETD_MAX_CLOCK_SKEW_SECONDS", default_value_t = 120)]
+    max_clock_skew_seconds: u32,
+    /// How far back a live command may date its event, in hours (history
+    /// imports are exempt).
+    #[arg(long, env = "TICKETD_BACKDATE_WINDOW_HOURS", default_value_t = 72)]
+    backdate_window_hours: u32,
+}
+
+impl TimingArgs {
+    fn policy(&self) -> domain::TimingPolicy {
+        domain::TimingPolicy {
+            max_skew: chrono::Duration::seconds(i64::from(self.max_clock_skew_seconds)),
+            backdate_window: chrono::Duration::hours(i64::from(self.backdate_window_hours)),
+        }
+    }
 }
 
 fn init_logging(json: bool) {
@@ -191,7 +214,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(path) => crate::auth::Auth::load(path)?,
                 None => crate::auth::Auth::InsecureHeaders,
             };
-            let running = crate::server::start(&store, listen, auth).await?;
+            let running =
+                crate::server::start_with(&store, listen, auth, args.timing.policy()).await?;
             let stop = running.stopper();
             tokio::spawn(async move {
                 shutdown_signal().await;

@@ -8,7 +8,9 @@ use domain::Clock;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Microsecond precision: what both stores keep, so a time read back
+    /// equals the time decided on and sealed.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        projections::append::to_micros(Utc::now())
     }
 }

@@ -1,6 +1,7 @@
 //! Our implementation of cqrs-es's `PersistedEventRepository`: reads go to
 //! postgres-es / sqlite-es unchanged; writes are ours, because each event's
-//! tamper-evident hash (`projections::seal`) must be written in the same
+//! tamper-evident hash (`projections::seal`, written by
+//! `projections::append`) must be written in the same
 //! transaction as the event, chained to the ticket's previous event, and
 //! their fixed INSERT has no place for it. See ARCHITECTURE.md.
 
@@ -8,7 +9,9 @@ use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
 use cqrs_es::Aggregate;
-use projections::seal::{event_hash, Sealed};
+use projections::append::{
+    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, NewEvent,
+};
 use serde_json::Value;
 use sqlx::{PgPool, SqlitePool};
 
@@ -48,19 +51,24 @@ fn persistence_error(error: sqlx::Error) -> PersistenceError {
     }
 }
 
-fn sealed<'a>(
-    aggregate_type: &'a str,
-    e: &'a SerializedEvent,
-) -> Result<Sealed<'a>, PersistenceError> {
-    Ok(Sealed {
-        aggregate_type,
-        aggregate_id: &e.aggregate_id,
-        sequence: i64::try_from(e.sequence)
-            .map_err(|err| PersistenceError::UnknownError(Box::new(err)))?,
-        event_type: &e.event_type,
-        event_version: &e.event_version,
-        payload: &e.payload,
-        metadata: &e.metadata,
+/// The row to append for `e`: its id and times were stamped into its
+/// metadata by the bus ([`NewEvent::stamp_metadata`]).
+fn new_event(aggregate_type: &str, e: &SerializedEvent) -> Result<NewEvent, sqlx::Error> {
+    let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&e.metadata)
+        .ok_or_else(|| {
+            sqlx::Error::Protocol("an event to store lacks its event id or times".into())
+        })?;
+    Ok(NewEvent {
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: e.aggregate_id.clone(),
+        sequence: i64::try_from(e.sequence).map_err(|err| sqlx::Error::Protocol(err.to_string()))?,
+        event_type: e.event_type.clone(),
+        event_version: e.event_version.clone(),
+        payload: e.payload.clone(),
+        metadata: e.metadata.clone(),
+        event_id,
+        recorded_at,
+        occurred_at,
     })
 }
 
@@ -72,33 +80,10 @@ async fn write_postgres<A: Aggregate>(
         return Ok(());
     };
     let mut tx = pool.begin().await?;
-    let mut previous: String = sqlx::query_scalar(
-        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-    )
-    .bind(A::TYPE)
-    .bind(&first.aggregate_id)
-    .bind(first.sequence as i64 - 1)
-    .fetch_optional(&mut *tx)
-    .await?
-    .unwrap_or_default();
+    let mut previous =
+        hash_at_postgres(&mut tx, A::TYPE, &first.aggregate_id, first.sequence as i64 - 1).await?;
     for event in events {
-        let seal = sealed(A::TYPE, event).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        let hash = event_hash(&previous, &seal);
-        sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(A::TYPE)
-        .bind(&event.aggregate_id)
-        .bind(seal.sequence)
-        .bind(&event.event_type)
-        .bind(&event.event_version)
-        .bind(&event.payload)
-        .bind(&event.metadata)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        previous = hash;
+        previous = insert_postgres(&mut tx, &new_event(A::TYPE, event)?, &previous).await?;
     }
     tx.commit().await
 }
@@ -112,33 +97,10 @@ async fn write_sqlite<A: Aggregate>(
     };
     // IMMEDIATE: take the write lock before reading the previous hash.
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut previous: String = sqlx::query_scalar(
-        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = ?1 AND aggregate_id = ?2 AND sequence = ?3",
-    )
-    .bind(A::TYPE)
-    .bind(&first.aggregate_id)
-    .bind(first.sequence as i64 - 1)
-    .fetch_optional(&mut *tx)
-    .await?
-    .unwrap_or_default();
+    let mut previous =
+        hash_at_sqlite(&mut tx, A::TYPE, &first.aggregate_id, first.sequence as i64 - 1).await?;
     for event in events {
-        let seal = sealed(A::TYPE, event).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        let hash = event_hash(&previous, &seal);
-        sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .bind(A::TYPE)
-        .bind(&event.aggregate_id)
-        .bind(seal.sequence)
-        .bind(&event.event_type)
-        .bind(&event.event_version)
-        .bind(event.payload.to_string())
-        .bind(event.metadata.to_string())
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        previous = hash;
+        previous = insert_sqlite(&mut tx, &new_event(A::TYPE, event)?, &previous).await?;
     }
     tx.commit().await
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::ticket::Policies;
-use domain::TicketServices;
+use domain::{TicketServices, TimingPolicy};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -108,9 +108,21 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError>
     Ok((listener, bound))
 }
 
-/// Opens the store, applies migrations and starts serving (see
-/// [`Running::addr`] for the port actually bound).
+/// [`start_with`] the standard limits on back-dated commands
+/// ([`TimingPolicy::STANDARD`]).
 pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Running, ServeError> {
+    start_with(store, listen, auth, TimingPolicy::STANDARD).await
+}
+
+/// Opens the store, applies migrations and starts serving (see
+/// [`Running::addr`] for the port actually bound). `timing` limits the
+/// `occurred_at` a command may state.
+pub async fn start_with(
+    store: &StoreConfig,
+    listen: Listen,
+    auth: Auth,
+    timing: TimingPolicy,
+) -> Result<Running, ServeError> {
     if matches!(auth, Auth::InsecureHeaders) {
         tracing::warn!(
             "INSECURE development mode: callers are whoever their x-actor-id / x-actor-role headers say; never use this in production"
@@ -129,7 +141,8 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
     let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
 
     let committed = Arc::new(Notify::new());
-    let services = TicketServices::new(Arc::new(SystemClock), Policies::default());
+    let services =
+        TicketServices::new(Arc::new(SystemClock), Policies::default()).with_timing(timing);
     let bus = Arc::new(CommandBus::new(
         db.clone(),
         services.clone(),

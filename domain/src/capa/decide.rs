@@ -27,7 +27,7 @@ impl CorrectiveAction {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<ActionEvent, ActionError> {
-        let Authored { actor, command } = command;
+        let Authored { actor, command, .. } = command;
         let kind = command.kind();
         if !may_issue(actor.role, kind) {
             return Err(ActionError::Forbidden {

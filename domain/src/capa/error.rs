@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::command::ActionCommandKind;
 use super::ActionStatus;
 use crate::roles::Role;
+use crate::timing::TimingError;
 use crate::values::ValueError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +22,9 @@ pub enum ActionError {
     },
     #[error("invalid argument: {0}")]
     Invalid(#[from] ValueError),
+    /// The stated `context.occurred_at` is refused (see [`crate::timing`]).
+    #[error("invalid argument context.occurred_at: {0}")]
+    Timing(#[from] TimingError),
     #[error("corrective action not found")]
     UnknownAction,
     #[error("corrective action already exists")]

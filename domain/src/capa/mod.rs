@@ -188,7 +188,14 @@ impl Aggregate for CorrectiveAction {
         services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        let now = services.clock.now();
+        // The step happens at the stated time (checked as for tickets), or now.
+        let now = crate::timing::occurred_at(
+            command.when,
+            services.clock.now(),
+            self.steps.last().map(|s| s.at),
+            command.actor.role,
+            &services.timing,
+        )?;
         let today = services.policies.local_date(now);
         let event = self.decide(command, now, today)?;
         sink.write(event, self).await;

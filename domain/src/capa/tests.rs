@@ -46,13 +46,13 @@ fn actor_id(role: Role) -> ActorId {
 }
 
 fn by(role: Role, command: ActionCommand) -> Authored<ActionCommand> {
-    Authored {
-        actor: Actor {
+    Authored::now(
+        Actor {
             id: actor_id(role),
             role,
         },
         command,
-    }
+    )
 }
 
 const RE: Role = Role::ReliabilityEngineer;

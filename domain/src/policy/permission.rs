@@ -53,9 +53,45 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
     }
 }
 
+/// Who may state that an event happened earlier than now (within the
+/// back-dating window; see [`crate::timing`]). Field and desk work is often
+/// entered after the fact: a technician back at the van, a letter registered
+/// the next day, a QC sheet typed up after the shift, a bank transfer seen on
+/// the statement. Approvals are decisions taken when they are recorded, so
+/// the approving roles (and roles that issue no ticket command) may not.
+pub fn may_backdate(role: Role) -> bool {
+    use Role as R;
+    match role {
+        R::CustomerService | R::Technician | R::QcInspector | R::ServiceManager | R::Finance => {
+            true
+        }
+        R::SalesVp
+        | R::GeneralManager
+        | R::ReliabilityEngineer
+        | R::Auditor
+        | R::Integration
+        | R::FailureReviewBoard => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_and_desk_roles_may_back_date_and_approvers_may_not() {
+        let may: Vec<Role> = Role::ALL.into_iter().filter(|r| may_backdate(*r)).collect();
+        assert_eq!(
+            may,
+            [
+                Role::CustomerService,
+                Role::Technician,
+                Role::QcInspector,
+                Role::ServiceManager,
+                Role::Finance
+            ]
+        );
+    }
 
     #[test]
     fn auditor_integration_and_reliability_engineer_may_issue_no_ticket_command() {

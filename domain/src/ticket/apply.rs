@@ -17,6 +17,7 @@ impl Ticket {
     pub(crate) fn evolve(&mut self, event: TicketEvent) {
         use TicketEvent as E;
         self.version += 1;
+        self.occurred_at = Some(event.occurred_at());
         if let Some(status) = event.resulting_status() {
             self.status = status;
         }

@@ -9,13 +9,27 @@ use crate::money::Money;
 use crate::policy::ComplaintCategory;
 use crate::policy::Department;
 use crate::roles::Actor;
+use crate::timing::When;
 use crate::values::{ActorId, Hours, Label, PartNumber, SerialNumber, Text};
 
-/// A command together with who issues it and in which role.
+/// A command together with who issues it, in which role, and when it says
+/// its event happened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Authored<C> {
     pub actor: Actor,
     pub command: C,
+    pub when: When,
+}
+
+impl<C> Authored<C> {
+    /// A live command whose event happens now.
+    pub fn now(actor: Actor, command: C) -> Self {
+        Self {
+            actor,
+            command,
+            when: When::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ use crate::policy::complaint::route;
 use crate::policy::permission::may_issue;
 use crate::policy::warranty::WarrantyFacts;
 use crate::roles::Role;
+use crate::timing::{occurred_at, TimingPolicy};
 use crate::values::Problem;
 
 /// Most lines a quote, parts list or defect list may have.
@@ -96,14 +97,22 @@ impl Ticket {
         })
     }
 
-    /// Decides the event for `command` at instant `now`, or refuses it.
+    /// Decides the event for `command`, recorded at instant `now`, or
+    /// refuses it. The event happens at the command's stated time (checked
+    /// against `timing`), or now; every rule below judges that business
+    /// time, never the recording time.
     pub fn decide(
         &self,
         command: Authored<TicketCommand>,
         now: DateTime<Utc>,
         policies: &Policies,
+        timing: &TimingPolicy,
     ) -> Result<TicketEvent, TicketError> {
-        let Authored { actor, command } = command;
+        let Authored {
+            actor,
+            command,
+            when,
+        } = command;
         let kind = command.kind();
         if !may_issue(actor.role, kind) {
             return Err(TicketError::Forbidden {
@@ -124,6 +133,7 @@ impl Ticket {
             }
             _ => {}
         }
+        let now = occurred_at(when, now, self.occurred_at, actor.role, timing)?;
         let today = policies.local_date(now);
         use TicketCommand as C;
         use TicketEvent as E;

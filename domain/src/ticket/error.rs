@@ -4,6 +4,8 @@
 //! * `Forbidden`, `InsufficientAuthority`: the caller's role may not do this
 //!   (permission denied).
 //! * `Invalid`: a field is wrong; the error names it (invalid argument).
+//! * `Timing`: the stated `context.occurred_at` is refused (invalid
+//!   argument; permission denied if the role may not back-date).
 //! * `UnknownTicket`: not found. `AlreadyReceived`: already exists.
 //! * every other variant: not allowed in the ticket's current state
 //!   (failed precondition); the message names the state or the rule.
@@ -16,6 +18,7 @@ use super::types::{RepairPath, TicketKind};
 use crate::money::Money;
 use crate::policy::ApprovalTier;
 use crate::roles::Role;
+use crate::timing::TimingError;
 use crate::values::ValueError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +33,10 @@ pub enum TicketError {
     },
     #[error("invalid argument: {0}")]
     Invalid(#[from] ValueError),
+    /// The stated `context.occurred_at` is refused (invalid argument, or
+    /// permission denied when the role may not back-date).
+    #[error("invalid argument context.occurred_at: {0}")]
+    Timing(#[from] TimingError),
     #[error("ticket not found")]
     UnknownTicket,
     #[error("ticket already exists")]

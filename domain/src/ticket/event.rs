@@ -226,6 +226,45 @@ impl TicketEvent {
 }
 
 impl TicketEvent {
+    /// When it happened (business time): the command's stated
+    /// `occurred_at`, or the instant it was recorded.
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        use TicketEvent as E;
+        match self {
+            E::TicketReceived { received_at, .. } => *received_at,
+            E::WarrantyDetermined { at, .. }
+            | E::TechnicianDispatched { at, .. }
+            | E::TechnicianArrived { at, .. }
+            | E::FaultDiagnosed { at, .. }
+            | E::ResolvedRemotely { at, .. }
+            | E::RepairQuoted { at, .. }
+            | E::QuoteApproved { at, .. }
+            | E::QuoteAccepted { at, .. }
+            | E::QuoteDeclined { at, .. }
+            | E::FeeWaiverApproved { at, .. }
+            | E::SentToFactory { at, .. }
+            | E::ReturnedFromFactory { at, .. }
+            | E::ExchangeShipped { at, .. }
+            | E::RepairRecorded { at, .. }
+            | E::QcPassed { at, .. }
+            | E::QcFailed { at, .. }
+            | E::ItemShipped { at, .. }
+            | E::ItemDelivered { at, .. }
+            | E::InvoiceIssued { at, .. }
+            | E::PaymentRecorded { at, .. }
+            | E::CustomerRevisited { at, .. }
+            | E::TicketClosed { at, .. }
+            | E::TicketReopened { at, .. }
+            | E::TicketCancelled { at, .. }
+            | E::TicketEscalated { at, .. }
+            | E::RepairCycleExtended { at, .. }
+            | E::ComplaintRouted { at, .. }
+            | E::ComplaintReplied { at, .. } => *at,
+        }
+    }
+}
+
+impl TicketEvent {
     /// The status this event moves the ticket to; `None` leaves it as it was.
     /// The one place the lifecycle's target states are written down: both
     /// the aggregate and the read models use it.

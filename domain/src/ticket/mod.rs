@@ -29,6 +29,7 @@ pub use event::TicketEvent;
 pub use status::TicketStatus;
 
 use crate::clock::Clock;
+use crate::timing::TimingPolicy;
 use crate::money::Money;
 use crate::policy::warranty::is_chargeable;
 use crate::policy::{ApprovalPolicy, ApprovalTier, WarrantyDecision, WarrantyPolicy};
@@ -68,11 +69,22 @@ impl Policies {
 pub struct TicketServices {
     pub clock: Arc<dyn Clock>,
     pub policies: Policies,
+    /// The limits on a command's stated `occurred_at`.
+    pub timing: TimingPolicy,
 }
 
 impl TicketServices {
+    /// With the standard timing limits ([`TimingPolicy::STANDARD`]).
     pub fn new(clock: Arc<dyn Clock>, policies: Policies) -> Self {
-        Self { clock, policies }
+        Self {
+            clock,
+            policies,
+            timing: TimingPolicy::STANDARD,
+        }
+    }
+
+    pub fn with_timing(self, timing: TimingPolicy) -> Self {
+        Self { timing, ..self }
     }
 }
 
@@ -104,6 +116,11 @@ pub struct Ticket {
     pub customer: Option<Customer>,
     pub product: Option<Product>,
     pub received_at: Option<DateTime<Utc>>,
+    /// When the last event happened (business time); a later command may
+    /// not state an earlier time. Not part of the state shown to auditors
+    /// (each event's own time is in the history).
+    #[serde(skip)]
+    pub occurred_at: Option<DateTime<Utc>>,
     pub warranty: Option<WarrantyDecision>,
     pub technician: Option<ActorId>,
     pub diagnosis: Option<Diagnosis>,
@@ -162,7 +179,12 @@ impl Aggregate for Ticket {
         services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        let event = self.decide(command, services.clock.now(), &services.policies)?;
+        let event = self.decide(
+            command,
+            services.clock.now(),
+            &services.policies,
+            &services.timing,
+        )?;
         sink.write(event, self).await;
         Ok(())
     }

@@ -81,7 +81,12 @@ impl Drive {
         };
         let event = self
             .ticket
-            .decide(Authored { actor, command }, now(), &Policies::default())
+            .decide(
+                Authored::now(actor, command),
+                now(),
+                &Policies::default(),
+                &domain::TimingPolicy::STANDARD,
+            )
             .expect("the fixture follows the rules");
         cqrs_es::Aggregate::apply(&mut self.ticket, event.clone());
         self.events.push((event, now()));

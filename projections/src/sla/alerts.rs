@@ -14,7 +14,7 @@ use sqlx::{PgPool, Row, SqlitePool};
 
 use super::ALERT_AGGREGATE;
 use crate::cost::store::lite;
-use crate::seal::{event_hash, Sealed};
+use crate::append::{insert_postgres, insert_sqlite, to_micros, NewEvent};
 use crate::ticket_summary::sortable_time;
 
 /// Schema version of the alert shapes.
@@ -189,9 +189,16 @@ pub async fn due_sqlite(
     due_from(rows, now)
 }
 
-fn metadata(due: &Due) -> serde_json::Value {
+/// The alert as a sealed event at `sequence` of its ticket's alert stream.
+/// The watcher noticed it at the alert's `at` (ticketd's clock): that is
+/// both when it happened and when it was recorded.
+fn new_event(due: &Due, sequence: i64) -> Result<NewEvent, sqlx::Error> {
     let request = due.request_id();
-    serde_json::json!({
+    let at = to_micros(match &due.alert {
+        Alert::SlaAtRisk { at, .. } | Alert::SlaBreached { at, .. } => *at,
+    });
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let mut metadata = serde_json::json!({
         "request_id": request,
         "actor_id": "ticketd-sla-watcher",
         "actor_role": "system",
@@ -199,9 +206,22 @@ fn metadata(due: &Due) -> serde_json::Value {
         "correlation_id": request,
         "causation_id": request,
         "event_type": due.alert.name(),
-        "recorded_at": sortable_time(match &due.alert {
-            Alert::SlaAtRisk { at, .. } | Alert::SlaBreached { at, .. } => *at,
-        }),
+    });
+    if let Some(map) = metadata.as_object_mut() {
+        NewEvent::stamp_metadata(map, &event_id, at, at);
+    }
+    Ok(NewEvent {
+        aggregate_type: ALERT_AGGREGATE.to_owned(),
+        aggregate_id: due.ticket_id.clone(),
+        sequence,
+        event_type: due.alert.name().to_owned(),
+        event_version: ALERT_VERSION.to_owned(),
+        payload: serde_json::to_value(&due.alert)
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?,
+        metadata,
+        event_id,
+        recorded_at: at,
+        occurred_at: at,
     })
 }
 
@@ -212,9 +232,6 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// Appends `due` unless its request id is already in the log. Returns
 /// whether this call wrote it. Safe to race from several processes.
 pub async fn append_postgres(pool: &PgPool, due: &Due) -> Result<bool, AlertError> {
-    let payload =
-        serde_json::to_value(&due.alert).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    let metadata = metadata(due);
     let request = due.request_id();
     for _ in 0..5 {
         let mut tx = pool.begin().await?;
@@ -239,32 +256,7 @@ pub async fn append_postgres(pool: &PgPool, due: &Due) -> Result<bool, AlertErro
             Some(r) => (r.try_get::<i64, _>("sequence")? + 1, r.try_get("hash")?),
             None => (1, String::new()),
         };
-        let hash = event_hash(
-            &previous,
-            &Sealed {
-                aggregate_type: ALERT_AGGREGATE,
-                aggregate_id: &due.ticket_id,
-                sequence,
-                event_type: due.alert.name(),
-                event_version: ALERT_VERSION,
-                payload: &payload,
-                metadata: &metadata,
-            },
-        );
-        let inserted = sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(ALERT_AGGREGATE)
-        .bind(&due.ticket_id)
-        .bind(sequence)
-        .bind(due.alert.name())
-        .bind(ALERT_VERSION)
-        .bind(&payload)
-        .bind(&metadata)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await;
+        let inserted = insert_postgres(&mut tx, &new_event(due, sequence)?, &previous).await;
         match inserted {
             Ok(_) => {
                 tx.commit().await?;
@@ -282,9 +274,6 @@ pub async fn append_postgres(pool: &PgPool, due: &Due) -> Result<bool, AlertErro
 /// Appends `due` unless its request id is already in the log (SQLite: one
 /// writer at a time). Returns whether this call wrote it.
 pub async fn append_sqlite(pool: &SqlitePool, due: &Due) -> Result<bool, AlertError> {
-    let payload =
-        serde_json::to_value(&due.alert).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    let metadata = metadata(due);
     let request = due.request_id();
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let exists: Option<i64> = sqlx::query_scalar(
@@ -308,32 +297,7 @@ pub async fn append_sqlite(pool: &SqlitePool, due: &Due) -> Result<bool, AlertEr
         Some(r) => (r.try_get::<i64, _>("sequence")? + 1, r.try_get("hash")?),
         None => (1, String::new()),
     };
-    let hash = event_hash(
-        &previous,
-        &Sealed {
-            aggregate_type: ALERT_AGGREGATE,
-            aggregate_id: &due.ticket_id,
-            sequence,
-            event_type: due.alert.name(),
-            event_version: ALERT_VERSION,
-            payload: &payload,
-            metadata: &metadata,
-        },
-    );
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
-    .bind(ALERT_AGGREGATE)
-    .bind(&due.ticket_id)
-    .bind(sequence)
-    .bind(due.alert.name())
-    .bind(ALERT_VERSION)
-    .bind(payload.to_string())
-    .bind(metadata.to_string())
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await?;
+    insert_sqlite(&mut tx, &new_event(due, sequence)?, &previous).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -62,7 +62,7 @@ fn decode(
 ) -> Result<(Timed, Noted), ProjectionError> {
     let mut events = Vec::new();
     let mut noted = Noted::new();
-    for (kind, payload, recorded_at) in rows {
+    for (kind, payload, stored_at) in rows {
         let undecodable = |source| ProjectionError::Undecodable {
             position: 0,
             source,
@@ -75,7 +75,7 @@ fn decode(
                 alert.name().to_owned(),
             ));
         } else {
-            let at = occurred_at(&payload).unwrap_or(recorded_at);
+            let at = occurred_at(&payload).unwrap_or(stored_at);
             events.push((serde_json::from_value(payload).map_err(undecodable)?, at));
         }
     }
@@ -168,7 +168,7 @@ fn touched(batch: &[RawEvent]) -> BTreeSet<String> {
 }
 
 const PG_TICKET: &str = "
-SELECT e.aggregate_type, e.payload, e.recorded_at
+SELECT e.aggregate_type, e.payload, e.occurred_at
   FROM events e JOIN event_log l ON l.event_position = e.position
  WHERE e.aggregate_id = $1 AND e.aggregate_type IN ('Ticket', 'SlaClock') AND l.log_position <= $2
  ORDER BY l.log_position";
@@ -214,7 +214,7 @@ pub async fn apply_after_postgres(
                 Ok((
                     r.try_get("aggregate_type")?,
                     r.try_get("payload")?,
-                    r.try_get("recorded_at")?,
+                    r.try_get("occurred_at")?,
                 ))
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -270,7 +270,7 @@ pub async fn apply_after_sqlite(
             .into_iter()
             .map(|r| {
                 let payload: String = r.try_get("payload")?;
-                let at: String = r.try_get("recorded_at")?;
+                let at: String = r.try_get("occurred_at")?;
                 let payload =
                     serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
                 Ok((

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::{Ticket, TicketEvent};
-use projections::seal::{event_hash, log_digest, Sealed};
+use projections::seal::{event_hash, log_digest, Sealed, Stamp, SEAL_V1, SEAL_V2};
 use serde::{Deserialize, Serialize};
 
 use records::Record;
@@ -54,6 +54,42 @@ fn sealed(r: &Record) -> Sealed<'_> {
         event_version: &r.event_version,
         payload: &r.payload,
         metadata: &r.metadata,
+        stamp: (r.seal == SEAL_V2).then(|| Stamp {
+            event_id: &r.event_id,
+            recorded_at: r.recorded_at,
+            occurred_at: r.occurred(),
+        }),
+    }
+}
+
+/// Recomputes `r`'s hash chained to `previous`, or says why it cannot be
+/// trusted. Format 1 sealed the time only as the metadata's copy: the
+/// time columns of such an event must equal that copy.
+fn recompute(previous: &str, r: &Record) -> Result<String, String> {
+    let changed = || "hash does not match the event: it was changed, or inserted outside ticketd";
+    match r.seal {
+        SEAL_V2 => {}
+        SEAL_V1 => {
+            let sealed_copy = r
+                .metadata
+                .get("recorded_at")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc));
+            if sealed_copy != Some(r.recorded_at) || r.occurred() != r.recorded_at {
+                return Err(
+                    "recorded_at or occurred_at differs from the sealed time in the metadata"
+                        .into(),
+                );
+            }
+        }
+        other => return Err(format!("unknown seal format {other}: {}", changed())),
+    }
+    let recomputed = event_hash(previous, &sealed(r));
+    if r.hash.as_deref() == Some(recomputed.as_str()) {
+        Ok(recomputed)
+    } else {
+        Err(changed().into())
     }
 }
 
@@ -78,17 +114,10 @@ pub fn check_chain(records: &[Record]) -> (String, Option<Tampered>) {
                 ))),
             );
         }
-        let recomputed = event_hash(&previous, &sealed(r));
-        if r.hash.as_deref() != Some(recomputed.as_str()) {
-            return (
-                previous,
-                Some(problem(
-                    "hash does not match the event: it was changed, or inserted outside ticketd"
-                        .into(),
-                )),
-            );
+        match recompute(&previous, r) {
+            Ok(recomputed) => previous = recomputed,
+            Err(reason) => return (previous, Some(problem(reason))),
         }
-        previous = recomputed;
     }
     (previous, None)
 }
@@ -161,15 +190,10 @@ pub async fn verify_log(db: &Db) -> Result<Verification, AuditError> {
                     ),
                 ));
             }
-            let recomputed = event_hash(&previous, &sealed(&r));
-            if r.hash.as_deref() != Some(recomputed.as_str()) {
-                return done(at_entry(
-                    &r.ticket_id,
-                    r.sequence,
-                    "hash does not match the event: it was changed, or inserted outside ticketd"
-                        .into(),
-                ));
-            }
+            let recomputed = match recompute(&previous, &r) {
+                Ok(recomputed) => recomputed,
+                Err(reason) => return done(at_entry(&r.ticket_id, r.sequence, reason)),
+            };
             let next_digest = log_digest(&digest, &recomputed);
             if stored_digest.as_deref() != Some(next_digest.as_str()) {
                 return done(at_entry(
@@ -212,7 +236,12 @@ pub fn replay(records: &[Record]) -> Result<Vec<Ticket>, AuditError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum At {
     Version(u64),
-    Instant(DateTime<Utc>),
+    /// As the ticket stood at an instant of business time: the events that
+    /// had happened by then, whenever they were entered.
+    Occurred(DateTime<Utc>),
+    /// As ticketd knew it at an instant of recording time: the events that
+    /// had been entered by then, whenever they happened.
+    Recorded(DateTime<Utc>),
 }
 
 /// The state after `at`, and its version (0: before the first event).
@@ -222,7 +251,11 @@ pub fn state_at(records: &[Record], at: At) -> Result<(Ticket, u64), AuditError>
             .iter()
             .take_while(|r| r.sequence as u64 <= v)
             .count(),
-        At::Instant(t) => records.iter().take_while(|r| r.recorded_at <= t).count(),
+        // Within a stream both times only move forward (a stated time may
+        // not precede the previous event's; recording follows commit
+        // order), so each question's answer is a prefix of the history.
+        At::Occurred(t) => records.iter().take_while(|r| r.occurred() <= t).count(),
+        At::Recorded(t) => records.iter().take_while(|r| r.recorded_at <= t).count(),
     };
     let states = replay(&records[..upto])?;
     Ok((states.last().cloned().unwrap_or_default(), upto as u64))
@@ -283,9 +316,12 @@ pub struct Export {
     pub head_hash: String,
 }
 
-pub const EXPORT_FORMAT: &str = "ticketd.audit-export/1";
+pub const EXPORT_FORMAT: &str = "ticketd.audit-export/2";
 
-pub const HASH_RULE: &str = "hash(n) = hex(sha256(hash(n-1) + \"\\n\" + aggregate_type + \"\\n\" + ticket_id + \"\\n\" + sequence + \"\\n\" + event_type + \"\\n\" + event_version + \"\\n\" + canonical(payload) + \"\\n\" + canonical(metadata))), hash(0) = \"\"; canonical = JSON with object keys sorted, no white space";
+/// Exports made before events had two times; they still verify.
+pub const EXPORT_FORMAT_V1: &str = "ticketd.audit-export/1";
+
+pub const HASH_RULE: &str = "hash(n) = hex(sha256(hash(n-1) + \"\\n\" + [seal 2: \"v2\\n\" + event_id + \"\\n\" + recorded_at + \"\\n\" + occurred_at + \"\\n\", times as RFC 3339 UTC with 6 fractional digits and Z; seal 1: nothing] + aggregate_type + \"\\n\" + ticket_id + \"\\n\" + sequence + \"\\n\" + event_type + \"\\n\" + event_version + \"\\n\" + canonical(payload) + \"\\n\" + canonical(metadata))), hash(0) = \"\"; canonical = JSON with object keys sorted, no white space";
 
 pub fn export(records: Vec<Record>, ticket_id: &str, now: DateTime<Utc>) -> Export {
     let head_hash = records
@@ -312,7 +348,7 @@ pub fn verify_export(json: &str) -> Result<(usize, String), Tampered> {
     };
     let export: Export =
         serde_json::from_str(json).map_err(|e| unreadable(format!("not a ticketd export: {e}")))?;
-    if export.format != EXPORT_FORMAT {
+    if export.format != EXPORT_FORMAT && export.format != EXPORT_FORMAT_V1 {
         return Err(unreadable(format!("unknown format {:?}", export.format)));
     }
     if let Some(stranger) = export

@@ -23,21 +23,41 @@ pub struct Record {
     pub event_version: String,
     pub payload: serde_json::Value,
     pub metadata: serde_json::Value,
+    /// When ticketd stored it.
     pub recorded_at: DateTime<Utc>,
+    /// When it happened (business time). Absent only in exports made
+    /// before events had two times (seal format 1), where it is
+    /// `recorded_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The seal format (`projections::seal`): 1 or 2.
+    #[serde(default = "seal_v1")]
+    pub seal: i16,
     pub hash: Option<String>,
+}
+
+fn seal_v1() -> i16 {
+    projections::seal::SEAL_V1
+}
+
+impl Record {
+    /// When it happened (business time).
+    pub fn occurred(&self) -> DateTime<Utc> {
+        self.occurred_at.unwrap_or(self.recorded_at)
+    }
 }
 
 const PG_TICKET: &str = "
 SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
        e.event_id::text AS event_id, e.event_type, e.event_version, e.payload, e.metadata,
-       e.recorded_at, e.hash
+       e.recorded_at, e.occurred_at, e.seal, e.hash
   FROM events e LEFT JOIN event_log l ON l.event_position = e.position
  WHERE e.aggregate_type = 'Ticket' AND e.aggregate_id = $1
  ORDER BY e.sequence";
 
 const SQLITE_TICKET: &str = "
 SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
-       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.hash
+       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at, e.seal, e.hash
   FROM events e LEFT JOIN event_log l ON l.event_position = e.position
  WHERE e.aggregate_type = 'Ticket' AND e.aggregate_id = ?1
  ORDER BY e.sequence";
@@ -46,7 +66,7 @@ SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type,
 const PG_LOG: &str = "
 SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
        e.event_id::text AS event_id, e.event_type, e.event_version, e.payload, e.metadata,
-       e.recorded_at, e.hash
+       e.recorded_at, e.occurred_at, e.seal, e.hash
   FROM event_log l LEFT JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position
@@ -54,7 +74,7 @@ SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type,
 
 const SQLITE_LOG: &str = "
 SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
-       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.hash
+       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at, e.seal, e.hash
   FROM event_log l LEFT JOIN events e ON e.position = l.event_position
  WHERE l.log_position > ?1
  ORDER BY l.log_position
@@ -79,6 +99,8 @@ fn pg_record(row: &sqlx::postgres::PgRow) -> Result<Option<Record>, sqlx::Error>
         payload: row.try_get("payload")?,
         metadata: row.try_get("metadata")?,
         recorded_at: row.try_get("recorded_at")?,
+        occurred_at: Some(row.try_get("occurred_at")?),
+        seal: row.try_get("seal")?,
         hash: row.try_get("hash")?,
     }))
 }
@@ -94,6 +116,12 @@ fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<Option<Record>, sqlx::
     let payload: String = row.try_get("payload")?;
     let metadata: String = row.try_get("metadata")?;
     let recorded_at: String = row.try_get("recorded_at")?;
+    let occurred_at: String = row.try_get("occurred_at")?;
+    let time = |raw: &str| {
+        DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    };
     Ok(Some(Record {
         log_position: row.try_get("log_position")?,
         log_digest: row.try_get("log_digest")?,
@@ -105,9 +133,9 @@ fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<Option<Record>, sqlx::
         event_version: row.try_get("event_version")?,
         payload: json(&payload)?,
         metadata: json(&metadata)?,
-        recorded_at: DateTime::parse_from_rfc3339(&recorded_at)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        recorded_at: time(&recorded_at)?,
+        occurred_at: Some(time(&occurred_at)?),
+        seal: row.try_get("seal")?,
         hash: row.try_get("hash")?,
     }))
 }

@@ -101,10 +101,7 @@ fn label(s: &str) -> Result<Label, Error> {
 fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let by = |role, command| -> Result<Authored<TicketCommand>, Error> {
-        Ok(Authored {
-            actor: actor(role)?,
-            command,
-        })
+        Ok(Authored::now(actor(role)?, command))
     };
     let level = SatisfactionLevel::VerySatisfied;
     [

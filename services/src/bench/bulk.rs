@@ -112,9 +112,11 @@ pub async fn measure(url: &str, grpc: &str, target_events: u64) -> Result<Bulk, 
     while done < copies {
         let upto = (done + 10_000).min(copies);
         sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, hash)
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+                                 event_id, recorded_at, occurred_at, seal, hash)
              SELECT 'Ticket', 'bulk-' || g, e.sequence, e.event_type, e.event_version, e.payload,
-                    e.metadata || jsonb_build_object('request_id', 'bulk-' || g || '-' || e.sequence), e.hash
+                    e.metadata || jsonb_build_object('request_id', 'bulk-' || g || '-' || e.sequence),
+                    gen_random_uuid(), e.recorded_at, e.occurred_at, e.seal, e.hash
                FROM events e CROSS JOIN generate_series($1::bigint, $2::bigint) g
               WHERE e.aggregate_id = $3
               ORDER BY g, e.sequence",

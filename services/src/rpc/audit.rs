@@ -100,6 +100,7 @@ impl Audit for AuditService {
             .zip(states)
             .map(|(r, state)| {
                 let version = u64::try_from(r.sequence).unwrap_or_default();
+                let occurred_at = r.occurred();
                 pb::HistoryEntry {
                     version,
                     log_position: r
@@ -110,6 +111,8 @@ impl Audit for AuditService {
                     event_type: r.event_type,
                     event_version: r.event_version,
                     recorded_at: Some(to_timestamp(r.recorded_at)),
+                    occurred_at: Some(to_timestamp(occurred_at)),
+                    seal: u32::try_from(r.seal).unwrap_or_default(),
                     actor_id: meta(&r.metadata, "actor_id"),
                     actor_role: meta(&r.metadata, "actor_role"),
                     channel: meta(&r.metadata, "channel"),
@@ -138,7 +141,10 @@ impl Audit for AuditService {
         let at = match m.at {
             Some(pb::get_state_at_request::At::Version(v)) => At::Version(v),
             Some(pb::get_state_at_request::At::Instant(t)) => {
-                At::Instant(p::timestamp("instant", Some(&t)).map_err(|e| invalid(&e))?)
+                At::Occurred(p::timestamp("instant", Some(&t)).map_err(|e| invalid(&e))?)
+            }
+            Some(pb::get_state_at_request::At::KnownAt(t)) => {
+                At::Recorded(p::timestamp("known_at", Some(&t)).map_err(|e| invalid(&e))?)
             }
             None => return Err(invalid(&Problem::Empty.at("at"))),
         };

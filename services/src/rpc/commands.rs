@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::ticket::command::*;
 use domain::values::{Problem, ValueError};
-use domain::TicketCommand;
+use domain::{Recording, TicketCommand, When};
 use tonic::{Request, Response, Status};
 
 use super::parse as p;
@@ -121,6 +121,10 @@ impl CommandService {
                 expected_version: context.expected_version,
                 actor,
                 command: build(&message)?,
+                when: When {
+                    occurred_at: p::occurred_at(context.occurred_at.as_ref())?,
+                    recording: Recording::Live,
+                },
                 correlation_id: optional_id("context.correlation_id", &context.correlation_id)?,
                 causation_id: optional_id("context.causation_id", &context.causation_id)?,
             })

@@ -158,10 +158,11 @@ impl CostLedger for CostLedgerService {
         }
         let mut events = Vec::with_capacity(stored.len());
         for r in stored {
+            let occurred_at = r.occurred();
             let event: TicketEvent = serde_json::from_value(r.payload).map_err(|e| {
                 Status::internal(format!("stored event v{} cannot be read: {e}", r.sequence))
             })?;
-            events.push((event, r.recorded_at));
+            events.push((event, occurred_at));
         }
         let l = ledger(&events, &self.policy)
             .map_err(|e| Status::failed_precondition(e.to_string()))?;

@@ -108,6 +108,7 @@ fn message(e: RawEvent) -> pb::SubscribeResponse {
             event_type: e.event_type,
             event_version: e.event_version,
             recorded_at: Some(to_timestamp(e.recorded_at)),
+            occurred_at: Some(to_timestamp(e.occurred_at)),
             payload_json: e.payload.to_string(),
             metadata: metadata.into_iter().collect(),
         })),

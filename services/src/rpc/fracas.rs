@@ -193,6 +193,7 @@ impl FracasService {
                 expected_version: context.expected_version,
                 actor,
                 command: command?,
+                when: domain::When::default(),
                 correlation_id: optional_id("context.correlation_id", &context.correlation_id)?,
                 causation_id: optional_id("context.causation_id", &context.causation_id)?,
             })

@@ -125,6 +125,12 @@ pub(crate) fn timestamp(
         .ok_or_else(|| Problem::Malformed("is not a valid timestamp".into()).at(field))
 }
 
+/// A command's optional `context.occurred_at`, at the microsecond
+/// precision both stores keep.
+pub(crate) fn occurred_at(raw: Option<&prost_types::Timestamp>) -> Parsed<Option<DateTime<Utc>>> {
+    Ok(optional_timestamp(domain::timing::FIELD, raw)?.map(projections::append::to_micros))
+}
+
 pub(crate) fn optional_timestamp(
     field: &str,
     raw: Option<&prost_types::Timestamp>,

@@ -14,6 +14,7 @@
 
 use domain::capa::ActionError;
 use domain::values::ValueError;
+use domain::timing::{self, TimingError};
 use domain::TicketError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -45,10 +46,21 @@ pub(crate) fn invalid_field(field: &str, description: &str) -> Status {
     )
 }
 
+/// A refused `context.occurred_at`: the role may not back-date at all
+/// (permission denied), or the value breaks a rule (invalid argument).
+pub(crate) fn from_timing_error(error: &TimingError) -> Status {
+    if error.is_permission() {
+        Status::permission_denied(bounded(&format!("{}: {error}", timing::FIELD)))
+    } else {
+        invalid_field(timing::FIELD, &error.to_string())
+    }
+}
+
 pub(crate) fn from_ticket_error(error: &TicketError) -> Status {
     let message = bounded(&error.to_string());
     match error {
         TicketError::Invalid(value) => invalid(value),
+        TicketError::Timing(timing) => from_timing_error(timing),
         TicketError::Forbidden { .. } | TicketError::InsufficientAuthority { .. } => {
             Status::permission_denied(message)
         }
@@ -62,6 +74,7 @@ pub(crate) fn from_action_error(error: &ActionError) -> Status {
     let message = error.to_string();
     match error {
         ActionError::Invalid(value) => invalid(value),
+        ActionError::Timing(timing) => from_timing_error(timing),
         ActionError::Forbidden { .. } => Status::permission_denied(message),
         ActionError::UnknownAction => Status::not_found(message),
         ActionError::AlreadyOpened => Status::already_exists(message),

@@ -43,13 +43,21 @@ fn tamper_sql(backend: Backend, how: Tamper, id: &str) -> Vec<String> {
             format!("UPDATE events SET sequence = 4 WHERE {}", at(1000)),
         ],
         (Tamper::Insert, backend) => {
-            let metadata = match backend {
-                Backend::Postgres => "jsonb_set(metadata, '{request_id}', '\"forged\"')",
-                Backend::Sqlite => "json_set(metadata, '$.request_id', 'forged')",
+            let (metadata, event_id) = match backend {
+                Backend::Postgres => (
+                    "jsonb_set(metadata, '{request_id}', '\"forged\"')",
+                    "gen_random_uuid()",
+                ),
+                Backend::Sqlite => (
+                    "json_set(metadata, '$.request_id', 'forged')",
+                    "lower(hex(randomblob(16)))",
+                ),
             };
             vec![format!(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-                 SELECT aggregate_type, aggregate_id, 11, event_type, event_version, payload, {metadata}
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+                                     event_id, recorded_at, occurred_at, seal, hash)
+                 SELECT aggregate_type, aggregate_id, 11, event_type, event_version, payload, {metadata},
+                        {event_id}, recorded_at, occurred_at, seal, hash
                    FROM events WHERE {}",
                 at(10)
             )]

@@ -79,10 +79,7 @@ pub fn id(s: &str) -> ActorId {
 
 /// `command` issued by someone in `role`.
 pub fn by(role: Role, command: TicketCommand) -> Authored<TicketCommand> {
-    Authored {
-        actor: actor(role),
-        command,
-    }
+    Authored::now(actor(role), command)
 }
 
 pub fn product(purchased_on: Option<NaiveDate>, proof: bool) -> Product {

@@ -317,6 +317,7 @@ fn a_lower_requote_does_not_leave_a_waiver_larger_than_the_quote() {
             ),
             now(),
             &Default::default(),
+            &crate::timing::TimingPolicy::STANDARD,
         )
         .expect("a re-quote is allowed while approved");
     ticket.apply(requoted);

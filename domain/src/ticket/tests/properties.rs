@@ -138,7 +138,12 @@ fn decide(
     role: Role,
     command: &TicketCommand,
 ) -> Result<TicketEvent, TicketError> {
-    ticket.decide(by(role, command.clone()), now(), &Policies::default())
+    ticket.decide(
+        by(role, command.clone()),
+        now(),
+        &Policies::default(),
+        &crate::timing::TimingPolicy::STANDARD,
+    )
 }
 
 /// The command and role a step issues against `ticket`. A guided step closes

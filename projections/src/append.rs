@@ -1,0 +1,172 @@
+//! Writing sealed events: the one place rows enter the `events` table.
+//!
+//! Invariant: every column a reader uses is written here from values
+//! ticketd chose (ids and times from its own clock, never a database
+//! default) and sealed into `hash` (format 2, see [`crate::seal`]). The
+//! caller holds the transaction and the stream's write lock (PostgreSQL:
+//! the primary key makes a racing writer fail; SQLite: `BEGIN IMMEDIATE`).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::log::parse_time;
+use crate::seal::{event_hash, sealed_time, Sealed, Stamp, SEAL_V2};
+
+/// One event to append, with everything that is sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+    pub event_id: String,
+    pub recorded_at: DateTime<Utc>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl NewEvent {
+    pub fn sealed(&self) -> Sealed<'_> {
+        Sealed {
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            sequence: self.sequence,
+            event_type: &self.event_type,
+            event_version: &self.event_version,
+            payload: &self.payload,
+            metadata: &self.metadata,
+            stamp: Some(Stamp {
+                event_id: &self.event_id,
+                recorded_at: self.recorded_at,
+                occurred_at: self.occurred_at,
+            }),
+        }
+    }
+
+    /// The event's id and times as they are also kept in its metadata.
+    pub fn stamp_metadata(
+        metadata: &mut serde_json::Map<String, Value>,
+        event_id: &str,
+        recorded_at: DateTime<Utc>,
+        occurred_at: DateTime<Utc>,
+    ) {
+        metadata.insert("event_id".into(), event_id.into());
+        metadata.insert("recorded_at".into(), sealed_time(recorded_at).into());
+        metadata.insert("occurred_at".into(), sealed_time(occurred_at).into());
+    }
+
+    /// Reads back what [`NewEvent::stamp_metadata`] wrote; `None` if any
+    /// of the three is missing or unreadable.
+    pub fn stamp_from_metadata(
+        metadata: &Value,
+    ) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
+        let text = |key: &str| metadata.get(key).and_then(Value::as_str);
+        let time = |key: &str| text(key).and_then(|t| parse_time(t).ok());
+        Some((
+            text("event_id")?.to_owned(),
+            time("recorded_at")?,
+            time("occurred_at")?,
+        ))
+    }
+}
+
+/// Microsecond precision, as both stores keep times.
+pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(t, 6)
+}
+
+/// The hash of the stream's event at `sequence` ("" if none).
+pub async fn hash_at_postgres(
+    conn: &mut sqlx::PgConnection,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<String, sqlx::Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .bind(sequence)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or_default())
+}
+
+/// [`hash_at_postgres`] on SQLite.
+pub async fn hash_at_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<String, sqlx::Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .bind(sequence)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or_default())
+}
+
+/// Inserts `event` chained to `previous`; returns its hash.
+pub async fn insert_postgres(
+    conn: &mut sqlx::PgConnection,
+    event: &NewEvent,
+    previous: &str,
+) -> Result<String, sqlx::Error> {
+    let hash = event_hash(previous, &event.sealed());
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid, $9, $10, $11, $12)",
+    )
+    .bind(&event.aggregate_type)
+    .bind(&event.aggregate_id)
+    .bind(event.sequence)
+    .bind(&event.event_type)
+    .bind(&event.event_version)
+    .bind(&event.payload)
+    .bind(&event.metadata)
+    .bind(&event.event_id)
+    .bind(event.recorded_at)
+    .bind(event.occurred_at)
+    .bind(SEAL_V2)
+    .bind(&hash)
+    .execute(conn)
+    .await?;
+    Ok(hash)
+}
+
+/// [`insert_postgres`] on SQLite (JSON and times stored as text).
+pub async fn insert_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    event: &NewEvent,
+    previous: &str,
+) -> Result<String, sqlx::Error> {
+    let hash = event_hash(previous, &event.sealed());
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&event.aggregate_type)
+    .bind(&event.aggregate_id)
+    .bind(event.sequence)
+    .bind(&event.event_type)
+    .bind(&event.event_version)
+    .bind(event.payload.to_string())
+    .bind(event.metadata.to_string())
+    .bind(&event.event_id)
+    .bind(sealed_time(event.recorded_at))
+    .bind(sealed_time(event.occurred_at))
+    .bind(SEAL_V2)
+    .bind(&hash)
+    .execute(conn)
+    .await?;
+    Ok(hash)
+}
