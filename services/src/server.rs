@@ -35,6 +35,10 @@ use projections::cost::CostPolicy;
 use projections::sla::SlaConfig;
 use tonic::service::interceptor::InterceptedService;
 
+/// How long a shutdown waits for calls in flight (a subscriber that stopped
+/// reading, a slow client) before it stops without them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Largest request accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
@@ -239,9 +243,10 @@ pub async fn start_with(
     let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
 
     let mut until_stopped = stopped.clone();
+    let mut grace_from = stopped.clone();
     let server = tokio::spawn(async move {
         tracing::info!(%addr, "ticketd serving gRPC");
-        let served = tonic::transport::Server::builder()
+        let serving = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
             .add_service(health)
             .add_service(reflection)
@@ -256,8 +261,19 @@ pub async fn start_with(
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
                 tracing::info!("shutting down: finishing calls in flight");
-            })
-            .await;
+            });
+        // A client that stopped reading a stream cannot hold the shutdown
+        // up for longer than the grace period.
+        let served = tokio::select! {
+            served = serving => served,
+            () = async {
+                let _ = grace_from.wait_for(|stop| *stop).await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still in flight after the grace period; stopping without them");
+                Ok(())
+            }
+        };
         if let Err(join) = sla_watcher.await {
             tracing::error!(%join, "SLA watcher failed");
         }

@@ -131,6 +131,27 @@ async fn read(db: &Db, after: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
     }
 }
 
+/// Sends `message` unless the server shuts down first (the head's sender
+/// is dropped): a subscriber that stopped reading must not hold up a
+/// shutdown. False: stop feeding.
+async fn send(
+    out: &mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
+    head: &mut watch::Receiver<i64>,
+    message: Result<pb::SubscribeResponse, Status>,
+) -> bool {
+    let mut sending = std::pin::pin!(out.send(message));
+    loop {
+        tokio::select! {
+            sent = &mut sending => return sent.is_ok(),
+            changed = head.changed() => {
+                if changed.is_err() {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
 /// Feeds one subscriber until it goes away or the store fails.
 async fn feed(
     db: Db,
@@ -146,7 +167,7 @@ async fn feed(
         let batch = match read(&db, cursor).await {
             Ok(batch) => batch,
             Err(error) => {
-                let _ = out.send(Err(from_sqlx(error))).await;
+                send(&out, &mut head, Err(from_sqlx(error))).await;
                 return;
             }
         };
@@ -154,7 +175,7 @@ async fn feed(
         for event in batch {
             cursor = event.log_position;
             if filter.matches(&event) {
-                if out.send(Ok(message(event))).await.is_err() {
+                if !send(&out, &mut head, Ok(message(event))).await {
                     return;
                 }
                 last_sent = tokio::time::Instant::now();
@@ -173,7 +194,7 @@ async fn feed(
             }
             _ = tokio::time::sleep(until_beat) => {
                 let position = *head.borrow();
-                if out.send(Ok(heartbeat(position))).await.is_err() {
+                if !send(&out, &mut head, Ok(heartbeat(position))).await {
                     return;
                 }
                 last_sent = tokio::time::Instant::now();
