@@ -15,6 +15,7 @@ const PROTOS: &[&str] = &[
     "repair/v1/cost.proto",
     "repair/v1/fracas.proto",
     "repair/v1/sla.proto",
+    "repair/v1/import.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

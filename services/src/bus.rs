@@ -250,6 +250,19 @@ impl CommandBus {
         }
     }
 
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn services(&self) -> &TicketServices {
+        &self.services
+    }
+
+    /// Wakes the log watcher after a write made outside [`Self::execute`].
+    pub(crate) fn committed(&self) {
+        self.committed.notify_one();
+    }
+
     /// The ticket's current state and version (0: no such ticket).
     pub async fn load(&self, ticket_id: &str) -> Result<(Ticket, u64), CommandError> {
         let context = self
@@ -330,7 +343,13 @@ impl CommandBus {
                 }
             };
             let extra = context.aggregate.extra_metadata();
-            let metadata = self.metadata::<A>(&request, &event_type, occurred_at, extra);
+            let metadata = metadata::<A>(
+                &request,
+                &event_type,
+                occurred_at,
+                self.services.clock.now(),
+                extra,
+            );
             match events.commit(new_events, context, metadata).await {
                 Ok(()) => {
                     self.committed.notify_one();
@@ -369,50 +388,52 @@ impl CommandBus {
         }
         Err(CommandError::Contention)
     }
+}
 
-    fn metadata<A: Commanded>(
-        &self,
-        request: &CommandRequest<A::Cmd>,
-        event_type: &str,
-        occurred_at: DateTime<Utc>,
-        extra: Vec<(String, String)>,
-    ) -> HashMap<String, String> {
-        // The one clock: ticketd's, on both stores. The id and both times
-        // go into the sealed metadata; `projections::append` writes the
-        // columns from the same values.
-        let recorded_at = to_micros(self.services.clock.now());
-        let event_id = uuid::Uuid::new_v4().to_string();
-        let mut metadata = HashMap::from([
-            ("event_id".to_owned(), event_id),
-            ("recorded_at".to_owned(), sealed_time(recorded_at)),
-            ("occurred_at".to_owned(), sealed_time(to_micros(occurred_at))),
-            ("request_id".to_owned(), request.request_id.clone()),
-            ("actor_id".to_owned(), request.actor.id.to_string()),
-            ("actor_role".to_owned(), request.actor.role.to_string()),
-            (
-                "channel".to_owned(),
-                request.when.recording.channel().to_owned(),
-            ),
-            (
-                "correlation_id".to_owned(),
-                request
-                    .correlation_id
-                    .clone()
-                    .unwrap_or_else(|| request.request_id.clone()),
-            ),
-            (
-                "causation_id".to_owned(),
-                request
-                    .causation_id
-                    .clone()
-                    .unwrap_or_else(|| request.request_id.clone()),
-            ),
-            ("command".to_owned(), A::command_name(&request.command)),
-            ("event_type".to_owned(), event_type.to_owned()),
-        ]);
-        metadata.extend(extra);
-        metadata
-    }
+/// The metadata sealed with an event: who, how, which request, and the
+/// event's id and two times (`recorded_at` is `now`, ticketd's clock).
+pub(crate) fn metadata<A: Commanded>(
+    request: &CommandRequest<A::Cmd>,
+    event_type: &str,
+    occurred_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    extra: Vec<(String, String)>,
+) -> HashMap<String, String> {
+    // The one clock: ticketd's, on both stores. The id and both times
+    // go into the sealed metadata; `projections::append` writes the
+    // columns from the same values.
+    let recorded_at = to_micros(now);
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let mut metadata = HashMap::from([
+        ("event_id".to_owned(), event_id),
+        ("recorded_at".to_owned(), sealed_time(recorded_at)),
+        ("occurred_at".to_owned(), sealed_time(to_micros(occurred_at))),
+        ("request_id".to_owned(), request.request_id.clone()),
+        ("actor_id".to_owned(), request.actor.id.to_string()),
+        ("actor_role".to_owned(), request.actor.role.to_string()),
+        (
+            "channel".to_owned(),
+            request.when.recording.channel().to_owned(),
+        ),
+        (
+            "correlation_id".to_owned(),
+            request
+                .correlation_id
+                .clone()
+                .unwrap_or_else(|| request.request_id.clone()),
+        ),
+        (
+            "causation_id".to_owned(),
+            request
+                .causation_id
+                .clone()
+                .unwrap_or_else(|| request.request_id.clone()),
+        ),
+        ("command".to_owned(), A::command_name(&request.command)),
+        ("event_type".to_owned(), event_type.to_owned()),
+    ]);
+    metadata.extend(extra);
+    metadata
 }
 
 fn duplicate_of<A: Commanded>(

@@ -35,6 +35,10 @@ enum Command {
     /// Make a new bearer token: prints the token (give it to the user) and
     /// the line to add to the token file (which keeps only its hash).
     Token(TokenArgs),
+    /// Import ticket history from a JSON Lines file (docs/IMPORT.md): each
+    /// ticket all or nothing, with its original times. Exit status 0: every
+    /// line imported (or already there); 1: some ticket was rejected.
+    Import(ImportArgs),
     /// Check an exported ticket history (Audit.Export) offline, with no
     /// database. Exit status 0: intact; 1: tampered or unreadable.
     VerifyExport(VerifyExportArgs),
@@ -59,6 +63,14 @@ impl StoreArgs {
     fn config(&self) -> Result<StoreConfig, crate::store::StoreError> {
         StoreConfig::choose(self.database_url.as_deref(), &self.data_dir)
     }
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The JSON Lines file, one `ImportLine` per line.
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +291,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 args.actor
             );
         }
+        Command::Import(args) => crate::import_cli::run(&args.file, &args.store.config()?).await?,
         Command::VerifyExport(args) => {
             let text = std::fs::read_to_string(&args.file)
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;

@@ -2,6 +2,7 @@
 //!
 //! * [`store`]: opening SQLite or PostgreSQL and applying migrations.
 //! * [`bus`]: executing commands exactly once per request id.
+//! * [`import`]: history import, each ticket all or nothing.
 //! * [`rpc`]: the gRPC services (the only module that knows tonic/prost).
 //! * [`project`]: running the read-model projections.
 //! * [`server`]: wiring it all together, start and graceful shutdown.
@@ -12,6 +13,8 @@ pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod clock;
+pub mod import;
+mod import_cli;
 pub mod maintenance;
 pub mod metrics;
 pub mod project;

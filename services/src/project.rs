@@ -27,6 +27,20 @@ use crate::store::Db;
 /// (another process may have).
 const WATCH_TICK: Duration = Duration::from_millis(50);
 
+/// Extends the log with every committed event until nothing is left (or
+/// another process holds the PostgreSQL sequencer: it will do the rest).
+pub async fn sequence_all(db: &Db) -> Result<(), sqlx::Error> {
+    loop {
+        let appended = match db {
+            Db::Postgres(pool) => sequence_postgres(pool, 5_000).await?,
+            Db::Sqlite(pool) => sequence_sqlite(pool, 5_000).await?,
+        };
+        if appended == 0 {
+            return Ok(());
+        }
+    }
+}
+
 /// Extends the log and publishes its head position until `stop`.
 pub async fn watch_log(
     db: Db,

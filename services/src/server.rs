@@ -25,7 +25,9 @@ use crate::rpc::pb::cost_ledger_server::CostLedgerServer;
 use crate::rpc::pb::event_log_server::EventLogServer;
 use crate::rpc::pb::fracas_server::FracasServer;
 use crate::rpc::pb::sla_dashboard_server::SlaDashboardServer;
+use crate::rpc::import::ImportService;
 use crate::rpc::pb::ticket_commands_server::TicketCommandsServer;
+use crate::rpc::pb::ticket_import_server::TicketImportServer;
 use crate::rpc::pb::ticket_queries_server::TicketQueriesServer;
 use crate::rpc::queries::QueryService;
 use crate::rpc::sla::SlaDashboardService;
@@ -193,6 +195,9 @@ pub async fn start_with(
     health_reporter
         .set_serving::<SlaDashboardServer<SlaDashboardService>>()
         .await;
+    health_reporter
+        .set_serving::<TicketImportServer<ImportService>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -240,6 +245,11 @@ pub async fn start_with(
         )),
         identify.clone(),
     );
+    let import = InterceptedService::new(
+        TicketImportServer::new(ImportService::new(bus.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        identify.clone(),
+    );
     let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
 
     let mut until_stopped = stopped.clone();
@@ -258,6 +268,7 @@ pub async fn start_with(
             .add_service(cost)
             .add_service(fracas)
             .add_service(sla)
+            .add_service(import)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
                 tracing::info!("shutting down: finishing calls in flight");

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use domain::ticket::command::*;
 use domain::values::{Problem, ValueError};
 use domain::{Recording, TicketCommand, When};
 use tonic::{Request, Response, Status};
 
+use super::build;
 use super::parse as p;
 use super::pb;
 use super::pb::ticket_commands_server::TicketCommands;
@@ -147,303 +147,118 @@ impl CommandService {
 #[tonic::async_trait]
 impl TicketCommands for CommandService {
     async fn receive_ticket(&self, request: Request<pb::ReceiveTicketRequest>) -> Reply {
-        self.run(request, true, |m| {
-            Ok(TicketCommand::ReceiveTicket(ReceiveTicket {
-                channel: p::channel("channel", m.channel)?,
-                kind: p::ticket_kind("kind", m.kind)?,
-                customer: p::customer("customer", m.customer.as_ref())?,
-                product: p::product("product", m.product.as_ref())?,
-                description: p::text("description", &m.description)?,
-                priority: p::priority("priority", m.priority)?,
-                service_mode: p::service_mode("service_mode", m.service_mode)?,
-            }))
-        })
-        .await
+        self.run(request, true, build::receive_ticket).await
     }
 
     async fn determine_warranty(&self, request: Request<pb::DetermineWarrantyRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::DetermineWarranty(DetermineWarranty {
-                service_contract: m.service_contract,
-            }))
-        })
-        .await
+        self.run(request, false, build::determine_warranty).await
     }
 
     async fn dispatch_technician(&self, request: Request<pb::DispatchTechnicianRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::DispatchTechnician(DispatchTechnician {
-                technician: p::actor_id("technician_id", &m.technician_id)?,
-                planned_arrival: p::timestamp("planned_arrival", m.planned_arrival.as_ref())?,
-            }))
-        })
-        .await
+        self.run(request, false, build::dispatch_technician).await
     }
 
     async fn record_arrival(&self, request: Request<pb::RecordArrivalRequest>) -> Reply {
-        self.run(request, false, |_| Ok(TicketCommand::RecordArrival))
-            .await
+        self.run(request, false, build::record_arrival).await
     }
 
     async fn diagnose_fault(&self, request: Request<pb::DiagnoseFaultRequest>) -> Reply {
-        self.run(request, false, |m| {
-            p::bounded_list("failed_parts", &m.failed_parts)?;
-            Ok(TicketCommand::DiagnoseFault(DiagnoseFault {
-                symptom: p::text("symptom", &m.symptom)?,
-                failure_mode: p::label("failure_mode", &m.failure_mode)?,
-                failed_parts: m
-                    .failed_parts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, part)| p::part_number(&format!("failed_parts[{i}]"), part))
-                    .collect::<Result<_, _>>()?,
-                root_cause: p::root_cause("root_cause", m.root_cause)?,
-                customer_caused: m.customer_caused,
-                responsible_department: p::department(
-                    "responsible_department",
-                    m.responsible_department,
-                )?,
-                path: p::repair_path("path", m.path)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::diagnose_fault).await
     }
 
     async fn resolve_remotely(&self, request: Request<pb::ResolveRemotelyRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ResolveRemotely {
-                resolution: p::text("resolution", &m.resolution)?,
-            })
-        })
-        .await
+        self.run(request, false, build::resolve_remotely).await
     }
 
     async fn quote_repair(&self, request: Request<pb::QuoteRepairRequest>) -> Reply {
-        self.run(request, false, |m| {
-            p::bounded_list("lines", &m.lines)?;
-            Ok(TicketCommand::QuoteRepair(QuoteRepair {
-                lines: m
-                    .lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, line)| p::quote_line(&format!("lines[{i}]"), line))
-                    .collect::<Result<_, _>>()?,
-                valid_until: p::date("valid_until", &m.valid_until)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::quote_repair).await
     }
 
     async fn approve_quote(&self, request: Request<pb::ApproveQuoteRequest>) -> Reply {
-        self.run(request, false, |_| Ok(TicketCommand::ApproveQuote))
-            .await
+        self.run(request, false, build::approve_quote).await
     }
 
     async fn accept_quote(&self, request: Request<pb::AcceptQuoteRequest>) -> Reply {
-        self.run(request, false, |_| Ok(TicketCommand::AcceptQuote))
-            .await
+        self.run(request, false, build::accept_quote).await
     }
 
     async fn decline_quote(&self, request: Request<pb::DeclineQuoteRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::DeclineQuote {
-                reason: p::text("reason", &m.reason)?,
-            })
-        })
-        .await
+        self.run(request, false, build::decline_quote).await
     }
 
     async fn approve_fee_waiver(&self, request: Request<pb::ApproveFeeWaiverRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ApproveFeeWaiver(ApproveFeeWaiver {
-                amount: p::money("amount", m.amount.as_ref())?,
-                reason: p::text("reason", &m.reason)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::approve_fee_waiver).await
     }
 
     async fn send_to_factory(&self, request: Request<pb::SendToFactoryRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::SendToFactory(SendToFactory {
-                factory: p::label("factory", &m.factory)?,
-                request: p::factory_request("request", m.request)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::send_to_factory).await
     }
 
     async fn receive_from_factory(&self, request: Request<pb::ReceiveFromFactoryRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ReceiveFromFactory(ReceiveFromFactory {
-                outcome: p::factory_outcome("outcome", m.outcome)?,
-                note: p::optional_text("note", &m.note)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::receive_from_factory).await
     }
 
     async fn ship_exchange(&self, request: Request<pb::ShipExchangeRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ShipExchange(ShipExchange {
-                replacement_serial: p::serial(
-                    "replacement_serial_number",
-                    &m.replacement_serial_number,
-                )?,
-                carrier: p::label("carrier", &m.carrier)?,
-                tracking_number: p::label("tracking_number", &m.tracking_number)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::ship_exchange).await
     }
 
     async fn record_repair(&self, request: Request<pb::RecordRepairRequest>) -> Reply {
-        self.run(request, false, |m| {
-            p::bounded_list("parts", &m.parts)?;
-            Ok(TicketCommand::RecordRepair(RecordRepair {
-                labour: p::minutes("labour_minutes", m.labour_minutes)?,
-                parts: m
-                    .parts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, part)| p::part_used(&format!("parts[{i}]"), part))
-                    .collect::<Result<_, _>>()?,
-                notes: p::optional_text("notes", &m.notes)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::record_repair).await
     }
 
     async fn pass_qc(&self, request: Request<pb::PassQcRequest>) -> Reply {
-        self.run(request, false, |_| Ok(TicketCommand::PassQc))
-            .await
+        self.run(request, false, build::pass_qc).await
     }
 
     async fn fail_qc(&self, request: Request<pb::FailQcRequest>) -> Reply {
-        self.run(request, false, |m| {
-            p::bounded_list("defects", &m.defects)?;
-            Ok(TicketCommand::FailQc {
-                defects: m
-                    .defects
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| p::label(&format!("defects[{i}]"), d))
-                    .collect::<Result<_, _>>()?,
-            })
-        })
-        .await
+        self.run(request, false, build::fail_qc).await
     }
 
     async fn ship_item(&self, request: Request<pb::ShipItemRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ShipItem(ShipItem {
-                carrier: p::label("carrier", &m.carrier)?,
-                tracking_number: p::label("tracking_number", &m.tracking_number)?,
-                address: p::label("address", &m.address)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::ship_item).await
     }
 
     async fn confirm_delivery(&self, request: Request<pb::ConfirmDeliveryRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ConfirmDelivery {
-                signed_by: p::label("signed_by", &m.signed_by)?,
-            })
-        })
-        .await
+        self.run(request, false, build::confirm_delivery).await
     }
 
     async fn issue_invoice(&self, request: Request<pb::IssueInvoiceRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::IssueInvoice(IssueInvoice {
-                invoice_number: p::label("invoice_number", &m.invoice_number)?,
-                amount: p::money("amount", m.amount.as_ref())?,
-            }))
-        })
-        .await
+        self.run(request, false, build::issue_invoice).await
     }
 
     async fn record_payment(&self, request: Request<pb::RecordPaymentRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::RecordPayment(RecordPayment {
-                amount: p::money("amount", m.amount.as_ref())?,
-                reference: p::label("reference", &m.reference)?,
-            }))
-        })
-        .await
+        self.run(request, false, build::record_payment).await
     }
 
     async fn record_revisit(&self, request: Request<pb::RecordRevisitRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::RecordRevisit(RecordRevisit {
-                satisfaction: p::satisfaction("satisfaction", m.satisfaction.as_ref())?,
-                comment: p::optional_text("comment", &m.comment)?,
-                resolved: m.resolved,
-            }))
-        })
-        .await
+        self.run(request, false, build::record_revisit).await
     }
 
     async fn close_ticket(&self, request: Request<pb::CloseTicketRequest>) -> Reply {
-        self.run(request, false, |_| Ok(TicketCommand::CloseTicket))
-            .await
+        self.run(request, false, build::close_ticket).await
     }
 
     async fn reopen_ticket(&self, request: Request<pb::ReopenTicketRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ReopenTicket(ReopenTicket {
-                reason: p::text("reason", &m.reason)?,
-                same_fault: m.same_fault,
-            }))
-        })
-        .await
+        self.run(request, false, build::reopen_ticket).await
     }
 
     async fn cancel_ticket(&self, request: Request<pb::CancelTicketRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::CancelTicket {
-                reason: p::text("reason", &m.reason)?,
-            })
-        })
-        .await
+        self.run(request, false, build::cancel_ticket).await
     }
 
     async fn escalate_ticket(&self, request: Request<pb::EscalateTicketRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::EscalateTicket {
-                reason: p::text("reason", &m.reason)?,
-            })
-        })
-        .await
+        self.run(request, false, build::escalate_ticket).await
     }
 
     async fn extend_repair_cycle(&self, request: Request<pb::ExtendRepairCycleRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ExtendRepairCycle(ExtendRepairCycle {
-                new_due_on: p::date("new_due_on", &m.new_due_on)?,
-                reason: p::text("reason", &m.reason)?,
-                customer_notified: m.customer_notified,
-            }))
-        })
-        .await
+        self.run(request, false, build::extend_repair_cycle).await
     }
 
     async fn route_complaint(&self, request: Request<pb::RouteComplaintRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::RouteComplaint {
-                category: p::complaint_category("category", m.category)?,
-            })
-        })
-        .await
+        self.run(request, false, build::route_complaint).await
     }
 
     async fn reply_to_complaint(&self, request: Request<pb::ReplyToComplaintRequest>) -> Reply {
-        self.run(request, false, |m| {
-            Ok(TicketCommand::ReplyToComplaint {
-                reply: p::text("reply", &m.reply)?,
-            })
-        })
-        .await
+        self.run(request, false, build::reply_to_complaint).await
     }
 }

@@ -3,10 +3,12 @@
 //! prost.
 
 pub mod audit;
+mod build;
 pub mod commands;
 pub mod cost;
 pub mod events;
 pub mod fracas;
+pub mod import;
 mod parse;
 pub mod queries;
 pub mod sla;

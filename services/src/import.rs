@@ -1,0 +1,291 @@
+//! History import: commands with their original times, from a file
+//! (`ticketd import`) or a stream (`TicketImport.ImportTickets`).
+//! Transport-neutral; lines arrive already parsed (`rpc::import`).
+//!
+//! Invariants:
+//! * every line passes the domain's rules as a live command would
+//!   (`Ticket::decide`), with [`Recording::Import`]: exempt from the
+//!   back-dating window only;
+//! * a ticket's new lines are written in one transaction or not at all;
+//! * a line whose request id is already stored (for the same ticket) writes
+//!   nothing, so a second run of the same lines writes nothing new;
+//! * events are sealed by `projections::append` and sequenced by the log
+//!   watcher like any other, with `channel = import`.
+
+use std::collections::{HashMap, HashSet};
+
+use cqrs_es::{Aggregate, DomainEvent};
+use domain::{Recording, Ticket, TicketCommand, TicketEvent};
+use projections::append::{
+    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, NewEvent,
+};
+
+use crate::bus::{metadata, CommandBus, CommandError, CommandRequest, Commanded};
+use crate::store::Db;
+
+/// One parsed line: where it came from, and the command it carries.
+#[derive(Debug, Clone)]
+pub struct ImportCommand {
+    pub line: u64,
+    pub request: CommandRequest<TicketCommand>,
+}
+
+/// A line that was refused, and so its ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub line: u64,
+    pub ticket_id: String,
+    pub request_id: String,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub lines: u64,
+    pub events_written: u64,
+    pub duplicates: u64,
+    pub tickets_imported: u64,
+    pub tickets_rejected: u64,
+    /// The first rejected line of each rejected ticket, in line order.
+    pub rejections: Vec<Rejection>,
+}
+
+/// What happened to one ticket's lines.
+enum Outcome {
+    Written { events: u64, duplicates: u64 },
+    Rejected(Rejection),
+}
+
+/// Imports `lines`: groups them per ticket (tickets in order of first
+/// appearance, each ticket's lines in line order), then applies each
+/// ticket all or nothing. `progress` is told the lines done so far.
+pub async fn run(
+    bus: &CommandBus,
+    lines: Vec<Result<ImportCommand, Rejection>>,
+    mut progress: impl FnMut(u64),
+) -> Result<Report, CommandError> {
+    let mut report = Report {
+        lines: lines.len() as u64,
+        ..Report::default()
+    };
+    let mut order: Vec<String> = Vec::new();
+    let mut tickets: HashMap<String, Vec<ImportCommand>> = HashMap::new();
+    let mut refused: HashMap<String, Rejection> = HashMap::new();
+    for line in lines {
+        match line {
+            Ok(command) => {
+                let id = command.request.ticket_id.clone();
+                if !tickets.contains_key(&id) && !refused.contains_key(&id) {
+                    order.push(id.clone());
+                }
+                tickets.entry(id).or_default().push(command);
+            }
+            // A line that cannot be read rejects its ticket (if it names
+            // one); a line without a ticket is reported on its own.
+            Err(rejection) if rejection.ticket_id.is_empty() => {
+                report.rejections.push(rejection);
+            }
+            Err(rejection) => {
+                let id = rejection.ticket_id.clone();
+                if !tickets.contains_key(&id) && !refused.contains_key(&id) {
+                    order.push(id.clone());
+                }
+                refused.entry(id).or_insert(rejection);
+            }
+        }
+    }
+    let mut done = 0_u64;
+    for id in order {
+        let commands = tickets.remove(&id).unwrap_or_default();
+        done += commands.len() as u64;
+        let outcome = match refused.remove(&id) {
+            Some(rejection) => Outcome::Rejected(rejection),
+            None => import_ticket(bus, &id, commands).await?,
+        };
+        match outcome {
+            Outcome::Written { events, duplicates } => {
+                report.events_written += events;
+                report.duplicates += duplicates;
+                report.tickets_imported += 1;
+            }
+            Outcome::Rejected(rejection) => {
+                report.tickets_rejected += 1;
+                report.rejections.push(rejection);
+            }
+        }
+        progress(done);
+    }
+    report.rejections.sort_by_key(|r| r.line);
+    if report.events_written > 0 {
+        bus.committed();
+    }
+    Ok(report)
+}
+
+/// Applies one ticket's lines; retries once if another writer got in
+/// between (the second attempt sees what it wrote).
+async fn import_ticket(
+    bus: &CommandBus,
+    ticket_id: &str,
+    commands: Vec<ImportCommand>,
+) -> Result<Outcome, CommandError> {
+    let mut last = None;
+    for attempt in 0..2 {
+        let (ticket, version) = bus.load(ticket_id).await?;
+        // A new stream's lines are looked up only if the write collides
+        // (a request id used elsewhere, or a racing writer).
+        let lookup = version > 0 || attempt > 0;
+        let planned = match plan(bus, ticket, version, &commands, lookup).await? {
+            Ok(planned) => planned,
+            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+        };
+        match write(bus.db(), &planned.events, version).await {
+            Ok(()) => {
+                return Ok(Outcome::Written {
+                    events: planned.events.len() as u64,
+                    duplicates: planned.duplicates,
+                })
+            }
+            Err(error) if is_unique_violation(&error) => last = Some(error),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let reason = last.map_or_else(String::new, |e| e.to_string());
+    Ok(Outcome::Rejected(Rejection {
+        line: commands.first().map_or(0, |c| c.line),
+        ticket_id: ticket_id.to_owned(),
+        request_id: String::new(),
+        reason: format!("another writer changed the ticket during the import ({reason}); import it again"),
+    }))
+}
+
+/// The events a ticket's lines record, decided one after the other on the
+/// state the previous ones left.
+struct Planned {
+    events: Vec<NewEvent>,
+    duplicates: u64,
+}
+
+async fn plan(
+    bus: &CommandBus,
+    mut ticket: Ticket,
+    version: u64,
+    commands: &[ImportCommand],
+    lookup: bool,
+) -> Result<Result<Planned, Rejection>, CommandError> {
+    let services = bus.services();
+    let mut events = Vec::new();
+    let mut duplicates = 0;
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut sequence = i64::try_from(version).unwrap_or(i64::MAX);
+    for c in commands {
+        let r = &c.request;
+        let reject = |reason: String| Rejection {
+            line: c.line,
+            ticket_id: r.ticket_id.clone(),
+            request_id: r.request_id.clone(),
+            reason,
+        };
+        if !seen.insert(r.request_id.as_str()) {
+            return Ok(Err(reject(
+                "request id appears twice in this ticket's lines".into(),
+            )));
+        }
+        if lookup {
+            if let Some(earlier) = bus.db().find_request(&r.request_id).await? {
+                if earlier.ticket_id == r.ticket_id {
+                    duplicates += 1;
+                    continue;
+                }
+                return Ok(Err(reject(format!(
+                    "request id was already used for ticket {}",
+                    earlier.ticket_id
+                ))));
+            }
+        }
+        debug_assert_eq!(r.when.recording, Recording::Import);
+        let now = services.clock.now();
+        let authored = domain::Authored {
+            actor: r.actor.clone(),
+            command: r.command.clone(),
+            when: r.when,
+        };
+        let event = match ticket.decide(authored, now, &services.policies, &services.timing) {
+            Ok(event) => event,
+            Err(error) => return Ok(Err(reject(error.to_string()))),
+        };
+        ticket.apply(event.clone());
+        sequence += 1;
+        events.push(new_event(r, &ticket, event, sequence, now)?);
+    }
+    Ok(Ok(Planned { events, duplicates }))
+}
+
+fn new_event(
+    request: &CommandRequest<TicketCommand>,
+    after: &Ticket,
+    event: TicketEvent,
+    sequence: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<NewEvent, CommandError> {
+    let event_type = event.event_type();
+    let fields = metadata::<Ticket>(
+        request,
+        &event_type,
+        event.occurred_at(),
+        now,
+        after.extra_metadata(),
+    );
+    let payload =
+        serde_json::to_value(&event).map_err(|e| CommandError::Internal(e.to_string()))?;
+    let metadata = serde_json::to_value(&fields).map_err(|e| CommandError::Internal(e.to_string()))?;
+    let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&metadata)
+        .ok_or_else(|| CommandError::Internal("event metadata lacks its id or times".into()))?;
+    Ok(NewEvent {
+        aggregate_type: Ticket::TYPE.to_owned(),
+        aggregate_id: request.ticket_id.clone(),
+        sequence,
+        event_type,
+        event_version: event.event_version(),
+        payload,
+        metadata,
+        event_id,
+        recorded_at,
+        occurred_at,
+    })
+}
+
+/// Writes a ticket's new events in one transaction, chained to the event
+/// at `version`.
+async fn write(db: &Db, events: &[NewEvent], version: u64) -> Result<(), sqlx::Error> {
+    let Some(first) = events.first() else {
+        return Ok(());
+    };
+    let before = i64::try_from(version).unwrap_or(i64::MAX);
+    match db {
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            let mut previous =
+                hash_at_postgres(&mut tx, &first.aggregate_type, &first.aggregate_id, before)
+                    .await?;
+            for event in events {
+                previous = insert_postgres(&mut tx, event, &previous).await?;
+            }
+            tx.commit().await
+        }
+        Db::Sqlite(pool) => {
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut previous =
+                hash_at_sqlite(&mut tx, &first.aggregate_type, &first.aggregate_id, before).await?;
+            for event in events {
+                previous = insert_sqlite(&mut tx, event, &previous).await?;
+            }
+            tx.commit().await
+        }
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "1555" | "2067")))
+}
