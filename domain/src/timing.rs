@@ -7,13 +7,15 @@
 //!
 //! * not in the future, beyond [`TimingPolicy::max_skew`] (clients' clocks
 //!   drift);
+//! * a live command stated earlier than now (beyond the skew) only in a
+//!   role that may back-date at all
+//!   ([`crate::policy::permission::may_backdate`]);
 //! * not before the previous event of the same stream (business time runs
 //!   forward within a ticket, so "the state at an instant" is a prefix of
 //!   its history);
-//! * a live command may back-date by at most [`TimingPolicy::backdate_window`]
-//!   and only in a role that may back-date at all
-//!   ([`crate::policy::permission::may_backdate`]); a history import may
-//!   carry any past time.
+//! * a live command may back-date by at most
+//!   [`TimingPolicy::backdate_window`]; a history import may carry any past
+//!   time.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,7 +88,9 @@ pub enum TimingError {
         now: DateTime<Utc>,
         skew_seconds: i64,
     },
-    #[error("{occurred_at} is before the previous event of this ticket, which occurred at {previous}")]
+    #[error(
+        "{occurred_at} is before the previous event of this ticket, which occurred at {previous}"
+    )]
     BeforePrevious {
         occurred_at: DateTime<Utc>,
         previous: DateTime<Utc>,
@@ -133,17 +137,18 @@ pub fn occurred_at(
             skew_seconds: policy.max_skew.num_seconds(),
         });
     }
+    let backdated = stated < now - policy.max_skew;
+    let live = when.recording == Recording::Live;
+    if backdated && live && !may_backdate(role) {
+        return Err(TimingError::MayNotBackdate { role });
+    }
     if let Some(previous) = previous.filter(|p| stated < *p) {
         return Err(TimingError::BeforePrevious {
             occurred_at: stated,
             previous,
         });
     }
-    let backdated = stated < now - policy.max_skew;
-    if backdated && when.recording == Recording::Live {
-        if !may_backdate(role) {
-            return Err(TimingError::MayNotBackdate { role });
-        }
+    if backdated && live {
         let earliest = now - policy.backdate_window;
         if stated < earliest {
             return Err(TimingError::BeyondWindow {
@@ -162,7 +167,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 10, 9, 4, 0, 0).single().expect("instant")
+        Utc.with_ymd_and_hms(2026, 10, 9, 4, 0, 0)
+            .single()
+            .expect("instant")
     }
 
     fn live(at: DateTime<Utc>) -> When {

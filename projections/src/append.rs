@@ -59,9 +59,7 @@ impl NewEvent {
 
     /// Reads back what [`NewEvent::stamp_metadata`] wrote; `None` if any
     /// of the three is missing or unreadable.
-    pub fn stamp_from_metadata(
-        metadata: &Value,
-    ) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
+    pub fn stamp_from_metadata(metadata: &Value) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
         let text = |key: &str| metadata.get(key).and_then(Value::as_str);
         let time = |key: &str| text(key).and_then(|t| parse_time(t).ok());
         Some((

@@ -11,15 +11,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
-use chrono::{DateTime, Utc};
 use domain::capa::{ActionCommand, ActionError, ActionEvent, CorrectiveAction};
-use domain::{Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When};
+use domain::{
+    Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When,
+};
+use postgres_es::PostgresEventRepository;
 use projections::append::to_micros;
 use projections::seal::sealed_time;
-use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
@@ -407,7 +409,10 @@ pub(crate) fn metadata<A: Commanded>(
     let mut metadata = HashMap::from([
         ("event_id".to_owned(), event_id),
         ("recorded_at".to_owned(), sealed_time(recorded_at)),
-        ("occurred_at".to_owned(), sealed_time(to_micros(occurred_at))),
+        (
+            "occurred_at".to_owned(),
+            sealed_time(to_micros(occurred_at)),
+        ),
         ("request_id".to_owned(), request.request_id.clone()),
         ("actor_id".to_owned(), request.actor.id.to_string()),
         ("actor_role".to_owned(), request.actor.role.to_string()),

@@ -156,7 +156,9 @@ async fn import_ticket(
         line: commands.first().map_or(0, |c| c.line),
         ticket_id: ticket_id.to_owned(),
         request_id: String::new(),
-        reason: format!("another writer changed the ticket during the import ({reason}); import it again"),
+        reason: format!(
+            "another writer changed the ticket during the import ({reason}); import it again"
+        ),
     }))
 }
 
@@ -239,7 +241,8 @@ fn new_event(
     );
     let payload =
         serde_json::to_value(&event).map_err(|e| CommandError::Internal(e.to_string()))?;
-    let metadata = serde_json::to_value(&fields).map_err(|e| CommandError::Internal(e.to_string()))?;
+    let metadata =
+        serde_json::to_value(&fields).map_err(|e| CommandError::Internal(e.to_string()))?;
     let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&metadata)
         .ok_or_else(|| CommandError::Internal("event metadata lacks its id or times".into()))?;
     Ok(NewEvent {

@@ -61,7 +61,8 @@ fn new_event(aggregate_type: &str, e: &SerializedEvent) -> Result<NewEvent, sqlx
     Ok(NewEvent {
         aggregate_type: aggregate_type.to_owned(),
         aggregate_id: e.aggregate_id.clone(),
-        sequence: i64::try_from(e.sequence).map_err(|err| sqlx::Error::Protocol(err.to_string()))?,
+        sequence: i64::try_from(e.sequence)
+            .map_err(|err| sqlx::Error::Protocol(err.to_string()))?,
         event_type: e.event_type.clone(),
         event_version: e.event_version.clone(),
         payload: e.payload.clone(),
@@ -80,8 +81,13 @@ async fn write_postgres<A: Aggregate>(
         return Ok(());
     };
     let mut tx = pool.begin().await?;
-    let mut previous =
-        hash_at_postgres(&mut tx, A::TYPE, &first.aggregate_id, first.sequence as i64 - 1).await?;
+    let mut previous = hash_at_postgres(
+        &mut tx,
+        A::TYPE,
+        &first.aggregate_id,
+        first.sequence as i64 - 1,
+    )
+    .await?;
     for event in events {
         previous = insert_postgres(&mut tx, &new_event(A::TYPE, event)?, &previous).await?;
     }
@@ -97,8 +103,13 @@ async fn write_sqlite<A: Aggregate>(
     };
     // IMMEDIATE: take the write lock before reading the previous hash.
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut previous =
-        hash_at_sqlite(&mut tx, A::TYPE, &first.aggregate_id, first.sequence as i64 - 1).await?;
+    let mut previous = hash_at_sqlite(
+        &mut tx,
+        A::TYPE,
+        &first.aggregate_id,
+        first.sequence as i64 - 1,
+    )
+    .await?;
     for event in events {
         previous = insert_sqlite(&mut tx, &new_event(A::TYPE, event)?, &previous).await?;
     }

@@ -29,10 +29,10 @@ pub use event::TicketEvent;
 pub use status::TicketStatus;
 
 use crate::clock::Clock;
-use crate::timing::TimingPolicy;
 use crate::money::Money;
 use crate::policy::warranty::is_chargeable;
 use crate::policy::{ApprovalPolicy, ApprovalTier, WarrantyDecision, WarrantyPolicy};
+use crate::timing::TimingPolicy;
 use crate::values::{ActorId, Label};
 use types::{Customer, Priority, Product, QuoteLine, RepairPath, RootCause, TicketKind};
 

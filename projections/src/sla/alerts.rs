@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row, SqlitePool};
 
 use super::ALERT_AGGREGATE;
-use crate::cost::store::lite;
 use crate::append::{insert_postgres, insert_sqlite, to_micros, NewEvent};
+use crate::cost::store::lite;
 use crate::ticket_summary::sortable_time;
 
 /// Schema version of the alert shapes.

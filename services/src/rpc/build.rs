@@ -22,14 +22,12 @@ pub(crate) fn receive_ticket(m: &pb::ReceiveTicketRequest) -> Built {
         priority: p::priority("priority", m.priority)?,
         service_mode: p::service_mode("service_mode", m.service_mode)?,
     }))
-
 }
 
 pub(crate) fn determine_warranty(m: &pb::DetermineWarrantyRequest) -> Built {
     Ok(TicketCommand::DetermineWarranty(DetermineWarranty {
         service_contract: m.service_contract,
     }))
-
 }
 
 pub(crate) fn dispatch_technician(m: &pb::DispatchTechnicianRequest) -> Built {
@@ -37,7 +35,6 @@ pub(crate) fn dispatch_technician(m: &pb::DispatchTechnicianRequest) -> Built {
         technician: p::actor_id("technician_id", &m.technician_id)?,
         planned_arrival: p::timestamp("planned_arrival", m.planned_arrival.as_ref())?,
     }))
-
 }
 
 pub(crate) fn record_arrival(_: &pb::RecordArrivalRequest) -> Built {
@@ -57,20 +54,15 @@ pub(crate) fn diagnose_fault(m: &pb::DiagnoseFaultRequest) -> Built {
             .collect::<Result<_, _>>()?,
         root_cause: p::root_cause("root_cause", m.root_cause)?,
         customer_caused: m.customer_caused,
-        responsible_department: p::department(
-            "responsible_department",
-            m.responsible_department,
-        )?,
+        responsible_department: p::department("responsible_department", m.responsible_department)?,
         path: p::repair_path("path", m.path)?,
     }))
-
 }
 
 pub(crate) fn resolve_remotely(m: &pb::ResolveRemotelyRequest) -> Built {
     Ok(TicketCommand::ResolveRemotely {
         resolution: p::text("resolution", &m.resolution)?,
     })
-
 }
 
 pub(crate) fn quote_repair(m: &pb::QuoteRepairRequest) -> Built {
@@ -84,7 +76,6 @@ pub(crate) fn quote_repair(m: &pb::QuoteRepairRequest) -> Built {
             .collect::<Result<_, _>>()?,
         valid_until: p::date("valid_until", &m.valid_until)?,
     }))
-
 }
 
 pub(crate) fn approve_quote(_: &pb::ApproveQuoteRequest) -> Built {
@@ -99,7 +90,6 @@ pub(crate) fn decline_quote(m: &pb::DeclineQuoteRequest) -> Built {
     Ok(TicketCommand::DeclineQuote {
         reason: p::text("reason", &m.reason)?,
     })
-
 }
 
 pub(crate) fn approve_fee_waiver(m: &pb::ApproveFeeWaiverRequest) -> Built {
@@ -107,7 +97,6 @@ pub(crate) fn approve_fee_waiver(m: &pb::ApproveFeeWaiverRequest) -> Built {
         amount: p::money("amount", m.amount.as_ref())?,
         reason: p::text("reason", &m.reason)?,
     }))
-
 }
 
 pub(crate) fn send_to_factory(m: &pb::SendToFactoryRequest) -> Built {
@@ -115,7 +104,6 @@ pub(crate) fn send_to_factory(m: &pb::SendToFactoryRequest) -> Built {
         factory: p::label("factory", &m.factory)?,
         request: p::factory_request("request", m.request)?,
     }))
-
 }
 
 pub(crate) fn receive_from_factory(m: &pb::ReceiveFromFactoryRequest) -> Built {
@@ -123,19 +111,14 @@ pub(crate) fn receive_from_factory(m: &pb::ReceiveFromFactoryRequest) -> Built {
         outcome: p::factory_outcome("outcome", m.outcome)?,
         note: p::optional_text("note", &m.note)?,
     }))
-
 }
 
 pub(crate) fn ship_exchange(m: &pb::ShipExchangeRequest) -> Built {
     Ok(TicketCommand::ShipExchange(ShipExchange {
-        replacement_serial: p::serial(
-            "replacement_serial_number",
-            &m.replacement_serial_number,
-        )?,
+        replacement_serial: p::serial("replacement_serial_number", &m.replacement_serial_number)?,
         carrier: p::label("carrier", &m.carrier)?,
         tracking_number: p::label("tracking_number", &m.tracking_number)?,
     }))
-
 }
 
 pub(crate) fn record_repair(m: &pb::RecordRepairRequest) -> Built {
@@ -150,7 +133,6 @@ pub(crate) fn record_repair(m: &pb::RecordRepairRequest) -> Built {
             .collect::<Result<_, _>>()?,
         notes: p::optional_text("notes", &m.notes)?,
     }))
-
 }
 
 pub(crate) fn pass_qc(_: &pb::PassQcRequest) -> Built {
@@ -167,7 +149,6 @@ pub(crate) fn fail_qc(m: &pb::FailQcRequest) -> Built {
             .map(|(i, d)| p::label(&format!("defects[{i}]"), d))
             .collect::<Result<_, _>>()?,
     })
-
 }
 
 pub(crate) fn ship_item(m: &pb::ShipItemRequest) -> Built {
@@ -176,14 +157,12 @@ pub(crate) fn ship_item(m: &pb::ShipItemRequest) -> Built {
         tracking_number: p::label("tracking_number", &m.tracking_number)?,
         address: p::label("address", &m.address)?,
     }))
-
 }
 
 pub(crate) fn confirm_delivery(m: &pb::ConfirmDeliveryRequest) -> Built {
     Ok(TicketCommand::ConfirmDelivery {
         signed_by: p::label("signed_by", &m.signed_by)?,
     })
-
 }
 
 pub(crate) fn issue_invoice(m: &pb::IssueInvoiceRequest) -> Built {
@@ -191,7 +170,6 @@ pub(crate) fn issue_invoice(m: &pb::IssueInvoiceRequest) -> Built {
         invoice_number: p::label("invoice_number", &m.invoice_number)?,
         amount: p::money("amount", m.amount.as_ref())?,
     }))
-
 }
 
 pub(crate) fn record_payment(m: &pb::RecordPaymentRequest) -> Built {
@@ -199,7 +177,6 @@ pub(crate) fn record_payment(m: &pb::RecordPaymentRequest) -> Built {
         amount: p::money("amount", m.amount.as_ref())?,
         reference: p::label("reference", &m.reference)?,
     }))
-
 }
 
 pub(crate) fn record_revisit(m: &pb::RecordRevisitRequest) -> Built {
@@ -208,7 +185,6 @@ pub(crate) fn record_revisit(m: &pb::RecordRevisitRequest) -> Built {
         comment: p::optional_text("comment", &m.comment)?,
         resolved: m.resolved,
     }))
-
 }
 
 pub(crate) fn close_ticket(_: &pb::CloseTicketRequest) -> Built {
@@ -220,21 +196,18 @@ pub(crate) fn reopen_ticket(m: &pb::ReopenTicketRequest) -> Built {
         reason: p::text("reason", &m.reason)?,
         same_fault: m.same_fault,
     }))
-
 }
 
 pub(crate) fn cancel_ticket(m: &pb::CancelTicketRequest) -> Built {
     Ok(TicketCommand::CancelTicket {
         reason: p::text("reason", &m.reason)?,
     })
-
 }
 
 pub(crate) fn escalate_ticket(m: &pb::EscalateTicketRequest) -> Built {
     Ok(TicketCommand::EscalateTicket {
         reason: p::text("reason", &m.reason)?,
     })
-
 }
 
 pub(crate) fn extend_repair_cycle(m: &pb::ExtendRepairCycleRequest) -> Built {
@@ -243,21 +216,18 @@ pub(crate) fn extend_repair_cycle(m: &pb::ExtendRepairCycleRequest) -> Built {
         reason: p::text("reason", &m.reason)?,
         customer_notified: m.customer_notified,
     }))
-
 }
 
 pub(crate) fn route_complaint(m: &pb::RouteComplaintRequest) -> Built {
     Ok(TicketCommand::RouteComplaint {
         category: p::complaint_category("category", m.category)?,
     })
-
 }
 
 pub(crate) fn reply_to_complaint(m: &pb::ReplyToComplaintRequest) -> Built {
     Ok(TicketCommand::ReplyToComplaint {
         reply: p::text("reply", &m.reply)?,
     })
-
 }
 
 /// Generates [`from_import`] from the list of commands an import line may

@@ -36,7 +36,12 @@ pub fn parse_line(line: &pb::ImportLine, position: u64) -> Result<ImportCommand,
     let request = request_id("context.request_id", &context.request_id).map_err(field)?;
     let occurred_at = p::occurred_at(context.occurred_at.as_ref())
         .map_err(field)?
-        .ok_or_else(|| refuse(format!("{} is required in an import", domain::timing::FIELD)))?;
+        .ok_or_else(|| {
+            refuse(format!(
+                "{} is required in an import",
+                domain::timing::FIELD
+            ))
+        })?;
     let id = ActorId::parse(&line.actor_id).map_err(|e| field(e.at("actor_id")))?;
     let role = Role::parse(line.role.trim())
         .ok_or_else(|| refuse(format!("role {:?} is not a role", line.role.trim())))?;
@@ -85,7 +90,10 @@ pub fn read_json_lines(text: &str) -> Result<Vec<Result<ImportCommand, Rejection
             let mut json = serde_json::Deserializer::from_str(raw);
             let line = DynamicMessage::deserialize(descriptor.clone(), &mut json)
                 .map_err(|e| e.to_string())
-                .and_then(|m| m.transcode_to::<pb::ImportLine>().map_err(|e| e.to_string()))
+                .and_then(|m| {
+                    m.transcode_to::<pb::ImportLine>()
+                        .map_err(|e| e.to_string())
+                })
                 .map_err(|e| rejection(number, "", "", format!("not an import line: {e}")))?;
             parse_line(&line, number)
         })

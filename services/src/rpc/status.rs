@@ -13,8 +13,8 @@
 //! | anything else | INTERNAL (logged; the message says no more than needed) |
 
 use domain::capa::ActionError;
-use domain::values::ValueError;
 use domain::timing::{self, TimingError};
+use domain::values::ValueError;
 use domain::TicketError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};

@@ -245,8 +245,131 @@ async fn an_export_verifies_offline_and_an_edited_one_does_not(backend: Backend)
     assert!(truncated.reason.contains("head hash"), "{truncated:?}");
 }
 
+/// Every stored column a reader uses, and how to change it in place.
+const COLUMNS: [&str; 12] = [
+    "event_id",
+    "recorded_at",
+    "occurred_at",
+    "actor_id",
+    "actor_role",
+    "request_id",
+    "channel",
+    "event_type",
+    "event_version",
+    "payload",
+    "seal",
+    "hash",
+];
+
+fn column_edit(backend: Backend, column: &str) -> String {
+    let meta = |key: &str| match backend {
+        Backend::Postgres => format!("metadata = jsonb_set(metadata, '{{{key}}}', '\"forged\"')"),
+        Backend::Sqlite => format!("metadata = json_set(metadata, '$.{key}', 'forged')"),
+    };
+    match (column, backend) {
+        ("event_id", Backend::Postgres) => "event_id = gen_random_uuid()".into(),
+        ("event_id", Backend::Sqlite) => "event_id = lower(hex(randomblob(16)))".into(),
+        ("recorded_at" | "occurred_at", Backend::Postgres) => {
+            format!("{column} = {column} - interval '2 days'")
+        }
+        ("recorded_at" | "occurred_at", Backend::Sqlite) => {
+            format!("{column} = strftime('%Y-%m-%dT%H:%M:%f', {column}, '-2 days') || '000Z'")
+        }
+        ("actor_id" | "actor_role" | "request_id" | "channel", _) => meta(column),
+        ("event_type", _) => "event_type = 'QcFailed'".into(),
+        ("event_version", _) => "event_version = '9.9'".into(),
+        ("payload", Backend::Postgres) => "payload = payload || '{\"note\": 1}'".into(),
+        ("payload", Backend::Sqlite) => "payload = json_set(payload, '$.note', 1)".into(),
+        ("seal", _) => "seal = 1".into(),
+        ("hash", _) => "hash = md5(hash) || md5(hash)".into(),
+        (other, _) => panic!("no edit for {other}"),
+    }
+}
+
+/// Each column of version 4 of its own ticket is edited in turn; both the
+/// ticket's and the whole log's verification name that event.
+async fn changing_any_sealed_column_of_an_event_is_detected_and_named(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mut ids = Vec::new();
+    for column in COLUMNS {
+        let id = format!("T-COL-{column}");
+        in_warranty_lifecycle(server.commands().await, &id).await;
+        ids.push(id);
+    }
+    server.caught_up().await;
+    for (column, id) in COLUMNS.iter().zip(&ids) {
+        let hash = match (backend, *column) {
+            (Backend::Sqlite, "hash") => "hash = hex(randomblob(32))".to_owned(),
+            _ => column_edit(backend, column),
+        };
+        server
+            .exec(&format!(
+                "UPDATE events SET {hash} WHERE aggregate_type = 'Ticket' AND aggregate_id = '{id}' AND sequence = 4"
+            ))
+            .await;
+        let report = verify(&server, id).await;
+        assert!(!report.intact, "{column}: {report:?}");
+        let problem = report.first_problem.expect("a problem");
+        assert_eq!(
+            (problem.ticket_id.as_str(), problem.version),
+            (id.as_str(), 4),
+            "{column}"
+        );
+    }
+    // The whole log: the first edited event in log order is named.
+    let whole = verify(&server, "").await;
+    let problem = whole.first_problem.expect("the log is not intact");
+    assert_eq!(problem.version, 4, "{problem:?}");
+    assert!(ids.contains(&problem.ticket_id), "{problem:?}");
+    server.stop().await;
+}
+
+/// The same edits made to an export: `verify-export` names the event.
+async fn changing_any_sealed_field_of_an_export_is_detected_and_named(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let id = in_warranty_lifecycle(server.commands().await, "T-EXP-COL")
+        .await
+        .id;
+    let export = server
+        .audit()
+        .await
+        .export(pb::ExportRequest { ticket_id: id })
+        .await
+        .expect("export")
+        .into_inner();
+    server.stop().await;
+    let text = String::from_utf8(export.content).expect("utf-8");
+    assert!(ticketd::audit::verify_export(&text).is_ok());
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let edits: [(&str, serde_json::Value); 12] = [
+        ("/event_id", "0b6f0d1e-0000-4000-8000-000000000001".into()),
+        ("/recorded_at", "2026-01-01T00:00:00Z".into()),
+        ("/occurred_at", "2026-01-01T00:00:00Z".into()),
+        ("/metadata/actor_id", "forged".into()),
+        ("/metadata/actor_role", "forged".into()),
+        ("/metadata/request_id", "forged".into()),
+        ("/metadata/channel", "forged".into()),
+        ("/event_type", "QcFailed".into()),
+        ("/event_version", "9.9".into()),
+        ("/payload", serde_json::json!({"RepairRecorded": {}})),
+        ("/seal", 1.into()),
+        ("/aggregate_type", "SlaClock".into()),
+    ];
+    for (path, value) in edits {
+        let mut edited = doc.clone();
+        *edited
+            .pointer_mut(&format!("/events/3{path}"))
+            .unwrap_or_else(|| panic!("export has {path}")) = value;
+        let problem = ticketd::audit::verify_export(&edited.to_string())
+            .expect_err("an edited export must fail");
+        assert_eq!(problem.version, 4, "{path}: {problem:?}");
+    }
+}
+
 on_both_stores!(
     history_shows_every_event_with_who_when_and_the_state_after,
+    changing_any_sealed_column_of_an_event_is_detected_and_named,
+    changing_any_sealed_field_of_an_export_is_detected_and_named,
     verify_names_the_first_altered_event_for_each_kind_of_tampering,
     an_export_verifies_offline_and_an_edited_one_does_not,
 );

@@ -101,6 +101,18 @@ impl TestServer {
         server
     }
 
+    /// As [`Self::start`], with other limits on back-dated commands.
+    pub async fn start_with_timing(backend: Backend, timing: domain::TimingPolicy) -> Self {
+        let mut server = Self::without_server(backend).await;
+        let running = ticketd::server::start_with(&server.config, listen(), test_auth(), timing)
+            .await
+            .expect("ticketd starts");
+        server.addr = running.addr;
+        server.metrics_addr = running.metrics_addr;
+        server.running = Some(running);
+        server
+    }
+
     /// A fresh store (temporary SQLite file, or a new PostgreSQL database)
     /// with no server in this process: for a ticketd run as a child
     /// process, whose address is then given with [`Self::served_at`].

@@ -20,3 +20,4 @@ mod restart;
 mod robustness;
 mod sla;
 mod subscriptions;
+mod times;
