@@ -74,9 +74,12 @@ fn rejection(line: u64, ticket_id: &str, request_id: &str, reason: String) -> Re
     }
 }
 
-/// Reads a JSON Lines file: each non-blank line an `ImportLine` in proto3
-/// JSON (docs/IMPORT.md). Lines are numbered from 1 as in the file.
-pub fn read_json_lines(text: &str) -> Result<Vec<Result<ImportCommand, Rejection>>, String> {
+/// A line of a file: its number, and the line or why it is unreadable.
+pub type NumberedLine = (u64, Result<pb::ImportLine, String>);
+
+/// Decodes a JSON Lines file: each non-blank line an `ImportLine` in
+/// proto3 JSON (docs/IMPORT.md), with its 1-based line number in the file.
+pub fn decode_json_lines(text: &str) -> Result<Vec<NumberedLine>, String> {
     let pool = DescriptorPool::decode(super::DESCRIPTOR_SET).map_err(|e| e.to_string())?;
     let descriptor = pool
         .get_message_by_name("repair.v1.ImportLine")
@@ -86,7 +89,6 @@ pub fn read_json_lines(text: &str) -> Result<Vec<Result<ImportCommand, Rejection
         .enumerate()
         .filter(|(_, raw)| !raw.trim().is_empty())
         .map(|(i, raw)| {
-            let number = i as u64 + 1;
             let mut json = serde_json::Deserializer::from_str(raw);
             let line = DynamicMessage::deserialize(descriptor.clone(), &mut json)
                 .map_err(|e| e.to_string())
@@ -94,8 +96,19 @@ pub fn read_json_lines(text: &str) -> Result<Vec<Result<ImportCommand, Rejection
                     m.transcode_to::<pb::ImportLine>()
                         .map_err(|e| e.to_string())
                 })
-                .map_err(|e| rejection(number, "", "", format!("not an import line: {e}")))?;
-            parse_line(&line, number)
+                .map_err(|e| format!("not an import line: {e}"));
+            (i as u64 + 1, line)
+        })
+        .collect())
+}
+
+/// Reads a JSON Lines file into commands (or the reason a line is refused).
+pub fn read_json_lines(text: &str) -> Result<Vec<Result<ImportCommand, Rejection>>, String> {
+    Ok(decode_json_lines(text)?
+        .into_iter()
+        .map(|(number, line)| match line {
+            Ok(line) => parse_line(&line, number),
+            Err(reason) => Err(rejection(number, "", "", reason)),
         })
         .collect())
 }

@@ -9,6 +9,7 @@ mod crash;
 mod flow;
 mod fracas;
 mod idempotency;
+mod import;
 mod leadership;
 mod lifecycle;
 mod outage;
