@@ -13,4 +13,5 @@ mod rejections;
 mod rework_and_reopen;
 mod state;
 mod state_rules;
+mod timing;
 mod validation;
