@@ -19,6 +19,7 @@ const SERVICES: &[&str] = &[
     "repair.v1.CostLedger",
     "repair.v1.Fracas",
     "repair.v1.SlaDashboard",
+    "repair.v1.TicketImport",
 ];
 
 async fn health_reports_serving(backend: Backend) {
