@@ -109,6 +109,14 @@ struct BenchArgs {
     /// Events in the log for the rebuild, catch-up and query figures.
     #[arg(long, default_value_t = 1_000_000)]
     bulk_events: u64,
+    /// Copies of the example history (14 events each) for the import
+    /// figures.
+    #[arg(long, default_value_t = 1_000)]
+    import_copies: usize,
+    /// Measure only the history import (PostgreSQL and SQLite), print the
+    /// figures and write nothing.
+    #[arg(long)]
+    only_import: bool,
     /// Where to write the report.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     output: PathBuf,
@@ -276,6 +284,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 pgbench_seconds: args.pgbench_seconds,
                 bulk_events: args.bulk_events,
                 sqlite_tickets_per_client: args.sqlite_tickets_per_client,
+                import_copies: args.import_copies,
+                only_import: args.only_import,
                 output: args.output.clone(),
             })
             .await?;

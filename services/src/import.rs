@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::{Recording, Ticket, TicketCommand, TicketEvent};
+use futures::StreamExt;
 use projections::append::{
     hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, NewEvent,
 };
@@ -50,6 +51,9 @@ pub struct Report {
     /// The first rejected line of each rejected ticket, in line order.
     pub rejections: Vec<Rejection>,
 }
+
+/// Tickets imported at the same time (each in its own transaction).
+const CONCURRENT_TICKETS: usize = 8;
 
 /// What happened to one ticket's lines.
 enum Outcome {
@@ -95,15 +99,27 @@ pub async fn run(
             }
         }
     }
+    // Tickets are independent streams: several are imported at once, and
+    // the report keeps their order.
+    let jobs: Vec<_> = order
+        .into_iter()
+        .map(|id| {
+            let commands = tickets.remove(&id).unwrap_or_default();
+            let rejected = refused.remove(&id);
+            async move {
+                let lines = commands.len() as u64;
+                let outcome = match rejected {
+                    Some(rejection) => Ok(Outcome::Rejected(rejection)),
+                    None => import_ticket(bus, &id, commands).await,
+                };
+                (lines, outcome)
+            }
+        })
+        .collect();
+    let mut outcomes = futures::stream::iter(jobs).buffered(CONCURRENT_TICKETS);
     let mut done = 0_u64;
-    for id in order {
-        let commands = tickets.remove(&id).unwrap_or_default();
-        done += commands.len() as u64;
-        let outcome = match refused.remove(&id) {
-            Some(rejection) => Outcome::Rejected(rejection),
-            None => import_ticket(bus, &id, commands).await?,
-        };
-        match outcome {
+    while let Some((lines, outcome)) = outcomes.next().await {
+        match outcome? {
             Outcome::Written { events, duplicates } => {
                 report.events_written += events;
                 report.duplicates += duplicates;
@@ -114,6 +130,7 @@ pub async fn run(
                 report.rejections.push(rejection);
             }
         }
+        done += lines;
         progress(done);
     }
     report.rejections.sort_by_key(|r| r.line);

@@ -5,6 +5,7 @@
 
 mod baselines;
 mod bulk;
+mod import;
 mod load;
 
 use std::fmt::Write as _;
@@ -32,6 +33,10 @@ pub struct Options {
     /// Events in the log for the rebuild, catch-up and query figures.
     pub bulk_events: u64,
     pub sqlite_tickets_per_client: usize,
+    /// Copies of the example history for the import figures.
+    pub import_copies: usize,
+    /// Measure only the import; write no report.
+    pub only_import: bool,
     pub output: PathBuf,
 }
 
@@ -94,9 +99,65 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}), {mem:.0} GiB RAM, PostgreSQL on the same machine")
 }
 
+/// History import into a fresh PostgreSQL database and a fresh SQLite file.
+async fn imports(o: &Options) -> Result<(import::Imported, import::Imported), Error> {
+    let url = fresh_database(&o.admin_url, "ticketd_bench_import").await?;
+    let pg = import::measure(&StoreConfig::Postgres { url }, "PG", o.import_copies).await?;
+    let dir = std::env::temp_dir().join(format!(
+        "ticketd-bench-import-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let lite = StoreConfig::Sqlite {
+        path: dir.join("ticketd.db"),
+    };
+    let sqlite = import::measure(&lite, "SQLite", o.import_copies).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut admin = sqlx::PgConnection::connect(&o.admin_url).await?;
+    sqlx::query("DROP DATABASE IF EXISTS ticketd_bench_import WITH (FORCE)")
+        .execute(&mut admin)
+        .await?;
+    Ok((pg, sqlite))
+}
+
+fn import_rows(s: &mut String, pg: &import::Imported, sqlite: &import::Imported, live_pg: f64) {
+    let _ = writeln!(
+        s,
+        "| history import (PG, {} events, `ticketd import` path), events/s | {:.0} | target 5,000 | {} | ≥ 5,000 | {} |",
+        pg.events,
+        pg.events_per_second,
+        ratio(pg.events_per_second, 5_000.0),
+        verdict(pg.events_per_second >= 5_000.0)
+    );
+    let _ = writeln!(
+        s,
+        "| history import (SQLite, {} events), events/s | {:.0} | import on PG {:.0} | {} | | |",
+        sqlite.events,
+        sqlite.events_per_second,
+        pg.events_per_second,
+        ratio(sqlite.events_per_second, pg.events_per_second)
+    );
+    if live_pg > 0.0 {
+        let _ = writeln!(
+            s,
+            "| history import vs live commands (PG), events/s | {:.0} | live gRPC {live_pg:.0} | {} | | |",
+            pg.events_per_second,
+            ratio(pg.events_per_second, live_pg)
+        );
+    }
+}
+
 /// Runs everything and writes the report. Returns the report's text.
 pub async fn run(options: Options) -> Result<String, Error> {
     let o = &options;
+    if o.only_import {
+        eprintln!("history import only");
+        let (pg, sqlite) = imports(o).await?;
+        let mut s = String::from(
+            "| figure | value | baseline | ratio | target | |\n|---|---|---|---|---|---|\n",
+        );
+        import_rows(&mut s, &pg, &sqlite, 0.0);
+        return Ok(s);
+    }
     let lifecycle_events = (o.clients * o.tickets_per_client) as u64 * EVENTS_PER_TICKET;
 
     // 1. The raw limit.
@@ -158,6 +219,9 @@ pub async fn run(options: Options) -> Result<String, Error> {
     b.finish();
     server.shutdown().await?;
     let _ = std::fs::remove_dir_all(&dir);
+
+    // 6. History import.
+    let (import_pg, import_sqlite) = imports(o).await?;
     let rss = peak_rss_mib();
 
     let report = render(
@@ -170,6 +234,17 @@ pub async fn run(options: Options) -> Result<String, Error> {
         &bulk,
         rss,
     );
+    let mut report = report;
+    let mut rows = String::new();
+    import_rows(
+        &mut rows,
+        &import_pg,
+        &import_sqlite,
+        grpc.commands_per_second(),
+    );
+    if let Some(at) = report.find("| peak RSS") {
+        report.insert_str(at, &rows);
+    }
     std::fs::write(&o.output, &report)?;
     // Leave nothing behind but the report.
     let mut admin = sqlx::PgConnection::connect(&o.admin_url).await?;
