@@ -14,14 +14,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cqrs_es::{Aggregate, DomainEvent};
-use domain::{Recording, Ticket, TicketCommand, TicketEvent};
+use cqrs_es::Aggregate;
+use domain::{Recording, Ticket, TicketCommand};
 use futures::StreamExt;
 use projections::append::{
     hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, NewEvent,
 };
 
-use crate::bus::{metadata, CommandBus, CommandError, CommandRequest, Commanded};
+use crate::bus::{is_unique_violation, new_event, CommandBus, CommandError, CommandRequest};
 use crate::store::Db;
 
 /// One parsed line: where it came from, and the command it carries.
@@ -197,7 +197,7 @@ async fn plan(
     let mut events = Vec::new();
     let mut duplicates = 0;
     let mut seen: HashSet<&str> = HashSet::new();
-    let mut sequence = i64::try_from(version).unwrap_or(i64::MAX);
+    let mut sequence = version;
     for c in commands {
         let r = &c.request;
         let reject = |reason: String| Rejection {
@@ -236,44 +236,9 @@ async fn plan(
         };
         ticket.apply(event.clone());
         sequence += 1;
-        events.push(new_event(r, &ticket, event, sequence, now)?);
+        events.push(new_event::<Ticket>(r, &ticket, event, sequence, now)?);
     }
     Ok(Ok(Planned { events, duplicates }))
-}
-
-fn new_event(
-    request: &CommandRequest<TicketCommand>,
-    after: &Ticket,
-    event: TicketEvent,
-    sequence: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<NewEvent, CommandError> {
-    let event_type = event.event_type();
-    let fields = metadata::<Ticket>(
-        request,
-        &event_type,
-        event.occurred_at(),
-        now,
-        after.extra_metadata(),
-    );
-    let payload =
-        serde_json::to_value(&event).map_err(|e| CommandError::Internal(e.to_string()))?;
-    let metadata =
-        serde_json::to_value(&fields).map_err(|e| CommandError::Internal(e.to_string()))?;
-    let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&metadata)
-        .ok_or_else(|| CommandError::Internal("event metadata lacks its id or times".into()))?;
-    Ok(NewEvent {
-        aggregate_type: Ticket::TYPE.to_owned(),
-        aggregate_id: request.ticket_id.clone(),
-        sequence,
-        event_type,
-        event_version: event.event_version(),
-        payload,
-        metadata,
-        event_id,
-        recorded_at,
-        occurred_at,
-    })
 }
 
 /// Writes a ticket's new events in one transaction, chained to the event
@@ -304,8 +269,4 @@ async fn write(db: &Db, events: &[NewEvent], version: u64) -> Result<(), sqlx::E
             tx.commit().await
         }
     }
-}
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "1555" | "2067")))
 }

@@ -1,14 +1,20 @@
-//! Executes commands against the event store: load, decide, commit,
+//! Executes commands against the event store: load, decide, append,
 //! exactly once per request id. The same loop serves every aggregate kept
 //! in the store (tickets and corrective actions; see [`Commanded`]).
 //!
-//! We drive cqrs-es's `PersistedEventStore` directly instead of
-//! `CqrsFramework` so that we can (1) check the request id between loading
-//! and committing, (2) honour a client's expected version, (3) retry a lost
-//! race on the fresh state, and (4) skip cqrs-es's in-process query
-//! dispatch: read models follow the log durably (see `projections`).
+//! We use cqrs-es's `Aggregate` and, on a cache miss, its
+//! `PersistedEventStore` to load (postgres-es / sqlite-es reads), but not
+//! `CqrsFramework` nor its commit, so that (1) a hot stream's state comes
+//! from the [`cache`], (2) the happy path is one `INSERT` (the unique
+//! indexes check the version and the request id), (3) a client's expected
+//! version is honoured, (4) a lost race is retried on fresh state, and (5)
+//! there is no in-process query dispatch: read models follow the log
+//! durably (see `projections`).
+
+mod cache;
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -20,13 +26,16 @@ use domain::{
     Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When,
 };
 use postgres_es::PostgresEventRepository;
-use projections::append::to_micros;
+use projections::append::{
+    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, to_micros, NewEvent,
+};
 use projections::seal::sealed_time;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
 use crate::sealed::{SealedRepository, Writer};
 use crate::store::{is_unavailable, Db, RecordedRequest};
+use cache::{Cached, StreamCache};
 
 /// How often a command is retried on the fresh state after losing a race.
 const MAX_ATTEMPTS: usize = 5;
@@ -209,25 +218,18 @@ impl<A: Aggregate> Events<A> {
             Events::Sqlite(store) => store.load_aggregate(ticket_id).await,
         }
     }
-
-    async fn commit(
-        &self,
-        events: Vec<A::Event>,
-        context: EventStoreAggregateContext<A>,
-        metadata: HashMap<String, String>,
-    ) -> Result<(), AggregateError<A::Error>> {
-        match self {
-            Events::Postgres(store) => store.commit(events, context, metadata).await.map(drop),
-            Events::Sqlite(store) => store.commit(events, context, metadata).await.map(drop),
-        }
-    }
 }
+
+/// Streams kept in memory per aggregate type (see [`cache`]).
+pub const CACHED_STREAMS: usize = 10_000;
 
 /// Runs commands. Cheap to share behind an `Arc`.
 pub struct CommandBus {
     db: Db,
     events: Events<Ticket>,
     actions: Events<CorrectiveAction>,
+    tickets: StreamCache<Ticket>,
+    action_streams: StreamCache<CorrectiveAction>,
     services: TicketServices,
     committed: Arc<Notify>,
 }
@@ -243,9 +245,12 @@ impl std::fmt::Debug for CommandBus {
 impl CommandBus {
     /// `committed` is notified after every commit, to wake projections.
     pub fn new(db: Db, services: TicketServices, committed: Arc<Notify>) -> Self {
+        let capacity = NonZeroUsize::new(CACHED_STREAMS).unwrap_or(NonZeroUsize::MIN);
         Self {
             events: Events::new(&db),
             actions: Events::new(&db),
+            tickets: StreamCache::new(capacity),
+            action_streams: StreamCache::new(capacity),
             db,
             services,
             committed,
@@ -290,7 +295,7 @@ impl CommandBus {
 
     /// Executes a ticket command.
     pub async fn execute(&self, request: CommandRequest) -> Result<Applied, CommandError> {
-        self.run(&self.events, request).await
+        self.run(&self.events, &self.tickets, request).await
     }
 
     /// Executes a corrective-action command.
@@ -298,62 +303,121 @@ impl CommandBus {
         &self,
         request: CommandRequest<ActionCommand>,
     ) -> Result<Applied, CommandError> {
-        self.run(&self.actions, request).await
+        self.run(&self.actions, &self.action_streams, request).await
     }
 
-    async fn run<A: Commanded>(
+    /// The stream's state, version and last hash from the store.
+    async fn read<A: Commanded>(
         &self,
         events: &Events<A>,
+        id: &str,
+    ) -> Result<Cached<A>, CommandError> {
+        let context = events.load(id).await.map_err(from_aggregate_error::<A>)?;
+        let version = context.current_sequence as u64;
+        let hash = match &self.db {
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                hash_at_postgres(&mut conn, A::TYPE, id, version as i64).await?
+            }
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                hash_at_sqlite(&mut conn, A::TYPE, id, version as i64).await?
+            }
+        };
+        Ok(Cached {
+            aggregate: context.aggregate,
+            version,
+            hash,
+        })
+    }
+
+    /// Appends one sealed event in a statement of its own: one round trip.
+    /// The primary key (stream, sequence) refuses a taken version; the
+    /// unique index on the request id refuses a second application.
+    async fn append(&self, event: &NewEvent, previous: &str) -> Result<String, sqlx::Error> {
+        match &self.db {
+            Db::Postgres(pool) => {
+                insert_postgres(&mut *pool.acquire().await?, event, previous).await
+            }
+            Db::Sqlite(pool) => insert_sqlite(&mut *pool.acquire().await?, event, previous).await,
+        }
+    }
+
+    /// Load (from the cache when it has the stream), decide, append. A
+    /// refusal or a version mismatch seen on cached state is checked again
+    /// on the store's state before it is answered; a lost race is retried
+    /// on fresh state.
+    async fn run<A: Commanded + Clone>(
+        &self,
+        events: &Events<A>,
+        cache: &StreamCache<A>,
         request: CommandRequest<A::Cmd>,
     ) -> Result<Applied, CommandError> {
+        let id = request.ticket_id.clone();
+        let mut fresh = false;
         for _ in 0..MAX_ATTEMPTS {
-            // Load first, then look for the request id: a duplicate that
-            // commits between the two is caught by the commit's conflict.
-            let mut context = events
-                .load(&request.ticket_id)
-                .await
-                .map_err(from_aggregate_error::<A>)?;
-            if let Some(earlier) = self.db.find_request(&request.request_id).await? {
-                return duplicate_of::<A>(earlier, &request);
-            }
-            let current = context.current_sequence as u64;
+            let state = match cache.get(&id).filter(|_| !fresh) {
+                Some(hit) => hit,
+                None => {
+                    fresh = true;
+                    self.read(events, &id).await?
+                }
+            };
+            let current = state.version;
             if let Some(expected) = request.expected_version.filter(|e| *e != current) {
+                if !fresh {
+                    fresh = true;
+                    continue;
+                }
+                if let Some(earlier) = self.db.find_request(&request.request_id).await? {
+                    return duplicate_of::<A>(earlier, &request);
+                }
                 return Err(CommandError::VersionMismatch {
                     expected,
                     actual: current,
                 });
             }
+            let mut aggregate = state.aggregate;
             let sink = EventSink::default();
             let command = Authored {
                 actor: request.actor.clone(),
                 command: request.command.clone(),
                 when: request.when,
             };
-            context
-                .aggregate
-                .handle(command, &self.services, &sink)
-                .await
-                .map_err(A::rejected)?;
-            let new_events = sink.collect().await;
-            let (event_type, occurred_at) = match new_events.as_slice() {
-                [one] => (one.event_type(), A::occurred_at(one)),
-                other => {
+            if let Err(refusal) = aggregate.handle(command, &self.services, &sink).await {
+                // A retry of a request that was applied may be refused
+                // now: it gets the first reply instead.
+                if let Some(earlier) = self.db.find_request(&request.request_id).await? {
+                    return duplicate_of::<A>(earlier, &request);
+                }
+                if !fresh {
+                    fresh = true;
+                    continue;
+                }
+                return Err(A::rejected(refusal));
+            }
+            let event = match <[A::Event; 1]>::try_from(sink.collect().await) {
+                Ok([one]) => one,
+                Err(other) => {
                     return Err(CommandError::Internal(format!(
                         "a command must record exactly one event, got {}",
                         other.len()
                     )))
                 }
             };
-            let extra = context.aggregate.extra_metadata();
-            let metadata = metadata::<A>(
-                &request,
-                &event_type,
-                occurred_at,
-                self.services.clock.now(),
-                extra,
-            );
-            match events.commit(new_events, context, metadata).await {
-                Ok(()) => {
+            let event_type = event.event_type();
+            let now = self.services.clock.now();
+            let new = new_event::<A>(&request, &aggregate, event, current + 1, now)?;
+            match self.append(&new, &state.hash).await {
+                Ok(hash) => {
+                    cache.put(
+                        &id,
+                        Cached {
+                            aggregate,
+                            version: current + 1,
+                            hash,
+                        },
+                    );
                     self.committed.notify_one();
                     return Ok(Applied {
                         ticket_id: request.ticket_id,
@@ -363,33 +427,69 @@ impl CommandBus {
                     });
                 }
                 Err(error) => {
-                    // The same request may have won the race elsewhere, or
-                    // (on SQLite) tripped the unique request-id index.
+                    cache.forget(&id);
+                    if !is_unique_violation(&error) {
+                        return Err(error.into());
+                    }
+                    // The same request may have won the race elsewhere.
                     if let Some(earlier) = self.db.find_request(&request.request_id).await? {
                         return duplicate_of::<A>(earlier, &request);
                     }
-                    match error {
-                        AggregateError::AggregateConflict if request.expected_version.is_none() => {
-                            tracing::debug!(ticket = %request.ticket_id, "lost a race; retrying on fresh state");
-                        }
-                        AggregateError::AggregateConflict => {
-                            let actual = events
-                                .load(&request.ticket_id)
-                                .await
-                                .map_err(from_aggregate_error::<A>)?
-                                .current_sequence as u64;
-                            return Err(CommandError::VersionMismatch {
-                                expected: current,
-                                actual,
-                            });
-                        }
-                        other => return Err(from_aggregate_error::<A>(other)),
+                    if request.expected_version.is_some() {
+                        let actual = self.read(events, &id).await?.version;
+                        return Err(CommandError::VersionMismatch {
+                            expected: current,
+                            actual,
+                        });
                     }
+                    tracing::debug!(ticket = %id, "lost a race; retrying on fresh state");
+                    fresh = true;
                 }
             }
         }
         Err(CommandError::Contention)
     }
+}
+
+/// The row to append for `event`, recorded by `request` at `now`; `after`
+/// is the state with the event applied.
+pub(crate) fn new_event<A: Commanded>(
+    request: &CommandRequest<A::Cmd>,
+    after: &A,
+    event: A::Event,
+    sequence: u64,
+    now: DateTime<Utc>,
+) -> Result<NewEvent, CommandError> {
+    let event_type = event.event_type();
+    let fields = metadata::<A>(
+        request,
+        &event_type,
+        A::occurred_at(&event),
+        now,
+        after.extra_metadata(),
+    );
+    let internal = |e: serde_json::Error| CommandError::Internal(e.to_string());
+    let payload = serde_json::to_value(&event).map_err(internal)?;
+    let metadata = serde_json::to_value(&fields).map_err(internal)?;
+    let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&metadata)
+        .ok_or_else(|| CommandError::Internal("event metadata lacks its id or times".into()))?;
+    Ok(NewEvent {
+        aggregate_type: A::TYPE.to_owned(),
+        aggregate_id: request.ticket_id.clone(),
+        sequence: i64::try_from(sequence).map_err(|e| CommandError::Internal(e.to_string()))?,
+        event_type,
+        event_version: event.event_version(),
+        payload,
+        metadata,
+        event_id,
+        recorded_at,
+        occurred_at,
+    })
+}
+
+/// A unique index refused the row: a taken version or request id.
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "1555" | "2067")))
 }
 
 /// The metadata sealed with an event: who, how, which request, and the
