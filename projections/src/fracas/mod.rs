@@ -10,15 +10,23 @@
 //! [`tables`] tabulates every report, with CSV.
 
 pub mod analysis;
+pub mod base;
+pub mod installed;
+pub mod life;
 pub mod records;
 pub mod reports;
 pub mod store;
 pub mod tables;
+pub mod weibull;
 
 #[cfg(test)]
 mod analysis_tests;
 #[cfg(test)]
+mod installed_tests;
+#[cfg(test)]
 mod records_tests;
+#[cfg(test)]
+mod weibull_tests;
 
 pub use records::{failures, FailureRecord, Signal, Unit};
 

@@ -26,7 +26,7 @@ type Cells = Vec<Option<String>>;
 
 impl Store<'_> {
     /// Runs `sql` (every selected column text) and returns its cells.
-    async fn texts(&self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
+    pub(crate) async fn texts(&self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
         fn cells<R: Row>(row: &R) -> Result<Cells, sqlx::Error>
         where
             usize: sqlx::ColumnIndex<R>,

@@ -5,6 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::ticket::Policies;
 
 use super::analysis::{self, GroupBy};
+use super::base::installed;
+use super::installed::Population;
 use super::reports::{actions, failures, units, ActionRow, Filter, Store};
 use crate::cost::reports::Table;
 
@@ -60,6 +62,19 @@ fn local_date(rfc3339: &str) -> Option<NaiveDate> {
     DateTime::parse_from_rfc3339(rfc3339)
         .ok()
         .map(|t| Policies::default().local_date(t.with_timezone(&Utc)))
+}
+
+/// The population of the reliability figures: the installed base and the
+/// units seen in tickets, of the filter's model and batch.
+pub async fn population(store: Store<'_>, filter: &Filter) -> Result<Population, sqlx::Error> {
+    let base = Filter {
+        serial: None,
+        ..filter.clone()
+    };
+    Ok(Population::new(
+        &installed(store, &base).await?,
+        &units(store, filter).await?,
+    ))
 }
 
 /// Runs a report.
@@ -160,7 +175,7 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                 GroupBy::Batch
             };
             let f = failures(store, &r.filter).await?;
-            let u = units(store, &r.filter).await?;
+            let pop = population(store, &r.filter).await?;
             table(
                 &[
                     "product_model",
@@ -171,7 +186,7 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                     "mtbf_days",
                     "failures_per_1000_unit_days",
                 ],
-                analysis::reliability(&f, &u, r.as_of, group)
+                analysis::reliability(&f, &pop, r.as_of, group)
                     .into_iter()
                     .map(|x| {
                         vec![
