@@ -20,3 +20,4 @@ pub mod sealed;
 pub mod server;
 pub mod sla;
 pub mod store;
+pub mod units;

@@ -7,7 +7,9 @@
 //! `analysis_tests.rs`); [`store`] replaces a ticket's rows (or an action's
 //! row) whenever one of its events arrives, rows and checkpoint in one
 //! transaction; [`reports`] reads rows back (history is keyset-paged) and
-//! [`tables`] tabulates every report, with CSV.
+//! [`tables`] tabulates every report, with CSV. Issue #19: [`installed`]
+//! (the installed base and the population, stored by [`base`]), [`life`]
+//! and [`weibull`] (life-data analysis), [`trends`] (per period).
 
 pub mod analysis;
 pub mod base;
@@ -17,6 +19,7 @@ pub mod records;
 pub mod reports;
 pub mod store;
 pub mod tables;
+pub mod trends;
 pub mod weibull;
 
 #[cfg(test)]
@@ -25,6 +28,8 @@ mod analysis_tests;
 mod installed_tests;
 #[cfg(test)]
 mod records_tests;
+#[cfg(test)]
+mod trends_tests;
 #[cfg(test)]
 mod weibull_tests;
 

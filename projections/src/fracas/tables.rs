@@ -8,6 +8,7 @@ use super::analysis::{self, GroupBy};
 use super::base::installed;
 use super::installed::Population;
 use super::reports::{actions, failures, units, ActionRow, Filter, Store};
+use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::Table;
 
 /// The reports FRACAS offers.
@@ -22,6 +23,9 @@ pub enum Report {
     NffRate,
     OpenActions,
     RecurrencesAfterClose,
+    ModeParetoByPeriod,
+    PartParetoByPeriod,
+    FailureRateTrendByBatch,
 }
 
 impl Report {
@@ -36,6 +40,9 @@ impl Report {
             Report::NffRate => "nff-rate",
             Report::OpenActions => "open-actions",
             Report::RecurrencesAfterClose => "recurrences-after-close",
+            Report::ModeParetoByPeriod => "mode-pareto-by-period",
+            Report::PartParetoByPeriod => "part-pareto-by-period",
+            Report::FailureRateTrendByBatch => "failure-rate-trend-by-batch",
         }
     }
 }
@@ -49,6 +56,8 @@ pub struct Request {
     pub as_of: NaiveDate,
     /// Repeat-failure limit in days.
     pub repeat_within_days: i64,
+    /// The period of the trend reports.
+    pub period: Period,
 }
 
 fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
@@ -77,6 +86,62 @@ pub async fn population(store: Store<'_>, filter: &Filter) -> Result<Population,
     ))
 }
 
+fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
+    table(
+        &[
+            "period",
+            "product_model",
+            key,
+            "failures",
+            "percent",
+            "cumulative_percent",
+        ],
+        rows.into_iter()
+            .map(|p| {
+                vec![
+                    p.period,
+                    p.product_model,
+                    p.row.key,
+                    p.row.count.to_string(),
+                    p.row.percent,
+                    p.row.cumulative_percent,
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// The failure-rate trend per model, batch and period.
+async fn rate_trend(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
+    let f = failures(store, &r.filter).await?;
+    let pop = population(store, &r.filter).await?;
+    let rows = trends::rate_trend(&f, &pop, r.as_of, r.filter.from, r.filter.to, r.period);
+    Ok(table(
+        &[
+            "product_model",
+            "batch",
+            "period",
+            "units",
+            "unit_days",
+            "failures",
+            "failures_per_1000_unit_days",
+        ],
+        rows.into_iter()
+            .map(|x| {
+                vec![
+                    x.product_model,
+                    x.batch,
+                    x.period,
+                    x.units.to_string(),
+                    x.unit_days.to_string(),
+                    x.failures.to_string(),
+                    x.failures_per_1000_unit_days,
+                ]
+            })
+            .collect(),
+    ))
+}
+
 /// Runs a report.
 pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
     let pareto = |rows: Vec<analysis::ParetoRow>, key: &str| {
@@ -88,6 +153,21 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
         )
     };
     Ok(match r.report {
+        Report::ModeParetoByPeriod => period_pareto(
+            trends::pareto_by_period(&failures(store, &r.filter).await?, r.period, |x| {
+                vec![x.failure_mode.clone()]
+            }),
+            "failure_mode",
+        ),
+        Report::PartParetoByPeriod => period_pareto(
+            trends::pareto_by_period(
+                &failures(store, &r.filter).await?,
+                r.period,
+                trends::parts_of,
+            ),
+            "part_number",
+        ),
+        Report::FailureRateTrendByBatch => rate_trend(store, r).await?,
         Report::Failures => {
             let rows = failures(store, &r.filter).await?;
             table(

@@ -8,10 +8,12 @@ use domain::capa::{ActionCommand, OpenAction, Step};
 use domain::values::{Problem, ValueError};
 use domain::{Role, TicketServices};
 use projections::fracas::reports::{self, Cursor, Filter, Report, Store, Table};
+use projections::fracas::{base, life, tables};
 use projections::fracas::{FailureRecord, FRACAS};
 use tonic::{Request, Response, Status};
 
 use super::commands::{optional_id, request_id};
+use super::fracas_life;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::fracas_server::Fracas;
@@ -107,6 +109,9 @@ fn report_of(raw: i32) -> Result<Report, ValueError> {
         Ok(R::NffRate) => Report::NffRate,
         Ok(R::OpenActions) => Report::OpenActions,
         Ok(R::RecurrencesAfterClose) => Report::RecurrencesAfterClose,
+        Ok(R::ModeParetoByPeriod) => Report::ModeParetoByPeriod,
+        Ok(R::PartParetoByPeriod) => Report::PartParetoByPeriod,
+        Ok(R::FailureRateTrendByBatch) => Report::FailureRateTrendByBatch,
         Ok(R::Unspecified) => return Err(Problem::Empty.at("report")),
         Err(_) => return Err(Problem::Malformed(format!("has unknown value {raw}")).at("report")),
     })
@@ -163,6 +168,7 @@ impl FracasService {
                 filter,
                 as_of,
                 repeat_within_days: i64::from(days),
+                period: fracas_life::period(m.period)?,
             })
         })()
         .map_err(|e| invalid(&e))?;
@@ -456,6 +462,58 @@ impl Fracas for FracasService {
             evidence: text(&a.evidence),
             steps: a.steps.iter().map(step).collect(),
             version,
+        }))
+    }
+
+    async fn register_units(
+        &self,
+        request: Request<pb::RegisterUnitsRequest>,
+    ) -> Result<Response<pb::RegisterUnitsReply>, Status> {
+        let actor = p::caller(&request)?;
+        if actor.role != Role::ReliabilityEngineer {
+            return Err(Status::permission_denied(format!(
+                "role {} may not register units",
+                actor.role
+            )));
+        }
+        let units = fracas_life::units(&request.get_ref().units, self.today())?;
+        let registered = base::register(self.store(), &units, self.services.clock.now())
+            .await
+            .map_err(from_sqlx)?;
+        Ok(Response::new(pb::RegisterUnitsReply { registered }))
+    }
+
+    async fn analyze_weibull(
+        &self,
+        request: Request<pb::WeibullRequest>,
+    ) -> Result<Response<pb::WeibullReply>, Status> {
+        may_read(&request)?;
+        let m = request.get_ref();
+        let (filter, ask) = (|| {
+            let filter = filter(m.filter.as_ref())?;
+            fracas_life::reject_serial(&filter)?;
+            Ok::<_, ValueError>((filter, fracas_life::weibull_ask(m, self.today())?))
+        })()
+        .map_err(|e| invalid(&e))?;
+        let failures = reports::failures(self.store(), &filter)
+            .await
+            .map_err(from_sqlx)?;
+        let pop = tables::population(self.store(), &filter)
+            .await
+            .map_err(from_sqlx)?;
+        let group = if ask.by_batch {
+            projections::fracas::analysis::GroupBy::Batch
+        } else {
+            projections::fracas::analysis::GroupBy::Model
+        };
+        let data = life::life_data(&failures, &pop, ask.as_of, group);
+        Ok(Response::new(pb::WeibullReply {
+            confidence: ask.confidence,
+            as_of: ask.as_of.to_string(),
+            analyses: life::analyse(data, ask.z, &ask.ages)
+                .into_iter()
+                .map(fracas_life::analysis)
+                .collect(),
         }))
     }
 }
