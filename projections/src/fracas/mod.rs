@@ -44,5 +44,7 @@ pub const TABLES: &[&str] = &[
     "fracas_failures",
     "fracas_units",
     "fracas_action_scope",
+    "fracas_action_plan",
+    "fracas_action_links",
     "fracas_actions",
 ];

@@ -26,6 +26,7 @@ pub enum Report {
     ModeParetoByPeriod,
     PartParetoByPeriod,
     FailureRateTrendByBatch,
+    OverdueActionSteps,
 }
 
 impl Report {
@@ -43,6 +44,7 @@ impl Report {
             Report::ModeParetoByPeriod => "mode-pareto-by-period",
             Report::PartParetoByPeriod => "part-pareto-by-period",
             Report::FailureRateTrendByBatch => "failure-rate-trend-by-batch",
+            Report::OverdueActionSteps => "overdue-action-steps",
         }
     }
 }
@@ -168,6 +170,30 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
             "part_number",
         ),
         Report::FailureRateTrendByBatch => rate_trend(store, r).await?,
+        Report::OverdueActionSteps => table(
+            &[
+                "action_id",
+                "title",
+                "discipline",
+                "owner",
+                "due_on",
+                "days_overdue",
+            ],
+            super::reports::overdue_steps(store, r.as_of)
+                .await?
+                .into_iter()
+                .map(|o| {
+                    vec![
+                        o.action_id,
+                        o.title,
+                        o.discipline,
+                        o.owner,
+                        o.due_on.to_string(),
+                        (r.as_of - o.due_on).num_days().to_string(),
+                    ]
+                })
+                .collect(),
+        ),
         Report::Failures => {
             let rows = failures(store, &r.filter).await?;
             table(

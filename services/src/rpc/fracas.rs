@@ -13,12 +13,12 @@ use projections::fracas::{FailureRecord, FRACAS};
 use tonic::{Request, Response, Status};
 
 use super::commands::{optional_id, request_id};
-use super::fracas_life;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::fracas_server::Fracas;
 use super::status::{from_command_error, from_sqlx, invalid, invalid_field};
 use super::views;
+use super::{fracas_8d, fracas_life};
 use crate::bus::{CommandBus, CommandRequest};
 use crate::store::Db;
 
@@ -112,6 +112,7 @@ fn report_of(raw: i32) -> Result<Report, ValueError> {
         Ok(R::ModeParetoByPeriod) => Report::ModeParetoByPeriod,
         Ok(R::PartParetoByPeriod) => Report::PartParetoByPeriod,
         Ok(R::FailureRateTrendByBatch) => Report::FailureRateTrendByBatch,
+        Ok(R::OverdueActionSteps) => Report::OverdueActionSteps,
         Ok(R::Unspecified) => return Err(Problem::Empty.at("report")),
         Err(_) => return Err(Problem::Malformed(format!("has unknown value {raw}")).at("report")),
     })
@@ -138,6 +139,7 @@ fn view(f: FailureRecord) -> pb::FailureReport {
         misuse: f.misuse,
         relevant,
         cycle: f.cycle,
+        corrective_action_ids: Vec::new(),
     }
 }
 
@@ -290,8 +292,21 @@ impl Fracas for FracasService {
         let (page, next) = reports::history(self.store(), &filter, after.as_ref(), i64::from(size))
             .await
             .map_err(from_sqlx)?;
+        let tickets: Vec<String> = page.iter().map(|f| f.ticket_id.clone()).collect();
+        let links = reports::linked_actions(self.store(), &tickets)
+            .await
+            .map_err(from_sqlx)?;
         Ok(Response::new(pb::ListFailuresResponse {
-            failures: page.into_iter().map(view).collect(),
+            failures: page
+                .into_iter()
+                .map(|f| {
+                    let actions = links.get(&f.ticket_id).cloned().unwrap_or_default();
+                    pb::FailureReport {
+                        corrective_action_ids: actions,
+                        ..view(f)
+                    }
+                })
+                .collect(),
             next_page_token: next.map(|c| c.token()).unwrap_or_default(),
         }))
     }
@@ -462,7 +477,34 @@ impl Fracas for FracasService {
             evidence: text(&a.evidence),
             steps: a.steps.iter().map(step).collect(),
             version,
+            disciplines: fracas_8d::disciplines(&a, self.today()),
+            team: a.eight_d.team.iter().map(ToString::to_string).collect(),
+            linked_ticket_ids: a.eight_d.linked_tickets.iter().cloned().collect(),
         }))
+    }
+
+    async fn plan_action_step(&self, request: Request<pb::PlanActionStepRequest>) -> Reply {
+        let actor = p::caller(&request)?;
+        let m = request.into_inner();
+        let command = fracas_8d::plan(&m);
+        self.command(actor, m.context.as_ref(), false, command)
+            .await
+    }
+
+    async fn record_action_step(&self, request: Request<pb::RecordActionStepRequest>) -> Reply {
+        let actor = p::caller(&request)?;
+        let m = request.into_inner();
+        let command = fracas_8d::record(&m);
+        self.command(actor, m.context.as_ref(), false, command)
+            .await
+    }
+
+    async fn link_failures(&self, request: Request<pb::LinkFailuresRequest>) -> Reply {
+        let actor = p::caller(&request)?;
+        let m = request.into_inner();
+        let command = fracas_8d::link(&m);
+        self.command(actor, m.context.as_ref(), false, command)
+            .await
     }
 
     async fn register_units(

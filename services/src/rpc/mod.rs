@@ -7,6 +7,7 @@ pub mod commands;
 pub mod cost;
 pub mod events;
 pub mod fracas;
+pub mod fracas_8d;
 pub mod fracas_life;
 mod parse;
 pub mod queries;

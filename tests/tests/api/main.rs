@@ -8,6 +8,7 @@ mod cost;
 mod crash;
 mod flow;
 mod fracas;
+mod fracas_8d;
 mod fracas_life;
 mod idempotency;
 mod leadership;
