@@ -98,6 +98,16 @@ const FRACAS_TABLES: &[TableSpec] = &[
         primary_key: "action_id, kind, value",
         indexes: &[],
     },
+    TableSpec {
+        name: "fracas_action_plan",
+        primary_key: "action_id, discipline",
+        indexes: &[("fracas_action_plan_due", "(done, due_on)")],
+    },
+    TableSpec {
+        name: "fracas_action_links",
+        primary_key: "action_id, ticket_id",
+        indexes: &[("fracas_action_links_ticket", "(ticket_id)")],
+    },
 ];
 
 const SLA_TABLES: &[TableSpec] = &[

@@ -46,6 +46,18 @@ enum Command {
     /// against pgbench and plain cqrs-es in the same run; writes
     /// docs/BENCHMARKS.md.
     Bench(BenchArgs),
+    /// Import units of the installed base from a CSV file (header:
+    /// product_model, batch, serial, quantity, date, date_kind). Every line
+    /// is checked first; with any bad line nothing is written.
+    ImportUnits(ImportUnitsArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportUnitsArgs {
+    /// The CSV file.
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -315,6 +327,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     return Err("export failed verification".into());
                 }
             }
+        }
+        Command::ImportUnits(args) => {
+            let text = std::fs::read_to_string(&args.file)
+                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+            let db = Db::open(&args.store.config()?).await?;
+            db.migrate().await?;
+            let done = crate::units::import(&db, &text, chrono::Utc::now()).await;
+            db.close().await;
+            println!("{} units registered", done?);
         }
         Command::Project(args) => {
             let db = Db::open(&args.config()?).await?;

@@ -23,3 +23,4 @@ pub mod sealed;
 pub mod server;
 pub mod sla;
 pub mod store;
+pub mod units;

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::eight_d::EightDCommand;
 use crate::ticket::types::RootCause;
 use crate::values::{Label, Text};
 
@@ -50,6 +51,8 @@ pub enum ActionCommand {
         /// FRACAS from the implementation date on.
         recurrences: Vec<Recurrence>,
     },
+    /// Plan or record an 8D discipline, or link failure reports.
+    EightD(EightDCommand),
 }
 
 /// The kind of a command, for permissions and error messages.
@@ -60,15 +63,21 @@ pub enum ActionCommandKind {
     RecordImplementation,
     VerifyEffectiveness,
     Close,
+    PlanStep,
+    RecordStep,
+    LinkFailures,
 }
 
 impl ActionCommandKind {
-    pub const ALL: [ActionCommandKind; 5] = [
+    pub const ALL: [ActionCommandKind; 8] = [
         ActionCommandKind::Open,
         ActionCommandKind::RecordRootCause,
         ActionCommandKind::RecordImplementation,
         ActionCommandKind::VerifyEffectiveness,
         ActionCommandKind::Close,
+        ActionCommandKind::PlanStep,
+        ActionCommandKind::RecordStep,
+        ActionCommandKind::LinkFailures,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +87,9 @@ impl ActionCommandKind {
             ActionCommandKind::RecordImplementation => "RecordImplementation",
             ActionCommandKind::VerifyEffectiveness => "VerifyEffectiveness",
             ActionCommandKind::Close => "CloseCorrectiveAction",
+            ActionCommandKind::PlanStep => "PlanActionStep",
+            ActionCommandKind::RecordStep => "RecordActionStep",
+            ActionCommandKind::LinkFailures => "LinkFailures",
         }
     }
 }
@@ -96,6 +108,13 @@ impl ActionCommand {
             ActionCommand::RecordImplementation { .. } => ActionCommandKind::RecordImplementation,
             ActionCommand::VerifyEffectiveness { .. } => ActionCommandKind::VerifyEffectiveness,
             ActionCommand::Close { .. } => ActionCommandKind::Close,
+            ActionCommand::EightD(EightDCommand::PlanStep { .. }) => ActionCommandKind::PlanStep,
+            ActionCommand::EightD(EightDCommand::RecordStep { .. }) => {
+                ActionCommandKind::RecordStep
+            }
+            ActionCommand::EightD(EightDCommand::LinkFailures { .. }) => {
+                ActionCommandKind::LinkFailures
+            }
         }
     }
 }

@@ -126,6 +126,17 @@ impl CorrectiveAction {
                     at: now,
                 })
             }
+            ActionCommand::EightD(command) => match self.status {
+                ActionStatus::NotOpened => Err(ActionError::UnknownAction),
+                ActionStatus::Closed => Err(ActionError::NotAllowed {
+                    command: kind,
+                    status: self.status,
+                }),
+                ActionStatus::Opened
+                | ActionStatus::RootCauseAnalysed
+                | ActionStatus::Implemented
+                | ActionStatus::Verified => self.decide_8d(command, by, role, now),
+            },
             ActionCommand::Close { recurrences } => {
                 expect(ActionStatus::Verified)?;
                 let (from, to) = self.window().ok_or(ActionError::NotAllowed {

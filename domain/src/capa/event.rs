@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::eight_d::Discipline;
 use crate::roles::Role;
 use crate::ticket::types::RootCause;
 use crate::values::{ActorId, Label, Text};
@@ -44,6 +45,31 @@ pub enum ActionEvent {
         role: Role,
         at: DateTime<Utc>,
     },
+    /// 8D: a discipline's owner and due date (planned again: replaced).
+    StepPlanned {
+        discipline: Discipline,
+        owner: ActorId,
+        due_on: NaiveDate,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
+    /// 8D: D1 (with the team), D2, D3 or D7 recorded.
+    StepRecorded {
+        discipline: Discipline,
+        content: Text,
+        team: Vec<ActorId>,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
+    /// The tickets whose failure reports the action covers (added).
+    FailuresLinked {
+        ticket_ids: Vec<String>,
+        by: ActorId,
+        role: Role,
+        at: DateTime<Utc>,
+    },
     CorrectiveActionClosed {
         /// Failures of the modes on the models FRACAS knew after the
         /// window, checked at closing (none fell inside the window).
@@ -62,6 +88,9 @@ impl ActionEvent {
             ActionEvent::ActionImplemented { .. } => "ActionImplemented",
             ActionEvent::EffectivenessVerified { .. } => "EffectivenessVerified",
             ActionEvent::CorrectiveActionClosed { .. } => "CorrectiveActionClosed",
+            ActionEvent::StepPlanned { .. } => "StepPlanned",
+            ActionEvent::StepRecorded { .. } => "StepRecorded",
+            ActionEvent::FailuresLinked { .. } => "FailuresLinked",
         }
     }
 
@@ -72,7 +101,10 @@ impl ActionEvent {
             | ActionEvent::RootCauseAnalysed { by, role, at, .. }
             | ActionEvent::ActionImplemented { by, role, at, .. }
             | ActionEvent::EffectivenessVerified { by, role, at, .. }
-            | ActionEvent::CorrectiveActionClosed { by, role, at, .. } => (by, *role, *at),
+            | ActionEvent::CorrectiveActionClosed { by, role, at, .. }
+            | ActionEvent::StepPlanned { by, role, at, .. }
+            | ActionEvent::StepRecorded { by, role, at, .. }
+            | ActionEvent::FailuresLinked { by, role, at, .. } => (by, *role, *at),
         }
     }
 }

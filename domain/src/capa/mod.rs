@@ -11,9 +11,12 @@
 
 pub mod command;
 mod decide;
+pub mod eight_d;
 pub mod error;
 pub mod event;
 
+#[cfg(test)]
+mod eight_d_tests;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +26,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 pub use command::{ActionCommand, ActionCommandKind, OpenAction, Recurrence};
+pub use eight_d::{Discipline, EightD, EightDCommand, PlannedStep};
 pub use error::ActionError;
 pub use event::ActionEvent;
 
@@ -87,8 +91,10 @@ pub struct CorrectiveAction {
     pub implementation: Option<Text>,
     pub implemented_on: Option<NaiveDate>,
     pub evidence: Option<Text>,
-    /// One entry per step taken, in order.
+    /// One entry per lifecycle step taken, in order.
     pub steps: Vec<Step>,
+    /// The 8D plan, records and linked failure reports.
+    pub eight_d: EightD,
     pub version: u64,
 }
 
@@ -115,6 +121,10 @@ impl CorrectiveAction {
     }
 
     fn evolve(&mut self, event: ActionEvent) {
+        if self.evolve_8d(&event) {
+            self.version += 1;
+            return;
+        }
         let (by, role, at) = event.step();
         let (by, step) = (by.clone(), ActionStatus::from(&event));
         match event {
@@ -145,7 +155,10 @@ impl CorrectiveAction {
                 self.implemented_on = Some(implemented_on);
             }
             ActionEvent::EffectivenessVerified { evidence, .. } => self.evidence = Some(evidence),
-            ActionEvent::CorrectiveActionClosed { .. } => {}
+            ActionEvent::CorrectiveActionClosed { .. }
+            | ActionEvent::StepPlanned { .. }
+            | ActionEvent::StepRecorded { .. }
+            | ActionEvent::FailuresLinked { .. } => {}
         }
         self.status = step;
         self.steps.push(Step { step, by, role, at });
@@ -161,6 +174,11 @@ impl From<&ActionEvent> for ActionStatus {
             ActionEvent::ActionImplemented { .. } => ActionStatus::Implemented,
             ActionEvent::EffectivenessVerified { .. } => ActionStatus::Verified,
             ActionEvent::CorrectiveActionClosed { .. } => ActionStatus::Closed,
+            // 8D events do not move the lifecycle (see `evolve`); never
+            // reached from it.
+            ActionEvent::StepPlanned { .. }
+            | ActionEvent::StepRecorded { .. }
+            | ActionEvent::FailuresLinked { .. } => ActionStatus::Opened,
         }
     }
 }

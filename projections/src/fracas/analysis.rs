@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use super::records::{FailureRecord, Signal, Unit};
+use super::installed::{Member, Population};
+use super::records::{FailureRecord, Signal};
 
 /// `part / whole` as a percentage with one decimal, rounded half up.
 pub fn percent(part: u64, whole: u64) -> String {
@@ -155,81 +156,75 @@ pub struct Reliability {
     pub failures_per_1000_unit_days: String,
 }
 
-/// The population: one unit per serial, with the earliest in-service date
-/// any of its tickets gives and the model and batch its first ticket gives.
-fn population(units: &[Unit]) -> BTreeMap<&str, (&Unit, Option<NaiveDate>)> {
-    let mut out: BTreeMap<&str, (&Unit, Option<NaiveDate>)> = BTreeMap::new();
-    let mut sorted: Vec<&Unit> = units.iter().collect();
-    sorted.sort_by(|a, b| (a.received_on, &a.ticket_id).cmp(&(b.received_on, &b.ticket_id)));
-    for u in sorted {
-        let entry = out.entry(u.serial.as_str()).or_insert((u, None));
-        entry.1 = match (entry.1, u.in_service_on) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    out
-}
-
 /// MTBF and failure rate per model or batch on `as_of`, method of
-/// docs/FRACAS.md: units are the serials seen in tickets with an in-service
-/// date on or before `as_of`; each contributes `as_of - in_service` days
-/// whether it failed or not (a repaired unit goes on operating); failures
-/// are the relevant failures of those units on or before `as_of`.
+/// docs/FRACAS.md: the population is the installed base plus the units
+/// known only from tickets ([`Population`]); each unit in service on or
+/// before `as_of` contributes `as_of - in_service` days whether it failed or
+/// not (a repaired unit goes on operating); failures are the relevant
+/// failures of those units on or before `as_of`. Units with no date are
+/// left out, and so are their failures.
 pub fn reliability(
     failures: &[FailureRecord],
-    units: &[Unit],
+    pop: &Population,
     as_of: NaiveDate,
     group: GroupBy,
 ) -> Vec<Reliability> {
-    let key = |u: &Unit| match group {
-        GroupBy::Model => (u.product_model.clone(), String::new()),
-        GroupBy::Batch => (u.product_model.clone(), u.batch.clone().unwrap_or_default()),
+    let key = |m: &Member| match group {
+        GroupBy::Model => (m.product_model.clone(), String::new()),
+        GroupBy::Batch => (m.product_model.clone(), m.batch.clone()),
     };
     let mut groups: BTreeMap<(String, String), (u64, i64, u64)> = BTreeMap::new();
-    let pop = population(units);
-    for (unit, start) in pop.values() {
-        let Some(start) = start.filter(|s| *s <= as_of) else {
+    for m in &pop.members {
+        let Some(start) = m.in_service_on.filter(|s| *s <= as_of) else {
             continue;
         };
-        let g = groups.entry(key(unit)).or_default();
-        g.0 += 1;
-        g.1 += (as_of - start).num_days();
+        let g = groups.entry(key(m)).or_default();
+        g.0 += m.quantity;
+        g.1 += (as_of - start).num_days() * i64::try_from(m.quantity).unwrap_or(i64::MAX);
     }
     for f in failures
         .iter()
         .filter(|f| f.relevant() && f.failed_on <= as_of)
     {
-        let Some((unit, Some(start))) = pop.get(f.serial.as_str()) else {
+        let Some(m) = pop.of(&f.serial) else {
             continue;
         };
-        if *start <= as_of {
-            groups.entry(key(unit)).or_default().2 += 1;
+        if m.in_service_on.is_some_and(|s| s <= as_of) {
+            groups.entry(key(m)).or_default().2 += 1;
         }
     }
     groups
         .into_iter()
         .map(|((product_model, batch), (units, unit_days, failures))| {
             let days = u64::try_from(unit_days).unwrap_or(0);
-            let mtbf_days = (days * 10 + failures / 2)
-                .checked_div(failures)
-                .map(|tenths| format!("{}.{}", tenths / 10, tenths % 10))
-                .unwrap_or_default();
-            let failures_per_1000_unit_days = (failures * 1_000_000 + days / 2)
-                .checked_div(days)
-                .map(|t| format!("{}.{:03}", t / 1000, t % 1000))
-                .unwrap_or_default();
             Reliability {
                 product_model,
                 batch,
                 units,
                 unit_days,
                 failures,
-                mtbf_days,
-                failures_per_1000_unit_days,
+                mtbf_days: mtbf(days, failures),
+                failures_per_1000_unit_days: rate_per_1000(failures, days),
             }
         })
         .collect()
+}
+
+/// `days / failures`, one decimal rounded half up; empty with no failure.
+pub fn mtbf(days: u64, failures: u64) -> String {
+    (days * 10 + failures / 2)
+        .checked_div(failures)
+        .map(|tenths| format!("{}.{}", tenths / 10, tenths % 10))
+        .unwrap_or_default()
+}
+
+/// Failures per 1,000 unit-days, three decimals rounded half up; empty with
+/// no unit-day.
+pub fn rate_per_1000(failures: u64, days: u64) -> String {
+    (failures * 1_000_000 + days / 2)
+        .checked_div(days)
+        .map(|t| format!("{}.{:03}", t / 1000, t % 1000))
+        .unwrap_or_default()
 }
 
 /// No-fault-found rate of one model (or of all, `product_model` "(all)").

@@ -23,6 +23,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::analysis::*;
+use super::installed::Population;
 use super::records::{FailureRecord, Signal, Unit};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -199,19 +200,24 @@ fn mtbf_per_model_counts_the_operating_time_of_units_that_did_not_fail() {
     //   MTBF 178 / 3 = 59.33 → 59.3; rate 3 / 178 × 1000 = 16.8539 → 16.854.
     // WM-900: S4 90 unit-days (S5 undated), 2 failures (t5 t6; t8 is S5's);
     //   MTBF 90 / 2 = 45.0; rate 2 / 90 × 1000 = 22.2222 → 22.222.
-    let got: Vec<_> = reliability(&failures(), &units(), as_of(), GroupBy::Model)
-        .into_iter()
-        .map(|r| {
-            (
-                r.product_model,
-                r.units,
-                r.unit_days,
-                r.failures,
-                r.mtbf_days,
-                r.failures_per_1000_unit_days,
-            )
-        })
-        .collect();
+    let got: Vec<_> = reliability(
+        &failures(),
+        &Population::new(&[], &units()),
+        as_of(),
+        GroupBy::Model,
+    )
+    .into_iter()
+    .map(|r| {
+        (
+            r.product_model,
+            r.units,
+            r.unit_days,
+            r.failures,
+            r.mtbf_days,
+            r.failures_per_1000_unit_days,
+        )
+    })
+    .collect();
     assert_eq!(
         got,
         vec![
@@ -227,19 +233,24 @@ fn failure_rate_per_batch_splits_the_same_population() {
     //     rate 3 / 148 × 1000 = 20.2703 → 20.270.
     // B2: S3 30, no relevant failure (t4 is NFF): no MTBF, rate 0.000.
     // C1: S4 90, 2 failures: 45.0, 22.222.
-    let got: Vec<_> = reliability(&failures(), &units(), as_of(), GroupBy::Batch)
-        .into_iter()
-        .map(|r| {
-            (
-                r.batch,
-                r.units,
-                r.unit_days,
-                r.failures,
-                r.mtbf_days,
-                r.failures_per_1000_unit_days,
-            )
-        })
-        .collect();
+    let got: Vec<_> = reliability(
+        &failures(),
+        &Population::new(&[], &units()),
+        as_of(),
+        GroupBy::Batch,
+    )
+    .into_iter()
+    .map(|r| {
+        (
+            r.batch,
+            r.units,
+            r.unit_days,
+            r.failures,
+            r.mtbf_days,
+            r.failures_per_1000_unit_days,
+        )
+    })
+    .collect();
     assert_eq!(
         got,
         vec![

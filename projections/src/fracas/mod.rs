@@ -7,18 +7,31 @@
 //! `analysis_tests.rs`); [`store`] replaces a ticket's rows (or an action's
 //! row) whenever one of its events arrives, rows and checkpoint in one
 //! transaction; [`reports`] reads rows back (history is keyset-paged) and
-//! [`tables`] tabulates every report, with CSV.
+//! [`tables`] tabulates every report, with CSV. Issue #19: [`installed`]
+//! (the installed base and the population, stored by [`base`]), [`life`]
+//! and [`weibull`] (life-data analysis), [`trends`] (per period).
 
 pub mod analysis;
+pub mod base;
+pub mod installed;
+pub mod life;
 pub mod records;
 pub mod reports;
 pub mod store;
 pub mod tables;
+pub mod trends;
+pub mod weibull;
 
 #[cfg(test)]
 mod analysis_tests;
 #[cfg(test)]
+mod installed_tests;
+#[cfg(test)]
 mod records_tests;
+#[cfg(test)]
+mod trends_tests;
+#[cfg(test)]
+mod weibull_tests;
 
 pub use records::{failures, FailureRecord, Signal, Unit};
 
@@ -31,5 +44,7 @@ pub const TABLES: &[&str] = &[
     "fracas_failures",
     "fracas_units",
     "fracas_action_scope",
+    "fracas_action_plan",
+    "fracas_action_links",
     "fracas_actions",
 ];

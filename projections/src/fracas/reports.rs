@@ -26,7 +26,7 @@ type Cells = Vec<Option<String>>;
 
 impl Store<'_> {
     /// Runs `sql` (every selected column text) and returns its cells.
-    async fn texts(&self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
+    pub(crate) async fn texts(&self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
         fn cells<R: Row>(row: &R) -> Result<Cells, sqlx::Error>
         where
             usize: sqlx::ColumnIndex<R>,
@@ -339,4 +339,66 @@ pub async fn recurrences(
             failed_on: f.failed_on,
         })
         .collect())
+}
+
+/// The corrective actions linked to each of `tickets` (action ids in order).
+pub async fn linked_actions(
+    store: Store<'_>,
+    tickets: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, sqlx::Error> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if tickets.is_empty() {
+        return Ok(out);
+    }
+    let marks: Vec<String> = (1..=tickets.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT ticket_id, action_id FROM fracas_action_links WHERE ticket_id IN ({})
+          ORDER BY ticket_id, action_id",
+        marks.join(", ")
+    );
+    let vals = tickets.iter().cloned().map(Val::Text).collect();
+    for c in store.texts(&sql, vals).await? {
+        out.entry(text(&c[0])).or_default().push(text(&c[1]));
+    }
+    Ok(out)
+}
+
+/// A planned 8D discipline not done, of an action not closed, due before
+/// the as-of date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueStep {
+    pub action_id: String,
+    pub title: String,
+    pub discipline: String,
+    pub owner: String,
+    pub due_on: NaiveDate,
+}
+
+/// Every overdue 8D step on `as_of`, most overdue first.
+pub async fn overdue_steps(
+    store: Store<'_>,
+    as_of: NaiveDate,
+) -> Result<Vec<OverdueStep>, sqlx::Error> {
+    let rows = store
+        .texts(
+            "SELECT p.action_id, a.title, p.discipline, p.owner, p.due_on
+               FROM fracas_action_plan p JOIN fracas_actions a ON a.action_id = p.action_id
+              WHERE p.done = 0 AND p.due_on < $1 AND a.status <> 'closed'
+              ORDER BY p.due_on, p.action_id, p.discipline",
+            vec![Val::Text(as_of.to_string())],
+        )
+        .await?;
+    rows.iter()
+        .map(|c| {
+            Ok(OverdueStep {
+                action_id: text(&c[0]),
+                title: text(&c[1]),
+                discipline: text(&c[2]),
+                owner: text(&c[3]),
+                due_on: text(&c[4])
+                    .parse()
+                    .map_err(|_| sqlx::Error::Decode("fracas_action_plan.due_on".into()))?,
+            })
+        })
+        .collect()
 }

@@ -133,6 +133,14 @@ fn replace_action(action_id: &str, a: &CorrectiveAction) -> Statements {
             "DELETE FROM fracas_actions WHERE action_id = $1",
             vec![id()],
         ),
+        (
+            "DELETE FROM fracas_action_plan WHERE action_id = $1",
+            vec![id()],
+        ),
+        (
+            "DELETE FROM fracas_action_links WHERE action_id = $1",
+            vec![id()],
+        ),
     ];
     let Some(opened) = a.steps.first() else {
         return out;
@@ -157,6 +165,25 @@ fn replace_action(action_id: &str, a: &CorrectiveAction) -> Statements {
             Val::Int(i64::try_from(a.version).unwrap_or(i64::MAX)),
         ],
     ));
+    for (d, p) in &a.eight_d.plan {
+        out.push((
+            "INSERT INTO fracas_action_plan (action_id, discipline, owner, due_on, done)
+             VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                id(),
+                Val::Text(d.as_str().to_owned()),
+                Val::Text(p.owner.to_string()),
+                Val::Text(p.due_on.to_string()),
+                flag(a.done(*d)),
+            ],
+        ));
+    }
+    for t in &a.eight_d.linked_tickets {
+        out.push((
+            "INSERT INTO fracas_action_links (action_id, ticket_id) VALUES ($1, $2)",
+            vec![id(), Val::Text(t.clone())],
+        ));
+    }
     for (kind, values) in [("mode", &a.failure_modes), ("model", &a.models)] {
         for v in values {
             out.push((

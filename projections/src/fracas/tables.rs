@@ -5,7 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::ticket::Policies;
 
 use super::analysis::{self, GroupBy};
+use super::base::installed;
+use super::installed::Population;
 use super::reports::{actions, failures, units, ActionRow, Filter, Store};
+use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::Table;
 
 /// The reports FRACAS offers.
@@ -20,6 +23,10 @@ pub enum Report {
     NffRate,
     OpenActions,
     RecurrencesAfterClose,
+    ModeParetoByPeriod,
+    PartParetoByPeriod,
+    FailureRateTrendByBatch,
+    OverdueActionSteps,
 }
 
 impl Report {
@@ -34,6 +41,10 @@ impl Report {
             Report::NffRate => "nff-rate",
             Report::OpenActions => "open-actions",
             Report::RecurrencesAfterClose => "recurrences-after-close",
+            Report::ModeParetoByPeriod => "mode-pareto-by-period",
+            Report::PartParetoByPeriod => "part-pareto-by-period",
+            Report::FailureRateTrendByBatch => "failure-rate-trend-by-batch",
+            Report::OverdueActionSteps => "overdue-action-steps",
         }
     }
 }
@@ -47,6 +58,8 @@ pub struct Request {
     pub as_of: NaiveDate,
     /// Repeat-failure limit in days.
     pub repeat_within_days: i64,
+    /// The period of the trend reports.
+    pub period: Period,
 }
 
 fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
@@ -62,6 +75,75 @@ fn local_date(rfc3339: &str) -> Option<NaiveDate> {
         .map(|t| Policies::default().local_date(t.with_timezone(&Utc)))
 }
 
+/// The population of the reliability figures: the installed base and the
+/// units seen in tickets, of the filter's model and batch.
+pub async fn population(store: Store<'_>, filter: &Filter) -> Result<Population, sqlx::Error> {
+    let base = Filter {
+        serial: None,
+        ..filter.clone()
+    };
+    Ok(Population::new(
+        &installed(store, &base).await?,
+        &units(store, filter).await?,
+    ))
+}
+
+fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
+    table(
+        &[
+            "period",
+            "product_model",
+            key,
+            "failures",
+            "percent",
+            "cumulative_percent",
+        ],
+        rows.into_iter()
+            .map(|p| {
+                vec![
+                    p.period,
+                    p.product_model,
+                    p.row.key,
+                    p.row.count.to_string(),
+                    p.row.percent,
+                    p.row.cumulative_percent,
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// The failure-rate trend per model, batch and period.
+async fn rate_trend(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
+    let f = failures(store, &r.filter).await?;
+    let pop = population(store, &r.filter).await?;
+    let rows = trends::rate_trend(&f, &pop, r.as_of, r.filter.from, r.filter.to, r.period);
+    Ok(table(
+        &[
+            "product_model",
+            "batch",
+            "period",
+            "units",
+            "unit_days",
+            "failures",
+            "failures_per_1000_unit_days",
+        ],
+        rows.into_iter()
+            .map(|x| {
+                vec![
+                    x.product_model,
+                    x.batch,
+                    x.period,
+                    x.units.to_string(),
+                    x.unit_days.to_string(),
+                    x.failures.to_string(),
+                    x.failures_per_1000_unit_days,
+                ]
+            })
+            .collect(),
+    ))
+}
+
 /// Runs a report.
 pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
     let pareto = |rows: Vec<analysis::ParetoRow>, key: &str| {
@@ -73,6 +155,45 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
         )
     };
     Ok(match r.report {
+        Report::ModeParetoByPeriod => period_pareto(
+            trends::pareto_by_period(&failures(store, &r.filter).await?, r.period, |x| {
+                vec![x.failure_mode.clone()]
+            }),
+            "failure_mode",
+        ),
+        Report::PartParetoByPeriod => period_pareto(
+            trends::pareto_by_period(
+                &failures(store, &r.filter).await?,
+                r.period,
+                trends::parts_of,
+            ),
+            "part_number",
+        ),
+        Report::FailureRateTrendByBatch => rate_trend(store, r).await?,
+        Report::OverdueActionSteps => table(
+            &[
+                "action_id",
+                "title",
+                "discipline",
+                "owner",
+                "due_on",
+                "days_overdue",
+            ],
+            super::reports::overdue_steps(store, r.as_of)
+                .await?
+                .into_iter()
+                .map(|o| {
+                    vec![
+                        o.action_id,
+                        o.title,
+                        o.discipline,
+                        o.owner,
+                        o.due_on.to_string(),
+                        (r.as_of - o.due_on).num_days().to_string(),
+                    ]
+                })
+                .collect(),
+        ),
         Report::Failures => {
             let rows = failures(store, &r.filter).await?;
             table(
@@ -160,7 +281,7 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                 GroupBy::Batch
             };
             let f = failures(store, &r.filter).await?;
-            let u = units(store, &r.filter).await?;
+            let pop = population(store, &r.filter).await?;
             table(
                 &[
                     "product_model",
@@ -171,7 +292,7 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                     "mtbf_days",
                     "failures_per_1000_unit_days",
                 ],
-                analysis::reliability(&f, &u, r.as_of, group)
+                analysis::reliability(&f, &pop, r.as_of, group)
                     .into_iter()
                     .map(|x| {
                         vec![

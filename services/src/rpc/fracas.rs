@@ -8,6 +8,7 @@ use domain::capa::{ActionCommand, OpenAction, Step};
 use domain::values::{Problem, ValueError};
 use domain::{Role, TicketServices};
 use projections::fracas::reports::{self, Cursor, Filter, Report, Store, Table};
+use projections::fracas::{base, life, tables};
 use projections::fracas::{FailureRecord, FRACAS};
 use tonic::{Request, Response, Status};
 
@@ -17,6 +18,7 @@ use super::pb;
 use super::pb::fracas_server::Fracas;
 use super::status::{from_command_error, from_sqlx, invalid, invalid_field};
 use super::views;
+use super::{fracas_8d, fracas_life};
 use crate::bus::{CommandBus, CommandRequest};
 use crate::store::Db;
 
@@ -107,6 +109,10 @@ fn report_of(raw: i32) -> Result<Report, ValueError> {
         Ok(R::NffRate) => Report::NffRate,
         Ok(R::OpenActions) => Report::OpenActions,
         Ok(R::RecurrencesAfterClose) => Report::RecurrencesAfterClose,
+        Ok(R::ModeParetoByPeriod) => Report::ModeParetoByPeriod,
+        Ok(R::PartParetoByPeriod) => Report::PartParetoByPeriod,
+        Ok(R::FailureRateTrendByBatch) => Report::FailureRateTrendByBatch,
+        Ok(R::OverdueActionSteps) => Report::OverdueActionSteps,
         Ok(R::Unspecified) => return Err(Problem::Empty.at("report")),
         Err(_) => return Err(Problem::Malformed(format!("has unknown value {raw}")).at("report")),
     })
@@ -133,6 +139,7 @@ fn view(f: FailureRecord) -> pb::FailureReport {
         misuse: f.misuse,
         relevant,
         cycle: f.cycle,
+        corrective_action_ids: Vec::new(),
     }
 }
 
@@ -163,6 +170,7 @@ impl FracasService {
                 filter,
                 as_of,
                 repeat_within_days: i64::from(days),
+                period: fracas_life::period(m.period)?,
             })
         })()
         .map_err(|e| invalid(&e))?;
@@ -193,7 +201,10 @@ impl FracasService {
                 expected_version: context.expected_version,
                 actor,
                 command: command?,
-                when: domain::When::default(),
+                when: domain::When {
+                    occurred_at: p::occurred_at(context.occurred_at.as_ref())?,
+                    recording: domain::Recording::Live,
+                },
                 correlation_id: optional_id("context.correlation_id", &context.correlation_id)?,
                 causation_id: optional_id("context.causation_id", &context.causation_id)?,
             })
@@ -285,8 +296,21 @@ impl Fracas for FracasService {
         let (page, next) = reports::history(self.store(), &filter, after.as_ref(), i64::from(size))
             .await
             .map_err(from_sqlx)?;
+        let tickets: Vec<String> = page.iter().map(|f| f.ticket_id.clone()).collect();
+        let links = reports::linked_actions(self.store(), &tickets)
+            .await
+            .map_err(from_sqlx)?;
         Ok(Response::new(pb::ListFailuresResponse {
-            failures: page.into_iter().map(view).collect(),
+            failures: page
+                .into_iter()
+                .map(|f| {
+                    let actions = links.get(&f.ticket_id).cloned().unwrap_or_default();
+                    pb::FailureReport {
+                        corrective_action_ids: actions,
+                        ..view(f)
+                    }
+                })
+                .collect(),
             next_page_token: next.map(|c| c.token()).unwrap_or_default(),
         }))
     }
@@ -457,6 +481,85 @@ impl Fracas for FracasService {
             evidence: text(&a.evidence),
             steps: a.steps.iter().map(step).collect(),
             version,
+            disciplines: fracas_8d::disciplines(&a, self.today()),
+            team: a.eight_d.team.iter().map(ToString::to_string).collect(),
+            linked_ticket_ids: a.eight_d.linked_tickets.iter().cloned().collect(),
+        }))
+    }
+
+    async fn plan_action_step(&self, request: Request<pb::PlanActionStepRequest>) -> Reply {
+        let actor = p::caller(&request)?;
+        let m = request.into_inner();
+        let command = fracas_8d::plan(&m);
+        self.command(actor, m.context.as_ref(), false, command)
+            .await
+    }
+
+    async fn record_action_step(&self, request: Request<pb::RecordActionStepRequest>) -> Reply {
+        let actor = p::caller(&request)?;
+        let m = request.into_inner();
+        let command = fracas_8d::record(&m);
+        self.command(actor, m.context.as_ref(), false, command)
+            .await
+    }
+
+    async fn link_failures(&self, request: Request<pb::LinkFailuresRequest>) -> Reply {
+        let actor = p::caller(&request)?;
+        let m = request.into_inner();
+        let command = fracas_8d::link(&m);
+        self.command(actor, m.context.as_ref(), false, command)
+            .await
+    }
+
+    async fn register_units(
+        &self,
+        request: Request<pb::RegisterUnitsRequest>,
+    ) -> Result<Response<pb::RegisterUnitsReply>, Status> {
+        let actor = p::caller(&request)?;
+        if actor.role != Role::ReliabilityEngineer {
+            return Err(Status::permission_denied(format!(
+                "role {} may not register units",
+                actor.role
+            )));
+        }
+        let units = fracas_life::units(&request.get_ref().units, self.today())?;
+        let registered = base::register(self.store(), &units, self.services.clock.now())
+            .await
+            .map_err(from_sqlx)?;
+        Ok(Response::new(pb::RegisterUnitsReply { registered }))
+    }
+
+    async fn analyze_weibull(
+        &self,
+        request: Request<pb::WeibullRequest>,
+    ) -> Result<Response<pb::WeibullReply>, Status> {
+        may_read(&request)?;
+        let m = request.get_ref();
+        let (filter, ask) = (|| {
+            let filter = filter(m.filter.as_ref())?;
+            fracas_life::reject_serial(&filter)?;
+            Ok::<_, ValueError>((filter, fracas_life::weibull_ask(m, self.today())?))
+        })()
+        .map_err(|e| invalid(&e))?;
+        let failures = reports::failures(self.store(), &filter)
+            .await
+            .map_err(from_sqlx)?;
+        let pop = tables::population(self.store(), &filter)
+            .await
+            .map_err(from_sqlx)?;
+        let group = if ask.by_batch {
+            projections::fracas::analysis::GroupBy::Batch
+        } else {
+            projections::fracas::analysis::GroupBy::Model
+        };
+        let data = life::life_data(&failures, &pop, ask.as_of, group);
+        Ok(Response::new(pb::WeibullReply {
+            confidence: ask.confidence,
+            as_of: ask.as_of.to_string(),
+            analyses: life::analyse(data, ask.z, &ask.ages)
+                .into_iter()
+                .map(fracas_life::analysis)
+                .collect(),
         }))
     }
 }

@@ -8,6 +8,8 @@ pub mod commands;
 pub mod cost;
 pub mod events;
 pub mod fracas;
+pub mod fracas_8d;
+pub mod fracas_life;
 pub mod import;
 mod parse;
 pub mod queries;

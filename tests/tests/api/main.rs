@@ -8,6 +8,8 @@ mod cost;
 mod crash;
 mod flow;
 mod fracas;
+mod fracas_8d;
+mod fracas_life;
 mod idempotency;
 mod import;
 mod leadership;
