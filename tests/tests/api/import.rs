@@ -10,6 +10,7 @@ use tonic::Code;
 
 use crate::helpers::{as_role, expect_code, Backend, TestServer};
 use crate::on_both_stores;
+use crate::times::history;
 
 const EXAMPLE: &str = include_str!("../../../examples/import/history.jsonl");
 
@@ -36,19 +37,6 @@ async fn import(server: &TestServer, text: &str) -> pb::ImportReport {
         .await
         .expect("import")
         .into_inner()
-}
-
-async fn history(server: &TestServer, id: &str) -> Vec<pb::HistoryEntry> {
-    server
-        .audit()
-        .await
-        .get_history(pb::GetHistoryRequest {
-            ticket_id: id.to_owned(),
-        })
-        .await
-        .expect("history")
-        .into_inner()
-        .entries
 }
 
 async fn the_example_imports_once_and_a_second_run_writes_nothing(backend: Backend) {

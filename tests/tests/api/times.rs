@@ -53,7 +53,8 @@ fn diagnosis(ticket_id: &str, at: DateTime<Utc>) -> pb::DiagnoseFaultRequest {
     }
 }
 
-async fn history(server: &TestServer, id: &str) -> Vec<pb::HistoryEntry> {
+/// A ticket's audit history, read as the auditor.
+pub async fn history(server: &TestServer, id: &str) -> Vec<pb::HistoryEntry> {
     server
         .audit()
         .await
