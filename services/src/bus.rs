@@ -20,6 +20,7 @@ use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
+use crate::policy::PolicyHandle;
 use crate::sealed::{SealedRepository, Writer};
 use crate::store::{is_unavailable, Db, RecordedRequest};
 
@@ -213,6 +214,8 @@ pub struct CommandBus {
     actions: Events<CorrectiveAction>,
     services: TicketServices,
     committed: Arc<Notify>,
+    /// The policy in force, when it may be reloaded (else `services`').
+    policy: Option<PolicyHandle>,
 }
 
 impl std::fmt::Debug for CommandBus {
@@ -232,6 +235,24 @@ impl CommandBus {
             db,
             services,
             committed,
+            policy: None,
+        }
+    }
+
+    /// Decides under the policy `handle` holds at each command.
+    pub fn with_policy(mut self, handle: PolicyHandle) -> Self {
+        self.policy = Some(handle);
+        self
+    }
+
+    /// The services for one command: the policy in force now.
+    fn services_now(&self) -> TicketServices {
+        match &self.policy {
+            Some(handle) => TicketServices {
+                policies: (*handle.current()).clone(),
+                ..self.services.clone()
+            },
+            None => self.services.clone(),
         }
     }
 
@@ -293,6 +314,7 @@ impl CommandBus {
                     actual: current,
                 });
             }
+            let services = self.services_now();
             let sink = EventSink::default();
             let command = Authored {
                 actor: request.actor.clone(),
@@ -300,7 +322,7 @@ impl CommandBus {
             };
             context
                 .aggregate
-                .handle(command, &self.services, &sink)
+                .handle(command, &services, &sink)
                 .await
                 .map_err(A::rejected)?;
             let new_events = sink.collect().await;
@@ -313,7 +335,8 @@ impl CommandBus {
                     )))
                 }
             };
-            let extra = context.aggregate.extra_metadata();
+            let mut extra = context.aggregate.extra_metadata();
+            extra.extend(PolicyHandle::metadata(&services.policies));
             let metadata = self.metadata::<A>(&request, &event_type, extra);
             match events.commit(new_events, context, metadata).await {
                 Ok(()) => {

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod maintenance;
 pub mod metrics;
+pub mod policy;
 pub mod project;
 pub mod rpc;
 pub mod sealed;

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ticket::Policies;
 use domain::TicketServices;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -15,6 +14,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use crate::auth::Auth;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
+use crate::policy::PolicyHandle;
 use crate::rpc::audit::AuditService;
 use crate::rpc::commands::CommandService;
 use crate::rpc::cost::CostLedgerService;
@@ -31,7 +31,6 @@ use crate::rpc::queries::QueryService;
 use crate::rpc::sla::SlaDashboardService;
 use crate::rpc::DESCRIPTOR_SET;
 use crate::store::{Db, StoreConfig, StoreError};
-use projections::cost::CostPolicy;
 use projections::sla::SlaConfig;
 use tonic::service::interceptor::InterceptedService;
 
@@ -71,6 +70,7 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), ServeError>>,
+    policy: PolicyHandle,
 }
 
 impl Running {
@@ -92,6 +92,11 @@ impl Running {
         }
     }
 
+    /// The policy in force (what SIGHUP reloads).
+    pub fn policy(&self) -> &PolicyHandle {
+        &self.policy
+    }
+
     /// A handle that stops the server when sent `true`.
     pub fn stopper(&self) -> watch::Sender<bool> {
         self.stop.clone()
@@ -110,7 +115,15 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError>
 
 /// Opens the store, applies migrations and starts serving (see
 /// [`Running::addr`] for the port actually bound).
-pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Running, ServeError> {
+///
+/// `policy` is the company's policy, loaded once by the caller; the server
+/// reloads it on SIGHUP.
+pub async fn start(
+    store: &StoreConfig,
+    listen: Listen,
+    auth: Auth,
+    policy: PolicyHandle,
+) -> Result<Running, ServeError> {
     if matches!(auth, Auth::InsecureHeaders) {
         tracing::warn!(
             "INSECURE development mode: callers are whoever their x-actor-id / x-actor-role headers say; never use this in production"
@@ -129,13 +142,16 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
     let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
 
     let committed = Arc::new(Notify::new());
-    let services = TicketServices::new(Arc::new(SystemClock), Policies::default());
-    let bus = Arc::new(CommandBus::new(
-        db.clone(),
-        services.clone(),
-        committed.clone(),
-    ));
+    let services = TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone());
+    let bus = Arc::new(
+        CommandBus::new(db.clone(), services.clone(), committed.clone())
+            .with_policy(policy.clone()),
+    );
     let (stop, stopped) = watch::channel(false);
+    let reloader = tokio::spawn(crate::policy::reload_on_hangup(
+        policy.clone(),
+        stopped.clone(),
+    ));
 
     let (head, head_seen) = watch::channel(0_i64);
     let sla_watcher = tokio::spawn(crate::sla::watch_deadlines(
@@ -207,7 +223,7 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
         identify.clone(),
     );
     let cost = InterceptedService::new(
-        CostLedgerServer::new(CostLedgerService::new(db.clone(), CostPolicy::default())),
+        CostLedgerServer::new(CostLedgerService::new(db.clone())),
         identify.clone(),
     );
     let fracas = InterceptedService::new(
@@ -225,9 +241,15 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
     );
     let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
 
+    let policy_version = policy.current().version.clone();
     let mut until_stopped = stopped.clone();
     let server = tokio::spawn(async move {
-        tracing::info!(%addr, "ticketd serving gRPC");
+        tracing::info!(
+            %addr,
+            policy = %policy_version.label,
+            digest = %policy_version.digest,
+            "ticketd serving gRPC"
+        );
         let served = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
             .add_service(health)
@@ -245,6 +267,9 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
                 tracing::info!("shutting down: finishing calls in flight");
             })
             .await;
+        if let Err(join) = reloader.await {
+            tracing::error!(%join, "policy reloader failed");
+        }
         if let Err(join) = sla_watcher.await {
             tracing::error!(%join, "SLA watcher failed");
         }
@@ -263,5 +288,6 @@ pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Ru
         metrics_addr,
         stop,
         server,
+        policy,
     })
 }

@@ -63,6 +63,7 @@ impl Ticket {
                 total,
                 tier,
                 valid_until,
+                rule,
                 ..
             } => {
                 // A new quote needs new approvals: the old waiver goes too.
@@ -73,6 +74,7 @@ impl Ticket {
                     tier,
                     valid_until,
                     approved_by: None,
+                    rule,
                 });
             }
             E::QuoteApproved { approver, .. } => {

@@ -178,6 +178,7 @@ impl Ticket {
                     .unwrap_or(today);
                 let decision = policies.warranty.determine(&WarrantyFacts {
                     product_line: product.line.as_str(),
+                    product_model: product.model.as_str(),
                     purchased_on: product.purchased_on,
                     installed_on: product.installed_on,
                     proof_of_purchase: product.proof_of_purchase,
@@ -202,8 +203,11 @@ impl Ticket {
             }
             C::RecordArrival => {
                 self.require(kind, &[S::Dispatched])?;
+                let region = self.customer.as_ref().map(|c| c.region);
+                let rates = policies.rates_for(self.product.as_ref());
                 E::TechnicianArrived {
                     technician: actor.id,
+                    travel_cost: region.map(|r| rates.travel(r).clone()),
                     at: now,
                 }
             }
@@ -244,7 +248,11 @@ impl Ticket {
             C::ApproveQuote => {
                 self.require(kind, &[S::Quoted])?;
                 let quote = self.quote_or_refuse(kind)?;
-                if !may_approve_price(actor.role, quote.tier) {
+                let may = quote.rule.as_ref().map_or_else(
+                    || may_approve_price(actor.role, quote.tier),
+                    |rule| rule.may_approve_price(actor.role),
+                );
+                if !may {
                     return Err(insufficient(actor.role, kind, quote.tier));
                 }
                 E::QuoteApproved {
@@ -272,7 +280,11 @@ impl Ticket {
             C::ApproveFeeWaiver(c) => {
                 self.require(kind, &[S::Quoted, S::QuoteApproved, S::Accepted])?;
                 let quote = self.quote_or_refuse(kind)?;
-                if !may_waive(actor.role, quote.tier) {
+                let may = quote.rule.as_ref().map_or_else(
+                    || may_waive(actor.role, quote.tier),
+                    |rule| rule.may_waive(actor.role),
+                );
+                if !may {
                     return Err(insufficient(actor.role, kind, quote.tier));
                 }
                 positive("amount", &c.amount)?;
@@ -297,9 +309,11 @@ impl Ticket {
             }
             C::SendToFactory(c) => {
                 self.require_ready_for_work(kind)?;
+                let rates = policies.rates_for(self.product.as_ref());
                 E::SentToFactory {
                     factory: c.factory,
                     request: c.request,
+                    factory_repair_fee: Some(rates.factory_repair_fee.clone()),
                     at: now,
                 }
             }
@@ -313,10 +327,13 @@ impl Ticket {
             }
             C::ShipExchange(c) => {
                 self.require(kind, &[S::ExchangeApproved])?;
+                let rates = policies.rates_for(self.product.as_ref());
                 E::ExchangeShipped {
                     replacement_serial: c.replacement_serial,
                     carrier: c.carrier,
                     tracking_number: c.tracking_number,
+                    replacement_unit: Some(rates.replacement_unit.clone()),
+                    shipping_cost: Some(rates.shipping_per_shipment.clone()),
                     at: now,
                 }
             }
@@ -334,11 +351,13 @@ impl Ticket {
                         )?;
                     }
                 }
+                let rates = policies.rates_for(self.product.as_ref());
                 E::RepairRecorded {
                     technician: actor.id,
                     labour: c.labour,
                     parts: c.parts,
                     notes: c.notes,
+                    labour_rate: Some(rates.labour_per_hour.clone()),
                     at: now,
                 }
             }
@@ -393,6 +412,12 @@ impl Ticket {
                     tracking_number: c.tracking_number,
                     address: c.address,
                     unrepaired: self.status == S::Declined,
+                    shipping_cost: Some(
+                        policies
+                            .rates_for(self.product.as_ref())
+                            .shipping_per_shipment
+                            .clone(),
+                    ),
                     at: now,
                 }
             }
@@ -608,15 +633,16 @@ impl Ticket {
                 Problem::Malformed(format!("must not be before {today}")),
             ));
         }
-        let tier = policies
+        let rule = policies
             .approval
             .tier_of(&total)
             .map_err(|e| money_invalid("lines", &e))?;
         Ok(TicketEvent::RepairQuoted {
             lines: c.lines,
             total,
-            tier,
+            tier: rule.tier,
             valid_until: c.valid_until,
+            rule: Some(rule.clone()),
             at: now,
         })
     }

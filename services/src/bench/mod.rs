@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::Connection;
 
 use crate::auth::Auth;
+use crate::policy::PolicyHandle;
 use crate::server::{start, Listen};
 use crate::store::StoreConfig;
 use load::{quantile_ms, Measured, EVENTS_PER_TICKET};
@@ -33,6 +34,8 @@ pub struct Options {
     pub bulk_events: u64,
     pub sqlite_tickets_per_client: usize,
     pub output: PathBuf,
+    /// The policy the servers and the plain cqrs-es baseline decide under.
+    pub policy: PolicyHandle,
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -111,7 +114,8 @@ pub async fn run(options: Options) -> Result<String, Error> {
     // 2. Plain cqrs-es + postgres-es, in-process.
     let plain_url = fresh_database(&o.admin_url, "ticketd_bench_plain").await?;
     let b = bar(lifecycle_events, "plain cqrs-es");
-    let mut plain = baselines::plain_cqrs(&plain_url, o.clients, o.tickets_per_client, &b).await?;
+    let mut plain =
+        baselines::plain_cqrs(&plain_url, o.clients, o.tickets_per_client, &o.policy, &b).await?;
     b.finish();
     baselines::settle().await;
 
@@ -124,7 +128,7 @@ pub async fn run(options: Options) -> Result<String, Error> {
         grpc: "127.0.0.1:0".parse()?,
         metrics: None,
     };
-    let server = start(&pg, listen, Auth::InsecureHeaders).await?;
+    let server = start(&pg, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
     let target = format!("http://{}", server.addr);
     let sampler = bulk::LagSampler::start(&pg_url).await?;
     let b = bar(lifecycle_events, "ticketd gRPC (PG)");
@@ -141,7 +145,7 @@ pub async fn run(options: Options) -> Result<String, Error> {
     let lite = StoreConfig::Sqlite {
         path: dir.join("ticketd.db"),
     };
-    let server = start(&lite, listen, Auth::InsecureHeaders).await?;
+    let server = start(&lite, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
     let b = bar(
         (o.clients * o.sqlite_tickets_per_client) as u64 * EVENTS_PER_TICKET,
         "ticketd gRPC (SQLite)",
