@@ -13,6 +13,7 @@ mod leadership;
 mod lifecycle;
 mod outage;
 mod platform;
+mod policy;
 mod projections;
 mod queries;
 mod rejections;
