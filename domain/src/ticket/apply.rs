@@ -104,7 +104,7 @@ impl Ticket {
             E::ItemShipped { unrepaired, .. } => {
                 self.shipped_unrepaired = unrepaired;
             }
-            E::ItemDelivered { .. } => {}
+            E::ItemDelivered { at, .. } => self.delivered_at = Some(at),
             E::InvoiceIssued { amount, .. } => {
                 self.invoiced = add(&self.invoiced, &amount);
                 self.invoiced_this_cycle = true;

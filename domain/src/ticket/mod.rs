@@ -142,6 +142,8 @@ pub struct Ticket {
     pub paid: Option<Money>,
     pub last_revisit_resolved: Option<bool>,
     pub shipped_unrepaired: bool,
+    /// When the item was last delivered back to the customer.
+    pub delivered_at: Option<DateTime<Utc>>,
     /// Number of events applied: the ticket's version.
     pub version: u64,
 }

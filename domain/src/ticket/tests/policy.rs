@@ -156,3 +156,50 @@ fn an_arrival_records_the_travel_cost_of_the_customers_region() {
     };
     assert_eq!(travel_cost, Some(Money::cny(9_900)));
 }
+
+/// A closed in-warranty repair delivered `days_ago` days before now.
+fn delivered_days_ago(days_ago: i64) -> Vec<TicketEvent> {
+    let mut events = closed_warranty_repair();
+    for event in &mut events {
+        if let TicketEvent::ItemDelivered { at, .. } = event {
+            *at = now() - chrono::Duration::days(days_ago);
+        }
+    }
+    events
+}
+
+#[test]
+fn the_same_fault_within_the_repair_guarantee_reopens_the_ticket() {
+    framework()
+        .given(delivered_days_ago(90))
+        .when(by(
+            Role::CustomerService,
+            TicketCommand::ReopenTicket(reopen(true)),
+        ))
+        .then_expect_events(vec![reopened(true, 2)]);
+}
+
+#[test]
+fn the_same_fault_after_the_repair_guarantee_is_a_new_ticket() {
+    framework()
+        .given(delivered_days_ago(91))
+        .when(by(
+            Role::CustomerService,
+            TicketCommand::ReopenTicket(reopen(true)),
+        ))
+        .then_expect_error(TicketError::RepairGuaranteeEnded {
+            delivered_on: date(2025, 12, 19),
+            days: 90,
+        });
+}
+
+#[test]
+fn a_reopen_for_another_reason_is_not_bound_by_the_repair_guarantee() {
+    framework()
+        .given(delivered_days_ago(400))
+        .when(by(
+            Role::CustomerService,
+            TicketCommand::ReopenTicket(reopen(false)),
+        ))
+        .then_expect_events(vec![reopened(false, 2)]);
+}
