@@ -10,6 +10,7 @@ pub mod command;
 mod decide;
 pub mod error;
 pub mod event;
+mod guarantee;
 pub mod status;
 pub mod types;
 

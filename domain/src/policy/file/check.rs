@@ -1,235 +1,18 @@
-//! The company's policy file (`config/policy.toml`): parsed once into
-//! [`Policies`], every mistake named with its field and line. Pure: the
-//! caller reads the bytes.
+//! The rules a policy file must keep, each breach named with its field and
+//! line; every breach is collected, not only the first.
 
-use std::fmt;
 use std::ops::Range;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::approval::{ApprovalPolicy, ApprovalTier, TierRule};
-use super::cost::CostRates;
-use super::warranty::{CountFrom, ProductLine, ProductLineTerms, WarrantyPolicy};
+use super::raw::*;
+use super::{line_of_offset, FieldProblem, PolicyVersion};
 use crate::money::{Currency, Money};
+use crate::policy::approval::{ApprovalPolicy, ApprovalTier, TierRule};
+use crate::policy::cost::CostRates;
+use crate::policy::warranty::{ProductLine, ProductLineTerms, WarrantyPolicy};
 use crate::roles::Role;
 use crate::ticket::Policies;
-
-/// The policy shipped in the binary: the defaults of DOMAIN.md.
-pub const BUILTIN: &str = include_str!("../../../config/policy.toml");
-
-/// Which policy: the file's own label and the SHA-256 of its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyVersion {
-    pub label: String,
-    pub digest: String,
-}
-
-/// One mistake in a policy file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub line: usize,
-    /// Dotted path, e.g. `approval.tiers[2].from`.
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for FieldProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
-    }
-}
-
-/// Why a policy file was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyFileError {
-    /// Not TOML, a value of the wrong type, an unknown or missing field.
-    #[error("{0}")]
-    Unreadable(FieldProblem),
-    /// Well-formed, but values break the rules; every one is listed.
-    #[error("{}", list(.0))]
-    Invalid(Vec<FieldProblem>),
-}
-
-impl PolicyFileError {
-    pub fn problems(&self) -> Vec<&FieldProblem> {
-        match self {
-            PolicyFileError::Unreadable(one) => vec![one],
-            PolicyFileError::Invalid(all) => all.iter().collect(),
-        }
-    }
-}
-
-fn list(problems: &[FieldProblem]) -> String {
-    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    lines.join("\n")
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicy {
-    version: Spanned<String>,
-    currency: Spanned<String>,
-    utc_offset: Spanned<String>,
-    warranty: RawWarranty,
-    default_product: RawTerms,
-    costs: RawCosts,
-    approval: RawApproval,
-    #[serde(default)]
-    product_line: Vec<RawLine>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWarranty {
-    return_window_days: Spanned<i64>,
-    exchange_window_days: Spanned<i64>,
-    failed_repairs_for_exchange: Spanned<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTerms {
-    warranty_months: Spanned<i64>,
-    count_from: CountFrom,
-    three_guarantees: bool,
-    repair_guarantee_days: Spanned<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCosts {
-    labour_per_hour: Spanned<String>,
-    shipping_per_shipment: Spanned<String>,
-    factory_repair_fee: Spanned<String>,
-    replacement_unit: Spanned<String>,
-    travel: RawTravel,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTravel {
-    urban: Spanned<String>,
-    suburban: Spanned<String>,
-    remote: Spanned<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawLineCosts {
-    labour_per_hour: Option<Spanned<String>>,
-    shipping_per_shipment: Option<Spanned<String>>,
-    factory_repair_fee: Option<Spanned<String>>,
-    replacement_unit: Option<Spanned<String>>,
-    #[serde(default)]
-    travel: RawLineTravel,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawLineTravel {
-    urban: Option<Spanned<String>>,
-    suburban: Option<Spanned<String>>,
-    remote: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawApproval {
-    tiers: Vec<RawTier>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTier {
-    from: Spanned<String>,
-    below: Option<Spanned<String>>,
-    approve_price: Vec<Spanned<String>>,
-    waive: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLine {
-    name: Spanned<String>,
-    line: Option<Spanned<String>>,
-    model_prefix: Option<Spanned<String>>,
-    warranty_months: Option<Spanned<i64>>,
-    count_from: Option<CountFrom>,
-    three_guarantees: Option<bool>,
-    repair_guarantee_days: Option<Spanned<i64>>,
-    costs: Option<RawLineCosts>,
-}
-
-/// Parses and checks a policy file.
-pub fn parse(text: &str) -> Result<Policies, PolicyFileError> {
-    let raw: RawPolicy = toml::from_str(text).map_err(|e| unreadable(text, &e))?;
-    let mut check = Checker {
-        text,
-        problems: Vec::new(),
-    };
-    let policies = check.policy(&raw, digest(text.as_bytes()));
-    match (policies, check.problems.is_empty()) {
-        (Some(policies), true) => Ok(policies),
-        _ => Err(PolicyFileError::Invalid(check.problems)),
-    }
-}
-
-/// SHA-256 of the file's bytes, lower-case hex.
-pub fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(1, |before| before.matches('\n').count() + 1)
-}
-
-/// The field a TOML error is about: named in the message, or the key on the
-/// line it points at; prefixed with the table it is in.
-fn unreadable(text: &str, error: &toml::de::Error) -> PolicyFileError {
-    let span = error.span().unwrap_or(0..0);
-    let line = line_of(text, span.start);
-    let lines: Vec<&str> = text.lines().collect();
-    let here = lines.get(line.saturating_sub(1)).copied().unwrap_or("");
-    let named = error
-        .message()
-        .split('`')
-        .nth(1)
-        .filter(|_| error.message().contains("field `"));
-    let key = named
-        .map(str::to_owned)
-        .or_else(|| {
-            here.split_once('=')
-                .map(|(k, _)| k.trim().to_owned())
-                .filter(|k| !k.starts_with('['))
-        })
-        .unwrap_or_default();
-    let table = lines
-        .iter()
-        .take(line)
-        .rev()
-        .map(|l| l.trim())
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
-    let field = match (table, key.is_empty()) {
-        (Some(t), false) if named.is_none() || !here.trim().starts_with('[') => {
-            format!("{t}.{key}")
-        }
-        (Some(t), true) => t,
-        (_, false) => key,
-        (None, true) => "(file)".to_owned(),
-    };
-    PolicyFileError::Unreadable(FieldProblem {
-        line,
-        field,
-        message: error.message().trim().to_owned(),
-    })
-}
 
 /// Parses "1000", "1000.5" or "1000.00" (main units, at most two decimals).
 fn parse_amount(raw: &str, currency: &Currency) -> Result<Money, String> {
@@ -263,12 +46,19 @@ fn parse_offset(raw: &str) -> Option<i32> {
     ((0..=14).contains(&h) && (0..60).contains(&m)).then_some(sign * (h * 60 + m))
 }
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     text: &'a str,
-    problems: Vec<FieldProblem>,
+    pub(super) problems: Vec<FieldProblem>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            problems: Vec::new(),
+        }
+    }
+
     fn problem(
         &mut self,
         span: Range<usize>,
@@ -276,7 +66,7 @@ impl Checker<'_> {
         message: impl Into<String>,
     ) {
         self.problems.push(FieldProblem {
-            line: line_of(self.text, span.start),
+            line: line_of_offset(self.text, span.start),
             field: field.into(),
             message: message.into(),
         });
@@ -317,7 +107,7 @@ impl Checker<'_> {
         }
     }
 
-    fn policy(&mut self, raw: &RawPolicy, digest: String) -> Option<Policies> {
+    pub(super) fn policy(&mut self, raw: &RawPolicy, digest: String) -> Option<Policies> {
         let label = raw.version.get_ref().trim().to_owned();
         if label.is_empty() {
             self.problem(raw.version.span(), "version", "must not be empty");
@@ -654,20 +444,3 @@ impl Checker<'_> {
 fn minor_text(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }
-
-impl Policies {
-    /// The policy shipped in the binary (`config/policy.toml`).
-    pub fn builtin() -> Self {
-        #[allow(clippy::expect_used)]
-        parse(BUILTIN).expect("the built-in policy parses (tested)")
-    }
-
-    /// Parses a policy file (see [`parse`]).
-    pub fn from_toml(text: &str) -> Result<Self, PolicyFileError> {
-        parse(text)
-    }
-}
-
-#[cfg(test)]
-#[path = "file_tests.rs"]
-mod tests;

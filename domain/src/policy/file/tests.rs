@@ -1,6 +1,7 @@
 //! The policy file: the built-in one, and mistakes named with their line.
 
 use super::*;
+use crate::policy::{CostRates, CountFrom};
 use crate::ticket::Policies;
 
 fn refused(text: &str) -> Vec<FieldProblem> {
