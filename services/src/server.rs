@@ -34,6 +34,9 @@ use crate::store::{Db, StoreConfig, StoreError};
 use projections::sla::SlaConfig;
 use tonic::service::interceptor::InterceptedService;
 
+/// How long a shutdown waits for calls in flight before closing them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Largest request accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
@@ -243,6 +246,7 @@ pub async fn start(
 
     let policy_version = policy.current().version.clone();
     let mut until_stopped = stopped.clone();
+    let mut grace_from = stopped.clone();
     let server = tokio::spawn(async move {
         tracing::info!(
             %addr,
@@ -250,7 +254,7 @@ pub async fn start(
             digest = %policy_version.digest,
             "ticketd serving gRPC"
         );
-        let served = tonic::transport::Server::builder()
+        let serving = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
             .add_service(health)
             .add_service(reflection)
@@ -265,8 +269,22 @@ pub async fn start(
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
                 tracing::info!("shutting down: finishing calls in flight");
-            })
-            .await;
+            });
+        // A client that stopped reading a stream would hold a graceful
+        // shutdown forever; after the grace period its connection is closed.
+        let served = tokio::select! {
+            served = serving => served,
+            () = async move {
+                let _ = grace_from.wait_for(|stop| *stop).await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!(
+                    grace = ?SHUTDOWN_GRACE,
+                    "calls still open after the shutdown grace period; closing their connections"
+                );
+                Ok(())
+            }
+        };
         if let Err(join) = reloader.await {
             tracing::error!(%join, "policy reloader failed");
         }
