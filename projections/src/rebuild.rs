@@ -10,7 +10,7 @@
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::cost::store::{apply_after_postgres, apply_after_sqlite, CostTarget};
-use crate::cost::{CostPolicy, COST_LEDGER};
+use crate::cost::COST_LEDGER;
 use crate::fracas::store::FracasTarget;
 use crate::fracas::FRACAS;
 use crate::sla::store::SlaTarget;
@@ -184,16 +184,7 @@ async fn batch_pg(
             )
             .await
         }
-        COST_LEDGER => {
-            apply_after_postgres(
-                tx,
-                &CostPolicy::default(),
-                &CostTarget::REBUILD,
-                from,
-                CHUNK,
-            )
-            .await
-        }
+        COST_LEDGER => apply_after_postgres(tx, &CostTarget::REBUILD, from, CHUNK).await,
         _ => postgres::apply_after(tx, &Target::rebuild(), from, CHUNK).await,
     }
 }
@@ -217,16 +208,7 @@ async fn batch_lite(
             )
             .await
         }
-        COST_LEDGER => {
-            apply_after_sqlite(
-                tx,
-                &CostPolicy::default(),
-                &CostTarget::REBUILD,
-                from,
-                CHUNK,
-            )
-            .await
-        }
+        COST_LEDGER => apply_after_sqlite(tx, &CostTarget::REBUILD, from, CHUNK).await,
         _ => sqlite::apply_after(tx, &Target::rebuild(), from, CHUNK).await,
     }
 }

@@ -17,6 +17,10 @@ struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true, env = "TICKETD_LOG_JSON")]
     log_json: bool,
+    /// The company's policy file (product lines, warranty, approval tiers,
+    /// cost rates); without it the built-in config/policy.toml applies.
+    #[arg(long, global = true, env = "TICKETD_POLICY")]
+    policy: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,6 +46,9 @@ enum Command {
     /// Check an exported ticket history (Audit.Export) offline, with no
     /// database. Exit status 0: intact; 1: tampered or unreadable.
     VerifyExport(VerifyExportArgs),
+    /// Check a policy file, or show the policy in force.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Measure throughput, latency, lag, rebuild, catch-up and query speed
     /// against pgbench and plain cqrs-es in the same run; writes
     /// docs/BENCHMARKS.md.
@@ -58,6 +65,19 @@ struct ImportUnitsArgs {
     file: PathBuf,
     #[command(flatten)]
     store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Check a policy file: names each bad field with its line. Exit status
+    /// 0: good; 1: refused.
+    Check {
+        /// The policy file to check.
+        file: PathBuf,
+    },
+    /// Print the policy in force (--policy / TICKETD_POLICY, else the
+    /// built-in one) with its version and digest.
+    Show,
 }
 
 #[derive(Debug, Args)]
@@ -237,6 +257,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     projections::sla::SlaConfig::install(crate::sla::load_from_env()?);
     match cli.command {
         Command::Serve(args) => {
+            // Before anything is opened or written: a bad policy stops here.
+            let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
             let store = args.store.config()?;
             let listen = crate::server::Listen {
                 grpc: args.listen,
@@ -247,7 +269,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 None => crate::auth::Auth::InsecureHeaders,
             };
             let running =
-                crate::server::start_with(&store, listen, auth, args.timing.policy()).await?;
+                crate::server::start_with(&store, listen, auth, policy, args.timing.policy())
+                    .await?;
             let stop = running.stopper();
             tokio::spawn(async move {
                 shutdown_signal().await;
@@ -288,8 +311,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         }
+        Command::Policy(PolicyCommand::Check { file }) => {
+            println!("{}", crate::policy::check(&file)?);
+        }
+        Command::Policy(PolicyCommand::Show) => {
+            print!("{}", crate::policy::show(cli.policy.as_deref())?);
+        }
         Command::Bench(args) => {
+            let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
             let report = crate::bench::run(crate::bench::Options {
+                policy,
                 admin_url: args.admin_url,
                 clients: args.clients,
                 tickets_per_client: args.tickets_per_client,
@@ -313,7 +344,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 args.actor
             );
         }
-        Command::Import(args) => crate::import_cli::run(&args.file, &args.store.config()?).await?,
+        Command::Import(args) => {
+            let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
+            crate::import_cli::run(&args.file, &args.store.config()?, policy).await?
+        }
         Command::VerifyExport(args) => {
             let text = std::fs::read_to_string(&args.file)
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;

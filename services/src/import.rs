@@ -236,7 +236,7 @@ async fn plan(
         };
         ticket.apply(event.clone());
         sequence += 1;
-        events.push(new_event::<Ticket>(r, &ticket, event, sequence, now)?);
+        events.push(new_event::<Ticket>(r, &ticket, event, sequence, &services)?);
     }
     Ok(Ok(Planned { events, duplicates }))
 }

@@ -4,17 +4,21 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use domain::ticket::Policies;
 use domain::{TicketServices, TimingPolicy};
 use tokio::sync::Notify;
 
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
+use crate::policy::PolicyHandle;
 use crate::store::{Db, StoreConfig};
 
 /// Imports `file` into the store; an error if any ticket was rejected
 /// (after importing all the others).
-pub async fn run(file: &Path, store: &StoreConfig) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn run(
+    file: &Path,
+    store: &StoreConfig,
+    policy: PolicyHandle,
+) -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let lines = crate::rpc::import::read_json_lines(&text)?;
@@ -22,9 +26,11 @@ pub async fn run(file: &Path, store: &StoreConfig) -> Result<(), Box<dyn std::er
     db.migrate().await?;
     // The import's own writes are sequenced by the server's log watcher
     // when one runs, or here before returning.
-    let services = TicketServices::new(Arc::new(SystemClock), Policies::default())
+    // Imports are exempt from the back-dating window; the other timing
+    // rules do not depend on the limits.
+    let services = TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone())
         .with_timing(TimingPolicy::STANDARD);
-    let bus = CommandBus::new(db.clone(), services, Arc::new(Notify::new()));
+    let bus = CommandBus::new(db.clone(), services, Arc::new(Notify::new())).with_policy(policy);
     let bar = indicatif::ProgressBar::new(lines.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(

@@ -17,6 +17,7 @@ pub mod import;
 mod import_cli;
 pub mod maintenance;
 pub mod metrics;
+pub mod policy;
 pub mod project;
 pub mod rpc;
 pub mod sealed;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use projections::cost::store::CostTarget;
-use projections::cost::{self, CostPolicy, COST_LEDGER};
+use projections::cost::{self, COST_LEDGER};
 use projections::fracas::store::FracasTarget;
 use projections::fracas::{self, FRACAS};
 use projections::log::{head_postgres, head_sqlite, sequence_postgres, sequence_sqlite};
@@ -140,12 +140,10 @@ fn batch(db: &Db, projection: &'static str) -> Batch {
     Box::pin(async move {
         match (&db, projection) {
             (Db::Postgres(pool), COST_LEDGER) => {
-                cost::store::batch_postgres(pool, &CostPolicy::default(), &CostTarget::LIVE, BATCH)
-                    .await
+                cost::store::batch_postgres(pool, &CostTarget::LIVE, BATCH).await
             }
             (Db::Sqlite(pool), COST_LEDGER) => {
-                cost::store::batch_sqlite(pool, &CostPolicy::default(), &CostTarget::LIVE, BATCH)
-                    .await
+                cost::store::batch_sqlite(pool, &CostTarget::LIVE, BATCH).await
             }
             (Db::Postgres(pool), FRACAS) => {
                 fracas::store::batch_postgres(pool, &FracasTarget::LIVE, BATCH).await

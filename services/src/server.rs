@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ticket::Policies;
 use domain::{TicketServices, TimingPolicy};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -15,6 +14,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use crate::auth::Auth;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
+use crate::policy::PolicyHandle;
 use crate::rpc::audit::AuditService;
 use crate::rpc::commands::CommandService;
 use crate::rpc::cost::CostLedgerService;
@@ -33,7 +33,6 @@ use crate::rpc::queries::QueryService;
 use crate::rpc::sla::SlaDashboardService;
 use crate::rpc::DESCRIPTOR_SET;
 use crate::store::{Db, StoreConfig, StoreError};
-use projections::cost::CostPolicy;
 use projections::sla::SlaConfig;
 use tonic::service::interceptor::InterceptedService;
 
@@ -77,6 +76,7 @@ pub struct Running {
     pub metrics_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), ServeError>>,
+    policy: PolicyHandle,
 }
 
 impl Running {
@@ -98,6 +98,11 @@ impl Running {
         }
     }
 
+    /// The policy in force (what SIGHUP reloads).
+    pub fn policy(&self) -> &PolicyHandle {
+        &self.policy
+    }
+
     /// A handle that stops the server when sent `true`.
     pub fn stopper(&self) -> watch::Sender<bool> {
         self.stop.clone()
@@ -116,17 +121,26 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError>
 
 /// [`start_with`] the standard limits on back-dated commands
 /// ([`TimingPolicy::STANDARD`]).
-pub async fn start(store: &StoreConfig, listen: Listen, auth: Auth) -> Result<Running, ServeError> {
-    start_with(store, listen, auth, TimingPolicy::STANDARD).await
+pub async fn start(
+    store: &StoreConfig,
+    listen: Listen,
+    auth: Auth,
+    policy: PolicyHandle,
+) -> Result<Running, ServeError> {
+    start_with(store, listen, auth, policy, TimingPolicy::STANDARD).await
 }
 
 /// Opens the store, applies migrations and starts serving (see
-/// [`Running::addr`] for the port actually bound). `timing` limits the
-/// `occurred_at` a command may state.
+/// [`Running::addr`] for the port actually bound).
+///
+/// `policy` is the company's policy, loaded once by the caller; the server
+/// reloads it on SIGHUP. `timing` limits the `occurred_at` a command may
+/// state.
 pub async fn start_with(
     store: &StoreConfig,
     listen: Listen,
     auth: Auth,
+    policy: PolicyHandle,
     timing: TimingPolicy,
 ) -> Result<Running, ServeError> {
     if matches!(auth, Auth::InsecureHeaders) {
@@ -148,13 +162,16 @@ pub async fn start_with(
 
     let committed = Arc::new(Notify::new());
     let services =
-        TicketServices::new(Arc::new(SystemClock), Policies::default()).with_timing(timing);
-    let bus = Arc::new(CommandBus::new(
-        db.clone(),
-        services.clone(),
-        committed.clone(),
-    ));
+        TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone()).with_timing(timing);
+    let bus = Arc::new(
+        CommandBus::new(db.clone(), services.clone(), committed.clone())
+            .with_policy(policy.clone()),
+    );
     let (stop, stopped) = watch::channel(false);
+    let reloader = tokio::spawn(crate::policy::reload_on_hangup(
+        policy.clone(),
+        stopped.clone(),
+    ));
 
     let (head, head_seen) = watch::channel(0_i64);
     let sla_watcher = tokio::spawn(crate::sla::watch_deadlines(
@@ -229,7 +246,7 @@ pub async fn start_with(
         identify.clone(),
     );
     let cost = InterceptedService::new(
-        CostLedgerServer::new(CostLedgerService::new(db.clone(), CostPolicy::default())),
+        CostLedgerServer::new(CostLedgerService::new(db.clone())),
         identify.clone(),
     );
     let fracas = InterceptedService::new(
@@ -252,10 +269,16 @@ pub async fn start_with(
     );
     let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
 
+    let policy_version = policy.current().version.clone();
     let mut until_stopped = stopped.clone();
     let mut grace_from = stopped.clone();
     let server = tokio::spawn(async move {
-        tracing::info!(%addr, "ticketd serving gRPC");
+        tracing::info!(
+            %addr,
+            policy = %policy_version.label,
+            digest = %policy_version.digest,
+            "ticketd serving gRPC"
+        );
         let serving = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
             .add_service(health)
@@ -273,18 +296,24 @@ pub async fn start_with(
                 let _ = until_stopped.wait_for(|stop| *stop).await;
                 tracing::info!("shutting down: finishing calls in flight");
             });
-        // A client that stopped reading a stream cannot hold the shutdown
-        // up for longer than the grace period.
+        // A client that stopped reading a stream would hold a graceful
+        // shutdown forever; after the grace period its connection is closed.
         let served = tokio::select! {
             served = serving => served,
-            () = async {
+            () = async move {
                 let _ = grace_from.wait_for(|stop| *stop).await;
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
             } => {
-                tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still in flight after the grace period; stopping without them");
+                tracing::warn!(
+                    grace = ?SHUTDOWN_GRACE,
+                    "calls still open after the shutdown grace period; closing their connections"
+                );
                 Ok(())
             }
         };
+        if let Err(join) = reloader.await {
+            tracing::error!(%join, "policy reloader failed");
+        }
         if let Err(join) = sla_watcher.await {
             tracing::error!(%join, "SLA watcher failed");
         }
@@ -303,5 +332,6 @@ pub async fn start_with(
         metrics_addr,
         stop,
         server,
+        policy,
     })
 }

@@ -10,11 +10,11 @@ use crate::roles::Role;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalTier {
-    /// Below 1,000.00 CNY.
+    /// The lowest tier (built in: below 1,000.00 CNY).
     Tier1,
-    /// 1,000.00 to 4,999.99 CNY.
+    /// The second (built in: 1,000.00 to 4,999.99 CNY).
     Tier2,
-    /// 5,000.00 CNY and above.
+    /// The third (built in: 5,000.00 CNY and above).
     Tier3,
 }
 
@@ -28,43 +28,61 @@ impl fmt::Display for ApprovalTier {
     }
 }
 
-/// Where the tiers start, in minor units of `currency`.
+/// One tier of the company's approval rules: the totals it covers and who
+/// may approve a price or waive a fee in it. A quote records the rule of
+/// its tier, so a later change of the policy never changes its tier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApprovalPolicy {
-    pub currency: Currency,
-    pub tier2_from_minor: i64,
-    pub tier3_from_minor: i64,
+pub struct TierRule {
+    pub tier: ApprovalTier,
+    /// Totals from this amount on (inclusive)…
+    pub from: Money,
+    /// …and below this one; `None` for the top tier.
+    pub below: Option<Money>,
+    /// Who may approve a quoted price of this tier.
+    pub approve_price: Vec<Role>,
+    /// Who may waive a fee of this tier.
+    pub waive: Vec<Role>,
 }
 
-impl Default for ApprovalPolicy {
-    fn default() -> Self {
-        Self {
-            currency: Currency::cny(),
-            tier2_from_minor: 100_000,
-            tier3_from_minor: 500_000,
-        }
+impl TierRule {
+    pub fn may_approve_price(&self, role: Role) -> bool {
+        self.approve_price.contains(&role)
+    }
+
+    pub fn may_waive(&self, role: Role) -> bool {
+        self.waive.contains(&role)
     }
 }
 
+/// The company's approval tiers, contiguous from zero, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalPolicy {
+    pub currency: Currency,
+    /// In ascending order; the policy file checks they neither overlap nor
+    /// leave a gap.
+    pub tiers: Vec<TierRule>,
+}
+
 impl ApprovalPolicy {
-    pub fn tier_of(&self, total: &Money) -> Result<ApprovalTier, MoneyError> {
+    /// The rule of the tier `total` falls in.
+    pub fn tier_of(&self, total: &Money) -> Result<&TierRule, MoneyError> {
         if total.currency() != &self.currency {
             return Err(MoneyError::CurrencyMismatch {
                 left: total.currency().clone(),
                 right: self.currency.clone(),
             });
         }
-        Ok(if total.minor() >= self.tier3_from_minor {
-            ApprovalTier::Tier3
-        } else if total.minor() >= self.tier2_from_minor {
-            ApprovalTier::Tier2
-        } else {
-            ApprovalTier::Tier1
-        })
+        self.tiers
+            .iter()
+            .rev()
+            .find(|t| t.from.minor() <= total.minor())
+            .or(self.tiers.first())
+            .ok_or(MoneyError::Overflow)
     }
 }
 
-/// Who may approve a quoted price of this tier.
+/// The rules before they were configurable, for quotes recorded without
+/// their tier's rule: who may approve a quoted price of this tier.
 pub fn may_approve_price(role: Role, tier: ApprovalTier) -> bool {
     match tier {
         ApprovalTier::Tier1 => matches!(
@@ -77,7 +95,7 @@ pub fn may_approve_price(role: Role, tier: ApprovalTier) -> bool {
     }
 }
 
-/// Who may waive a fee of this tier.
+/// The rules before they were configurable: who may waive a fee of this tier.
 pub fn may_waive(role: Role, tier: ApprovalTier) -> bool {
     match tier {
         ApprovalTier::Tier1 => matches!(
@@ -93,10 +111,15 @@ pub fn may_waive(role: Role, tier: ApprovalTier) -> bool {
 mod tests {
     use super::*;
 
+    fn builtin() -> ApprovalPolicy {
+        crate::ticket::Policies::builtin().approval
+    }
+
     fn tier(fen: u32) -> ApprovalTier {
-        ApprovalPolicy::default()
+        builtin()
             .tier_of(&Money::cny(fen))
             .expect("CNY amount")
+            .tier
     }
 
     #[test]
@@ -148,8 +171,22 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_tiers_follow_the_rules_of_domain_section_5() {
+        for fen in [0, 99_999, 100_000, 499_999, 500_000, 10_000_000] {
+            let rule = builtin().tier_of(&Money::cny(fen)).expect("CNY").clone();
+            for role in Role::ALL {
+                assert_eq!(
+                    rule.may_approve_price(role),
+                    may_approve_price(role, rule.tier)
+                );
+                assert_eq!(rule.may_waive(role), may_waive(role, rule.tier));
+            }
+        }
+    }
+
+    #[test]
     fn a_usd_total_has_no_cny_tier() {
         let usd = Money::new(100, Currency::parse("USD").expect("code")).expect("amount");
-        assert!(ApprovalPolicy::default().tier_of(&usd).is_err());
+        assert!(builtin().tier_of(&usd).is_err());
     }
 }

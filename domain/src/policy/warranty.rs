@@ -1,9 +1,9 @@
 //! Warranty status and the 三包 remedy windows (DOMAIN.md §4).
 
-use std::collections::BTreeMap;
-
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
+
+use super::cost::CostRates;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,38 +32,68 @@ pub enum Remedy {
     Return,
 }
 
+/// Where a warranty period starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountFrom {
+    Purchase,
+    /// The installed-at date, where the ticket has one (else the purchase).
+    Installation,
+}
+
 /// Warranty terms of one product line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductLineTerms {
     pub warranty_months: u32,
-    /// Count the warranty from the installed-at date where the line says so.
-    pub from_installation: bool,
+    pub count_from: CountFrom,
+    /// Whether the 三包 return and exchange windows apply to the line.
+    pub three_guarantees: bool,
+    /// Days after delivery in which a same-fault reopen is a free rework.
+    pub repair_guarantee_days: u32,
 }
 
-/// Configurable warranty rules. The defaults follow the common national 三包
-/// rule: 7 days return, 15 days exchange, exchange after two failed repairs.
+/// A product line of the company's policy: which products it covers (by
+/// the ticket's product line, by model prefix, or both) and its terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductLine {
+    pub name: String,
+    /// Matches a ticket whose product line is exactly this.
+    pub line: Option<String>,
+    /// Matches a ticket whose product model starts with this.
+    pub model_prefix: Option<String>,
+    pub terms: ProductLineTerms,
+    /// The line's own cost rates, where they differ from the company's.
+    pub costs: Option<CostRates>,
+}
+
+impl ProductLine {
+    /// Every criterion the line gives must hold (a line gives at least one).
+    pub fn matches(&self, line: &str, model: &str) -> bool {
+        self.line.as_deref().is_none_or(|l| l == line)
+            && self
+                .model_prefix
+                .as_deref()
+                .is_none_or(|p| model.starts_with(p))
+    }
+}
+
+/// The terms a warranty decision applied, recorded in its event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedTerms {
+    /// The policy's product line that matched, or `default`.
+    pub product_line: String,
+    pub terms: ProductLineTerms,
+}
+
+/// The company's warranty rules: default terms, product lines (the first
+/// that matches a product wins) and the 三包 windows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarrantyPolicy {
     pub default_terms: ProductLineTerms,
-    pub product_lines: BTreeMap<String, ProductLineTerms>,
+    pub product_lines: Vec<ProductLine>,
     pub return_window_days: i64,
     pub exchange_window_days: i64,
     pub failed_repairs_for_exchange: u32,
-}
-
-impl Default for WarrantyPolicy {
-    fn default() -> Self {
-        Self {
-            default_terms: ProductLineTerms {
-                warranty_months: 12,
-                from_installation: false,
-            },
-            product_lines: BTreeMap::new(),
-            return_window_days: 7,
-            exchange_window_days: 15,
-            failed_repairs_for_exchange: 2,
-        }
-    }
 }
 
 /// What the warranty check decided for one ticket.
@@ -74,6 +104,9 @@ pub struct WarrantyDecision {
     pub remedy: Remedy,
     /// Last day covered, where a warranty period applies.
     pub covered_until: Option<NaiveDate>,
+    /// The terms applied (absent in decisions recorded before policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<AppliedTerms>,
 }
 
 impl WarrantyDecision {
@@ -90,6 +123,7 @@ impl WarrantyDecision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WarrantyFacts<'a> {
     pub product_line: &'a str,
+    pub product_model: &'a str,
     pub purchased_on: Option<NaiveDate>,
     pub installed_on: Option<NaiveDate>,
     pub proof_of_purchase: bool,
@@ -99,11 +133,25 @@ pub struct WarrantyFacts<'a> {
 }
 
 impl WarrantyPolicy {
-    pub fn terms_for(&self, product_line: &str) -> ProductLineTerms {
+    /// The first product line that matches, if any.
+    pub fn line_for(&self, product_line: &str, model: &str) -> Option<&ProductLine> {
         self.product_lines
-            .get(product_line)
-            .copied()
-            .unwrap_or(self.default_terms)
+            .iter()
+            .find(|l| l.matches(product_line, model))
+    }
+
+    /// The terms for a product, with the name of the line they come from.
+    pub fn terms_for(&self, product_line: &str, model: &str) -> AppliedTerms {
+        match self.line_for(product_line, model) {
+            Some(line) => AppliedTerms {
+                product_line: line.name.clone(),
+                terms: line.terms,
+            },
+            None => AppliedTerms {
+                product_line: "default".to_owned(),
+                terms: self.default_terms,
+            },
+        }
     }
 
     /// Decides warranty status, basis and the open 三包 remedy.
@@ -112,12 +160,16 @@ impl WarrantyPolicy {
     /// day 7 after sale may still be returned, on day 8 it may be exchanged,
     /// on day 16 only repaired.
     pub fn determine(&self, facts: &WarrantyFacts<'_>) -> WarrantyDecision {
+        let applied = self.terms_for(facts.product_line, facts.product_model);
+        let terms = applied.terms;
+        let applied = Some(applied);
         if facts.service_contract {
             return WarrantyDecision {
                 status: WarrantyStatus::ServiceContract,
                 basis: WarrantyBasis::ServiceContract,
                 remedy: Remedy::Repair,
                 covered_until: None,
+                applied,
             };
         }
         let purchased_on = match (facts.proof_of_purchase, facts.purchased_on) {
@@ -128,12 +180,14 @@ impl WarrantyPolicy {
                     basis: WarrantyBasis::NoProofOfPurchase,
                     remedy: Remedy::None,
                     covered_until: None,
+                    applied,
                 }
             }
         };
-        let terms = self.terms_for(facts.product_line);
-        let (start, basis) = match (terms.from_installation, facts.installed_on) {
-            (true, Some(installed)) => (installed, WarrantyBasis::InstallationDate),
+        let (start, basis) = match (terms.count_from, facts.installed_on) {
+            (CountFrom::Installation, Some(installed)) => {
+                (installed, WarrantyBasis::InstallationDate)
+            }
             _ => (purchased_on, WarrantyBasis::PurchaseDate),
         };
         let end_exclusive = start
@@ -146,10 +200,13 @@ impl WarrantyPolicy {
                 basis,
                 remedy: Remedy::None,
                 covered_until,
+                applied,
             };
         }
         let days_since_sale = (facts.reported_on - purchased_on).num_days();
-        let remedy = if days_since_sale <= self.return_window_days {
+        let remedy = if !terms.three_guarantees {
+            Remedy::Repair
+        } else if days_since_sale <= self.return_window_days {
             Remedy::Return
         } else if days_since_sale <= self.exchange_window_days {
             Remedy::Exchange
@@ -161,13 +218,19 @@ impl WarrantyPolicy {
             basis,
             remedy,
             covered_until,
+            applied,
         }
     }
 
     /// After enough failed repairs of the same fault an in-warranty customer
     /// may have an exchange even outside the 15-day window.
     pub fn remedy_after_failed_repairs(&self, decision: &WarrantyDecision, failed: u32) -> Remedy {
+        let three_guarantees = decision
+            .applied
+            .as_ref()
+            .is_none_or(|a| a.terms.three_guarantees);
         if decision.status == WarrantyStatus::InWarranty
+            && three_guarantees
             && failed >= self.failed_repairs_for_exchange
         {
             decision.remedy.max(Remedy::Exchange)
@@ -187,6 +250,25 @@ pub fn is_chargeable(decision: &WarrantyDecision, customer_caused: bool) -> bool
 mod tests {
     use super::*;
 
+    fn builtin() -> WarrantyPolicy {
+        crate::ticket::Policies::builtin().warranty
+    }
+
+    fn line(name: &str, months: u32, count_from: CountFrom) -> ProductLine {
+        ProductLine {
+            name: name.into(),
+            line: Some(name.into()),
+            model_prefix: None,
+            terms: ProductLineTerms {
+                warranty_months: months,
+                count_from,
+                three_guarantees: true,
+                repair_guarantee_days: 90,
+            },
+            costs: None,
+        }
+    }
+
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
     }
@@ -194,6 +276,7 @@ mod tests {
     fn facts(purchased: NaiveDate, reported: NaiveDate) -> WarrantyFacts<'static> {
         WarrantyFacts {
             product_line: "washer",
+            product_model: "WM-800",
             purchased_on: Some(purchased),
             installed_on: None,
             proof_of_purchase: true,
@@ -204,26 +287,26 @@ mod tests {
 
     #[test]
     fn fault_on_day_7_after_sale_may_be_returned() {
-        let d = WarrantyPolicy::default().determine(&facts(day(2026, 3, 1), day(2026, 3, 8)));
+        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 8)));
         assert_eq!(d.remedy, Remedy::Return);
         assert_eq!(d.status, WarrantyStatus::InWarranty);
     }
 
     #[test]
     fn fault_on_day_8_after_sale_may_be_exchanged_not_returned() {
-        let d = WarrantyPolicy::default().determine(&facts(day(2026, 3, 1), day(2026, 3, 9)));
+        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 9)));
         assert_eq!(d.remedy, Remedy::Exchange);
     }
 
     #[test]
     fn fault_on_day_15_after_sale_may_still_be_exchanged() {
-        let d = WarrantyPolicy::default().determine(&facts(day(2026, 3, 1), day(2026, 3, 16)));
+        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 16)));
         assert_eq!(d.remedy, Remedy::Exchange);
     }
 
     #[test]
     fn fault_on_day_16_after_sale_is_repaired_within_warranty() {
-        let d = WarrantyPolicy::default().determine(&facts(day(2026, 3, 1), day(2026, 3, 17)));
+        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 17)));
         assert_eq!(d.remedy, Remedy::Repair);
         assert_eq!(d.status, WarrantyStatus::InWarranty);
     }
@@ -231,13 +314,13 @@ mod tests {
     #[test]
     fn windows_count_calendar_days_across_a_holiday() {
         // Bought the day before the 2026 Spring Festival break; day 7 is inside it.
-        let d = WarrantyPolicy::default().determine(&facts(day(2026, 2, 14), day(2026, 2, 21)));
+        let d = builtin().determine(&facts(day(2026, 2, 14), day(2026, 2, 21)));
         assert_eq!(d.remedy, Remedy::Return);
     }
 
     #[test]
     fn last_day_of_a_twelve_month_warranty_is_covered_and_the_next_is_not() {
-        let policy = WarrantyPolicy::default();
+        let policy = builtin();
         let last = policy.determine(&facts(day(2025, 3, 1), day(2026, 2, 28)));
         assert_eq!(last.status, WarrantyStatus::InWarranty);
         assert_eq!(last.covered_until, Some(day(2026, 2, 28)));
@@ -248,14 +331,10 @@ mod tests {
 
     #[test]
     fn warranty_length_is_per_product_line() {
-        let mut policy = WarrantyPolicy::default();
-        policy.product_lines.insert(
-            "small-appliance".into(),
-            ProductLineTerms {
-                warranty_months: 3,
-                from_installation: false,
-            },
-        );
+        let mut policy = builtin();
+        policy
+            .product_lines
+            .push(line("small-appliance", 3, CountFrom::Purchase));
         let mut f = facts(day(2026, 1, 1), day(2026, 4, 2));
         assert_eq!(policy.determine(&f).status, WarrantyStatus::InWarranty);
         f.product_line = "small-appliance";
@@ -264,14 +343,10 @@ mod tests {
 
     #[test]
     fn installed_products_count_from_installation_where_the_line_says_so() {
-        let mut policy = WarrantyPolicy::default();
-        policy.product_lines.insert(
-            "boiler".into(),
-            ProductLineTerms {
-                warranty_months: 120,
-                from_installation: true,
-            },
-        );
+        let mut policy = builtin();
+        policy
+            .product_lines
+            .push(line("boiler", 120, CountFrom::Installation));
         let mut f = facts(day(2016, 1, 1), day(2026, 3, 1));
         f.product_line = "boiler";
         f.installed_on = Some(day(2016, 6, 1));
@@ -284,7 +359,7 @@ mod tests {
     fn no_proof_of_purchase_is_out_of_warranty() {
         let mut f = facts(day(2026, 3, 1), day(2026, 3, 2));
         f.proof_of_purchase = false;
-        let d = WarrantyPolicy::default().determine(&f);
+        let d = builtin().determine(&f);
         assert_eq!(d.status, WarrantyStatus::OutOfWarranty);
         assert_eq!(d.basis, WarrantyBasis::NoProofOfPurchase);
         assert_eq!(d.remedy, Remedy::None);
@@ -292,7 +367,7 @@ mod tests {
 
     #[test]
     fn misuse_is_chargeable_even_in_warranty() {
-        let d = WarrantyPolicy::default().determine(&facts(day(2026, 3, 1), day(2026, 3, 20)));
+        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 20)));
         assert!(!is_chargeable(&d, false));
         assert!(is_chargeable(&d, true));
     }
@@ -301,16 +376,20 @@ mod tests {
     fn service_contract_covers_cost_but_opens_no_return() {
         let mut f = facts(day(2020, 1, 1), day(2026, 3, 1));
         f.service_contract = true;
-        let d = WarrantyPolicy::default().determine(&f);
+        let d = builtin().determine(&f);
         assert_eq!(d.status, WarrantyStatus::ServiceContract);
         assert!(!is_chargeable(&d, false));
     }
 
     #[test]
     fn two_failed_repairs_open_an_exchange() {
-        let policy = WarrantyPolicy::default();
+        let policy = builtin();
         let d = policy.determine(&facts(day(2026, 1, 1), day(2026, 6, 1)));
         assert_eq!(policy.remedy_after_failed_repairs(&d, 1), Remedy::Repair);
         assert_eq!(policy.remedy_after_failed_repairs(&d, 2), Remedy::Exchange);
     }
 }
+
+#[cfg(test)]
+#[path = "warranty_tests.rs"]
+mod more_tests;

@@ -64,6 +64,7 @@ impl Ticket {
                 total,
                 tier,
                 valid_until,
+                rule,
                 ..
             } => {
                 // A new quote needs new approvals: the old waiver goes too.
@@ -74,6 +75,7 @@ impl Ticket {
                     tier,
                     valid_until,
                     approved_by: None,
+                    rule,
                 });
             }
             E::QuoteApproved { approver, .. } => {
@@ -103,7 +105,7 @@ impl Ticket {
             E::ItemShipped { unrepaired, .. } => {
                 self.shipped_unrepaired = unrepaired;
             }
-            E::ItemDelivered { .. } => {}
+            E::ItemDelivered { at, .. } => self.delivered_at = Some(at),
             E::InvoiceIssued { amount, .. } => {
                 self.invoiced = add(&self.invoiced, &amount);
                 self.invoiced_this_cycle = true;

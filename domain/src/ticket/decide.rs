@@ -188,6 +188,7 @@ impl Ticket {
                     .unwrap_or(today);
                 let decision = policies.warranty.determine(&WarrantyFacts {
                     product_line: product.line.as_str(),
+                    product_model: product.model.as_str(),
                     purchased_on: product.purchased_on,
                     installed_on: product.installed_on,
                     proof_of_purchase: product.proof_of_purchase,
@@ -212,8 +213,11 @@ impl Ticket {
             }
             C::RecordArrival => {
                 self.require(kind, &[S::Dispatched])?;
+                let region = self.customer.as_ref().map(|c| c.region);
+                let rates = policies.rates_for(self.product.as_ref());
                 E::TechnicianArrived {
                     technician: actor.id,
+                    travel_cost: region.map(|r| rates.travel(r).clone()),
                     at: now,
                 }
             }
@@ -254,7 +258,11 @@ impl Ticket {
             C::ApproveQuote => {
                 self.require(kind, &[S::Quoted])?;
                 let quote = self.quote_or_refuse(kind)?;
-                if !may_approve_price(actor.role, quote.tier) {
+                let may = quote.rule.as_ref().map_or_else(
+                    || may_approve_price(actor.role, quote.tier),
+                    |rule| rule.may_approve_price(actor.role),
+                );
+                if !may {
                     return Err(insufficient(actor.role, kind, quote.tier));
                 }
                 E::QuoteApproved {
@@ -282,7 +290,11 @@ impl Ticket {
             C::ApproveFeeWaiver(c) => {
                 self.require(kind, &[S::Quoted, S::QuoteApproved, S::Accepted])?;
                 let quote = self.quote_or_refuse(kind)?;
-                if !may_waive(actor.role, quote.tier) {
+                let may = quote.rule.as_ref().map_or_else(
+                    || may_waive(actor.role, quote.tier),
+                    |rule| rule.may_waive(actor.role),
+                );
+                if !may {
                     return Err(insufficient(actor.role, kind, quote.tier));
                 }
                 positive("amount", &c.amount)?;
@@ -307,9 +319,11 @@ impl Ticket {
             }
             C::SendToFactory(c) => {
                 self.require_ready_for_work(kind)?;
+                let rates = policies.rates_for(self.product.as_ref());
                 E::SentToFactory {
                     factory: c.factory,
                     request: c.request,
+                    factory_repair_fee: Some(rates.factory_repair_fee.clone()),
                     at: now,
                 }
             }
@@ -323,10 +337,13 @@ impl Ticket {
             }
             C::ShipExchange(c) => {
                 self.require(kind, &[S::ExchangeApproved])?;
+                let rates = policies.rates_for(self.product.as_ref());
                 E::ExchangeShipped {
                     replacement_serial: c.replacement_serial,
                     carrier: c.carrier,
                     tracking_number: c.tracking_number,
+                    replacement_unit: Some(rates.replacement_unit.clone()),
+                    shipping_cost: Some(rates.shipping_per_shipment.clone()),
                     at: now,
                 }
             }
@@ -344,11 +361,13 @@ impl Ticket {
                         )?;
                     }
                 }
+                let rates = policies.rates_for(self.product.as_ref());
                 E::RepairRecorded {
                     technician: actor.id,
                     labour: c.labour,
                     parts: c.parts,
                     notes: c.notes,
+                    labour_rate: Some(rates.labour_per_hour.clone()),
                     at: now,
                 }
             }
@@ -403,6 +422,12 @@ impl Ticket {
                     tracking_number: c.tracking_number,
                     address: c.address,
                     unrepaired: self.status == S::Declined,
+                    shipping_cost: Some(
+                        policies
+                            .rates_for(self.product.as_ref())
+                            .shipping_per_shipment
+                            .clone(),
+                    ),
                     at: now,
                 }
             }
@@ -495,6 +520,9 @@ impl Ticket {
             }
             C::ReopenTicket(c) => {
                 self.require(kind, &[S::Closed, S::Revisited])?;
+                if c.same_fault {
+                    self.within_repair_guarantee(today, policies)?;
+                }
                 E::TicketReopened {
                     reason: c.reason,
                     same_fault: c.same_fault,
@@ -618,15 +646,16 @@ impl Ticket {
                 Problem::Malformed(format!("must not be before {today}")),
             ));
         }
-        let tier = policies
+        let rule = policies
             .approval
             .tier_of(&total)
             .map_err(|e| money_invalid("lines", &e))?;
         Ok(TicketEvent::RepairQuoted {
             lines: c.lines,
             total,
-            tier,
+            tier: rule.tier,
             valid_until: c.valid_until,
+            rule: Some(rule.clone()),
             at: now,
         })
     }

@@ -62,6 +62,11 @@ pub enum TicketError {
     ShipBeforeQc { status: TicketStatus },
     #[error("the quote expired on {valid_until}")]
     QuoteExpired { valid_until: NaiveDate },
+    #[error(
+        "the repair guarantee of {days} days after delivery on {delivered_on} has ended: \
+         the same fault is a new ticket"
+    )]
+    RepairGuaranteeEnded { delivered_on: NaiveDate, days: u32 },
     #[error("the chosen repair path is {path}, not remote_fix")]
     NotRemoteFix { path: RepairPath },
     #[error("the ticket is not chargeable: there is nothing to invoice")]

@@ -10,7 +10,7 @@ use super::status::TicketStatus;
 use super::types::*;
 use crate::money::Money;
 use crate::policy::complaint::Department;
-use crate::policy::{ApprovalTier, ComplaintCategory, WarrantyDecision};
+use crate::policy::{ApprovalTier, ComplaintCategory, TierRule, WarrantyDecision};
 use crate::roles::Role;
 use crate::values::{ActorId, Hours, Label, PartNumber, SerialNumber, Text};
 
@@ -40,6 +40,9 @@ pub enum TicketEvent {
     },
     TechnicianArrived {
         technician: ActorId,
+        /// The visit's travel cost under the policy (by region and line).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        travel_cost: Option<Money>,
         at: DateTime<Utc>,
     },
     FaultDiagnosed {
@@ -63,6 +66,9 @@ pub enum TicketEvent {
         total: Money,
         tier: ApprovalTier,
         valid_until: NaiveDate,
+        /// The tier's thresholds and who may approve or waive in it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<TierRule>,
         at: DateTime<Utc>,
     },
     QuoteApproved {
@@ -90,6 +96,9 @@ pub enum TicketEvent {
     SentToFactory {
         factory: Label,
         request: FactoryRequest,
+        /// What the factory's repair costs under the policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        factory_repair_fee: Option<Money>,
         at: DateTime<Utc>,
     },
     ReturnedFromFactory {
@@ -101,6 +110,11 @@ pub enum TicketEvent {
         replacement_serial: SerialNumber,
         carrier: Label,
         tracking_number: Label,
+        /// The replacement unit's cost and the shipment's, under the policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replacement_unit: Option<Money>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipping_cost: Option<Money>,
         at: DateTime<Utc>,
     },
     RepairRecorded {
@@ -108,6 +122,9 @@ pub enum TicketEvent {
         labour: Hours,
         parts: Vec<PartUsed>,
         notes: Option<Text>,
+        /// The labour rate charged per hour under the policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labour_rate: Option<Money>,
         at: DateTime<Utc>,
     },
     QcPassed {
@@ -127,6 +144,9 @@ pub enum TicketEvent {
         address: Label,
         /// True when the item goes back unrepaired after a declined quote.
         unrepaired: bool,
+        /// The shipment's cost under the policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipping_cost: Option<Money>,
         at: DateTime<Utc>,
     },
     ItemDelivered {

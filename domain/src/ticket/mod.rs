@@ -10,6 +10,7 @@ pub mod command;
 mod decide;
 pub mod error;
 pub mod event;
+mod guarantee;
 pub mod status;
 pub mod types;
 
@@ -31,33 +32,46 @@ pub use status::TicketStatus;
 use crate::clock::Clock;
 use crate::money::Money;
 use crate::policy::warranty::is_chargeable;
-use crate::policy::{ApprovalPolicy, ApprovalTier, WarrantyDecision, WarrantyPolicy};
+use crate::policy::{
+    ApprovalPolicy, ApprovalTier, CostRates, PolicyVersion, TierRule, WarrantyDecision,
+    WarrantyPolicy,
+};
 use crate::timing::TimingPolicy;
 use crate::values::{ActorId, Label};
 use types::{Customer, Priority, Product, QuoteLine, RepairPath, RootCause, TicketKind};
 
-/// The configurable rules the aggregate consults.
+/// The company's policy, as the aggregate consults it: parsed once from
+/// the policy file (`policy::file`), then handed to everything that decides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policies {
     pub warranty: WarrantyPolicy,
     pub approval: ApprovalPolicy,
+    /// The company's cost rates; a product line may have its own.
+    pub costs: CostRates,
     /// Offset of the business's local time from UTC, in minutes; dates such
     /// as "today" and "the day the fault was reported" are local dates.
-    /// Default +08:00 (China Standard Time, no daylight saving).
     pub utc_offset_minutes: i32,
+    /// Which file this is: recorded in every event's metadata.
+    pub version: PolicyVersion,
 }
 
+/// The built-in policy; for tests and examples (a server loads its policy
+/// once at start and passes it down).
 impl Default for Policies {
     fn default() -> Self {
-        Self {
-            warranty: WarrantyPolicy::default(),
-            approval: ApprovalPolicy::default(),
-            utc_offset_minutes: 8 * 60,
-        }
+        Self::builtin()
     }
 }
 
 impl Policies {
+    /// The cost rates for a product: its line's, or the company's.
+    pub fn rates_for(&self, product: Option<&Product>) -> &CostRates {
+        product
+            .and_then(|p| self.warranty.line_for(p.line.as_str(), p.model.as_str()))
+            .and_then(|line| line.costs.as_ref())
+            .unwrap_or(&self.costs)
+    }
+
     pub fn local_date(&self, instant: DateTime<Utc>) -> NaiveDate {
         let offset = FixedOffset::east_opt(self.utc_offset_minutes * 60).unwrap_or(Utc.fix());
         instant.with_timezone(&offset).date_naive()
@@ -105,6 +119,9 @@ pub struct Quote {
     pub tier: ApprovalTier,
     pub valid_until: NaiveDate,
     pub approved_by: Option<ActorId>,
+    /// The rule of the quote's tier when it was quoted (`None` for quotes
+    /// recorded before tiers were configurable: the built-in rules apply).
+    pub rule: Option<TierRule>,
 }
 
 /// The state of one ticket, rebuilt from its events.
@@ -143,6 +160,8 @@ pub struct Ticket {
     pub paid: Option<Money>,
     pub last_revisit_resolved: Option<bool>,
     pub shipped_unrepaired: bool,
+    /// When the item was last delivered back to the customer.
+    pub delivered_at: Option<DateTime<Utc>>,
     /// Number of events applied: the ticket's version.
     pub version: u64,
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Utc};
 use domain::money::{Currency, Money, MoneyError};
 use domain::policy::warranty::is_chargeable;
-use domain::policy::{ApprovalTier, WarrantyDecision};
+use domain::policy::{ApprovalTier, CostRates, WarrantyDecision};
 use domain::ticket::types::{QuoteLine, Region, RootCause};
 use domain::TicketEvent;
 use serde::{Deserialize, Serialize};
@@ -40,37 +40,6 @@ names!(Bearer {
     Supplier => "supplier",
     Goodwill => "goodwill",
 });
-
-/// What costs the events do not carry themselves. Configurable; the
-/// defaults are the team's working figures in CNY.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CostPolicy {
-    /// Cost of one hour of a technician's labour.
-    pub labour_rate_per_hour: Money,
-    pub travel_urban: Money,
-    pub travel_suburban: Money,
-    pub travel_remote: Money,
-    /// Cost of one shipment (item back to the customer, replacement out).
-    pub shipping_per_shipment: Money,
-    /// What the factory charges for a repair it does.
-    pub factory_repair_fee: Money,
-    /// Cost of a replacement unit sent in an exchange.
-    pub exchange_unit_cost: Money,
-}
-
-impl Default for CostPolicy {
-    fn default() -> Self {
-        Self {
-            labour_rate_per_hour: Money::cny(8_000),
-            travel_urban: Money::cny(5_000),
-            travel_suburban: Money::cny(10_000),
-            travel_remote: Money::cny(20_000),
-            shipping_per_shipment: Money::cny(3_000),
-            factory_repair_fee: Money::cny(30_000),
-            exchange_unit_cost: Money::cny(150_000),
-        }
-    }
-}
 
 /// One cost and who bears it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,10 +118,17 @@ struct Cost {
 
 /// Derives the ledger from a ticket's events (with their recorded time), in
 /// order. Every amount must be in one currency; a mismatch is an error.
-pub fn ledger(
-    events: &[(TicketEvent, DateTime<Utc>)],
-    policy: &CostPolicy,
-) -> Result<TicketLedger, MoneyError> {
+///
+/// Costs the caller does not price (labour, travel, shipping, the factory's
+/// fee, a replacement unit) are the rates each event recorded from the
+/// policy in force when it was decided, so a later policy never changes
+/// them; an event recorded before events carried rates is costed at the
+/// rates of that time ([`CostRates::before_policy`]).
+pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, MoneyError> {
+    let before = CostRates::before_policy();
+    let or_before = |recorded: &Option<Money>, fallback: &Money| {
+        recorded.clone().unwrap_or_else(|| fallback.clone())
+    };
     let mut out = TicketLedger::default();
     let mut region = Region::Urban;
     let mut warranty: Option<WarrantyDecision> = None;
@@ -183,13 +159,9 @@ pub fn ledger(
                     .map(|d| format!("{:04}-{:02}", d.year(), d.month()));
             }
             TicketEvent::WarrantyDetermined { decision, .. } => warranty = Some(decision.clone()),
-            TicketEvent::TechnicianArrived { .. } => {
-                let travel = match region {
-                    Region::Urban => &policy.travel_urban,
-                    Region::Suburban => &policy.travel_suburban,
-                    Region::Remote => &policy.travel_remote,
-                };
-                costs.push(cost(cycle, Kind::Travel, travel.clone(), at));
+            TicketEvent::TechnicianArrived { travel_cost, .. } => {
+                let travel = or_before(travel_cost, before.travel(region));
+                costs.push(cost(cycle, Kind::Travel, travel, at));
             }
             TicketEvent::FaultDiagnosed {
                 customer_caused,
@@ -216,15 +188,22 @@ pub fn ledger(
                 amount,
                 ..
             } => current.waiver = Some((amount.clone(), approver.to_string(), *tier)),
-            TicketEvent::SentToFactory { .. } => {
+            TicketEvent::SentToFactory {
+                factory_repair_fee, ..
+            } => {
                 costs.push(cost(
                     cycle,
                     Kind::FactoryRepairFee,
-                    policy.factory_repair_fee.clone(),
+                    or_before(factory_repair_fee, &before.factory_repair_fee),
                     at,
                 ));
             }
-            TicketEvent::RepairRecorded { labour, parts, .. } => {
+            TicketEvent::RepairRecorded {
+                labour,
+                parts,
+                labour_rate,
+                ..
+            } => {
                 for part in parts {
                     costs.push(Cost {
                         cycle,
@@ -238,29 +217,33 @@ pub fn ledger(
                 costs.push(cost(
                     cycle,
                     Kind::Labour,
-                    policy.labour_rate_per_hour.per_hour_for(*labour)?,
+                    or_before(labour_rate, &before.labour_per_hour).per_hour_for(*labour)?,
                     at,
                 ));
             }
-            TicketEvent::ItemShipped { .. } => {
+            TicketEvent::ItemShipped { shipping_cost, .. } => {
                 costs.push(cost(
                     cycle,
                     Kind::Shipping,
-                    policy.shipping_per_shipment.clone(),
+                    or_before(shipping_cost, &before.shipping_per_shipment),
                     at,
                 ));
             }
-            TicketEvent::ExchangeShipped { .. } => {
+            TicketEvent::ExchangeShipped {
+                replacement_unit,
+                shipping_cost,
+                ..
+            } => {
                 costs.push(cost(
                     cycle,
                     Kind::Exchange,
-                    policy.exchange_unit_cost.clone(),
+                    or_before(replacement_unit, &before.replacement_unit),
                     at,
                 ));
                 costs.push(cost(
                     cycle,
                     Kind::Shipping,
-                    policy.shipping_per_shipment.clone(),
+                    or_before(shipping_cost, &before.shipping_per_shipment),
                     at,
                 ));
             }

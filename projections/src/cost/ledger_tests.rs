@@ -1,4 +1,4 @@
-//! Ledgers of five fixtures, every figure worked out by hand. Default
+//! Ledgers of five fixtures, every figure worked out by hand. Built-in
 //! policy: labour 80.00/h, urban travel 50.00, shipping 30.00 a shipment.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -32,6 +32,7 @@ fn text(s: &str) -> Text {
 struct Drive {
     ticket: Ticket,
     events: Vec<(TicketEvent, DateTime<Utc>)>,
+    policies: Policies,
 }
 
 impl Drive {
@@ -39,6 +40,7 @@ impl Drive {
         let mut d = Drive {
             ticket: Ticket::default(),
             events: Vec::new(),
+            policies: Policies::builtin(),
         };
         d.run(
             Role::CustomerService,
@@ -84,7 +86,7 @@ impl Drive {
             .decide(
                 Authored::now(actor, command),
                 now(),
-                &Policies::default(),
+                &self.policies,
                 &domain::TimingPolicy::STANDARD,
             )
             .expect("the fixture follows the rules");
@@ -155,7 +157,7 @@ impl Drive {
     }
 
     fn ledger(&self) -> TicketLedger {
-        ledger(&self.events, &CostPolicy::default()).expect("one currency")
+        ledger(&self.events).expect("one currency")
     }
 }
 
@@ -322,4 +324,62 @@ fn a_late_diagnosis_of_misuse_makes_the_earlier_visit_chargeable() {
     assert_eq!(line(&d.ledger(), Kind::Travel, Bearer::Company), 5_000);
     d.diagnose(RootCause::Misuse);
     assert_eq!(line(&d.ledger(), Kind::Travel, Bearer::Customer), 5_000);
+}
+
+/// An on-site in-warranty repair (travel, 1.5 h labour, a 350.00 part,
+/// shipping) decided under `policies`.
+fn on_site_repair_under(policies: Policies) -> Drive {
+    let mut d = Drive::receive(bought_days_ago(60));
+    d.policies = policies;
+    d.run(
+        Role::ServiceManager,
+        TicketCommand::DispatchTechnician(DispatchTechnician {
+            technician: ActorId::parse("tech-1").expect("id"),
+            planned_arrival: now(),
+        }),
+    );
+    d.run(Role::Technician, TicketCommand::RecordArrival);
+    d.diagnose(RootCause::Manufacturing);
+    d.repair(35_000, 1, 90);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    d
+}
+
+#[test]
+fn a_ledger_keeps_the_rates_its_events_recorded_whatever_the_policy_is_now() {
+    let mut dearer = Policies::builtin();
+    dearer.costs.labour_per_hour = Money::cny(20_000);
+    dearer.costs.travel_urban = Money::cny(7_000);
+    dearer.costs.shipping_per_shipment = Money::cny(4_500);
+
+    let l = on_site_repair_under(dearer).ledger();
+
+    // 1.5 h × 200.00 = 300.00; travel 70.00; shipping 45.00; the part as recorded.
+    assert_eq!(line(&l, Kind::Labour, Bearer::Company), 30_000);
+    assert_eq!(line(&l, Kind::Travel, Bearer::Company), 7_000);
+    assert_eq!(line(&l, Kind::Shipping, Bearer::Company), 4_500);
+    assert_eq!(line(&l, Kind::Parts, Bearer::Company), 35_000);
+}
+
+#[test]
+fn events_recorded_before_rates_were_recorded_are_costed_at_the_rates_of_that_time() {
+    let mut d = on_site_repair_under(Policies::builtin());
+    for (event, _) in &mut d.events {
+        if let TicketEvent::TechnicianArrived { travel_cost, .. } = event {
+            *travel_cost = None;
+        }
+        if let TicketEvent::RepairRecorded { labour_rate, .. } = event {
+            *labour_rate = None;
+        }
+        if let TicketEvent::ItemShipped { shipping_cost, .. } = event {
+            *shipping_cost = None;
+        }
+    }
+
+    let l = d.ledger();
+
+    assert_eq!(line(&l, Kind::Travel, Bearer::Company), 5_000);
+    assert_eq!(line(&l, Kind::Labour, Bearer::Company), 12_000);
+    assert_eq!(line(&l, Kind::Shipping, Bearer::Company), 3_000);
 }

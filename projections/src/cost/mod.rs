@@ -11,7 +11,7 @@ pub mod ledger;
 pub mod reports;
 pub mod store;
 
-pub use ledger::{ledger, Bearer, CostPolicy, Kind, Line, TicketLedger};
+pub use ledger::{ledger, Bearer, Kind, Line, TicketLedger};
 
 /// Checkpoint name of the cost ledger projection.
 pub const COST_LEDGER: &str = "cost_ledger";

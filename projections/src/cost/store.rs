@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Utc};
 use domain::TicketEvent;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-use super::ledger::{ledger, CostPolicy, TicketLedger};
+use super::ledger::{ledger, TicketLedger};
 use super::COST_LEDGER;
 use crate::log::{read_postgres, read_sqlite, stream_postgres, stream_sqlite, RawEvent};
 use crate::ticket_summary::sortable_time;
@@ -148,7 +148,6 @@ fn touched(batch: &[RawEvent]) -> BTreeMap<String, i64> {
 
 fn costed(
     rows: Vec<(serde_json::Value, DateTime<Utc>)>,
-    policy: &CostPolicy,
 ) -> Result<Result<TicketLedger, String>, ProjectionError> {
     let mut events = Vec::with_capacity(rows.len());
     for (payload, at) in rows {
@@ -159,13 +158,12 @@ fn costed(
             })?;
         events.push((event, at));
     }
-    Ok(ledger(&events, policy).map_err(|e| e.to_string()))
+    Ok(ledger(&events).map_err(|e| e.to_string()))
 }
 
 /// Applies the next batch to the cost ledger on PostgreSQL.
 pub async fn batch_postgres(
     pool: &PgPool,
-    policy: &CostPolicy,
     target: &CostTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
@@ -174,7 +172,7 @@ pub async fn batch_postgres(
     }
     let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
     let from = crate::postgres::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_postgres(&mut tx, policy, target, from, limit).await?;
+    let (applied, _) = apply_after_postgres(&mut tx, target, from, limit).await?;
     tx.commit().await?;
     Ok(applied)
 }
@@ -183,7 +181,6 @@ pub async fn batch_postgres(
 /// target's checkpoint. Returns how many, and the new position.
 pub async fn apply_after_postgres(
     tx: &mut Transaction<'_, Postgres>,
-    policy: &CostPolicy,
     target: &CostTarget,
     from: i64,
     limit: i64,
@@ -194,7 +191,7 @@ pub async fn apply_after_postgres(
     };
     for (ticket_id, upto) in touched(&batch) {
         let rows = stream_postgres(tx, "Ticket", &ticket_id, upto).await?;
-        for (sql, vals) in replace(&ticket_id, costed(rows, policy)?) {
+        for (sql, vals) in replace(&ticket_id, costed(rows)?) {
             let sql = target.aim(sql);
             bind_all!(sqlx::query(&sql), vals)
                 .execute(&mut **tx)
@@ -208,7 +205,6 @@ pub async fn apply_after_postgres(
 /// Applies the next batch to the cost ledger on SQLite.
 pub async fn batch_sqlite(
     pool: &SqlitePool,
-    policy: &CostPolicy,
     target: &CostTarget,
     limit: i64,
 ) -> Result<usize, ProjectionError> {
@@ -217,7 +213,7 @@ pub async fn batch_sqlite(
     }
     let mut tx: Transaction<'_, Sqlite> = pool.begin().await?;
     let from = crate::sqlite::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_sqlite(&mut tx, policy, target, from, limit).await?;
+    let (applied, _) = apply_after_sqlite(&mut tx, target, from, limit).await?;
     tx.commit().await?;
     Ok(applied)
 }
@@ -226,7 +222,6 @@ pub async fn batch_sqlite(
 /// target's checkpoint. Returns how many, and the new position.
 pub async fn apply_after_sqlite(
     tx: &mut Transaction<'_, Sqlite>,
-    policy: &CostPolicy,
     target: &CostTarget,
     from: i64,
     limit: i64,
@@ -237,7 +232,7 @@ pub async fn apply_after_sqlite(
     };
     for (ticket_id, upto) in touched(&batch) {
         let rows = stream_sqlite(tx, "Ticket", &ticket_id, upto).await?;
-        for (sql, vals) in replace(&ticket_id, costed(rows, policy)?) {
+        for (sql, vals) in replace(&ticket_id, costed(rows)?) {
             let sql = lite(&target.aim(sql));
             bind_all!(sqlx::query(&sql), vals)
                 .execute(&mut **tx)

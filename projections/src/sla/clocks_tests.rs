@@ -76,6 +76,7 @@ fn repair() -> TicketEvent {
 fn arrived(at: DateTime<Utc>) -> TicketEvent {
     TicketEvent::TechnicianArrived {
         technician: tech(),
+        travel_cost: None,
         at,
     }
 }
@@ -100,6 +101,7 @@ fn quoted(at: DateTime<Utc>) -> TicketEvent {
         total: domain::Money::cny(10_000),
         tier: domain::policy::ApprovalTier::Tier1,
         valid_until: NaiveDate::from_ymd_opt(2026, 2, 1).expect("d"),
+        rule: None,
         at,
     }
 }

@@ -13,7 +13,6 @@ use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::CqrsFramework;
 use domain::ticket::command::*;
 use domain::ticket::types::*;
-use domain::ticket::Policies;
 use domain::values::{
     ActorId, Hours, Label, PartNumber, PhoneNumber, Quantity, SerialNumber, Text,
 };
@@ -23,6 +22,7 @@ use postgres_es::PostgresEventRepository;
 
 use super::load::Measured;
 use crate::clock::SystemClock;
+use crate::policy::PolicyHandle;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -215,6 +215,7 @@ pub async fn plain_cqrs(
     url: &str,
     clients: usize,
     tickets_per_client: usize,
+    policy: &PolicyHandle,
     bar: &ProgressBar,
 ) -> Result<Measured, Error> {
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -224,7 +225,7 @@ pub async fn plain_cqrs(
     for statement in PLAIN_SCHEMA {
         sqlx::query(statement).execute(&pool).await?;
     }
-    let services = TicketServices::new(Arc::new(SystemClock), Policies::default());
+    let services = TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone());
     let store: PersistedEventStore<_, Ticket> =
         PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()));
     let cqrs = Arc::new(CqrsFramework::new(store, vec![], services));

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use domain::ticket::Policies;
 use domain::{TicketServices, TimingPolicy};
 use tokio::sync::Notify;
 
 use super::Error;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
+use crate::policy::PolicyHandle;
 use crate::store::{Db, StoreConfig};
 
 const EXAMPLE: &str = include_str!("../../../examples/import/history.jsonl");
@@ -32,11 +32,16 @@ pub struct Imported {
 
 /// Imports `copies` copies of the example into `store` (fresh), timing
 /// the parse and the import.
-pub async fn measure(store: &StoreConfig, label: &str, copies: usize) -> Result<Imported, Error> {
+pub async fn measure(
+    store: &StoreConfig,
+    label: &str,
+    copies: usize,
+    policy: &PolicyHandle,
+) -> Result<Imported, Error> {
     let text = history(copies);
     let db = Db::open(store).await?;
     db.migrate().await?;
-    let services = TicketServices::new(Arc::new(SystemClock), Policies::default())
+    let services = TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone())
         .with_timing(TimingPolicy::STANDARD);
     let bus = CommandBus::new(db.clone(), services, Arc::new(Notify::new()));
     let bar = super::bar(text.lines().count() as u64, &format!("import ({label})"));

@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::Connection;
 
 use crate::auth::Auth;
+use crate::policy::PolicyHandle;
 use crate::server::{start, Listen};
 use crate::store::StoreConfig;
 use load::{quantile_ms, Measured, EVENTS_PER_TICKET};
@@ -38,6 +39,8 @@ pub struct Options {
     /// Measure only the import; write no report.
     pub only_import: bool,
     pub output: PathBuf,
+    /// The policy the servers and the plain cqrs-es baseline decide under.
+    pub policy: PolicyHandle,
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -102,7 +105,13 @@ fn machine() -> String {
 /// History import into a fresh PostgreSQL database and a fresh SQLite file.
 async fn imports(o: &Options) -> Result<(import::Imported, import::Imported), Error> {
     let url = fresh_database(&o.admin_url, "ticketd_bench_import").await?;
-    let pg = import::measure(&StoreConfig::Postgres { url }, "PG", o.import_copies).await?;
+    let pg = import::measure(
+        &StoreConfig::Postgres { url },
+        "PG",
+        o.import_copies,
+        &o.policy,
+    )
+    .await?;
     let dir = std::env::temp_dir().join(format!(
         "ticketd-bench-import-{}",
         uuid::Uuid::new_v4().simple()
@@ -110,7 +119,7 @@ async fn imports(o: &Options) -> Result<(import::Imported, import::Imported), Er
     let lite = StoreConfig::Sqlite {
         path: dir.join("ticketd.db"),
     };
-    let sqlite = import::measure(&lite, "SQLite", o.import_copies).await?;
+    let sqlite = import::measure(&lite, "SQLite", o.import_copies, &o.policy).await?;
     let _ = std::fs::remove_dir_all(&dir);
     let mut admin = sqlx::PgConnection::connect(&o.admin_url).await?;
     sqlx::query("DROP DATABASE IF EXISTS ticketd_bench_import WITH (FORCE)")
@@ -172,7 +181,8 @@ pub async fn run(options: Options) -> Result<String, Error> {
     // 2. Plain cqrs-es + postgres-es, in-process.
     let plain_url = fresh_database(&o.admin_url, "ticketd_bench_plain").await?;
     let b = bar(lifecycle_events, "plain cqrs-es");
-    let mut plain = baselines::plain_cqrs(&plain_url, o.clients, o.tickets_per_client, &b).await?;
+    let mut plain =
+        baselines::plain_cqrs(&plain_url, o.clients, o.tickets_per_client, &o.policy, &b).await?;
     b.finish();
     baselines::settle().await;
 
@@ -185,7 +195,7 @@ pub async fn run(options: Options) -> Result<String, Error> {
         grpc: "127.0.0.1:0".parse()?,
         metrics: None,
     };
-    let server = start(&pg, listen, Auth::InsecureHeaders).await?;
+    let server = start(&pg, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
     let target = format!("http://{}", server.addr);
     let sampler = bulk::LagSampler::start(&pg_url).await?;
     let b = bar(lifecycle_events, "ticketd gRPC (PG)");
@@ -202,7 +212,7 @@ pub async fn run(options: Options) -> Result<String, Error> {
     let lite = StoreConfig::Sqlite {
         path: dir.join("ticketd.db"),
     };
-    let server = start(&lite, listen, Auth::InsecureHeaders).await?;
+    let server = start(&lite, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
     let b = bar(
         (o.clients * o.sqlite_tickets_per_client) as u64 * EVENTS_PER_TICKET,
         "ticketd gRPC (SQLite)",

@@ -33,6 +33,7 @@ use projections::seal::sealed_time;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
+use crate::policy::PolicyHandle;
 use crate::sealed::{SealedRepository, Writer};
 use crate::store::{is_unavailable, Db, RecordedRequest};
 use cache::{Cached, StreamCache};
@@ -232,6 +233,8 @@ pub struct CommandBus {
     action_streams: StreamCache<CorrectiveAction>,
     services: TicketServices,
     committed: Arc<Notify>,
+    /// The policy in force, when it may be reloaded (else `services`').
+    policy: Option<PolicyHandle>,
 }
 
 impl std::fmt::Debug for CommandBus {
@@ -254,6 +257,24 @@ impl CommandBus {
             db,
             services,
             committed,
+            policy: None,
+        }
+    }
+
+    /// Decides under the policy `handle` holds at each command.
+    pub fn with_policy(mut self, handle: PolicyHandle) -> Self {
+        self.policy = Some(handle);
+        self
+    }
+
+    /// The services for one command: the policy in force now.
+    fn services_now(&self) -> TicketServices {
+        match &self.policy {
+            Some(handle) => TicketServices {
+                policies: (*handle.current()).clone(),
+                ..self.services.clone()
+            },
+            None => self.services.clone(),
         }
     }
 
@@ -261,8 +282,9 @@ impl CommandBus {
         &self.db
     }
 
-    pub(crate) fn services(&self) -> &TicketServices {
-        &self.services
+    /// The services for one command: the policy in force now.
+    pub(crate) fn services(&self) -> TicketServices {
+        self.services_now()
     }
 
     /// Wakes the log watcher after a write made outside [`Self::execute`].
@@ -377,6 +399,7 @@ impl CommandBus {
                     actual: current,
                 });
             }
+            let services = self.services_now();
             let mut aggregate = state.aggregate;
             let sink = EventSink::default();
             let command = Authored {
@@ -384,7 +407,7 @@ impl CommandBus {
                 command: request.command.clone(),
                 when: request.when,
             };
-            if let Err(refusal) = aggregate.handle(command, &self.services, &sink).await {
+            if let Err(refusal) = aggregate.handle(command, &services, &sink).await {
                 // A retry of a request that was applied may be refused
                 // now: it gets the first reply instead.
                 if let Some(earlier) = self.db.find_request(&request.request_id).await? {
@@ -406,8 +429,7 @@ impl CommandBus {
                 }
             };
             let event_type = event.event_type();
-            let now = self.services.clock.now();
-            let new = new_event::<A>(&request, &aggregate, event, current + 1, now)?;
+            let new = new_event::<A>(&request, &aggregate, event, current + 1, &services)?;
             match self.append(&new, &state.hash).await {
                 Ok(hash) => {
                     cache.put(
@@ -451,22 +473,25 @@ impl CommandBus {
     }
 }
 
-/// The row to append for `event`, recorded by `request` at `now`; `after`
-/// is the state with the event applied.
+/// The row to append for `event`, recorded by `request` now under
+/// `services`' clock and policy (whose version is recorded); `after` is the
+/// state with the event applied.
 pub(crate) fn new_event<A: Commanded>(
     request: &CommandRequest<A::Cmd>,
     after: &A,
     event: A::Event,
     sequence: u64,
-    now: DateTime<Utc>,
+    services: &TicketServices,
 ) -> Result<NewEvent, CommandError> {
     let event_type = event.event_type();
+    let mut extra = after.extra_metadata();
+    extra.extend(PolicyHandle::metadata(&services.policies));
     let fields = metadata::<A>(
         request,
         &event_type,
         A::occurred_at(&event),
-        now,
-        after.extra_metadata(),
+        services.clock.now(),
+        extra,
     );
     let internal = |e: serde_json::Error| CommandError::Internal(e.to_string());
     let payload = serde_json::to_value(&event).map_err(internal)?;

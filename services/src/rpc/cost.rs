@@ -5,7 +5,7 @@ use domain::policy::ApprovalTier;
 use domain::values::Problem;
 use domain::{Role, TicketEvent};
 use projections::cost::reports::{run_postgres, run_sqlite, Filter, Report, Table};
-use projections::cost::{ledger, CostPolicy, Kind};
+use projections::cost::{ledger, Kind};
 use tonic::{Request, Response, Status};
 
 use super::parse::{self as p, to_timestamp};
@@ -19,12 +19,12 @@ use crate::store::Db;
 #[derive(Debug, Clone)]
 pub struct CostLedgerService {
     db: Db,
-    policy: CostPolicy,
 }
 
 impl CostLedgerService {
-    pub fn new(db: Db, policy: CostPolicy) -> Self {
-        Self { db, policy }
+    /// The ledger needs no policy: each event carries the rates it used.
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
@@ -164,8 +164,7 @@ impl CostLedger for CostLedgerService {
             })?;
             events.push((event, occurred_at));
         }
-        let l = ledger(&events, &self.policy)
-            .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        let l = ledger(&events).map_err(|e| Status::failed_precondition(e.to_string()))?;
         let currency = l.currency.clone().unwrap_or_default();
         let actual = l.actual();
         let quote_vs_actual = Kind::ALL

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
+use ticketd::policy::PolicyHandle;
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::audit_client::AuditClient;
 use ticketd::rpc::pb::event_log_client::EventLogClient;
@@ -20,6 +21,11 @@ use tonic::{Code, Request};
 pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_ADMIN_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The built-in policy, as a server started without `--policy` has it.
+pub fn builtin_policy() -> PolicyHandle {
+    PolicyHandle::load(None).expect("the built-in policy loads")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,8 +97,14 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with_policy(backend, builtin_policy()).await
+    }
+
+    /// A server deciding under `policy` (reload it as SIGHUP would with
+    /// `server.policy().reload()`).
+    pub async fn start_with_policy(backend: Backend, policy: PolicyHandle) -> Self {
         let mut server = Self::without_server(backend).await;
-        let running = start(&server.config, listen(), test_auth())
+        let running = start(&server.config, listen(), test_auth(), policy)
             .await
             .expect("ticketd starts");
         server.addr = running.addr;
@@ -104,9 +116,15 @@ impl TestServer {
     /// As [`Self::start`], with other limits on back-dated commands.
     pub async fn start_with_timing(backend: Backend, timing: domain::TimingPolicy) -> Self {
         let mut server = Self::without_server(backend).await;
-        let running = ticketd::server::start_with(&server.config, listen(), test_auth(), timing)
-            .await
-            .expect("ticketd starts");
+        let running = ticketd::server::start_with(
+            &server.config,
+            listen(),
+            test_auth(),
+            builtin_policy(),
+            timing,
+        )
+        .await
+        .expect("ticketd starts");
         server.addr = running.addr;
         server.metrics_addr = running.metrics_addr;
         server.running = Some(running);
@@ -155,7 +173,7 @@ impl TestServer {
     /// A server on a store the test made itself (nothing is dropped at
     /// the end).
     pub async fn start_on(config: StoreConfig) -> Self {
-        let running = start(&config, listen(), test_auth())
+        let running = start(&config, listen(), test_auth(), builtin_policy())
             .await
             .expect("ticketd starts");
         Self {
@@ -166,6 +184,13 @@ impl TestServer {
             pg_database: None,
             _dir: tempfile::tempdir().expect("temp dir"),
         }
+    }
+
+    /// The policy the running server decides under (built in if none runs).
+    pub fn policy(&self) -> PolicyHandle {
+        self.running
+            .as_ref()
+            .map_or_else(builtin_policy, |r| r.policy().clone())
     }
 
     /// Points the clients at a server running elsewhere on this store.
@@ -181,10 +206,11 @@ impl TestServer {
 
     /// Stops the server gracefully and starts a new one on the same store.
     pub async fn restart(&mut self) {
+        let policy = self.policy();
         if let Some(running) = self.running.take() {
             running.shutdown().await.expect("clean shutdown");
         }
-        let running = start(&self.config, listen(), test_auth())
+        let running = start(&self.config, listen(), test_auth(), policy)
             .await
             .expect("ticketd restarts");
         self.addr = running.addr;
@@ -241,7 +267,7 @@ impl TestServer {
     /// A second ticketd on the same store (on PostgreSQL, the same
     /// database). Stopping it leaves the store to this server.
     pub async fn start_beside(&self) -> TestServer {
-        let running = start(&self.config, listen(), test_auth())
+        let running = start(&self.config, listen(), test_auth(), self.policy())
             .await
             .expect("a second ticketd starts on the same store");
         Self {

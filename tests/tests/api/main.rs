@@ -16,6 +16,7 @@ mod leadership;
 mod lifecycle;
 mod outage;
 mod platform;
+mod policy;
 mod projections;
 mod queries;
 mod rejections;

@@ -207,6 +207,7 @@ fn a_fault_five_days_after_sale_may_still_be_returned() {
                 basis: WarrantyBasis::PurchaseDate,
                 remedy: Remedy::Return,
                 covered_until: Some(date(2027, 3, 14)),
+                applied: Some(default_terms()),
             },
             at: now(),
         }]);

@@ -12,8 +12,8 @@ use cqrs_es::Aggregate;
 use crate::clock::FixedClock;
 use crate::money::{Currency, Money};
 use crate::policy::{
-    ApprovalTier, ComplaintCategory, Department, Remedy, WarrantyBasis, WarrantyDecision,
-    WarrantyStatus,
+    AppliedTerms, ApprovalTier, ComplaintCategory, Department, Remedy, TierRule, WarrantyBasis,
+    WarrantyDecision, WarrantyStatus,
 };
 use crate::roles::{Actor, Role};
 use crate::ticket::command::*;
@@ -130,6 +130,24 @@ pub fn received_event(c: ReceiveTicket) -> TicketEvent {
     }
 }
 
+/// The built-in policy's terms for products no line matches, as recorded.
+pub fn default_terms() -> AppliedTerms {
+    AppliedTerms {
+        product_line: "default".into(),
+        terms: Policies::builtin().warranty.default_terms,
+    }
+}
+
+/// The built-in policy's rule for `tier`, as a quote records it.
+pub fn rule(tier: ApprovalTier) -> TierRule {
+    Policies::builtin()
+        .approval
+        .tiers
+        .into_iter()
+        .find(|t| t.tier == tier)
+        .expect("built-in tier")
+}
+
 pub fn received() -> TicketEvent {
     received_event(receive())
 }
@@ -141,6 +159,7 @@ pub fn warranty(status: WarrantyStatus, basis: WarrantyBasis, remedy: Remedy) ->
             basis,
             remedy,
             covered_until: None,
+            applied: Some(default_terms()),
         },
         at: now(),
     }
@@ -153,6 +172,7 @@ pub fn in_warranty() -> TicketEvent {
             basis: WarrantyBasis::PurchaseDate,
             remedy: Remedy::Repair,
             covered_until: Some(date(2027, 1, 9)),
+            applied: Some(default_terms()),
         },
         at: now(),
     }
@@ -226,6 +246,7 @@ pub fn quoted_event(fen: u32, tier: ApprovalTier) -> TicketEvent {
         total: Money::cny(fen),
         tier,
         valid_until: date(2026, 4, 20),
+        rule: Some(rule(tier)),
         at: now(),
     }
 }
@@ -264,6 +285,7 @@ pub fn repaired() -> TicketEvent {
         labour: c.labour,
         parts: c.parts,
         notes: c.notes,
+        labour_rate: Some(Money::cny(8_000)),
         at: now(),
     }
 }
@@ -290,6 +312,7 @@ pub fn shipped(unrepaired: bool) -> TicketEvent {
         tracking_number: c.tracking_number,
         address: c.address,
         unrepaired,
+        shipping_cost: Some(Money::cny(3_000)),
         at: now(),
     }
 }

@@ -164,6 +164,7 @@ fn quote_total_is_the_sum_of_every_line() {
             total: Money::cny(24_000 + 12_000 + 5_000 + 2_000 + 10_000 + 1_000),
             tier: ApprovalTier::Tier1,
             valid_until: date(2026, 4, 20),
+            rule: Some(rule(ApprovalTier::Tier1)),
             at: now(),
         }]);
 }

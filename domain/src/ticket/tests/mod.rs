@@ -8,6 +8,7 @@ mod fixtures;
 mod main_path;
 mod money;
 mod permissions;
+mod policy;
 mod properties;
 mod rejections;
 mod rework_and_reopen;

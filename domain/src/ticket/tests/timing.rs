@@ -87,6 +87,7 @@ fn an_imported_warranty_check_judges_the_sales_law_windows_on_the_day_it_happene
                 basis: WarrantyBasis::PurchaseDate,
                 remedy: Remedy::Return,
                 covered_until: Some(date(2027, 3, 9)),
+                applied: Some(default_terms()),
             },
             at: at(14, 3),
         }]);
@@ -108,6 +109,7 @@ fn a_live_warranty_check_entered_two_days_late_is_dated_when_it_happened() {
                 basis: WarrantyBasis::PurchaseDate,
                 remedy: Remedy::Exchange,
                 covered_until: Some(date(2027, 3, 9)),
+                applied: Some(default_terms()),
             },
             at: at(18, 2),
         }]);

@@ -402,6 +402,7 @@ fn a_repair_without_parts_records_labour_only() {
             labour: c.labour,
             parts: vec![],
             notes: c.notes,
+            labour_rate: Some(Money::cny(8_000)),
             at: now(),
         }]);
 }
