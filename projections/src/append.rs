@@ -168,3 +168,63 @@ pub async fn insert_sqlite(
     .await?;
     Ok(hash)
 }
+
+/// Inserts one stream's `events`, in order, chained to `previous`, with a
+/// single statement; returns the last hash. For writers that append
+/// several events of a stream at once (history import).
+pub async fn insert_many_postgres(
+    conn: &mut sqlx::PgConnection,
+    events: &[NewEvent],
+    previous: &str,
+) -> Result<String, sqlx::Error> {
+    let mut hash = previous.to_owned();
+    let mut hashes = Vec::with_capacity(events.len());
+    for event in events {
+        hash = event_hash(&hash, &event.sealed());
+        hashes.push(hash.clone());
+    }
+    let column = |f: fn(&NewEvent) -> String| events.iter().map(f).collect::<Vec<String>>();
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
+         SELECT t, i, s, et, ev, p, m, id::uuid, r, o, $11, h
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
+                       $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[])
+                AS u(t, i, s, et, ev, p, m, id, r, o, h)",
+    )
+    .bind(column(|e| e.aggregate_type.clone()))
+    .bind(column(|e| e.aggregate_id.clone()))
+    .bind(events.iter().map(|e| e.sequence).collect::<Vec<i64>>())
+    .bind(column(|e| e.event_type.clone()))
+    .bind(column(|e| e.event_version.clone()))
+    .bind(
+        events
+            .iter()
+            .map(|e| e.payload.clone())
+            .collect::<Vec<Value>>(),
+    )
+    .bind(
+        events
+            .iter()
+            .map(|e| e.metadata.clone())
+            .collect::<Vec<Value>>(),
+    )
+    .bind(column(|e| e.event_id.clone()))
+    .bind(
+        events
+            .iter()
+            .map(|e| e.recorded_at)
+            .collect::<Vec<DateTime<Utc>>>(),
+    )
+    .bind(
+        events
+            .iter()
+            .map(|e| e.occurred_at)
+            .collect::<Vec<DateTime<Utc>>>(),
+    )
+    .bind(SEAL_V2)
+    .bind(&hashes)
+    .execute(conn)
+    .await?;
+    Ok(hash)
+}

@@ -18,7 +18,7 @@ use cqrs_es::Aggregate;
 use domain::{Recording, Ticket, TicketCommand};
 use futures::StreamExt;
 use projections::append::{
-    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, NewEvent,
+    hash_at_postgres, hash_at_sqlite, insert_many_postgres, insert_sqlite, NewEvent,
 };
 
 use crate::bus::{is_unique_violation, new_event, CommandBus, CommandError, CommandRequest};
@@ -251,12 +251,10 @@ async fn write(db: &Db, events: &[NewEvent], version: u64) -> Result<(), sqlx::E
     match db {
         Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
-            let mut previous =
+            let previous =
                 hash_at_postgres(&mut tx, &first.aggregate_type, &first.aggregate_id, before)
                     .await?;
-            for event in events {
-                previous = insert_postgres(&mut tx, event, &previous).await?;
-            }
+            insert_many_postgres(&mut tx, events, &previous).await?;
             tx.commit().await
         }
         Db::Sqlite(pool) => {
