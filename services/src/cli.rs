@@ -332,7 +332,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 output: args.output.clone(),
             })
             .await?;
-            println!("{report}\nwritten to {}", args.output.display());
+            if args.only_import {
+                println!("{report}");
+            } else {
+                println!("{report}\nwritten to {}", args.output.display());
+            }
         }
         Command::Token(args) => {
             let role = domain::Role::parse(&args.role)
