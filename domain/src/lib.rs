@@ -26,7 +26,8 @@ pub use clock::{Clock, FixedClock};
 pub use money::{Currency, Money, MoneyError};
 pub use roles::{Actor, Role};
 pub use ticket::{
-    Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, TicketStatus,
+    Authored, LocalTime, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices,
+    TicketStatus,
 };
 pub use timing::{Recording, TimingError, TimingPolicy, When};
 pub use values::ValueError;

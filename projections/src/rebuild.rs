@@ -17,6 +17,7 @@ use crate::sla::store::SlaTarget;
 use crate::sla::{SlaConfig, SLA};
 use crate::ticket_summary::{Target, SECONDARY_INDEXES};
 use crate::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
+use domain::LocalTime;
 
 /// Projections `rebuild` knows.
 pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS, SLA];
@@ -131,7 +132,7 @@ fn plan(projection: &str) -> Option<(&'static [TableSpec], &'static str, &'stati
     match projection {
         TICKET_SUMMARY => Some((SUMMARY, TICKET_SUMMARY, "ticket_summary_rebuild")),
         COST_LEDGER => Some((COST, COST_LEDGER, CostTarget::REBUILD.checkpoint)),
-        FRACAS => Some((FRACAS_TABLES, FRACAS, FracasTarget::REBUILD.checkpoint)),
+        FRACAS => Some((FRACAS_TABLES, FRACAS, FracasTarget::REBUILD_CHECKPOINT)),
         SLA => Some((SLA_TABLES, SLA, SlaTarget::REBUILD.checkpoint)),
         _ => None,
     }
@@ -168,11 +169,12 @@ async fn batch_pg(
     tx: &mut Transaction<'_, Postgres>,
     projection: &str,
     from: i64,
+    local: LocalTime,
 ) -> Result<(usize, i64), ProjectionError> {
     match projection {
         FRACAS => {
-            crate::fracas::store::apply_after_postgres(tx, &FracasTarget::REBUILD, from, CHUNK)
-                .await
+            let target = FracasTarget::rebuild(local);
+            crate::fracas::store::apply_after_postgres(tx, &target, from, CHUNK).await
         }
         SLA => {
             crate::sla::store::apply_after_postgres(
@@ -193,10 +195,12 @@ async fn batch_lite(
     tx: &mut Transaction<'_, Sqlite>,
     projection: &str,
     from: i64,
+    local: LocalTime,
 ) -> Result<(usize, i64), ProjectionError> {
     match projection {
         FRACAS => {
-            crate::fracas::store::apply_after_sqlite(tx, &FracasTarget::REBUILD, from, CHUNK).await
+            let target = FracasTarget::rebuild(local);
+            crate::fracas::store::apply_after_sqlite(tx, &target, from, CHUNK).await
         }
         SLA => {
             crate::sla::store::apply_after_sqlite(
@@ -214,10 +218,11 @@ async fn batch_lite(
 }
 
 /// Rebuilds `projection` on PostgreSQL; `progress(position, head)` after
-/// every chunk.
+/// every chunk. `local` dates events where a read model needs days.
 pub async fn rebuild_postgres(
     pool: &PgPool,
     projection: &str,
+    local: LocalTime,
     mut progress: impl FnMut(i64, i64),
 ) -> Result<Rebuilt, ProjectionError> {
     let (tables, live, shadow) = plan(projection).ok_or_else(|| unknown(projection))?;
@@ -244,7 +249,7 @@ pub async fn rebuild_postgres(
     loop {
         let mut tx = pool.begin().await?;
         let from = postgres::lock_checkpoint(&mut tx, shadow).await?;
-        let (n, at) = batch_pg(&mut tx, projection, from).await?;
+        let (n, at) = batch_pg(&mut tx, projection, from, local).await?;
         tx.commit().await?;
         events += n as u64;
         progress(at, crate::log::head_postgres(pool).await?);
@@ -256,7 +261,7 @@ pub async fn rebuild_postgres(
     postgres::lock_checkpoint(&mut tx, live).await?;
     let mut position = postgres::lock_checkpoint(&mut tx, shadow).await?;
     loop {
-        let (n, at) = batch_pg(&mut tx, projection, position).await?;
+        let (n, at) = batch_pg(&mut tx, projection, position, local).await?;
         events += n as u64;
         position = at;
         if n == 0 {
@@ -276,10 +281,11 @@ pub async fn rebuild_postgres(
 }
 
 /// Rebuilds `projection` on SQLite; `progress(position, head)` after every
-/// chunk.
+/// chunk. `local` dates events where a read model needs days.
 pub async fn rebuild_sqlite(
     pool: &SqlitePool,
     projection: &str,
+    local: LocalTime,
     mut progress: impl FnMut(i64, i64),
 ) -> Result<Rebuilt, ProjectionError> {
     let (tables, live, shadow) = plan(projection).ok_or_else(|| unknown(projection))?;
@@ -303,7 +309,7 @@ pub async fn rebuild_sqlite(
     loop {
         let mut tx = pool.begin().await?;
         let from = sqlite::lock_checkpoint(&mut tx, shadow).await?;
-        let (n, at) = batch_lite(&mut tx, projection, from).await?;
+        let (n, at) = batch_lite(&mut tx, projection, from, local).await?;
         tx.commit().await?;
         events += n as u64;
         progress(at, crate::log::head_sqlite(pool).await?);
@@ -315,7 +321,7 @@ pub async fn rebuild_sqlite(
     sqlite::lock_checkpoint(&mut tx, live).await?;
     let mut position = sqlite::lock_checkpoint(&mut tx, shadow).await?;
     loop {
-        let (n, at) = batch_lite(&mut tx, projection, position).await?;
+        let (n, at) = batch_lite(&mut tx, projection, position, local).await?;
         events += n as u64;
         position = at;
         if n == 0 {

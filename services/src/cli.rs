@@ -295,13 +295,20 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
-            let done =
-                crate::maintenance::rebuild(&db, args.projection.as_deref(), |name, at, head| {
+            let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
+                .current()
+                .local_time();
+            let done = crate::maintenance::rebuild(
+                &db,
+                args.projection.as_deref(),
+                local,
+                |name, at, head| {
                     bar.set_message(name.to_owned());
                     bar.set_length(u64::try_from(head).unwrap_or_default());
                     bar.set_position(u64::try_from(at).unwrap_or_default());
-                })
-                .await;
+                },
+            )
+            .await;
             bar.finish();
             db.close().await;
             for (name, rebuilt) in done? {
@@ -371,11 +378,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
             let db = Db::open(&args.store.config()?).await?;
             db.migrate().await?;
-            let done = crate::units::import(&db, &text, chrono::Utc::now()).await;
+            let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
+                .current()
+                .local_time();
+            let done = crate::units::import(&db, &text, chrono::Utc::now(), local).await;
             db.close().await;
             println!("{} units registered", done?);
         }
         Command::Project(args) => {
+            let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
+                .current()
+                .local_time();
             let db = Db::open(&args.config()?).await?;
             db.migrate().await?;
             let (stop, stopped) = watch::channel(false);
@@ -384,7 +397,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 let _ = stop.send(true);
             });
             let (head, _) = watch::channel(0);
-            crate::project::run_all(db.clone(), Arc::new(Notify::new()), head, stopped).await;
+            crate::project::run_all(db.clone(), local, Arc::new(Notify::new()), head, stopped)
+                .await;
             db.close().await;
         }
     }

@@ -19,6 +19,7 @@ pub enum RebuildError {
 pub async fn rebuild(
     db: &Db,
     projection: Option<&str>,
+    local: domain::LocalTime,
     mut progress: impl FnMut(&str, i64, i64),
 ) -> Result<Vec<(String, Rebuilt)>, RebuildError> {
     let names: Vec<&str> = match projection {
@@ -33,8 +34,8 @@ pub async fn rebuild(
     for name in names {
         let report = |at, head| progress(name, at, head);
         let rebuilt = match db {
-            Db::Postgres(pool) => rebuild_postgres(pool, name, report).await?,
-            Db::Sqlite(pool) => rebuild_sqlite(pool, name, report).await?,
+            Db::Postgres(pool) => rebuild_postgres(pool, name, local, report).await?,
+            Db::Sqlite(pool) => rebuild_sqlite(pool, name, local, report).await?,
         };
         done.push((name.to_owned(), rebuilt));
     }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::LocalTime;
 use projections::cost::store::CostTarget;
 use projections::cost::{self, COST_LEDGER};
 use projections::fracas::store::FracasTarget;
@@ -135,7 +136,7 @@ pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS, SLA];
 type Batch = Pin<Box<dyn Future<Output = Result<usize, ProjectionError>> + Send>>;
 
 /// One batch of `projection` on `db`.
-fn batch(db: &Db, projection: &'static str) -> Batch {
+fn batch(db: &Db, projection: &'static str, local: LocalTime) -> Batch {
     let db = db.clone();
     Box::pin(async move {
         match (&db, projection) {
@@ -146,10 +147,10 @@ fn batch(db: &Db, projection: &'static str) -> Batch {
                 cost::store::batch_sqlite(pool, &CostTarget::LIVE, BATCH).await
             }
             (Db::Postgres(pool), FRACAS) => {
-                fracas::store::batch_postgres(pool, &FracasTarget::LIVE, BATCH).await
+                fracas::store::batch_postgres(pool, &FracasTarget::live(local), BATCH).await
             }
             (Db::Sqlite(pool), FRACAS) => {
-                fracas::store::batch_sqlite(pool, &FracasTarget::LIVE, BATCH).await
+                fracas::store::batch_sqlite(pool, &FracasTarget::live(local), BATCH).await
             }
             (Db::Postgres(pool), SLA) => {
                 projections::sla::store::batch_postgres(
@@ -184,6 +185,7 @@ fn batch(db: &Db, projection: &'static str) -> Batch {
 async fn run_one(
     db: Db,
     projection: &'static str,
+    local: LocalTime,
     head: watch::Receiver<i64>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -208,26 +210,38 @@ async fn run_one(
                     }
                     let _ = lost_tx.send(true);
                 };
-                let runner = run(projection, || batch(&db, projection), head.clone(), lost);
+                let runner = run(
+                    projection,
+                    || batch(&db, projection, local),
+                    head.clone(),
+                    lost,
+                );
                 tokio::join!(watchdog, runner);
                 drop(lease);
             }
         }
-        Db::Sqlite(_) => run(projection, || batch(&db, projection), head, stop).await,
+        Db::Sqlite(_) => run(projection, || batch(&db, projection, local), head, stop).await,
     }
 }
 
-/// Keeps every projection caught up until `stop` turns true.
-pub async fn run_projections(db: Db, head: watch::Receiver<i64>, stop: watch::Receiver<bool>) {
+/// Keeps every projection caught up until `stop` turns true. `local` (the
+/// policy's UTC offset) dates events where a read model needs days.
+pub async fn run_projections(
+    db: Db,
+    local: LocalTime,
+    head: watch::Receiver<i64>,
+    stop: watch::Receiver<bool>,
+) {
     let runners = PROJECTIONS
         .iter()
-        .map(|name| run_one(db.clone(), name, head.clone(), stop.clone()));
+        .map(|name| run_one(db.clone(), name, local, head.clone(), stop.clone()));
     futures::future::join_all(runners).await;
 }
 
 /// The log watcher and all projections, until `stop`.
 pub async fn run_all(
     db: Db,
+    local: LocalTime,
     committed: Arc<Notify>,
     head: watch::Sender<i64>,
     stop: watch::Receiver<bool>,
@@ -235,6 +249,6 @@ pub async fn run_all(
     let receiver = head.subscribe();
     tokio::join!(
         watch_log(db.clone(), committed, head, stop.clone()),
-        run_projections(db, receiver, stop),
+        run_projections(db, local, receiver, stop),
     );
 }

@@ -183,6 +183,7 @@ pub async fn start_with(
     ));
     let projector = tokio::spawn(crate::project::run_all(
         db.clone(),
+        policy.current().local_time(),
         committed,
         head,
         stopped.clone(),

@@ -21,8 +21,13 @@ pub enum ImportError {
 }
 
 /// Imports `text` (the file's content) as of `now`; returns the rows written.
-pub async fn import(db: &Db, text: &str, now: DateTime<Utc>) -> Result<u64, ImportError> {
-    let today = domain::ticket::Policies::default().local_date(now);
+pub async fn import(
+    db: &Db,
+    text: &str,
+    now: DateTime<Utc>,
+    local: domain::LocalTime,
+) -> Result<u64, ImportError> {
+    let today = local.local_date(now);
     let units = parse_all(&read_csv(text)?, today).map_err(|errors| {
         ImportError::BadLines(
             errors

@@ -73,6 +73,26 @@ impl Policies {
     }
 
     pub fn local_date(&self, instant: DateTime<Utc>) -> NaiveDate {
+        self.local_time().local_date(instant)
+    }
+
+    /// The business's local time, for read models that date events.
+    pub fn local_time(&self) -> LocalTime {
+        LocalTime {
+            utc_offset_minutes: self.utc_offset_minutes,
+        }
+    }
+}
+
+/// The business's offset from UTC (the policy's `utc_offset`): what "the
+/// day" of an instant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    pub utc_offset_minutes: i32,
+}
+
+impl LocalTime {
+    pub fn local_date(self, instant: DateTime<Utc>) -> NaiveDate {
         let offset = FixedOffset::east_opt(self.utc_offset_minutes * 60).unwrap_or(Utc.fix());
         instant.with_timezone(&offset).date_naive()
     }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::ticket::types::RootCause;
-use domain::ticket::Policies;
+use domain::LocalTime;
 use domain::TicketEvent;
 
 /// What produced a failure record.
@@ -103,7 +103,7 @@ struct LastDiagnosis {
 pub fn failures(
     ticket_id: &str,
     events: &[(TicketEvent, DateTime<Utc>)],
-    policies: &Policies,
+    local: LocalTime,
 ) -> (Option<Unit>, Vec<FailureRecord>) {
     let mut unit: Option<Unit> = None;
     let mut out = Vec::new();
@@ -123,13 +123,13 @@ pub fn failures(
                     serial: product.serial.to_string(),
                     batch: product.batch.as_ref().map(ToString::to_string),
                     in_service_on: product.installed_on.or(product.purchased_on),
-                    received_on: policies.local_date(*received_at),
+                    received_on: local.local_date(*received_at),
                 });
             }
             continue;
         };
         let record = |signal, at: &DateTime<Utc>, mode: String, symptom: String| {
-            let failed_on = policies.local_date(*at);
+            let failed_on = local.local_date(*at);
             FailureRecord {
                 ticket_id: ticket_id.to_owned(),
                 record_no: u32::try_from(out.len() + 1).unwrap_or(u32::MAX),

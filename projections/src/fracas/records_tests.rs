@@ -79,7 +79,7 @@ fn a_diagnosis_becomes_a_failure_report_with_operating_time_in_days() {
         received(Some(date(2026, 1, 19)), None),
         diagnosed(RootCause::Manufacturing, now()),
     ]);
-    let (unit, records) = failures("t-1", &events, &Policies::default());
+    let (unit, records) = failures("t-1", &events, Policies::default().local_time());
     let unit = unit.expect("unit");
     assert_eq!(
         (unit.serial.as_str(), unit.in_service_on),
@@ -103,7 +103,7 @@ fn the_installed_date_wins_over_the_purchase_date() {
         received(Some(date(2026, 1, 1)), Some(date(2026, 3, 10))),
         diagnosed(RootCause::Design, now()),
     ]);
-    let (_, records) = failures("t-1", &events, &Policies::default());
+    let (_, records) = failures("t-1", &events, Policies::default().local_time());
     assert_eq!(records[0].operating_days, Some(10));
 }
 
@@ -114,7 +114,7 @@ fn no_fault_found_and_misuse_are_kept_and_marked_but_not_relevant() {
         diagnosed(RootCause::NoFaultFound, now()),
         diagnosed(RootCause::Misuse, now()),
     ]);
-    let (_, records) = failures("t-1", &events, &Policies::default());
+    let (_, records) = failures("t-1", &events, Policies::default().local_time());
     let marks: Vec<_> = records
         .iter()
         .map(|r| (r.no_fault_found, r.misuse, r.relevant(), r.operating_days))
@@ -145,7 +145,7 @@ fn qc_failures_and_reopens_are_signals_of_the_last_diagnosed_mode() {
         },
         diagnosed(RootCause::Assembly, later),
     ]);
-    let (_, records) = failures("t-1", &events, &Policies::default());
+    let (_, records) = failures("t-1", &events, Policies::default().local_time());
     let got: Vec<_> = records
         .iter()
         .map(|r| {

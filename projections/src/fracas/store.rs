@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::capa::{ActionEvent, ActionStatus, CorrectiveAction};
-use domain::ticket::Policies;
+use domain::LocalTime;
 use domain::TicketEvent;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
@@ -25,17 +25,28 @@ pub struct FracasTarget {
     /// Appended to each table name.
     pub suffix: &'static str,
     pub checkpoint: &'static str,
+    /// What "the day" of a failure is (the policy's UTC offset).
+    pub local: LocalTime,
 }
 
 impl FracasTarget {
-    pub const LIVE: FracasTarget = FracasTarget {
-        suffix: "",
-        checkpoint: FRACAS,
-    };
-    pub const REBUILD: FracasTarget = FracasTarget {
-        suffix: "_rebuild",
-        checkpoint: "fracas_rebuild",
-    };
+    pub const REBUILD_CHECKPOINT: &'static str = "fracas_rebuild";
+
+    pub fn live(local: LocalTime) -> Self {
+        Self {
+            suffix: "",
+            checkpoint: FRACAS,
+            local,
+        }
+    }
+
+    pub fn rebuild(local: LocalTime) -> Self {
+        Self {
+            suffix: "_rebuild",
+            checkpoint: Self::REBUILD_CHECKPOINT,
+            local,
+        }
+    }
 
     fn aim(&self, sql: &str) -> String {
         if self.suffix.is_empty() {
@@ -217,18 +228,20 @@ fn decode<T: serde::de::DeserializeOwned>(
 fn ticket_rows(
     ticket_id: &str,
     rows: Vec<(serde_json::Value, DateTime<Utc>)>,
+    local: LocalTime,
 ) -> Result<Statements, ProjectionError> {
     let mut events = Vec::with_capacity(rows.len());
     for (payload, at) in rows {
         events.push((decode::<TicketEvent>(payload)?, at));
     }
-    let (unit, records) = failures(ticket_id, &events, &Policies::default());
+    let (unit, records) = failures(ticket_id, &events, local);
     Ok(replace_ticket(ticket_id, unit, records))
 }
 
 fn action_rows(
     action_id: &str,
     rows: Vec<(serde_json::Value, DateTime<Utc>)>,
+    _: LocalTime,
 ) -> Result<Statements, ProjectionError> {
     let mut action = CorrectiveAction::default();
     for (payload, _) in rows {
@@ -238,8 +251,11 @@ fn action_rows(
 }
 
 /// The statements for every stream a batch touched.
-type Derive =
-    fn(&str, Vec<(serde_json::Value, DateTime<Utc>)>) -> Result<Statements, ProjectionError>;
+type Derive = fn(
+    &str,
+    Vec<(serde_json::Value, DateTime<Utc>)>,
+    LocalTime,
+) -> Result<Statements, ProjectionError>;
 
 const AGGREGATES: [(&str, Derive); 2] =
     [("Ticket", ticket_rows), ("CorrectiveAction", action_rows)];
@@ -275,7 +291,7 @@ pub async fn apply_after_postgres(
     for (aggregate_type, derive) in AGGREGATES {
         for (id, upto) in touched(&batch, aggregate_type) {
             let rows = stream_postgres(tx, aggregate_type, &id, upto).await?;
-            for (sql, vals) in derive(&id, rows)? {
+            for (sql, vals) in derive(&id, rows, target.local)? {
                 let sql = target.aim(sql);
                 bind_all!(sqlx::query(&sql), vals)
                     .execute(&mut **tx)
@@ -318,7 +334,7 @@ pub async fn apply_after_sqlite(
     for (aggregate_type, derive) in AGGREGATES {
         for (id, upto) in touched(&batch, aggregate_type) {
             let rows = stream_sqlite(tx, aggregate_type, &id, upto).await?;
-            for (sql, vals) in derive(&id, rows)? {
+            for (sql, vals) in derive(&id, rows, target.local)? {
                 let sql = lite(&target.aim(sql));
                 bind_all!(sqlx::query(&sql), vals)
                     .execute(&mut **tx)

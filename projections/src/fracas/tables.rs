@@ -2,7 +2,7 @@
 //! computed by [`super::analysis`].
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::ticket::Policies;
+use domain::LocalTime;
 
 use super::analysis::{self, GroupBy};
 use super::base::installed;
@@ -60,6 +60,8 @@ pub struct Request {
     pub repeat_within_days: i64,
     /// The period of the trend reports.
     pub period: Period,
+    /// What "the day" of an instant is (the policy's UTC offset).
+    pub local: LocalTime,
 }
 
 fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
@@ -69,10 +71,10 @@ fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
     }
 }
 
-fn local_date(rfc3339: &str) -> Option<NaiveDate> {
+fn local_date(local: LocalTime, rfc3339: &str) -> Option<NaiveDate> {
     DateTime::parse_from_rfc3339(rfc3339)
         .ok()
-        .map(|t| Policies::default().local_date(t.with_timezone(&Utc)))
+        .map(|t| local.local_date(t.with_timezone(&Utc)))
 }
 
 /// The population of the reliability figures: the installed base and the
@@ -328,7 +330,8 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                 .into_iter()
                 .filter(|a| a.status != "closed")
                 .map(|a| {
-                    let age = local_date(&a.opened_at).map_or(0, |d| (r.as_of - d).num_days());
+                    let age =
+                        local_date(r.local, &a.opened_at).map_or(0, |d| (r.as_of - d).num_days());
                     (age, a)
                 })
                 .collect();
@@ -353,7 +356,7 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                             a.action_id,
                             a.title,
                             a.status,
-                            local_date(&a.opened_at)
+                            local_date(r.local, &a.opened_at)
                                 .map(|d| d.to_string())
                                 .unwrap_or_default(),
                             age.to_string(),
@@ -372,7 +375,7 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                 let Some(closed_at) = a.closed_at.clone() else {
                     continue;
                 };
-                let closed_on = local_date(&closed_at);
+                let closed_on = local_date(r.local, &closed_at);
                 for f in all.iter().filter(|f| {
                     f.relevant()
                         && a.failure_modes.contains(&f.failure_mode)

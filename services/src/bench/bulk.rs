@@ -86,7 +86,12 @@ fn auth<T>(role: &str, message: T) -> Request<T> {
 }
 
 /// Grows the log to `target_events`, then measures.
-pub async fn measure(url: &str, grpc: &str, target_events: u64) -> Result<Bulk, Error> {
+pub async fn measure(
+    url: &str,
+    grpc: &str,
+    target_events: u64,
+    local: domain::LocalTime,
+) -> Result<Bulk, Error> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
         .connect(url)
@@ -176,12 +181,16 @@ pub async fn measure(url: &str, grpc: &str, target_events: u64) -> Result<Bulk, 
         "rebuild ticket_summary",
     );
     let started = Instant::now();
-    let rebuilt =
-        projections::rebuild::rebuild_postgres(&pool, projections::TICKET_SUMMARY, |at, head| {
+    let rebuilt = projections::rebuild::rebuild_postgres(
+        &pool,
+        projections::TICKET_SUMMARY,
+        local,
+        |at, head| {
             bar.set_length(u64::try_from(head).unwrap_or_default());
             bar.set_position(u64::try_from(at).unwrap_or_default());
-        })
-        .await?;
+        },
+    )
+    .await?;
     bar.finish();
     let rebuild_eps = rebuilt.events as f64 / started.elapsed().as_secs_f64().max(1e-9);
 

@@ -204,7 +204,13 @@ pub async fn run(options: Options) -> Result<String, Error> {
     let mut lag_ms = sampler.stop().await;
 
     // 4. Bulk log for rebuild, catch-up and query figures.
-    let bulk = bulk::measure(&pg_url, &target, o.bulk_events).await?;
+    let bulk = bulk::measure(
+        &pg_url,
+        &target,
+        o.bulk_events,
+        o.policy.current().local_time(),
+    )
+    .await?;
     server.shutdown().await?;
 
     // 5. The embedded default.

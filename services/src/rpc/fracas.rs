@@ -171,6 +171,7 @@ impl FracasService {
                 as_of,
                 repeat_within_days: i64::from(days),
                 period: fracas_life::period(m.period)?,
+                local: self.services.policies.local_time(),
             })
         })()
         .map_err(|e| invalid(&e))?;

@@ -179,9 +179,14 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     let db = ticketd::store::Db::open(&server.config)
         .await
         .expect("open store");
-    ticketd::maintenance::rebuild(&db, Some("cost_ledger"), |_, _, _| {})
-        .await
-        .expect("rebuild");
+    ticketd::maintenance::rebuild(
+        &db,
+        Some("cost_ledger"),
+        crate::helpers::local_time(),
+        |_, _, _| {},
+    )
+    .await
+    .expect("rebuild");
     db.close().await;
     assert_eq!(all_reports(&server).await, before);
     server.stop().await;

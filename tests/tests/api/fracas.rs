@@ -538,9 +538,14 @@ async fn closing_is_gated_on_recurrence_in_the_window(backend: Backend) {
     let db = ticketd::store::Db::open(&server.config)
         .await
         .expect("open store");
-    ticketd::maintenance::rebuild(&db, Some("fracas"), |_, _, _| {})
-        .await
-        .expect("rebuild");
+    ticketd::maintenance::rebuild(
+        &db,
+        Some("fracas"),
+        crate::helpers::local_time(),
+        |_, _, _| {},
+    )
+    .await
+    .expect("rebuild");
     db.close().await;
     let mut after = Vec::new();
     for kind in ALL_REPORTS {

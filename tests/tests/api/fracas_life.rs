@@ -262,7 +262,7 @@ async fn import_units_writes_all_lines_or_none(backend: Backend) {
     let db = server.open_db().await;
     let now = chrono::Utc::now();
     let bad = "product_model,serial,quantity,date\nWB-100,S1,,2026-01-01\nWB-100,,,\nWB-100,S1,,\n";
-    let err = ticketd::units::import(&db, bad, now)
+    let err = ticketd::units::import(&db, bad, now, crate::helpers::local_time())
         .await
         .expect_err("refused");
     assert_eq!(
@@ -273,9 +273,15 @@ async fn import_units_writes_all_lines_or_none(backend: Backend) {
         ])
     );
     let good = "product_model,batch,serial,quantity,date,date_kind\nWB-100,N1,S1,,2026-01-01,sold\nWB-100,N1,,25,2026-01-01,shipped\n";
-    assert_eq!(ticketd::units::import(&db, good, now).await, Ok(2));
+    assert_eq!(
+        ticketd::units::import(&db, good, now, crate::helpers::local_time()).await,
+        Ok(2)
+    );
     // Importing the same file again replaces the rows, it adds none.
-    assert_eq!(ticketd::units::import(&db, good, now).await, Ok(2));
+    assert_eq!(
+        ticketd::units::import(&db, good, now, crate::helpers::local_time()).await,
+        Ok(2)
+    );
     db.close().await;
     let mtbf = rows(
         &server,

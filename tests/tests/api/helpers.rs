@@ -576,3 +576,8 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// The built-in policy's local time (UTC+8), as the test servers use it.
+pub fn local_time() -> domain::LocalTime {
+    builtin_policy().current().local_time()
+}

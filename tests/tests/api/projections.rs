@@ -51,9 +51,10 @@ pub async fn assert_rebuild_changes_nothing(server: &TestServer) {
     let live = server.summary_rows().await;
     let head = server.caught_up().await.head_position;
     let db = server.open_db().await;
-    let rebuilt = ticketd::maintenance::rebuild(&db, None, |_, _, _| {})
-        .await
-        .expect("rebuild");
+    let rebuilt =
+        ticketd::maintenance::rebuild(&db, None, crate::helpers::local_time(), |_, _, _| {})
+            .await
+            .expect("rebuild");
     db.close().await;
     let summary = rebuilt
         .iter()
@@ -269,20 +270,28 @@ async fn a_rebuild_during_writes_leaves_every_row_at_its_ticket_version(backend:
     let db = server.open_db().await;
     let mut rebuilds = 0;
     loop {
-        let done = ticketd::maintenance::rebuild(&db, Some("ticket_summary"), |_, _, _| {})
-            .await
-            .expect("rebuild while writes continue");
+        let done = ticketd::maintenance::rebuild(
+            &db,
+            Some("ticket_summary"),
+            crate::helpers::local_time(),
+            |_, _, _| {},
+        )
+        .await
+        .expect("rebuild while writes continue");
         assert_eq!(done.len(), 1);
         rebuilds += 1;
         if writers.iter().all(|w| w.is_finished()) {
             break;
         }
     }
-    assert!(
-        ticketd::maintenance::rebuild(&db, Some("no_such_projection"), |_, _, _| {})
-            .await
-            .is_err()
-    );
+    assert!(ticketd::maintenance::rebuild(
+        &db,
+        Some("no_such_projection"),
+        crate::helpers::local_time(),
+        |_, _, _| {}
+    )
+    .await
+    .is_err());
     db.close().await;
     for writer in writers {
         writer.await.expect("writer finishes");
