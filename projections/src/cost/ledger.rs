@@ -260,7 +260,22 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 });
             }
             TicketEvent::TicketReopened { cycle: next, .. } => cycle = *next,
-            _ => {}
+            // No effect on this read model; a new event must be placed here or above.
+            TicketEvent::TechnicianDispatched { .. }
+            | TicketEvent::ResolvedRemotely { .. }
+            | TicketEvent::QuoteApproved { .. }
+            | TicketEvent::QuoteDeclined { .. }
+            | TicketEvent::ReturnedFromFactory { .. }
+            | TicketEvent::QcPassed { .. }
+            | TicketEvent::QcFailed { .. }
+            | TicketEvent::ItemDelivered { .. }
+            | TicketEvent::CustomerRevisited { .. }
+            | TicketEvent::TicketClosed { .. }
+            | TicketEvent::TicketCancelled { .. }
+            | TicketEvent::TicketEscalated { .. }
+            | TicketEvent::RepairCycleExtended { .. }
+            | TicketEvent::ComplaintRouted { .. }
+            | TicketEvent::ComplaintReplied { .. } => {}
         }
     }
 

@@ -3,7 +3,7 @@
 
 use sqlx::{PgPool, Row, SqlitePool};
 
-use super::store::{lite, Val};
+use super::store::Val;
 
 /// The reports the ledger offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,7 +232,6 @@ pub async fn run_sqlite(
     filter: &Filter,
 ) -> Result<Table, sqlx::Error> {
     let (columns, sql, vals) = build(report, filter);
-    let sql = lite(&sql);
     let rows = bind_all!(sqlx::query(&sql), vals).fetch_all(pool).await?;
     Ok(Table {
         columns: columns.into_iter().map(str::to_owned).collect(),

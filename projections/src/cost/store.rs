@@ -22,10 +22,6 @@ pub(crate) enum Val {
     OptInt(Option<i64>),
 }
 
-pub(crate) fn lite(sql: &str) -> String {
-    sql.replace('$', "?")
-}
-
 fn month(t: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", t.year(), t.month())
 }
@@ -233,7 +229,7 @@ pub async fn apply_after_sqlite(
     for (ticket_id, upto) in touched(&batch) {
         let rows = stream_sqlite(tx, "Ticket", &ticket_id, upto).await?;
         for (sql, vals) in replace(&ticket_id, costed(rows)?) {
-            let sql = lite(&target.aim(sql));
+            let sql = target.aim(sql);
             bind_all!(sqlx::query(&sql), vals)
                 .execute(&mut **tx)
                 .await?;

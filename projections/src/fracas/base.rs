@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::installed::{DateKind, InstalledUnit};
 use super::reports::{Filter, Store};
-use crate::cost::store::{lite, Val};
+use crate::cost::store::Val;
 use crate::ticket_summary::sortable_time;
 
 const UPSERT: &str =
@@ -50,7 +50,7 @@ pub async fn register(
             tx.commit().await?;
         }
         Store::Sqlite(pool) => {
-            let sql = lite(UPSERT);
+            let sql = UPSERT;
             let mut tx = pool.begin().await?;
             for u in units {
                 written += bind_all!(sqlx::query(&sql), values(u, at))

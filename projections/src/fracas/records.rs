@@ -201,7 +201,33 @@ pub fn failures(
                 out.push(r);
                 cycle = *next;
             }
-            _ => {}
+            // No effect on this read model; a new event must be placed here or above.
+            TicketEvent::TicketReceived { .. }
+            | TicketEvent::WarrantyDetermined { .. }
+            | TicketEvent::TechnicianDispatched { .. }
+            | TicketEvent::TechnicianArrived { .. }
+            | TicketEvent::ResolvedRemotely { .. }
+            | TicketEvent::RepairQuoted { .. }
+            | TicketEvent::QuoteApproved { .. }
+            | TicketEvent::QuoteAccepted { .. }
+            | TicketEvent::QuoteDeclined { .. }
+            | TicketEvent::FeeWaiverApproved { .. }
+            | TicketEvent::SentToFactory { .. }
+            | TicketEvent::ReturnedFromFactory { .. }
+            | TicketEvent::ExchangeShipped { .. }
+            | TicketEvent::RepairRecorded { .. }
+            | TicketEvent::QcPassed { .. }
+            | TicketEvent::ItemShipped { .. }
+            | TicketEvent::ItemDelivered { .. }
+            | TicketEvent::InvoiceIssued { .. }
+            | TicketEvent::PaymentRecorded { .. }
+            | TicketEvent::CustomerRevisited { .. }
+            | TicketEvent::TicketClosed { .. }
+            | TicketEvent::TicketCancelled { .. }
+            | TicketEvent::TicketEscalated { .. }
+            | TicketEvent::RepairCycleExtended { .. }
+            | TicketEvent::ComplaintRouted { .. }
+            | TicketEvent::ComplaintReplied { .. } => {}
         }
     }
     (unit, out)

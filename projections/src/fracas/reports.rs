@@ -13,7 +13,7 @@ pub use super::tables::{run, Report, Request};
 pub use crate::cost::reports::Table;
 
 use super::records::{FailureRecord, Signal, Unit};
-use crate::cost::store::{lite, Val};
+use crate::cost::store::Val;
 
 /// Either store.
 #[derive(Debug, Clone, Copy)]
@@ -41,15 +41,12 @@ impl Store<'_> {
                 .iter()
                 .map(cells)
                 .collect(),
-            Store::Sqlite(pool) => {
-                let sql = lite(sql);
-                bind_all!(sqlx::query(&sql), vals)
-                    .fetch_all(*pool)
-                    .await?
-                    .iter()
-                    .map(cells)
-                    .collect()
-            }
+            Store::Sqlite(pool) => bind_all!(sqlx::query(&sql), vals)
+                .fetch_all(*pool)
+                .await?
+                .iter()
+                .map(cells)
+                .collect(),
         }
     }
 }

@@ -14,7 +14,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use super::records::{failures, FailureRecord, Unit};
 use super::FRACAS;
-use crate::cost::store::{lite, Val};
+use crate::cost::store::Val;
 use crate::log::{read_postgres, read_sqlite, stream_postgres, stream_sqlite, RawEvent};
 use crate::ticket_summary::sortable_time;
 use crate::ProjectionError;
@@ -335,7 +335,7 @@ pub async fn apply_after_sqlite(
         for (id, upto) in touched(&batch, aggregate_type) {
             let rows = stream_sqlite(tx, aggregate_type, &id, upto).await?;
             for (sql, vals) in derive(&id, rows, target.local)? {
-                let sql = lite(&target.aim(sql));
+                let sql = target.aim(sql);
                 bind_all!(sqlx::query(&sql), vals)
                     .execute(&mut **tx)
                     .await?;

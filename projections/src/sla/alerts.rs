@@ -14,7 +14,6 @@ use sqlx::{PgPool, Row, SqlitePool};
 
 use super::ALERT_AGGREGATE;
 use crate::append::{insert_postgres, insert_sqlite, to_micros, NewEvent};
-use crate::cost::store::lite;
 use crate::ticket_summary::sortable_time;
 
 /// Schema version of the alert shapes.
@@ -181,7 +180,7 @@ pub async fn due_sqlite(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Due>, AlertError> {
-    let rows: Vec<DueRow> = sqlx::query_as(&lite(DUE))
+    let rows: Vec<DueRow> = sqlx::query_as(DUE)
         .bind(sortable_time(now))
         .bind(limit)
         .fetch_all(pool)

@@ -269,7 +269,33 @@ pub fn derive(
                 resolved: *resolved,
                 satisfied: *satisfied,
             }),
-            _ => {}
+            // No effect on this read model; a new event must be placed here or above.
+            TicketEvent::WarrantyDetermined { .. }
+            | TicketEvent::TechnicianDispatched { .. }
+            | TicketEvent::TechnicianArrived { .. }
+            | TicketEvent::FaultDiagnosed { .. }
+            | TicketEvent::ResolvedRemotely { .. }
+            | TicketEvent::RepairQuoted { .. }
+            | TicketEvent::QuoteApproved { .. }
+            | TicketEvent::QuoteAccepted { .. }
+            | TicketEvent::QuoteDeclined { .. }
+            | TicketEvent::FeeWaiverApproved { .. }
+            | TicketEvent::SentToFactory { .. }
+            | TicketEvent::ReturnedFromFactory { .. }
+            | TicketEvent::ExchangeShipped { .. }
+            | TicketEvent::RepairRecorded { .. }
+            | TicketEvent::QcPassed { .. }
+            | TicketEvent::QcFailed { .. }
+            | TicketEvent::ItemShipped { .. }
+            | TicketEvent::ItemDelivered { .. }
+            | TicketEvent::InvoiceIssued { .. }
+            | TicketEvent::PaymentRecorded { .. }
+            | TicketEvent::TicketClosed { .. }
+            | TicketEvent::TicketCancelled { .. }
+            | TicketEvent::TicketEscalated { .. }
+            | TicketEvent::RepairCycleExtended { .. }
+            | TicketEvent::ComplaintRouted { .. }
+            | TicketEvent::ComplaintReplied { .. } => {}
         }
         let technician = match event {
             TicketEvent::TechnicianArrived { technician, .. } => Some(technician),

@@ -10,7 +10,7 @@ use super::clocks::{ClockState, State, Status, View};
 use super::policy::Basis;
 use super::SlaConfig;
 use crate::cost::reports::Table;
-use crate::cost::store::{lite, Val};
+use crate::cost::store::Val;
 use crate::ticket_summary::sortable_time;
 
 /// Filters of the open-clocks query; they combine with AND.
@@ -166,7 +166,6 @@ pub async fn open_sqlite(
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenClock>, sqlx::Error> {
     let (sql, vals) = open_sql(filter);
-    let sql = lite(&sql);
     let rows: Vec<OpenRow> = bind_vals!(sqlx::query_as(&sql), vals)
         .fetch_all(pool)
         .await?;
@@ -410,7 +409,7 @@ pub async fn kpis_sqlite(
     config: &SlaConfig,
     q: &KpiQuery,
 ) -> Result<Vec<KpiFigure>, sqlx::Error> {
-    kpi_query!(pool, config, q, |s: String| lite(&s))
+    kpi_query!(pool, config, q, |s: String| s)
 }
 
 /// KPI figures as a table.

@@ -10,7 +10,7 @@ use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
 use super::alerts::Alert;
 use super::clocks::{derive, TicketSla};
 use super::{SlaConfig, ALERT_AGGREGATE, SLA};
-use crate::cost::store::{lite, Val};
+use crate::cost::store::Val;
 use crate::log::{read_postgres, read_sqlite, RawEvent};
 use crate::ticket_summary::sortable_time;
 use crate::ProjectionError;
@@ -262,7 +262,7 @@ pub async fn apply_after_sqlite(
         return Ok((0, from));
     };
     for ticket_id in touched(&batch) {
-        let rows = sqlx::query(&lite(PG_TICKET))
+        let rows = sqlx::query(PG_TICKET)
             .bind(&ticket_id)
             .bind(last)
             .fetch_all(&mut **tx)
@@ -283,7 +283,7 @@ pub async fn apply_after_sqlite(
         let (events, noted) = decode(rows)?;
         let sla = derive(&events, &config.policy, &config.calendars);
         for (sql, vals) in replace(&ticket_id, &sla, &noted, config) {
-            let sql = lite(&target.aim(sql));
+            let sql = target.aim(sql);
             bind_vals!(sqlx::query(&sql), vals)
                 .execute(&mut **tx)
                 .await?;
