@@ -53,7 +53,7 @@ pub async fn register(
             let sql = UPSERT;
             let mut tx = pool.begin().await?;
             for u in units {
-                written += bind_all!(sqlx::query(&sql), values(u, at))
+                written += bind_all!(sqlx::query(sql), values(u, at))
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();

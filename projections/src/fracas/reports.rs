@@ -41,7 +41,7 @@ impl Store<'_> {
                 .iter()
                 .map(cells)
                 .collect(),
-            Store::Sqlite(pool) => bind_all!(sqlx::query(&sql), vals)
+            Store::Sqlite(pool) => bind_all!(sqlx::query(sql), vals)
                 .fetch_all(*pool)
                 .await?
                 .iter()
