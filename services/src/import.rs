@@ -52,8 +52,12 @@ pub struct Report {
     pub rejections: Vec<Rejection>,
 }
 
-/// Tickets imported at the same time (each in its own transaction).
+/// Tickets planned at the same time (their reads overlap).
 const CONCURRENT_TICKETS: usize = 8;
+
+/// Tickets written in one transaction, each in a savepoint of its own: one
+/// commit (and fsync) for all of them, each still all or nothing.
+const TICKETS_PER_COMMIT: usize = 64;
 
 /// What happened to one ticket's lines.
 enum Outcome {
@@ -99,39 +103,34 @@ pub async fn run(
             }
         }
     }
-    // Tickets are independent streams: several are imported at once, and
-    // the report keeps their order.
-    let jobs: Vec<_> = order
+    // Tickets are independent streams: a chunk is planned several at a
+    // time, then written in one transaction; the report keeps their order.
+    let mut queue: Vec<Ticketed> = order
         .into_iter()
-        .map(|id| {
-            let commands = tickets.remove(&id).unwrap_or_default();
-            let rejected = refused.remove(&id);
-            async move {
-                let lines = commands.len() as u64;
-                let outcome = match rejected {
-                    Some(rejection) => Ok(Outcome::Rejected(rejection)),
-                    None => import_ticket(bus, &id, commands).await,
-                };
-                (lines, outcome)
-            }
+        .map(|id| Ticketed {
+            commands: tickets.remove(&id).unwrap_or_default(),
+            rejected: refused.remove(&id),
+            id,
         })
         .collect();
-    let mut outcomes = futures::stream::iter(jobs).buffered(CONCURRENT_TICKETS);
     let mut done = 0_u64;
-    while let Some((lines, outcome)) = outcomes.next().await {
-        match outcome? {
-            Outcome::Written { events, duplicates } => {
-                report.events_written += events;
-                report.duplicates += duplicates;
-                report.tickets_imported += 1;
+    while !queue.is_empty() {
+        let chunk: Vec<Ticketed> = queue.drain(..TICKETS_PER_COMMIT.min(queue.len())).collect();
+        for (lines, outcome) in import_chunk(bus, chunk).await? {
+            match outcome {
+                Outcome::Written { events, duplicates } => {
+                    report.events_written += events;
+                    report.duplicates += duplicates;
+                    report.tickets_imported += 1;
+                }
+                Outcome::Rejected(rejection) => {
+                    report.tickets_rejected += 1;
+                    report.rejections.push(rejection);
+                }
             }
-            Outcome::Rejected(rejection) => {
-                report.tickets_rejected += 1;
-                report.rejections.push(rejection);
-            }
+            done += lines;
+            progress(done);
         }
-        done += lines;
-        progress(done);
     }
     report.rejections.sort_by_key(|r| r.line);
     if report.events_written > 0 {
@@ -140,42 +139,98 @@ pub async fn run(
     Ok(report)
 }
 
-/// Applies one ticket's lines; retries once if another writer got in
-/// between (the second attempt sees what it wrote).
+/// One ticket's lines, or why it is already refused.
+struct Ticketed {
+    id: String,
+    commands: Vec<ImportCommand>,
+    rejected: Option<Rejection>,
+}
+
+/// What the first look at a ticket found.
+enum First {
+    Done(Outcome),
+    Write { version: u64, planned: Planned },
+}
+
+/// Plans a chunk of tickets, writes them in one transaction, and imports
+/// on its own (looking every request id up) any ticket whose write
+/// collided. Returns each ticket's line count and outcome, in order.
+async fn import_chunk(
+    bus: &CommandBus,
+    chunk: Vec<Ticketed>,
+) -> Result<Vec<(u64, Outcome)>, CommandError> {
+    let looks: Vec<_> = chunk.iter().map(|t| first_look(bus, t)).collect();
+    let firsts: Vec<Result<First, CommandError>> = futures::stream::iter(looks)
+        .buffered(CONCURRENT_TICKETS)
+        .collect()
+        .await;
+    let firsts = firsts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let writes: Vec<(&[NewEvent], u64)> = firsts
+        .iter()
+        .filter_map(|f| match f {
+            First::Write { version, planned } => Some((planned.events.as_slice(), *version)),
+            First::Done(_) => None,
+        })
+        .collect();
+    let mut collided = write(bus.db(), &writes).await?.into_iter();
+    let mut out = Vec::with_capacity(chunk.len());
+    for (t, first) in chunk.into_iter().zip(firsts) {
+        let lines = t.commands.len() as u64;
+        let outcome = match first {
+            First::Done(outcome) => outcome,
+            First::Write { planned, .. } if !collided.next().unwrap_or(true) => Outcome::Written {
+                events: planned.events.len() as u64,
+                duplicates: planned.duplicates,
+            },
+            First::Write { .. } => import_ticket(bus, &t.id, t.commands).await?,
+        };
+        out.push((lines, outcome));
+    }
+    Ok(out)
+}
+
+/// Loads and plans a ticket; a new stream's lines are looked up only if
+/// its write collides (a request id used elsewhere, or a racing writer).
+async fn first_look(bus: &CommandBus, t: &Ticketed) -> Result<First, CommandError> {
+    if let Some(rejection) = &t.rejected {
+        return Ok(First::Done(Outcome::Rejected(rejection.clone())));
+    }
+    let (ticket, version) = bus.load(&t.id).await?;
+    Ok(
+        match plan(bus, ticket, version, &t.commands, version > 0).await? {
+            Ok(planned) => First::Write { version, planned },
+            Err(rejection) => First::Done(Outcome::Rejected(rejection)),
+        },
+    )
+}
+
+/// Applies one ticket's lines on its own, looking each request id up;
+/// retries once if another writer got in between (the second attempt sees
+/// what it wrote).
 async fn import_ticket(
     bus: &CommandBus,
     ticket_id: &str,
     commands: Vec<ImportCommand>,
 ) -> Result<Outcome, CommandError> {
-    let mut last = None;
-    for attempt in 0..2 {
+    for _ in 0..2 {
         let (ticket, version) = bus.load(ticket_id).await?;
-        // A new stream's lines are looked up only if the write collides
-        // (a request id used elsewhere, or a racing writer).
-        let lookup = version > 0 || attempt > 0;
-        let planned = match plan(bus, ticket, version, &commands, lookup).await? {
+        let planned = match plan(bus, ticket, version, &commands, true).await? {
             Ok(planned) => planned,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
-        match write(bus.db(), &planned.events, version).await {
-            Ok(()) => {
-                return Ok(Outcome::Written {
-                    events: planned.events.len() as u64,
-                    duplicates: planned.duplicates,
-                })
-            }
-            Err(error) if is_unique_violation(&error) => last = Some(error),
-            Err(error) => return Err(error.into()),
+        let collided = write(bus.db(), &[(planned.events.as_slice(), version)]).await?;
+        if collided.first() == Some(&false) {
+            return Ok(Outcome::Written {
+                events: planned.events.len() as u64,
+                duplicates: planned.duplicates,
+            });
         }
     }
-    let reason = last.map_or_else(String::new, |e| e.to_string());
     Ok(Outcome::Rejected(Rejection {
         line: commands.first().map_or(0, |c| c.line),
         ticket_id: ticket_id.to_owned(),
         request_id: String::new(),
-        reason: format!(
-            "another writer changed the ticket during the import ({reason}); import it again"
-        ),
+        reason: "another writer changed the ticket during the import; import it again".into(),
     }))
 }
 
@@ -241,30 +296,74 @@ async fn plan(
     Ok(Ok(Planned { events, duplicates }))
 }
 
-/// Writes a ticket's new events in one transaction, chained to the event
-/// at `version`.
-async fn write(db: &Db, events: &[NewEvent], version: u64) -> Result<(), sqlx::Error> {
-    let Some(first) = events.first() else {
-        return Ok(());
-    };
-    let before = i64::try_from(version).unwrap_or(i64::MAX);
+/// Writes each ticket's new events (chained to its event at `version`) in
+/// one transaction, each ticket in a savepoint: a ticket that collides
+/// with a stored event (a taken version or request id) is rolled back
+/// alone. Returns, per ticket, whether it collided.
+async fn write(db: &Db, tickets: &[(&[NewEvent], u64)]) -> Result<Vec<bool>, sqlx::Error> {
+    let mut collided = Vec::with_capacity(tickets.len());
     match db {
         Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
-            let previous =
-                hash_at_postgres(&mut tx, &first.aggregate_type, &first.aggregate_id, before)
-                    .await?;
-            insert_many_postgres(&mut tx, events, &previous).await?;
-            tx.commit().await
+            for (events, version) in tickets {
+                let Some(first) = events.first() else {
+                    collided.push(false);
+                    continue;
+                };
+                let before = i64::try_from(*version).unwrap_or(i64::MAX);
+                sqlx::query("SAVEPOINT ticket").execute(&mut *tx).await?;
+                let written = match hash_at_postgres(
+                    &mut tx,
+                    &first.aggregate_type,
+                    &first.aggregate_id,
+                    before,
+                )
+                .await
+                {
+                    Ok(previous) => insert_many_postgres(&mut tx, events, &previous).await,
+                    Err(e) => Err(e),
+                };
+                let (clash, sql) = settle(written)?;
+                sqlx::query(sql).execute(&mut *tx).await?;
+                collided.push(clash);
+            }
+            tx.commit().await?;
         }
         Db::Sqlite(pool) => {
             let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            let mut previous =
-                hash_at_sqlite(&mut tx, &first.aggregate_type, &first.aggregate_id, before).await?;
-            for event in events {
-                previous = insert_sqlite(&mut tx, event, &previous).await?;
+            for (events, version) in tickets {
+                let Some(first) = events.first() else {
+                    collided.push(false);
+                    continue;
+                };
+                let before = i64::try_from(*version).unwrap_or(i64::MAX);
+                sqlx::query("SAVEPOINT ticket").execute(&mut *tx).await?;
+                let mut written =
+                    hash_at_sqlite(&mut tx, &first.aggregate_type, &first.aggregate_id, before)
+                        .await;
+                for event in events.iter() {
+                    written = match written {
+                        Ok(previous) => insert_sqlite(&mut tx, event, &previous).await,
+                        Err(e) => Err(e),
+                    };
+                }
+                let (clash, sql) = settle(written)?;
+                sqlx::query(sql).execute(&mut *tx).await?;
+                collided.push(clash);
             }
-            tx.commit().await
+            tx.commit().await?;
         }
+    }
+    Ok(collided)
+}
+
+/// Whether the ticket collided, and the statement that ends its savepoint:
+/// released, or rolled back on a collision; any other error ends the
+/// transaction.
+fn settle(written: Result<String, sqlx::Error>) -> Result<(bool, &'static str), sqlx::Error> {
+    match written {
+        Ok(_) => Ok((false, "RELEASE SAVEPOINT ticket")),
+        Err(error) if is_unique_violation(&error) => Ok((true, "ROLLBACK TO SAVEPOINT ticket")),
+        Err(error) => Err(error),
     }
 }

@@ -121,6 +121,28 @@ async fn a_bad_ticket_is_reported_by_line_and_the_others_are_imported(backend: B
     server.stop().await;
 }
 
+/// Two new tickets in one file with a request id in common: they are
+/// written in the same transaction, the second collides on the unique
+/// request id, is rolled back alone and then refused, naming the ticket
+/// that holds the id.
+async fn a_request_id_reused_by_another_ticket_rejects_only_that_ticket(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let text = EXAMPLE.replace("legacy-H-1003-1", "legacy-H-1002-1");
+    let report = import(&server, &text).await;
+    assert_eq!((report.tickets_imported, report.tickets_rejected), (2, 1));
+    let rejection = &report.rejections[0];
+    assert_eq!(
+        (rejection.line, rejection.ticket_id.as_str()),
+        (12, "H-1003")
+    );
+    assert!(
+        rejection.reason.contains("already used for ticket H-1002"),
+        "{rejection:?}"
+    );
+    assert_eq!(server.event_count().await, 11);
+    server.stop().await;
+}
+
 async fn only_the_integration_role_imports_and_bad_lines_name_their_field(backend: Backend) {
     let server = TestServer::start(backend).await;
     let status = expect_code(
@@ -215,5 +237,6 @@ on_both_stores!(
     the_example_imports_once_and_a_second_run_writes_nothing,
     a_bad_ticket_is_reported_by_line_and_the_others_are_imported,
     only_the_integration_role_imports_and_bad_lines_name_their_field,
+    a_request_id_reused_by_another_ticket_rejects_only_that_ticket,
     ticketd_import_reports_by_line_and_exits_with_the_outcome,
 );
