@@ -169,20 +169,41 @@ pub async fn insert_sqlite(
     Ok(hash)
 }
 
+/// The hashes of one stream's `events`, in order, chained to `previous`.
+pub fn chain_hashes(events: &[NewEvent], previous: &str) -> Vec<String> {
+    let mut hash = previous.to_owned();
+    events
+        .iter()
+        .map(|event| {
+            hash = event_hash(&hash, &event.sealed());
+            hash.clone()
+        })
+        .collect()
+}
+
 /// Inserts one stream's `events`, in order, chained to `previous`, with a
-/// single statement; returns the last hash. For writers that append
-/// several events of a stream at once (history import).
+/// single statement; returns the last hash.
 pub async fn insert_many_postgres(
     conn: &mut sqlx::PgConnection,
     events: &[NewEvent],
     previous: &str,
 ) -> Result<String, sqlx::Error> {
-    let mut hash = previous.to_owned();
-    let mut hashes = Vec::with_capacity(events.len());
-    for event in events {
-        hash = event_hash(&hash, &event.sealed());
-        hashes.push(hash.clone());
-    }
+    let hashes = chain_hashes(events, previous);
+    insert_rows_postgres(conn, events, &hashes).await?;
+    Ok(hashes
+        .last()
+        .cloned()
+        .unwrap_or_else(|| previous.to_owned()))
+}
+
+/// Inserts `events` (of any streams) with their already chained `hashes`,
+/// in order, with a single statement: for writers that append many events
+/// at once (history import).
+pub async fn insert_rows_postgres(
+    conn: &mut sqlx::PgConnection,
+    events: &[NewEvent],
+    hashes: &[String],
+) -> Result<(), sqlx::Error> {
     let column = |f: fn(&NewEvent) -> String| events.iter().map(f).collect::<Vec<String>>();
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
@@ -223,8 +244,8 @@ pub async fn insert_many_postgres(
             .collect::<Vec<DateTime<Utc>>>(),
     )
     .bind(SEAL_V2)
-    .bind(&hashes)
+    .bind(hashes)
     .execute(conn)
     .await?;
-    Ok(hash)
+    Ok(())
 }

@@ -18,7 +18,8 @@ use cqrs_es::Aggregate;
 use domain::{Recording, Ticket, TicketCommand};
 use futures::StreamExt;
 use projections::append::{
-    hash_at_postgres, hash_at_sqlite, insert_many_postgres, insert_sqlite, NewEvent,
+    chain_hashes, hash_at_postgres, hash_at_sqlite, insert_many_postgres, insert_rows_postgres,
+    insert_sqlite, NewEvent,
 };
 
 use crate::bus::{is_unique_violation, new_event, CommandBus, CommandError, CommandRequest};
@@ -305,6 +306,37 @@ async fn write(db: &Db, tickets: &[(&[NewEvent], u64)]) -> Result<Vec<bool>, sql
     match db {
         Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
+            // The happy path: every ticket of the chunk in one statement.
+            let mut rows = Vec::new();
+            let mut hashes = Vec::new();
+            for (events, version) in tickets {
+                let Some(first) = events.first() else {
+                    continue;
+                };
+                let previous = if *version == 0 {
+                    String::new()
+                } else {
+                    let before = i64::try_from(*version).unwrap_or(i64::MAX);
+                    hash_at_postgres(&mut tx, &first.aggregate_type, &first.aggregate_id, before)
+                        .await?
+                };
+                hashes.extend(chain_hashes(events, &previous));
+                rows.extend(events.iter().cloned());
+            }
+            sqlx::query("SAVEPOINT chunk").execute(&mut *tx).await?;
+            match insert_rows_postgres(&mut tx, &rows, &hashes).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    return Ok(vec![false; tickets.len()]);
+                }
+                Err(error) if is_unique_violation(&error) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT chunk")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Err(error) => return Err(error),
+            }
+            // Some ticket collides: each in a savepoint of its own.
             for (events, version) in tickets {
                 let Some(first) = events.first() else {
                     collided.push(false);
@@ -338,9 +370,12 @@ async fn write(db: &Db, tickets: &[(&[NewEvent], u64)]) -> Result<Vec<bool>, sql
                 };
                 let before = i64::try_from(*version).unwrap_or(i64::MAX);
                 sqlx::query("SAVEPOINT ticket").execute(&mut *tx).await?;
-                let mut written =
+                let mut written = if *version == 0 {
+                    Ok(String::new())
+                } else {
                     hash_at_sqlite(&mut tx, &first.aggregate_type, &first.aggregate_id, before)
-                        .await;
+                        .await
+                };
                 for event in events.iter() {
                     written = match written {
                         Ok(previous) => insert_sqlite(&mut tx, event, &previous).await,
