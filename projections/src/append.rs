@@ -70,6 +70,12 @@ impl NewEvent {
     }
 }
 
+/// A unique index refused the row: a taken (stream, sequence) or request
+/// id. PostgreSQL 23505; SQLite primary key 1555, unique 2067.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "1555" | "2067")))
+}
+
 /// Microsecond precision, as both stores keep times.
 pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     chrono::SubsecRound::trunc_subsecs(t, 6)

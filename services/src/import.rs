@@ -19,10 +19,10 @@ use domain::{Recording, Ticket, TicketCommand};
 use futures::StreamExt;
 use projections::append::{
     chain_hashes, hash_at_postgres, hash_at_sqlite, insert_many_postgres, insert_rows_postgres,
-    insert_sqlite, NewEvent,
+    insert_sqlite, is_unique_violation, NewEvent,
 };
 
-use crate::bus::{is_unique_violation, new_event, CommandBus, CommandError, CommandRequest};
+use crate::bus::{new_event, CommandBus, CommandError, CommandRequest};
 use crate::store::Db;
 
 /// One parsed line: where it came from, and the command it carries.

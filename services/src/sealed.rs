@@ -10,7 +10,7 @@ use cqrs_es::persist::{
 };
 use cqrs_es::Aggregate;
 use projections::append::{
-    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, NewEvent,
+    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, is_unique_violation, NewEvent,
 };
 use serde_json::Value;
 use sqlx::{PgPool, SqlitePool};
@@ -38,11 +38,8 @@ impl<R> SealedRepository<R> {
 }
 
 fn persistence_error(error: sqlx::Error) -> PersistenceError {
-    if let sqlx::Error::Database(db) = &error {
-        // Unique violations: PostgreSQL 23505; SQLite primary key 1555, unique 2067.
-        if matches!(db.code().as_deref(), Some("23505" | "1555" | "2067")) {
-            return PersistenceError::OptimisticLockError;
-        }
+    if is_unique_violation(&error) {
+        return PersistenceError::OptimisticLockError;
     }
     if is_unavailable(&error) {
         PersistenceError::ConnectionError(Box::new(error))

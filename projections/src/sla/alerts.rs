@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row, SqlitePool};
 
 use super::ALERT_AGGREGATE;
-use crate::append::{insert_postgres, insert_sqlite, to_micros, NewEvent};
+use crate::append::{insert_postgres, insert_sqlite, is_unique_violation, to_micros, NewEvent};
 use crate::ticket_summary::sortable_time;
 
 /// Schema version of the alert shapes.
@@ -222,10 +222,6 @@ fn new_event(due: &Due, sequence: i64) -> Result<NewEvent, sqlx::Error> {
         recorded_at: at,
         occurred_at: at,
     })
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "1555" | "2067")))
 }
 
 /// Appends `due` unless its request id is already in the log. Returns

@@ -27,9 +27,9 @@ use domain::{
 };
 use postgres_es::PostgresEventRepository;
 use projections::append::{
-    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, to_micros, NewEvent,
+    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, is_unique_violation,
+    to_micros, NewEvent,
 };
-use projections::seal::sealed_time;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
@@ -486,18 +486,19 @@ pub(crate) fn new_event<A: Commanded>(
     let event_type = event.event_type();
     let mut extra = after.extra_metadata();
     extra.extend(PolicyHandle::metadata(&services.policies));
-    let fields = metadata::<A>(
-        request,
-        &event_type,
-        A::occurred_at(&event),
-        services.clock.now(),
-        extra,
-    );
-    let internal = |e: serde_json::Error| CommandError::Internal(e.to_string());
-    let payload = serde_json::to_value(&event).map_err(internal)?;
-    let metadata = serde_json::to_value(&fields).map_err(internal)?;
-    let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&metadata)
-        .ok_or_else(|| CommandError::Internal("event metadata lacks its id or times".into()))?;
+    // The one clock: ticketd's, on both stores. The id and both times go
+    // into the sealed metadata and, from the same values, the columns.
+    let recorded_at = to_micros(services.clock.now());
+    let occurred_at = to_micros(A::occurred_at(&event));
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        metadata::<A>(request, &event_type, extra)
+            .into_iter()
+            .map(|(k, v)| (k, v.into()))
+            .collect();
+    NewEvent::stamp_metadata(&mut fields, &event_id, recorded_at, occurred_at);
+    let payload =
+        serde_json::to_value(&event).map_err(|e| CommandError::Internal(e.to_string()))?;
     Ok(NewEvent {
         aggregate_type: A::TYPE.to_owned(),
         aggregate_id: request.ticket_id.clone(),
@@ -505,39 +506,21 @@ pub(crate) fn new_event<A: Commanded>(
         event_type,
         event_version: event.event_version(),
         payload,
-        metadata,
+        metadata: fields.into(),
         event_id,
         recorded_at,
         occurred_at,
     })
 }
 
-/// A unique index refused the row: a taken version or request id.
-pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "1555" | "2067")))
-}
-
-/// The metadata sealed with an event: who, how, which request, and the
-/// event's id and two times (`recorded_at` is `now`, ticketd's clock).
-pub(crate) fn metadata<A: Commanded>(
+/// The metadata sealed with an event: who, how, which request (its id and
+/// two times are stamped by [`new_event`]).
+fn metadata<A: Commanded>(
     request: &CommandRequest<A::Cmd>,
     event_type: &str,
-    occurred_at: DateTime<Utc>,
-    now: DateTime<Utc>,
     extra: Vec<(String, String)>,
 ) -> HashMap<String, String> {
-    // The one clock: ticketd's, on both stores. The id and both times
-    // go into the sealed metadata; `projections::append` writes the
-    // columns from the same values.
-    let recorded_at = to_micros(now);
-    let event_id = uuid::Uuid::new_v4().to_string();
     let mut metadata = HashMap::from([
-        ("event_id".to_owned(), event_id),
-        ("recorded_at".to_owned(), sealed_time(recorded_at)),
-        (
-            "occurred_at".to_owned(),
-            sealed_time(to_micros(occurred_at)),
-        ),
         ("request_id".to_owned(), request.request_id.clone()),
         ("actor_id".to_owned(), request.actor.id.to_string()),
         ("actor_role".to_owned(), request.actor.role.to_string()),
