@@ -1,14 +1,15 @@
 //! The rules: given the state, a command, the time and the policies, decide
 //! the one event to record, or refuse. Pure; no I/O.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
+use super::checks::{at_most, invalid, positive, same_currency};
 use super::command::*;
 use super::event::TicketEvent;
 use super::status::TicketStatus as S;
-use super::types::{QuoteLine, RootCause, TicketKind};
+use super::types::{RootCause, TicketKind};
 use super::{Policies, Ticket, TicketError};
-use crate::money::{Money, MoneyError};
+use crate::money::Money;
 use crate::policy::approval::{may_approve_price, may_waive};
 use crate::policy::complaint::route;
 use crate::policy::permission::may_issue;
@@ -20,46 +21,8 @@ use crate::values::Problem;
 /// Most lines a quote, parts list or defect list may have.
 pub const MAX_LINES: usize = 200;
 
-fn invalid(field: impl Into<String>, problem: Problem) -> TicketError {
-    TicketError::Invalid(problem.at(field))
-}
-
-fn money_invalid(field: impl Into<String>, err: &MoneyError) -> TicketError {
-    invalid(field, Problem::Malformed(err.to_string()))
-}
-
-fn at_most(field: &str, len: usize, max: usize) -> Result<(), TicketError> {
-    if len > max {
-        return Err(invalid(
-            field,
-            Problem::OutOfRange {
-                min: 0,
-                max: max as i64,
-            },
-        ));
-    }
-    Ok(())
-}
-
-fn positive(field: &str, amount: &Money) -> Result<(), TicketError> {
-    if amount.is_zero() {
-        return Err(invalid(
-            field,
-            Problem::Malformed("must be greater than zero".into()),
-        ));
-    }
-    Ok(())
-}
-
-fn same_currency(field: &str, amount: &Money, expected: &Money) -> Result<(), TicketError> {
-    amount
-        .cmp_same(expected)
-        .map(|_| ())
-        .map_err(|e| money_invalid(field, &e))
-}
-
 impl Ticket {
-    fn require(&self, command: CommandKind, allowed: &[S]) -> Result<(), TicketError> {
+    pub(super) fn require(&self, command: CommandKind, allowed: &[S]) -> Result<(), TicketError> {
         if allowed.contains(&self.status) {
             Ok(())
         } else {
@@ -605,67 +568,6 @@ impl Ticket {
                 E::ComplaintReplied { reply, at: now }
             }
         })
-    }
-
-    fn decide_quote(
-        &self,
-        kind: CommandKind,
-        c: QuoteRepair,
-        today: NaiveDate,
-        now: DateTime<Utc>,
-        policies: &Policies,
-    ) -> Result<TicketEvent, TicketError> {
-        self.require(kind, &[S::Diagnosed, S::Quoted, S::QuoteApproved])?;
-        match self.chargeable() {
-            None => {
-                return Err(TicketError::WarrantyNotDetermined {
-                    command: kind,
-                    status: self.status,
-                })
-            }
-            Some(false) => return Err(TicketError::QuoteNotNeeded),
-            Some(true) => {}
-        }
-        if c.lines.is_empty() {
-            return Err(invalid("lines", Problem::Empty));
-        }
-        at_most("lines", c.lines.len(), MAX_LINES)?;
-        let currency = policies.approval.currency.clone();
-        let mut total = Money::zero(currency);
-        for (i, line) in c.lines.iter().enumerate() {
-            let line_total = line
-                .total()
-                .map_err(|e| money_invalid(format!("lines[{i}]"), &e))?;
-            total = total
-                .checked_add(&line_total)
-                .map_err(|e| money_invalid(format!("lines[{i}].{}", price_field(line)), &e))?;
-        }
-        if c.valid_until < today {
-            return Err(invalid(
-                "valid_until",
-                Problem::Malformed(format!("must not be before {today}")),
-            ));
-        }
-        let rule = policies
-            .approval
-            .tier_of(&total)
-            .map_err(|e| money_invalid("lines", &e))?;
-        Ok(TicketEvent::RepairQuoted {
-            lines: c.lines,
-            total,
-            tier: rule.tier,
-            valid_until: c.valid_until,
-            rule: Some(rule.clone()),
-            at: now,
-        })
-    }
-}
-
-fn price_field(line: &QuoteLine) -> &'static str {
-    match line {
-        QuoteLine::Parts { .. } => "unit_price",
-        QuoteLine::Labour { .. } => "hourly_rate",
-        _ => "amount",
     }
 }
 

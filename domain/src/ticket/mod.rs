@@ -6,11 +6,13 @@
 //! rules and is pure; `apply` folds an event into the state and never fails.
 
 mod apply;
+mod checks;
 pub mod command;
 mod decide;
 pub mod error;
 pub mod event;
 mod guarantee;
+mod quote;
 pub mod status;
 pub mod types;
 
