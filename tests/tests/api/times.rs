@@ -364,7 +364,60 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
     server.stop().await;
 }
 
+/// Corrective-action commands state their time under the same rules.
+async fn a_corrective_action_step_with_a_refused_time_writes_nothing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mut fracas = ticketd::rpc::pb::fracas_client::FracasClient::new(server.channel().await);
+    let open = |at: DateTime<Utc>| pb::OpenCorrectiveActionRequest {
+        context: Some(pb::ActionContext {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            action_id: "CA-T-1".into(),
+            occurred_at: timestamp(at),
+            ..Default::default()
+        }),
+        title: "motor winding opens".into(),
+        failure_modes: vec!["MOTOR-OPEN".into()],
+        product_models: vec!["WM-800".into()],
+        verification_window_days: 30,
+    };
+    let now = Utc::now();
+    let status = expect_code(
+        fracas
+            .open_corrective_action(as_role(
+                "reliability_engineer",
+                open(now + Duration::hours(1)),
+            ))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert!(
+        status.message().contains("context.occurred_at"),
+        "{status:?}"
+    );
+    let status = expect_code(
+        fracas
+            .open_corrective_action(as_role(
+                "reliability_engineer",
+                open(now - Duration::hours(5)),
+            ))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert!(
+        status.message().contains("context.occurred_at"),
+        "{status:?}"
+    );
+    assert_eq!(server.event_count().await, 0);
+    fracas
+        .open_corrective_action(as_role("reliability_engineer", open(now)))
+        .await
+        .expect("a step stated at now is accepted");
+    assert_eq!(server.event_count().await, 1);
+    server.stop().await;
+}
+
 on_both_stores!(
+    a_corrective_action_step_with_a_refused_time_writes_nothing,
     back_dated_commands_get_the_rules_of_the_time_they_happened,
     each_back_dating_rule_is_refused_naming_the_field_and_writing_nothing,
     state_as_it_was_and_as_it_was_known_differ_for_a_late_entry,
