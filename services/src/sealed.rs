@@ -48,8 +48,10 @@ fn persistence_error(error: sqlx::Error) -> PersistenceError {
     }
 }
 
-/// The row to append for `e`: its id and times were stamped into its
-/// metadata by the bus ([`NewEvent::stamp_metadata`]).
+/// The row to append for `e`, whose metadata must carry its id and times
+/// ([`NewEvent::stamp_metadata`]). ticketd's own writers (the command bus,
+/// the import, the SLA watcher) call `projections::append` directly; this
+/// path serves a caller of cqrs-es's `commit`.
 fn new_event(aggregate_type: &str, e: &SerializedEvent) -> Result<NewEvent, sqlx::Error> {
     let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&e.metadata)
         .ok_or_else(|| {
