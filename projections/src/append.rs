@@ -204,54 +204,121 @@ pub async fn insert_many_postgres(
 
 /// Inserts `events` (of any streams) with their already chained `hashes`,
 /// in order, with a single statement: for writers that append many events
-/// at once (history import).
+/// at once (history import). Any refused row fails the statement.
 pub async fn insert_rows_postgres(
     conn: &mut sqlx::PgConnection,
     events: &[NewEvent],
     hashes: &[String],
 ) -> Result<(), sqlx::Error> {
-    let column = |f: fn(&NewEvent) -> String| events.iter().map(f).collect::<Vec<String>>();
-    sqlx::query(
+    let rows: Vec<&NewEvent> = events.iter().collect();
+    bind_rows(sqlx::query(INSERT_ROWS), &rows, hashes)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts `events` with their already chained `hashes` in one statement,
+/// skipping each row a unique index refuses (a taken version or a reused
+/// request id) instead of failing the others: the group commit's write.
+/// Returns, per row, whether it was inserted.
+pub async fn insert_batch_postgres(
+    conn: &mut sqlx::PgConnection,
+    events: &[&NewEvent],
+    hashes: &[String],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let inserted: Vec<String> = bind_rows(sqlx::query_scalar(INSERT_BATCH), events, hashes)
+        .fetch_all(conn)
+        .await?;
+    let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+    Ok(events
+        .iter()
+        .map(|e| inserted.contains(&e.event_id))
+        .collect())
+}
+
+/// The multi-row insert both statements share; the sequencer gives the
+/// rows their log positions later, in commit order.
+macro_rules! insert_rows {
+    () => {
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
          SELECT t, i, s, et, ev, p, m, id::uuid, r, o, $11, h
            FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
                        $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[])
-                AS u(t, i, s, et, ev, p, m, id, r, o, h)",
-    )
-    .bind(column(|e| e.aggregate_type.clone()))
-    .bind(column(|e| e.aggregate_id.clone()))
-    .bind(events.iter().map(|e| e.sequence).collect::<Vec<i64>>())
-    .bind(column(|e| e.event_type.clone()))
-    .bind(column(|e| e.event_version.clone()))
-    .bind(
-        events
-            .iter()
-            .map(|e| e.payload.clone())
-            .collect::<Vec<Value>>(),
-    )
-    .bind(
-        events
-            .iter()
-            .map(|e| e.metadata.clone())
-            .collect::<Vec<Value>>(),
-    )
-    .bind(column(|e| e.event_id.clone()))
-    .bind(
-        events
-            .iter()
-            .map(|e| e.recorded_at)
-            .collect::<Vec<DateTime<Utc>>>(),
-    )
-    .bind(
-        events
-            .iter()
-            .map(|e| e.occurred_at)
-            .collect::<Vec<DateTime<Utc>>>(),
-    )
-    .bind(SEAL_V2)
-    .bind(hashes)
-    .execute(conn)
-    .await?;
-    Ok(())
+                AS u(t, i, s, et, ev, p, m, id, r, o, h)"
+    };
+}
+
+const INSERT_ROWS: &str = insert_rows!();
+
+const INSERT_BATCH: &str = concat!(
+    insert_rows!(),
+    " ON CONFLICT DO NOTHING RETURNING event_id::text"
+);
+
+/// Binds the twelve columns of [`INSERT_ROWS`] / [`INSERT_BATCH`].
+fn bind_rows<'q, Q: BindRows<'q>>(query: Q, events: &[&NewEvent], hashes: &[String]) -> Q {
+    let text =
+        |f: fn(&NewEvent) -> &String| events.iter().map(|e| f(e).clone()).collect::<Vec<String>>();
+    query
+        .bind_one(text(|e| &e.aggregate_type))
+        .bind_one(text(|e| &e.aggregate_id))
+        .bind_one(events.iter().map(|e| e.sequence).collect::<Vec<i64>>())
+        .bind_one(text(|e| &e.event_type))
+        .bind_one(text(|e| &e.event_version))
+        .bind_one(
+            events
+                .iter()
+                .map(|e| e.payload.clone())
+                .collect::<Vec<Value>>(),
+        )
+        .bind_one(
+            events
+                .iter()
+                .map(|e| e.metadata.clone())
+                .collect::<Vec<Value>>(),
+        )
+        .bind_one(text(|e| &e.event_id))
+        .bind_one(
+            events
+                .iter()
+                .map(|e| e.recorded_at)
+                .collect::<Vec<DateTime<Utc>>>(),
+        )
+        .bind_one(
+            events
+                .iter()
+                .map(|e| e.occurred_at)
+                .collect::<Vec<DateTime<Utc>>>(),
+        )
+        .bind_one(SEAL_V2.to_owned())
+        .bind_one(hashes.to_vec())
+}
+
+/// `sqlx::query` and `sqlx::query_scalar` both bind; this lets
+/// [`bind_rows`] serve either.
+trait BindRows<'q>: Sized {
+    fn bind_one<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>;
+}
+
+impl<'q> BindRows<'q> for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_one<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        self.bind(value)
+    }
+}
+
+impl<'q, O> BindRows<'q>
+    for sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+{
+    fn bind_one<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        self.bind(value)
+    }
 }

@@ -149,6 +149,10 @@ struct BenchArgs {
     /// figures and write nothing.
     #[arg(long)]
     only_import: bool,
+    /// Measure only the command loads (pgbench, plain cqrs-es, ticketd on
+    /// PostgreSQL and on SQLite), print the figures and write nothing.
+    #[arg(long, conflicts_with = "only_import")]
+    only_commands: bool,
     /// Where to write the report.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     output: PathBuf,
@@ -336,10 +340,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 sqlite_tickets_per_client: args.sqlite_tickets_per_client,
                 import_copies: args.import_copies,
                 only_import: args.only_import,
+                only_commands: args.only_commands,
                 output: args.output.clone(),
             })
             .await?;
-            if args.only_import {
+            if args.only_import || args.only_commands {
                 println!("{report}");
             } else {
                 println!("{report}\nwritten to {}", args.output.display());

@@ -12,6 +12,7 @@
 //! durably (see `projections`).
 
 mod cache;
+mod commit;
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -26,10 +27,7 @@ use domain::{
     Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When,
 };
 use postgres_es::PostgresEventRepository;
-use projections::append::{
-    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, is_unique_violation,
-    to_micros, NewEvent,
-};
+use projections::append::{hash_at_postgres, hash_at_sqlite, to_micros, NewEvent};
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
@@ -37,6 +35,7 @@ use crate::policy::PolicyHandle;
 use crate::sealed::{SealedRepository, Writer};
 use crate::store::{is_unavailable, Db, RecordedRequest};
 use cache::{Cached, StreamCache};
+use commit::{AppendError, GroupCommit};
 
 /// How often a command is retried on the fresh state after losing a race.
 const MAX_ATTEMPTS: usize = 5;
@@ -232,6 +231,7 @@ pub struct CommandBus {
     tickets: StreamCache<Ticket>,
     action_streams: StreamCache<CorrectiveAction>,
     services: TicketServices,
+    writer: GroupCommit,
     committed: Arc<Notify>,
     /// The policy in force, when it may be reloaded (else `services`').
     policy: Option<PolicyHandle>,
@@ -247,6 +247,7 @@ impl std::fmt::Debug for CommandBus {
 
 impl CommandBus {
     /// `committed` is notified after every commit, to wake projections.
+    /// Starts the group-commit writer on the current tokio runtime.
     pub fn new(db: Db, services: TicketServices, committed: Arc<Notify>) -> Self {
         let capacity = NonZeroUsize::new(CACHED_STREAMS).unwrap_or(NonZeroUsize::MIN);
         Self {
@@ -254,6 +255,7 @@ impl CommandBus {
             actions: Events::new(&db),
             tickets: StreamCache::new(capacity),
             action_streams: StreamCache::new(capacity),
+            writer: GroupCommit::start(&db),
             db,
             services,
             committed,
@@ -353,18 +355,6 @@ impl CommandBus {
         })
     }
 
-    /// Appends one sealed event in a statement of its own: one round trip.
-    /// The primary key (stream, sequence) refuses a taken version; the
-    /// unique index on the request id refuses a second application.
-    async fn append(&self, event: &NewEvent, previous: &str) -> Result<String, sqlx::Error> {
-        match &self.db {
-            Db::Postgres(pool) => {
-                insert_postgres(&mut *pool.acquire().await?, event, previous).await
-            }
-            Db::Sqlite(pool) => insert_sqlite(&mut *pool.acquire().await?, event, previous).await,
-        }
-    }
-
     /// Load (from the cache when it has the stream), decide, append. A
     /// refusal or a version mismatch seen on cached state is checked again
     /// on the store's state before it is answered; a lost race is retried
@@ -430,7 +420,11 @@ impl CommandBus {
             };
             let event_type = event.event_type();
             let new = new_event::<A>(&request, &aggregate, event, current + 1, &services)?;
-            match self.append(&new, &state.hash).await {
+            // One round trip, shared with the commands committing beside
+            // it (see `commit`): the primary key (stream, sequence) refuses
+            // a taken version, the unique index on the request id a second
+            // application.
+            match self.writer.append(new, state.hash).await {
                 Ok(hash) => {
                     cache.put(
                         &id,
@@ -448,11 +442,12 @@ impl CommandBus {
                         duplicate: false,
                     });
                 }
-                Err(error) => {
+                Err(AppendError::Failed(error)) => {
                     cache.forget(&id);
-                    if !is_unique_violation(&error) {
-                        return Err(error.into());
-                    }
+                    return Err(error);
+                }
+                Err(AppendError::Taken) => {
+                    cache.forget(&id);
                     // The same request may have won the race elsewhere.
                     if let Some(earlier) = self.db.find_request(&request.request_id).await? {
                         return duplicate_of::<A>(earlier, &request);

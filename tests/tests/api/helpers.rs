@@ -46,7 +46,7 @@ fn with_token(role: &str, mut request: Request<()>) -> Result<Request<()>, tonic
     Ok(request)
 }
 
-fn as_reader(request: Request<()>) -> Result<Request<()>, tonic::Status> {
+pub fn as_reader(request: Request<()>) -> Result<Request<()>, tonic::Status> {
     with_token("service_manager", request)
 }
 

@@ -20,6 +20,7 @@ mod policy;
 mod projections;
 mod queries;
 mod rejections;
+mod replicas;
 mod restart;
 mod robustness;
 mod sla;

@@ -8,12 +8,14 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use prost::Message as _;
 use ticketd::rpc::pb;
+use ticketd::rpc::pb::ticket_commands_client::TicketCommandsClient;
+use ticketd::rpc::pb::ticket_queries_client::TicketQueriesClient;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::Channel;
 use tonic::Code;
 
 use crate::flow::{step, Flow, IN_WARRANTY_LIFECYCLE};
-use crate::helpers::{as_role, context, expect_code, receive_request, Backend, TestServer};
+use crate::helpers::{as_role, context, expect_code, receive_request, Authed, Backend, TestServer};
 use crate::rejections::expect_invalid;
 
 const RACERS: usize = 50;
@@ -32,48 +34,63 @@ async fn fifty_clients_racing_on_one_ticket_leave_one_valid_lifecycle(backend: B
     let id = Flow::receive(&server, "race-50", Some(60)).await.id;
     let mut racers = Vec::new();
     for _ in 0..RACERS {
-        let mut t = Flow::at(server.commands().await, &id, 0);
-        let mut queries = server.queries().await;
-        racers.push(tokio::spawn(async move {
-            // Each racer reads the ticket, issues the step that comes next
-            // at the version it read, and starts over when it loses the
-            // race (ABORTED) — as a client with optimistic concurrency does.
-            let mut applied = 0;
-            loop {
-                let ticket = queries
-                    .get_ticket(pb::GetTicketRequest {
-                        ticket_id: t.id.clone(),
-                    })
-                    .await
-                    .expect("read the ticket")
-                    .into_inner();
-                let done = usize::try_from(ticket.version).expect("small");
-                let Some(event_type) = IN_WARRANTY_LIFECYCLE.get(done) else {
-                    return applied;
-                };
-                t.expected_version = Some(ticket.version);
-                match step(&mut t, event_type).await {
-                    Ok(reply) => {
-                        assert_eq!(
-                            (reply.version, reply.event_type.as_str()),
-                            (ticket.version + 1, *event_type)
-                        );
-                        applied += 1;
-                    }
-                    Err(status) => assert_eq!(status.code(), Code::Aborted, "{status:?}"),
-                }
-            }
-        }));
+        let (commands, queries) = (server.commands().await, server.queries().await);
+        racers.push(tokio::spawn(race_to_the_end(commands, queries, id.clone())));
     }
     let mut applied = 0;
     for racer in racers {
         applied += racer.await.expect("racer");
     }
+    assert_one_valid_lifecycle(&server, &id, applied).await;
+    server.stop().await;
+}
+
+/// A client with optimistic concurrency: reads the ticket, issues the step
+/// that comes next at the version it read, and starts over when it loses
+/// the race (ABORTED), until the lifecycle is done. Returns how many of its
+/// commands were applied.
+pub async fn race_to_the_end(
+    commands: TicketCommandsClient<Channel>,
+    mut queries: TicketQueriesClient<Authed>,
+    id: String,
+) -> usize {
+    let mut t = Flow::at(commands, &id, 0);
+    let mut applied = 0;
+    loop {
+        let ticket = queries
+            .get_ticket(pb::GetTicketRequest {
+                ticket_id: t.id.clone(),
+            })
+            .await
+            .expect("read the ticket")
+            .into_inner();
+        let done = usize::try_from(ticket.version).expect("small");
+        let Some(event_type) = IN_WARRANTY_LIFECYCLE.get(done) else {
+            return applied;
+        };
+        t.expected_version = Some(ticket.version);
+        match step(&mut t, event_type).await {
+            Ok(reply) => {
+                assert_eq!(
+                    (reply.version, reply.event_type.as_str()),
+                    (ticket.version + 1, *event_type)
+                );
+                applied += 1;
+            }
+            Err(status) => assert_eq!(status.code(), Code::Aborted, "{status:?}"),
+        }
+    }
+}
+
+/// The ticket's history is the in-warranty lifecycle once: each of the
+/// `applied` acknowledgements (plus the receipt) is one event, and no
+/// request id was applied twice.
+pub async fn assert_one_valid_lifecycle(server: &TestServer, id: &str, applied: usize) {
     let history = server
         .audit()
         .await
         .get_history(pb::GetHistoryRequest {
-            ticket_id: id.clone(),
+            ticket_id: id.to_owned(),
         })
         .await
         .expect("history replays")
@@ -83,7 +100,7 @@ async fn fifty_clients_racing_on_one_ticket_leave_one_valid_lifecycle(backend: B
         .iter()
         .map(|e| e.event_type.as_str())
         .collect();
-    assert_eq!(types, IN_WARRANTY_LIFECYCLE, "one valid lifecycle");
+    assert_eq!(types, IN_WARRANTY_LIFECYCLE, "one valid lifecycle of {id}");
     assert_eq!(
         applied + 1,
         history.entries.len(),
@@ -99,7 +116,6 @@ async fn fifty_clients_racing_on_one_ticket_leave_one_valid_lifecycle(backend: B
         history.entries.len(),
         "a request id applied twice"
     );
-    server.stop().await;
 }
 
 /// Sends and receives raw bytes, so that anything can go on the wire.
