@@ -112,9 +112,13 @@ struct TokenArgs {
     actor: String,
     /// Their role: customer_service, technician, qc_inspector,
     /// service_manager, sales_vp, general_manager, finance,
-    /// reliability_engineer, auditor or integration.
+    /// reliability_engineer, failure_review_board, auditor or integration.
     #[arg(long)]
     role: String,
+    /// Print one JSON object (actor, role, token, sha256, token_file_entry)
+    /// for a script to read, instead of the text for a person.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -225,7 +229,12 @@ impl TimingArgs {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to stderr, so that what a command prints on stdout (a report,
+    // a token, JSON) stays machine-readable; colours only on a terminal.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if json {
         builder.json().init();
     } else {
@@ -355,10 +364,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .ok_or_else(|| format!("unknown role {:?}", args.role))?;
             domain::values::ActorId::parse(&args.actor).map_err(|p| format!("--actor {p}"))?;
             let (token, entry) = crate::auth::new_token(&args.actor, role);
-            println!(
-                "token (give to {}, shown once): {token}\n\nadd to the token file:\n{entry}",
-                args.actor
-            );
+            if args.json {
+                let out = serde_json::json!({
+                    "actor": args.actor,
+                    "role": role.to_string(),
+                    "sha256": projections::seal::sha256_hex(&token),
+                    "token": token,
+                    "token_file_entry": entry,
+                });
+                println!("{out}");
+            } else {
+                println!(
+                    "token (give to {}, shown once): {token}\n\nadd to the token file:\n{entry}",
+                    args.actor
+                );
+            }
         }
         Command::Import(args) => {
             let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;

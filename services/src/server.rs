@@ -41,7 +41,7 @@ use tonic::service::interceptor::InterceptedService;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Largest request accepted, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+pub use crate::rpc::limits::MAX_MESSAGE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -243,11 +243,13 @@ pub async fn start_with(
         identify.clone(),
     );
     let events = InterceptedService::new(
-        EventLogServer::new(EventLogService::new(db.clone(), head_seen)),
+        EventLogServer::new(EventLogService::new(db.clone(), head_seen))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
     let cost = InterceptedService::new(
-        CostLedgerServer::new(CostLedgerService::new(db.clone())),
+        CostLedgerServer::new(CostLedgerService::new(db.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
     let fracas = InterceptedService::new(
@@ -260,7 +262,8 @@ pub async fn start_with(
             db.clone(),
             SlaConfig::current(),
             Arc::new(SystemClock),
-        )),
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
     let import = InterceptedService::new(
@@ -268,7 +271,11 @@ pub async fn start_with(
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
-    let audit = InterceptedService::new(AuditServer::new(AuditService::new(db.clone())), identify);
+    let audit = InterceptedService::new(
+        AuditServer::new(AuditService::new(db.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        identify,
+    );
 
     let policy_version = policy.current().version.clone();
     let mut until_stopped = stopped.clone();
@@ -282,6 +289,9 @@ pub async fn start_with(
         );
         let serving = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
+            .layer(tower::util::MapResponseLayer::new(
+                crate::rpc::limits::size_cap_as_resource_exhausted,
+            ))
             .add_service(health)
             .add_service(reflection)
             .add_service(reflection_alpha)

@@ -150,6 +150,17 @@ impl Audit for AuditService {
         };
         let records = records(&self.db, &id).await?;
         let (state, version) = audit::state_at(&records, at).map_err(from_audit)?;
+        if version == 0 {
+            // No state to show: the ticket was received later.
+            return Err(Status::not_found(format!(
+                "ticket {id} did not exist yet at that {}",
+                match at {
+                    At::Version(_) => "version",
+                    At::Occurred(_) => "instant",
+                    At::Recorded(_) => "recording time",
+                }
+            )));
+        }
         Ok(Response::new(views::ticket(&id, version, &state)))
     }
 

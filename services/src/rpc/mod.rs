@@ -11,6 +11,7 @@ pub mod fracas;
 pub mod fracas_8d;
 pub mod fracas_life;
 pub mod import;
+pub mod limits;
 mod parse;
 pub mod queries;
 pub mod sla;

@@ -67,3 +67,68 @@ async fn reflection_lists_the_services(backend: Backend) {
 }
 
 crate::on_both_stores!(health_reports_serving, reflection_lists_the_services);
+
+/// `ticketd token --json` prints one JSON object a script can read: the
+/// token, its SHA-256 (what the token file keeps) and the entry to add.
+/// Output that is not a terminal carries no colour codes.
+#[tokio::test]
+async fn token_json_is_machine_readable_and_output_has_no_colour_when_piped() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+        .args([
+            "token",
+            "--actor",
+            "crm-1",
+            "--role",
+            "integration",
+            "--json",
+        ])
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run ticketd-child");
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let token = json["token"].as_str().expect("token");
+    assert_eq!(json["actor"], "crm-1");
+    assert_eq!(json["role"], "integration");
+    assert_eq!(json["sha256"], projections::seal::sha256_hex(token));
+    let entry = json["token_file_entry"].as_str().expect("entry");
+    assert!(
+        entry.contains(&projections::seal::sha256_hex(token)),
+        "{entry}"
+    );
+    assert!(!entry.contains(token), "the file keeps only the hash");
+
+    // Logs go to stderr, without ANSI escapes when it is a pipe; stdout
+    // keeps only what the command reports.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    let import = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+        .arg("import")
+        .arg(&empty)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "debug")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run ticketd-child");
+    assert!(import.status.success(), "{import:?}");
+    assert!(!import.stderr.is_empty(), "debug logs were written");
+    let report = String::from_utf8_lossy(&import.stdout);
+    assert_eq!(
+        report.lines().count(),
+        1,
+        "only the report on stdout: {report}"
+    );
+    for stream in [&import.stdout, &import.stderr, &out.stderr] {
+        assert!(
+            !stream.contains(&0x1b),
+            "{}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+}

@@ -361,6 +361,20 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
     // Once entered, both agree.
     let known_after = state_at(&server, id, At::KnownAt(timestamp(entered).expect("ts"))).await;
     assert_eq!(known_after.version, 3);
+    // Before it was received there is no state to show.
+    let received_at = from_timestamp(&entries[0].occurred_at);
+    let status = server
+        .audit()
+        .await
+        .get_state_at(pb::GetStateAtRequest {
+            ticket_id: id.to_owned(),
+            at: Some(At::Instant(
+                timestamp(received_at - Duration::seconds(1)).expect("ts"),
+            )),
+        })
+        .await
+        .expect_err("no state before the ticket existed");
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
     server.stop().await;
 }
 
