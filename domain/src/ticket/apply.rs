@@ -76,6 +76,7 @@ impl Ticket {
                     valid_until,
                     approved_by: None,
                     rule,
+                    accepted: false,
                 });
             }
             E::QuoteApproved { approver, .. } => {
@@ -83,9 +84,13 @@ impl Ticket {
                     q.approved_by = Some(approver);
                 }
             }
-            E::QuoteAccepted { .. } => {}
+            E::QuoteAccepted { .. } => {
+                if let Some(q) = self.quote.as_mut() {
+                    q.accepted = true;
+                }
+            }
             E::QuoteDeclined { .. } => {}
-            E::FeeWaiverApproved { amount, .. } => self.waiver = Some(amount),
+            E::FeeWaiverApproved { amount, .. } => self.waiver = add(&self.waiver, &amount),
             E::SentToFactory { .. } => {}
             E::ReturnedFromFactory { outcome, .. } => {
                 if outcome == FactoryOutcome::Repaired {
@@ -101,6 +106,7 @@ impl Ticket {
             }
             E::QcFailed { rework, .. } => {
                 self.rework_count = rework;
+                self.count_failed_repair();
             }
             E::ItemShipped { unrepaired, .. } => {
                 self.shipped_unrepaired = unrepaired;
@@ -121,6 +127,7 @@ impl Ticket {
                 self.cycle = cycle;
                 if same_fault {
                     self.failed_repairs += 1;
+                    self.count_failed_repair();
                 }
                 self.diagnosis = None;
                 self.quote = None;
@@ -137,6 +144,20 @@ impl Ticket {
             E::RepairCycleExtended { new_due_on, .. } => self.due_on = Some(new_due_on),
             E::ComplaintRouted { .. } => {}
             E::ComplaintReplied { .. } => {}
+            E::RefundApproved { amount, .. } => self.refund = Some(amount),
+            E::ItemReturned { .. } | E::RefundPaid { .. } => {}
+            E::DispatchAccepted { .. } => {}
+            E::DispatchDeclined { .. } => self.technician = None,
+        }
+    }
+
+    /// One more failed repair of the diagnosed fault.
+    fn count_failed_repair(&mut self) {
+        if let Some(d) = &self.diagnosis {
+            *self
+                .failed_by_mode
+                .entry(d.failure_mode.clone())
+                .or_insert(0) += 1;
         }
     }
 }

@@ -143,6 +143,14 @@ pub struct ExtendRepairCycle {
     pub customer_notified: bool,
 }
 
+/// Approving a 三包 refund of `amount` (the price paid), at the tier of
+/// the amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproveRefund {
+    pub amount: Money,
+    pub reason: Text,
+}
+
 /// Everything a caller can ask of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TicketCommand {
@@ -175,6 +183,11 @@ pub enum TicketCommand {
     ExtendRepairCycle(ExtendRepairCycle),
     RouteComplaint { category: ComplaintCategory },
     ReplyToComplaint { reply: Text },
+    ApproveRefund(ApproveRefund),
+    RecordItemReturned,
+    PayRefund { reference: Label },
+    AcceptDispatch,
+    DeclineDispatch { reason: Text },
 }
 
 snake_enum!(
@@ -209,6 +222,11 @@ snake_enum!(
         ExtendRepairCycle => "ExtendRepairCycle",
         RouteComplaint => "RouteComplaint",
         ReplyToComplaint => "ReplyToComplaint",
+        ApproveRefund => "ApproveRefund",
+        RecordItemReturned => "RecordItemReturned",
+        PayRefund => "PayRefund",
+        AcceptDispatch => "AcceptDispatch",
+        DeclineDispatch => "DeclineDispatch",
     }
 );
 
@@ -245,6 +263,11 @@ impl TicketCommand {
             C::ExtendRepairCycle(_) => CommandKind::ExtendRepairCycle,
             C::RouteComplaint { .. } => CommandKind::RouteComplaint,
             C::ReplyToComplaint { .. } => CommandKind::ReplyToComplaint,
+            C::ApproveRefund(_) => CommandKind::ApproveRefund,
+            C::RecordItemReturned => CommandKind::RecordItemReturned,
+            C::PayRefund { .. } => CommandKind::PayRefund,
+            C::AcceptDispatch => CommandKind::AcceptDispatch,
+            C::DeclineDispatch { .. } => CommandKind::DeclineDispatch,
         }
     }
 }

@@ -205,6 +205,39 @@ pub enum TicketEvent {
         reply: Text,
         at: DateTime<Utc>,
     },
+    /// A 三包 refund approved at the tier of its amount.
+    RefundApproved {
+        approver: ActorId,
+        role: Role,
+        tier: ApprovalTier,
+        amount: Money,
+        reason: Text,
+        at: DateTime<Utc>,
+    },
+    /// The refunded item is back in the company's hands.
+    ItemReturned {
+        received_by: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The approved refund was paid to the customer.
+    RefundPaid {
+        amount: Money,
+        reference: Label,
+        at: DateTime<Utc>,
+    },
+    /// The dispatched technician took the job.
+    DispatchAccepted {
+        technician: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The dispatched technician turned the job down: it goes back to the
+    /// queue it came from (`back_to`: received, or reopened).
+    DispatchDeclined {
+        technician: ActorId,
+        reason: Text,
+        back_to: TicketStatus,
+        at: DateTime<Utc>,
+    },
 }
 
 impl TicketEvent {
@@ -241,6 +274,11 @@ impl TicketEvent {
             E::RepairCycleExtended { .. } => "RepairCycleExtended",
             E::ComplaintRouted { .. } => "ComplaintRouted",
             E::ComplaintReplied { .. } => "ComplaintReplied",
+            E::RefundApproved { .. } => "RefundApproved",
+            E::ItemReturned { .. } => "ItemReturned",
+            E::RefundPaid { .. } => "RefundPaid",
+            E::DispatchAccepted { .. } => "DispatchAccepted",
+            E::DispatchDeclined { .. } => "DispatchDeclined",
         }
     }
 }
@@ -279,7 +317,12 @@ impl TicketEvent {
             | E::TicketEscalated { at, .. }
             | E::RepairCycleExtended { at, .. }
             | E::ComplaintRouted { at, .. }
-            | E::ComplaintReplied { at, .. } => *at,
+            | E::ComplaintReplied { at, .. }
+            | E::RefundApproved { at, .. }
+            | E::ItemReturned { at, .. }
+            | E::RefundPaid { at, .. }
+            | E::DispatchAccepted { at, .. }
+            | E::DispatchDeclined { at, .. } => *at,
         }
     }
 }
@@ -318,6 +361,11 @@ impl TicketEvent {
             E::TicketCancelled { .. } => S::Cancelled,
             E::ComplaintRouted { .. } => S::ComplaintRouted,
             E::ComplaintReplied { .. } => S::ComplaintReplied,
+            E::RefundApproved { .. } => S::RefundApproved,
+            E::ItemReturned { .. } => S::ItemReturned,
+            E::RefundPaid { .. } => S::RefundPaid,
+            E::DispatchAccepted { .. } => S::DispatchAccepted,
+            E::DispatchDeclined { back_to, .. } => *back_to,
             E::WarrantyDetermined { .. }
             | E::FeeWaiverApproved { .. }
             | E::InvoiceIssued { .. }

@@ -6,19 +6,23 @@
 //! rules and is pure; `apply` folds an event into the state and never fails.
 
 mod apply;
+mod assign;
 mod checks;
 pub mod command;
 mod decide;
 pub mod error;
 pub mod event;
 mod guarantee;
+mod invoice;
 mod quote;
+mod remedy;
 pub mod status;
 pub mod types;
 
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
@@ -144,6 +148,9 @@ pub struct Quote {
     /// The rule of the quote's tier when it was quoted (`None` for quotes
     /// recorded before tiers were configurable: the built-in rules apply).
     pub rule: Option<TierRule>,
+    /// The customer accepted it.
+    #[serde(default)]
+    pub accepted: bool,
 }
 
 /// The state of one ticket, rebuilt from its events.
@@ -164,6 +171,7 @@ pub struct Ticket {
     pub technician: Option<ActorId>,
     pub diagnosis: Option<Diagnosis>,
     pub quote: Option<Quote>,
+    /// The fee waivers approved in this cycle, summed.
     pub waiver: Option<Money>,
     /// Repair cycle, 1 from reception, +1 on each reopen.
     pub cycle: u32,
@@ -175,6 +183,13 @@ pub struct Ticket {
     pub rework_count: u32,
     /// Reopens because the same fault came back.
     pub failed_repairs: u32,
+    /// Failed repairs per failure mode over the ticket's life: QC failures
+    /// of that fault and same-fault reopens after it (the 三包 exchange rule).
+    #[serde(default)]
+    pub failed_by_mode: BTreeMap<Label, u32>,
+    /// The 三包 refund approved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<Money>,
     pub escalated: bool,
     pub due_on: Option<NaiveDate>,
     pub invoiced: Option<Money>,

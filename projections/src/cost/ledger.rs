@@ -103,7 +103,8 @@ struct Cycle {
     customer_caused: bool,
     supplier_part: bool,
     quote: Vec<QuoteLine>,
-    waiver: Option<(Money, String, ApprovalTier)>,
+    /// The cycle's approved waivers, in order.
+    waivers: Vec<(Money, String, ApprovalTier)>,
 }
 
 /// A cost before its bearer is known.
@@ -173,7 +174,7 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             }
             TicketEvent::RepairQuoted { lines, .. } => {
                 current.quote = lines.clone();
-                current.waiver = None;
+                current.waivers.clear();
             }
             TicketEvent::QuoteAccepted { .. } => {
                 for line in &current.quote {
@@ -187,7 +188,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 tier,
                 amount,
                 ..
-            } => current.waiver = Some((amount.clone(), approver.to_string(), *tier)),
+            } => current
+                .waivers
+                .push((amount.clone(), approver.to_string(), *tier)),
             TicketEvent::SentToFactory {
                 factory_repair_fee, ..
             } => {
@@ -259,6 +262,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                     Some(total) => total.checked_add(amount)?,
                 });
             }
+            TicketEvent::RefundPaid { amount, .. } => {
+                costs.push(cost(cycle, Kind::Refund, amount.clone(), at));
+            }
             TicketEvent::TicketReopened { cycle: next, .. } => cycle = *next,
             // No effect on this read model; a new event must be placed here or above.
             TicketEvent::TechnicianDispatched { .. }
@@ -275,7 +281,11 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             | TicketEvent::TicketEscalated { .. }
             | TicketEvent::RepairCycleExtended { .. }
             | TicketEvent::ComplaintRouted { .. }
-            | TicketEvent::ComplaintReplied { .. } => {}
+            | TicketEvent::ComplaintReplied { .. }
+            | TicketEvent::RefundApproved { .. }
+            | TicketEvent::ItemReturned { .. }
+            | TicketEvent::DispatchAccepted { .. }
+            | TicketEvent::DispatchDeclined { .. } => {}
         }
     }
 
@@ -309,33 +319,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
 
     // A waiver moves that much of the cycle's customer lines, in order, to goodwill.
     for (number, facts) in &cycles {
-        let Some((waived, approver, tier)) = &facts.waiver else {
-            continue;
-        };
-        let mut left = waived.minor();
-        let mut split: Vec<Line> = Vec::new();
-        for line in lines
-            .iter_mut()
-            .filter(|l| l.cycle == *number && l.bearer == Bearer::Customer)
-        {
-            if left == 0 {
-                break;
-            }
-            let moved = left.min(line.amount.minor());
-            left -= moved;
-            let moved_amount = Money::new(moved, line.amount.currency().clone())?;
-            line.amount = line.amount.checked_sub(&moved_amount)?;
-            split.push(Line {
-                bearer: Bearer::Goodwill,
-                amount: moved_amount,
-                // The parts were counted once, on the line this was split from.
-                quantity: None,
-                approver: Some(approver.clone()),
-                tier: Some(*tier),
-                ..line.clone()
-            });
+        for (waived, approver, tier) in &facts.waivers {
+            goodwill(&mut lines, *number, waived, approver, *tier)?;
         }
-        lines.extend(split);
     }
     lines.retain(|l| !l.amount.is_zero());
 
@@ -362,6 +348,42 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
     out.paid = paid.map_or(0, |m| m.minor());
     out.currency = currency;
     Ok(out)
+}
+
+/// Moves `waived` of cycle `number`'s customer lines, in order, to goodwill
+/// approved by `approver` at `tier`.
+fn goodwill(
+    lines: &mut Vec<Line>,
+    number: u32,
+    waived: &Money,
+    approver: &str,
+    tier: ApprovalTier,
+) -> Result<(), MoneyError> {
+    let mut left = waived.minor();
+    let mut split: Vec<Line> = Vec::new();
+    for line in lines
+        .iter_mut()
+        .filter(|l| l.cycle == number && l.bearer == Bearer::Customer)
+    {
+        if left == 0 {
+            break;
+        }
+        let moved = left.min(line.amount.minor());
+        left -= moved;
+        let moved_amount = Money::new(moved, line.amount.currency().clone())?;
+        line.amount = line.amount.checked_sub(&moved_amount)?;
+        split.push(Line {
+            bearer: Bearer::Goodwill,
+            amount: moved_amount,
+            // The parts were counted once, on the line this was split from.
+            quantity: None,
+            approver: Some(approver.to_owned()),
+            tier: Some(tier),
+            ..line.clone()
+        });
+    }
+    lines.extend(split);
+    Ok(())
 }
 
 fn quote_kind(line: &QuoteLine) -> Kind {

@@ -227,7 +227,12 @@ pub fn failures(
             | TicketEvent::TicketEscalated { .. }
             | TicketEvent::RepairCycleExtended { .. }
             | TicketEvent::ComplaintRouted { .. }
-            | TicketEvent::ComplaintReplied { .. } => {}
+            | TicketEvent::ComplaintReplied { .. }
+            | TicketEvent::RefundApproved { .. }
+            | TicketEvent::ItemReturned { .. }
+            | TicketEvent::RefundPaid { .. }
+            | TicketEvent::DispatchAccepted { .. }
+            | TicketEvent::DispatchDeclined { .. } => {}
         }
     }
     (unit, out)

@@ -40,6 +40,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "RepairCycleExtended",
     "ComplaintRouted",
     "ComplaintReplied",
+    "RefundApproved",
+    "ItemReturned",
+    "RefundPaid",
+    "DispatchAccepted",
+    "DispatchDeclined",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -230,6 +230,33 @@ pub(crate) fn reply_to_complaint(m: &pb::ReplyToComplaintRequest) -> Built {
     })
 }
 
+pub(crate) fn approve_refund(m: &pb::ApproveRefundRequest) -> Built {
+    Ok(TicketCommand::ApproveRefund(ApproveRefund {
+        amount: p::money("amount", m.amount.as_ref())?,
+        reason: p::text("reason", &m.reason)?,
+    }))
+}
+
+pub(crate) fn record_item_returned(_: &pb::RecordItemReturnedRequest) -> Built {
+    Ok(TicketCommand::RecordItemReturned)
+}
+
+pub(crate) fn pay_refund(m: &pb::PayRefundRequest) -> Built {
+    Ok(TicketCommand::PayRefund {
+        reference: p::label("reference", &m.reference)?,
+    })
+}
+
+pub(crate) fn accept_dispatch(_: &pb::AcceptDispatchRequest) -> Built {
+    Ok(TicketCommand::AcceptDispatch)
+}
+
+pub(crate) fn decline_dispatch(m: &pb::DeclineDispatchRequest) -> Built {
+    Ok(TicketCommand::DeclineDispatch {
+        reason: p::text("reason", &m.reason)?,
+    })
+}
+
 /// Generates [`from_import`] from the list of commands an import line may
 /// carry: the `match` is over the proto's `oneof`, so a command added there
 /// and not here does not compile.
@@ -278,4 +305,9 @@ import_dispatch!(
     extend_repair_cycle: ExtendRepairCycle,
     route_complaint: RouteComplaint,
     reply_to_complaint: ReplyToComplaint,
+    approve_refund: ApproveRefund,
+    record_item_returned: RecordItemReturned,
+    pay_refund: PayRefund,
+    accept_dispatch: AcceptDispatch,
+    decline_dispatch: DeclineDispatch,
 );

@@ -60,6 +60,11 @@ with_context!(
     ExtendRepairCycleRequest,
     RouteComplaintRequest,
     ReplyToComplaintRequest,
+    ApproveRefundRequest,
+    RecordItemReturnedRequest,
+    PayRefundRequest,
+    AcceptDispatchRequest,
+    DeclineDispatchRequest,
 );
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
@@ -260,5 +265,25 @@ impl TicketCommands for CommandService {
 
     async fn reply_to_complaint(&self, request: Request<pb::ReplyToComplaintRequest>) -> Reply {
         self.run(request, false, build::reply_to_complaint).await
+    }
+
+    async fn approve_refund(&self, request: Request<pb::ApproveRefundRequest>) -> Reply {
+        self.run(request, false, build::approve_refund).await
+    }
+
+    async fn record_item_returned(&self, request: Request<pb::RecordItemReturnedRequest>) -> Reply {
+        self.run(request, false, build::record_item_returned).await
+    }
+
+    async fn pay_refund(&self, request: Request<pb::PayRefundRequest>) -> Reply {
+        self.run(request, false, build::pay_refund).await
+    }
+
+    async fn accept_dispatch(&self, request: Request<pb::AcceptDispatchRequest>) -> Reply {
+        self.run(request, false, build::accept_dispatch).await
+    }
+
+    async fn decline_dispatch(&self, request: Request<pb::DeclineDispatchRequest>) -> Reply {
+        self.run(request, false, build::decline_dispatch).await
     }
 }

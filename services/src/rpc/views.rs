@@ -43,6 +43,10 @@ pub(crate) fn status(s: TicketStatus) -> pb::TicketStatus {
         S::Closed => P::Closed,
         S::Reopened => P::Reopened,
         S::Cancelled => P::Cancelled,
+        S::RefundApproved => P::RefundApproved,
+        S::ItemReturned => P::ItemReturned,
+        S::RefundPaid => P::RefundPaid,
+        S::DispatchAccepted => P::DispatchAccepted,
     }
 }
 

@@ -120,7 +120,7 @@ impl Flow {
         }
     }
 
-    fn ctx(&self) -> Option<pb::CommandContext> {
+    pub(crate) fn ctx(&self) -> Option<pb::CommandContext> {
         let mut ctx = context(&self.id);
         if let Some(c) = ctx.as_mut() {
             c.expected_version = self.expected_version;
@@ -154,6 +154,14 @@ impl Flow {
                 .dispatch_technician(as_role("service_manager", m))
                 .await,
         )
+    }
+
+    /// The dispatched technician (`technician-1`) takes the job.
+    pub async fn accept_dispatch(&mut self) -> Reply {
+        let m = pb::AcceptDispatchRequest {
+            context: self.ctx(),
+        };
+        reply(self.client.accept_dispatch(as_role("technician", m)).await)
     }
 
     pub async fn arrive(&mut self) -> Reply {

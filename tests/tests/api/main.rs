@@ -22,6 +22,7 @@ mod queries;
 mod rejections;
 mod restart;
 mod robustness;
+mod rules;
 mod sla;
 mod subscriptions;
 mod times;

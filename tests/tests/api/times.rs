@@ -317,6 +317,13 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
         .dispatch_technician(as_role("service_manager", dispatch))
         .await
         .expect("dispatch");
+    let accept = pb::AcceptDispatchRequest {
+        context: context_at(id, now - Duration::hours(28)),
+    };
+    client
+        .accept_dispatch(as_role("technician", accept))
+        .await
+        .expect("accepted");
     // Entered now, back in the van: the arrival happened 26 hours ago.
     let arrived_at = now - Duration::hours(26);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -331,8 +338,8 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
         .expect("arrival entered late");
 
     let entries = history(&server, id).await;
-    assert_eq!(entries.len(), 3);
-    let arrival = &entries[2];
+    assert_eq!(entries.len(), 4);
+    let arrival = &entries[3];
     assert_eq!(arrival.event_type, "TechnicianArrived");
     assert_eq!(from_timestamp(&arrival.occurred_at), arrived_at);
     let entered = from_timestamp(&arrival.recorded_at);
@@ -346,21 +353,21 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
         At::Instant(timestamp(arrived_at + Duration::hours(1)).expect("ts")),
     )
     .await;
-    assert_eq!(then.version, 3);
+    assert_eq!(then.version, 4);
     assert_eq!(then.status, pb::TicketStatus::OnSite as i32);
     // As ticketd knew it at that same instant of recording time: only
-    // dispatched, for nobody had entered the arrival yet.
+    // dispatched and accepted, for nobody had entered the arrival yet.
     let known = state_at(
         &server,
         id,
         At::KnownAt(timestamp(entered - Duration::microseconds(1)).expect("ts")),
     )
     .await;
-    assert_eq!(known.version, 2);
-    assert_eq!(known.status, pb::TicketStatus::Dispatched as i32);
+    assert_eq!(known.version, 3);
+    assert_eq!(known.status, pb::TicketStatus::DispatchAccepted as i32);
     // Once entered, both agree.
     let known_after = state_at(&server, id, At::KnownAt(timestamp(entered).expect("ts"))).await;
-    assert_eq!(known_after.version, 3);
+    assert_eq!(known_after.version, 4);
     server.stop().await;
 }
 

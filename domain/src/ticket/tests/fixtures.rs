@@ -18,14 +18,16 @@ use crate::policy::{
 use crate::roles::{Actor, Role};
 use crate::ticket::command::*;
 use crate::ticket::types::*;
-use crate::ticket::{Policies, Ticket, TicketEvent, TicketServices};
+use crate::ticket::{Policies, Ticket, TicketEvent, TicketServices, TicketStatus};
 use crate::values::{ActorId, Hours, Label, PartNumber, PhoneNumber, Quantity, SerialNumber, Text};
 
 mod catalogue;
 mod lifecycle;
+mod rules;
 
 pub use catalogue::*;
 pub use lifecycle::*;
+pub use rules::*;
 
 pub type Framework = TestFramework<Ticket>;
 

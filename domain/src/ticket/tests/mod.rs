@@ -2,6 +2,7 @@
 //! lifecycle. `fixtures` builds commands and the events they produce.
 
 mod approvals;
+mod assigning;
 mod branches;
 mod complaints;
 mod fixtures;
@@ -9,8 +10,10 @@ mod main_path;
 mod money;
 mod permissions;
 mod policy;
+mod price_cuts;
 mod properties;
 mod rejections;
+mod remedies;
 mod rework_and_reopen;
 mod state;
 mod state_rules;

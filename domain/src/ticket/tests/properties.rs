@@ -43,6 +43,13 @@ fn pool() -> Vec<TicketCommand> {
             service_contract: true,
         }),
         C::DispatchTechnician(dispatch()),
+        // To the pool's technician (tech-1), who may then accept or decline.
+        C::DispatchTechnician(DispatchTechnician {
+            technician: id("tech-1"),
+            ..dispatch()
+        }),
+        C::AcceptDispatch,
+        decline_dispatch(),
         C::RecordArrival,
         C::DiagnoseFault(diagnose(
             RootCause::Manufacturing,
@@ -77,6 +84,16 @@ fn pool() -> Vec<TicketCommand> {
         C::ExtendRepairCycle(extend(date(2026, 4, 10))),
         C::ExtendRepairCycle(extend(date(2026, 5, 1))),
         reply(),
+        // Bought five days ago: a refund is open.
+        C::ReceiveTicket(receive_with(
+            TicketKind::Repair,
+            product(Some(date(2026, 3, 15)), true),
+        )),
+        C::DiagnoseFault(diagnose(RootCause::Material, false, RepairPath::Refund)),
+        C::DiagnoseFault(diagnose(RootCause::Material, false, RepairPath::Exchange)),
+        C::ApproveRefund(approve_refund(50_000)),
+        C::RecordItemReturned,
+        pay_refund(),
     ];
     for fen in [30_000, 99_999, 100_000, 499_999, 500_000] {
         pool.push(C::QuoteRepair(quote_of(fen)));
@@ -214,6 +231,11 @@ fn run(steps: &[Step]) -> Result<Vec<TicketStatus>, TestCaseError> {
                     before.status != TicketStatus::Closed || kind == CommandKind::ReopenTicket,
                     "{kind} accepted after close"
                 );
+                if let (TicketEvent::InvoiceIssued { amount, .. }, Some(agreed)) =
+                    (&event, before.agreed_price())
+                {
+                    prop_assert_eq!(amount, &agreed, "an invoice other than the agreed price");
+                }
                 ticket.apply(event);
                 accepted += 1;
                 prop_assert_eq!(ticket.version, before.version + 1);
