@@ -28,8 +28,10 @@ impl Ticket {
                 product,
                 priority,
                 received_at,
+                refers_to,
                 ..
             } => {
+                self.refers_to = refers_to;
                 self.kind = Some(kind);
                 self.customer = Some(customer);
                 self.product = Some(product);
@@ -125,6 +127,7 @@ impl Ticket {
                 same_fault, cycle, ..
             } => {
                 self.cycle = cycle;
+                self.free_rework = same_fault;
                 if same_fault {
                     self.failed_repairs += 1;
                     self.count_failed_repair();

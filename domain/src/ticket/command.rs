@@ -41,6 +41,9 @@ pub struct ReceiveTicket {
     pub description: Text,
     pub priority: Priority,
     pub service_mode: ServiceMode,
+    /// An earlier ticket this one follows up: the same fault back after
+    /// that ticket's repair guarantee ended (DOMAIN.md §4).
+    pub refers_to: Option<Label>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

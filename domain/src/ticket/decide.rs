@@ -145,6 +145,7 @@ impl Ticket {
                     priority: c.priority,
                     service_mode: c.service_mode,
                     received_at: now,
+                    refers_to: c.refers_to,
                 }
             }
             C::DetermineWarranty(c) => {

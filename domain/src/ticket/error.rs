@@ -64,7 +64,7 @@ pub enum TicketError {
     QuoteExpired { valid_until: NaiveDate },
     #[error(
         "the repair guarantee of {days} days after delivery on {delivered_on} has ended: \
-         the same fault is a new ticket"
+         the same fault is a new ticket (ReceiveTicket with refers_to naming this one)"
     )]
     RepairGuaranteeEnded { delivered_on: NaiveDate, days: u32 },
     #[error("the chosen repair path is {path}, not remote_fix")]

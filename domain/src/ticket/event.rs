@@ -28,6 +28,9 @@ pub enum TicketEvent {
         priority: Priority,
         service_mode: ServiceMode,
         received_at: DateTime<Utc>,
+        /// The earlier ticket this one follows up, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refers_to: Option<Label>,
     },
     WarrantyDetermined {
         decision: WarrantyDecision,

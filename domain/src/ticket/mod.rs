@@ -183,6 +183,13 @@ pub struct Ticket {
     pub rework_count: u32,
     /// Reopens because the same fault came back.
     pub failed_repairs: u32,
+    /// This cycle is a free rework: a same-fault reopen within the repair
+    /// guarantee (only a customer-caused fault is charged).
+    #[serde(default)]
+    pub free_rework: bool,
+    /// The earlier ticket this one follows up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refers_to: Option<Label>,
     /// Failed repairs per failure mode over the ticket's life: QC failures
     /// of that fault and same-fault reopens after it (the 三包 exchange rule).
     #[serde(default)]
@@ -205,11 +212,16 @@ pub struct Ticket {
 
 impl Ticket {
     /// Whether the customer pays: `None` until the warranty is determined.
+    /// A free rework cycle is charged only for a customer-caused fault.
     pub fn chargeable(&self) -> Option<bool> {
         let customer_caused = self.diagnosis.as_ref().is_some_and(|d| d.customer_caused);
-        self.warranty
-            .as_ref()
-            .map(|w| is_chargeable(w, customer_caused))
+        self.warranty.as_ref().map(|w| {
+            if self.free_rework {
+                customer_caused
+            } else {
+                is_chargeable(w, customer_caused)
+            }
+        })
     }
 
     /// Invoiced minus paid; `None` before any invoice.

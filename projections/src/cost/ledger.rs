@@ -98,8 +98,15 @@ impl TicketLedger {
     }
 }
 
+/// The facts of one repair cycle that decide its lines' bearers. A later
+/// cycle's facts never change an earlier cycle's (DOMAIN.md §10).
 #[derive(Debug, Clone, Default)]
 struct Cycle {
+    /// The warranty decision in force in this cycle: determined in it, or
+    /// carried over from the cycle before.
+    warranty: Option<WarrantyDecision>,
+    /// A same-fault reopen within the repair guarantee: free rework.
+    free_rework: bool,
     customer_caused: bool,
     supplier_part: bool,
     quote: Vec<QuoteLine>,
@@ -132,7 +139,6 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
     };
     let mut out = TicketLedger::default();
     let mut region = Region::Urban;
-    let mut warranty: Option<WarrantyDecision> = None;
     let mut cycles: BTreeMap<u32, Cycle> = BTreeMap::new();
     let mut cycle = 1_u32;
     let mut costs: Vec<Cost> = Vec::new();
@@ -159,7 +165,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                     .purchased_on
                     .map(|d| format!("{:04}-{:02}", d.year(), d.month()));
             }
-            TicketEvent::WarrantyDetermined { decision, .. } => warranty = Some(decision.clone()),
+            TicketEvent::WarrantyDetermined { decision, .. } => {
+                current.warranty = Some(decision.clone());
+            }
             TicketEvent::TechnicianArrived { travel_cost, .. } => {
                 let travel = or_before(travel_cost, before.travel(region));
                 costs.push(cost(cycle, Kind::Travel, travel, at));
@@ -265,7 +273,17 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             TicketEvent::RefundPaid { amount, .. } => {
                 costs.push(cost(cycle, Kind::Refund, amount.clone(), at));
             }
-            TicketEvent::TicketReopened { cycle: next, .. } => cycle = *next,
+            TicketEvent::TicketReopened {
+                cycle: next,
+                same_fault,
+                ..
+            } => {
+                let warranty = current.warranty.clone();
+                cycle = *next;
+                let started = cycles.entry(cycle).or_default();
+                started.warranty = warranty;
+                started.free_rework = *same_fault;
+            }
             // No effect on this read model; a new event must be placed here or above.
             TicketEvent::TechnicianDispatched { .. }
             | TicketEvent::ResolvedRemotely { .. }
@@ -293,10 +311,10 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
     let mut lines: Vec<Line> = Vec::with_capacity(costs.len());
     for c in costs {
         let facts = cycles.get(&c.cycle).cloned().unwrap_or_default();
-        let chargeable = warranty
-            .as_ref()
-            .is_some_and(|w| is_chargeable(w, facts.customer_caused))
-            || warranty.is_none() && facts.customer_caused;
+        let chargeable = match (&facts.warranty, facts.free_rework) {
+            (_, true) | (None, false) => facts.customer_caused,
+            (Some(w), false) => is_chargeable(w, facts.customer_caused),
+        };
         let bearer = if chargeable {
             Bearer::Customer
         } else if c.kind == Kind::Parts && facts.supplier_part {

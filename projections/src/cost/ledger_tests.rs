@@ -65,6 +65,7 @@ impl Drive {
                 description: text("no spin"),
                 priority: Priority::Normal,
                 service_mode: ServiceMode::OnSite,
+                refers_to: None,
             }),
         );
         d.run(
@@ -438,4 +439,83 @@ fn a_paid_refund_is_the_companys_refund_line() {
     let l = d.ledger();
     assert_eq!(line(&l, Kind::Refund, Bearer::Company), 299_900);
     assert_eq!(total(&l, Bearer::Company), 299_900);
+}
+
+/// An out-of-warranty repair (no receipt) quoted 470.00, repaired,
+/// delivered and revisited unresolved, then reopened (`same_fault`).
+fn chargeable_repair_reopened(same_fault: bool) -> Drive {
+    let mut d = Drive::receive(None);
+    d.diagnose(RootCause::Wear);
+    d.quote(35_000, 90);
+    d.run(Role::ServiceManager, TicketCommand::ApproveQuote);
+    d.run(Role::CustomerService, TicketCommand::AcceptQuote);
+    d.repair(35_000, 1, 90);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    d.run(
+        Role::Technician,
+        TicketCommand::ConfirmDelivery {
+            signed_by: label("Li Lei"),
+        },
+    );
+    d.run(
+        Role::CustomerService,
+        TicketCommand::RecordRevisit(RecordRevisit {
+            satisfaction: Satisfaction {
+                attitude: SatisfactionLevel::Fair,
+                skill: SatisfactionLevel::Fair,
+                arrival_time: SatisfactionLevel::Fair,
+                promises_kept: SatisfactionLevel::Fair,
+            },
+            comment: None,
+            resolved: false,
+        }),
+    );
+    d.run(
+        Role::CustomerService,
+        TicketCommand::ReopenTicket(ReopenTicket {
+            reason: text("still no spin"),
+            same_fault,
+        }),
+    );
+    d
+}
+
+#[test]
+fn a_warranty_determined_again_after_a_reopen_applies_to_the_new_cycle_only() {
+    let mut d = chargeable_repair_reopened(false);
+    d.run(
+        Role::CustomerService,
+        TicketCommand::DetermineWarranty(DetermineWarranty {
+            service_contract: true,
+        }),
+    );
+    d.diagnose(RootCause::Wear);
+    d.repair(20_000, 1, 60);
+    let l = d.ledger();
+    let borne = |cycle: u32, bearer: Bearer| -> i64 {
+        l.lines
+            .iter()
+            .filter(|x| x.cycle == cycle && x.bearer == bearer)
+            .map(|x| x.amount.minor())
+            .sum()
+    };
+    // Cycle 1 stays the customer's: 350 + 120 + 30; cycle 2, under the
+    // service contract, is the company's: 200 + 80.
+    assert_eq!(borne(1, Bearer::Customer), 50_000);
+    assert_eq!(borne(1, Bearer::Company), 0);
+    assert_eq!(borne(2, Bearer::Company), 28_000);
+    assert_eq!(borne(2, Bearer::Customer), 0);
+}
+
+#[test]
+fn a_same_fault_rework_within_the_guarantee_is_the_companys() {
+    let mut d = chargeable_repair_reopened(true);
+    d.diagnose(RootCause::Wear);
+    d.repair(20_000, 1, 60);
+    let l = d.ledger();
+    let cycle_2: Vec<_> = l.lines.iter().filter(|x| x.cycle == 2).collect();
+    assert_eq!(cycle_2.len(), 2);
+    assert!(cycle_2.iter().all(|x| x.bearer == Bearer::Company));
+    assert_eq!(total(&l, Bearer::Customer), 50_000);
 }

@@ -51,6 +51,7 @@ fn received(purchased: Option<NaiveDate>, installed: Option<NaiveDate>) -> Ticke
         priority: Priority::Normal,
         service_mode: ServiceMode::MailIn,
         received_at: now(),
+        refers_to: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn received(
         priority,
         service_mode: mode,
         received_at: Utc.timestamp_opt(0, 0).single().expect("t"),
+        refers_to: None,
     }
 }
 

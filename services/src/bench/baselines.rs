@@ -129,6 +129,7 @@ fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
                 description: Text::parse("does not spin").map_err(|p| p.to_string())?,
                 priority: Priority::Normal,
                 service_mode: ServiceMode::OnSite,
+                refers_to: None,
             }),
         ),
         by(

@@ -116,6 +116,7 @@ async fn lifecycle(
             description: "does not spin".into(),
             priority: pb::Priority::Normal as i32,
             service_mode: pb::ServiceMode::OnSite as i32,
+            refers_to: String::new(),
         }
     )));
     timed!(c.determine_warranty(as_role(

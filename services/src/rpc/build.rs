@@ -21,6 +21,7 @@ pub(crate) fn receive_ticket(m: &pb::ReceiveTicketRequest) -> Built {
         description: p::text("description", &m.description)?,
         priority: p::priority("priority", m.priority)?,
         service_mode: p::service_mode("service_mode", m.service_mode)?,
+        refers_to: p::optional_ticket_id("refers_to", &m.refers_to)?,
     }))
 }
 

@@ -102,6 +102,18 @@ impl CommandService {
         Self { bus }
     }
 
+    /// A ticket another refers to must exist (the domain, being pure,
+    /// cannot look).
+    async fn must_exist(&self, field: &str, raw: &str) -> Result<(), Status> {
+        let id = p::ticket_id(field, raw).map_err(|e| invalid(&e))?;
+        let (_, version) = self.bus.load(&id).await.map_err(from_command_error)?;
+        if version == 0 {
+            let problem = Problem::Malformed(format!("no ticket {id} to refer to"));
+            return Err(invalid(&problem.at(field)));
+        }
+        Ok(())
+    }
+
     /// The one path every command RPC takes.
     async fn run<M: WithContext>(
         &self,
@@ -152,6 +164,11 @@ impl CommandService {
 #[tonic::async_trait]
 impl TicketCommands for CommandService {
     async fn receive_ticket(&self, request: Request<pb::ReceiveTicketRequest>) -> Reply {
+        if !request.get_ref().refers_to.trim().is_empty() {
+            p::caller(&request)?;
+            self.must_exist("refers_to", &request.get_ref().refers_to)
+                .await?;
+        }
         self.run(request, true, build::receive_ticket).await
     }
 

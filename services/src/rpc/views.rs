@@ -160,6 +160,12 @@ pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
         failed_repairs: t.failed_repairs,
         escalated: t.escalated,
         due_on: t.due_on.map(|d| d.to_string()).unwrap_or_default(),
+        refers_to: t
+            .refers_to
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        free_rework: t.free_rework,
     }
 }
 

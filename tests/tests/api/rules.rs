@@ -271,7 +271,26 @@ async fn the_service_manager_assigns_and_the_technician_accepts_or_declines(back
     server.stop().await;
 }
 
+async fn a_new_ticket_refers_to_an_existing_one_only(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let old = Flow::receive(&server, "old-1", Some(200)).await;
+    let mut client = server.commands().await;
+    let events = server.event_count().await;
+    let mut request = crate::helpers::receive_request("new-1", Some(200));
+    request.refers_to = "no-such-ticket".into();
+    let r = client
+        .receive_ticket(as_role("customer_service", request.clone()))
+        .await
+        .map(tonic::Response::into_inner);
+    refused(&server, events, r, Code::InvalidArgument, "refers_to").await;
+    request.refers_to = old.id.clone();
+    let new = Flow::receive_with(&server, request).await;
+    assert_eq!(ticket(&server, &new).await.refers_to, "old-1");
+    server.stop().await;
+}
+
 crate::on_both_stores!(
+    a_new_ticket_refers_to_an_existing_one_only,
     a_refund_within_7_days_is_approved_returned_and_paid,
     a_refund_or_exchange_outside_its_window_is_refused,
     an_invoice_is_the_accepted_quote_less_approved_waivers,

@@ -110,6 +110,7 @@ pub fn receive_with(kind: TicketKind, product: Product) -> ReceiveTicket {
         description: text("drum does not turn"),
         priority: Priority::Normal,
         service_mode: ServiceMode::MailIn,
+        refers_to: None,
     }
 }
 
@@ -129,6 +130,7 @@ pub fn received_event(c: ReceiveTicket) -> TicketEvent {
         priority: c.priority,
         service_mode: c.service_mode,
         received_at: now(),
+        refers_to: c.refers_to,
     }
 }
 

@@ -6,6 +6,7 @@ mod assigning;
 mod branches;
 mod complaints;
 mod fixtures;
+mod free_rework;
 mod main_path;
 mod money;
 mod permissions;
