@@ -29,7 +29,9 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
         | K::CancelTicket
         | K::CloseTicket
         | K::ReopenTicket => operational(&[R::CustomerService]),
-        K::RecordItemReturned => operational(&[R::CustomerService, R::Technician]),
+        K::RecordItemReturned | K::TakeInItem | K::HandBackItem => {
+            operational(&[R::CustomerService, R::Technician])
+        }
         K::AcceptDispatch | K::DeclineDispatch => operational(&[R::Technician]),
         K::DetermineWarranty
         | K::AcceptQuote

@@ -1,5 +1,6 @@
 //! Folding events into the ticket state. Never fails: an event is a fact.
 
+use super::custody::Custody;
 use super::event::TicketEvent;
 use super::types::FactoryOutcome;
 use super::{Diagnosis, Quote, Ticket};
@@ -18,6 +19,7 @@ impl Ticket {
         use TicketEvent as E;
         self.version += 1;
         self.occurred_at = Some(event.occurred_at());
+        self.custody = Custody::step(self.custody.take(), &event);
         if let Some(status) = event.resulting_status() {
             self.status = status;
         }
@@ -151,6 +153,7 @@ impl Ticket {
             E::ItemReturned { .. } | E::RefundPaid { .. } => {}
             E::DispatchAccepted { .. } => {}
             E::DispatchDeclined { .. } => self.technician = None,
+            E::ItemTakenIn { .. } | E::ItemHandedBack { .. } => {}
         }
     }
 

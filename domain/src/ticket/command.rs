@@ -154,6 +154,17 @@ pub struct ApproveRefund {
     pub reason: Text,
 }
 
+/// Taking the item into the company's hands against a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeInItem {
+    /// The number on the receipt given to the customer.
+    pub receipt_number: Label,
+    /// The item's condition at intake (marks, missing parts, accessories).
+    pub condition: Text,
+    /// Where it is kept (service point, workshop).
+    pub location: Label,
+}
+
 /// Everything a caller can ask of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TicketCommand {
@@ -191,6 +202,8 @@ pub enum TicketCommand {
     PayRefund { reference: Label },
     AcceptDispatch,
     DeclineDispatch { reason: Text },
+    TakeInItem(TakeInItem),
+    HandBackItem { receipt_number: Label },
 }
 
 snake_enum!(
@@ -230,6 +243,8 @@ snake_enum!(
         PayRefund => "PayRefund",
         AcceptDispatch => "AcceptDispatch",
         DeclineDispatch => "DeclineDispatch",
+        TakeInItem => "TakeInItem",
+        HandBackItem => "HandBackItem",
     }
 );
 
@@ -271,6 +286,8 @@ impl TicketCommand {
             C::PayRefund { .. } => CommandKind::PayRefund,
             C::AcceptDispatch => CommandKind::AcceptDispatch,
             C::DeclineDispatch { .. } => CommandKind::DeclineDispatch,
+            C::TakeInItem(_) => CommandKind::TakeInItem,
+            C::HandBackItem { .. } => CommandKind::HandBackItem,
         }
     }
 }

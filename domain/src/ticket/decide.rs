@@ -102,6 +102,8 @@ impl Ticket {
             (S::New, _) => return Err(TicketError::UnknownTicket),
             (_, CommandKind::ReceiveTicket) => return Err(TicketError::AlreadyReceived),
             (S::Closed, CommandKind::ReopenTicket) => {}
+            // A cancelled ticket's item still goes back to its owner.
+            (S::Cancelled, CommandKind::HandBackItem) => {}
             (status, _) if status.is_terminal() => {
                 return Err(TicketError::NotAllowed {
                     command: kind,
@@ -480,6 +482,11 @@ impl Ticket {
                 if self.last_revisit_resolved == Some(false) {
                     return Err(TicketError::UnresolvedRevisit);
                 }
+                if let Some(custody) = &self.custody {
+                    return Err(TicketError::ItemInCustody {
+                        receipt_number: custody.receipt_number.clone(),
+                    });
+                }
                 if let Some(outstanding) = self.outstanding().filter(|o| !o.is_zero()) {
                     return Err(TicketError::OutstandingBalance { outstanding });
                 }
@@ -578,6 +585,10 @@ impl Ticket {
             C::AcceptDispatch => self.decide_accept_dispatch(kind, actor, now)?,
             C::DeclineDispatch { reason } => {
                 self.decide_decline_dispatch(kind, actor, reason, now)?
+            }
+            C::TakeInItem(c) => self.decide_take_in(kind, actor, c, now)?,
+            C::HandBackItem { receipt_number } => {
+                self.decide_hand_back(kind, actor, receipt_number, now)?
             }
         })
     }

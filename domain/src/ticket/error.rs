@@ -19,7 +19,7 @@ use crate::money::Money;
 use crate::policy::{ApprovalTier, Remedy};
 use crate::roles::Role;
 use crate::timing::TimingError;
-use crate::values::{ActorId, ValueError};
+use crate::values::{ActorId, Label, ValueError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TicketError {
@@ -121,4 +121,12 @@ pub enum TicketError {
     InvoiceAboveQuote { amount: Money, expected: Money },
     #[error("the job is dispatched to {technician}; only they may accept or decline it")]
     NotYourJob { technician: ActorId },
+    #[error("the item is already in custody against receipt {receipt_number}")]
+    AlreadyInCustody { receipt_number: Label },
+    #[error("the item is not in the company's hands")]
+    NotInCustody,
+    #[error("receipt {given} does not match receipt {issued} given at intake")]
+    ReceiptMismatch { given: Label, issued: Label },
+    #[error("the item is still in custody against receipt {receipt_number}: hand it back first")]
+    ItemInCustody { receipt_number: Label },
 }

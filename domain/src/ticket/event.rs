@@ -241,6 +241,20 @@ pub enum TicketEvent {
         back_to: TicketStatus,
         at: DateTime<Utc>,
     },
+    /// The item came into the company's hands; the customer holds the receipt.
+    ItemTakenIn {
+        receipt_number: Label,
+        condition: Text,
+        location: Label,
+        by: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The item went back to the customer against the receipt.
+    ItemHandedBack {
+        receipt_number: Label,
+        by: ActorId,
+        at: DateTime<Utc>,
+    },
 }
 
 impl TicketEvent {
@@ -282,6 +296,8 @@ impl TicketEvent {
             E::RefundPaid { .. } => "RefundPaid",
             E::DispatchAccepted { .. } => "DispatchAccepted",
             E::DispatchDeclined { .. } => "DispatchDeclined",
+            E::ItemTakenIn { .. } => "ItemTakenIn",
+            E::ItemHandedBack { .. } => "ItemHandedBack",
         }
     }
 }
@@ -325,7 +341,9 @@ impl TicketEvent {
             | E::ItemReturned { at, .. }
             | E::RefundPaid { at, .. }
             | E::DispatchAccepted { at, .. }
-            | E::DispatchDeclined { at, .. } => *at,
+            | E::DispatchDeclined { at, .. }
+            | E::ItemTakenIn { at, .. }
+            | E::ItemHandedBack { at, .. } => *at,
         }
     }
 }
@@ -374,7 +392,9 @@ impl TicketEvent {
             | E::InvoiceIssued { .. }
             | E::PaymentRecorded { .. }
             | E::TicketEscalated { .. }
-            | E::RepairCycleExtended { .. } => return None,
+            | E::RepairCycleExtended { .. }
+            | E::ItemTakenIn { .. }
+            | E::ItemHandedBack { .. } => return None,
         })
     }
 

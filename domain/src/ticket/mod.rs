@@ -9,6 +9,7 @@ mod apply;
 mod assign;
 mod checks;
 pub mod command;
+pub mod custody;
 mod decide;
 pub mod error;
 pub mod event;
@@ -194,6 +195,9 @@ pub struct Ticket {
     /// of that fault and same-fault reopens after it (the 三包 exchange rule).
     #[serde(default)]
     pub failed_by_mode: BTreeMap<Label, u32>,
+    /// The item in the company's hands, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custody: Option<custody::Custody>,
     /// The 三包 refund approved, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund: Option<Money>,

@@ -303,7 +303,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             | TicketEvent::RefundApproved { .. }
             | TicketEvent::ItemReturned { .. }
             | TicketEvent::DispatchAccepted { .. }
-            | TicketEvent::DispatchDeclined { .. } => {}
+            | TicketEvent::DispatchDeclined { .. }
+            | TicketEvent::ItemTakenIn { .. }
+            | TicketEvent::ItemHandedBack { .. } => {}
         }
     }
 

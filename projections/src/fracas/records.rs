@@ -232,7 +232,9 @@ pub fn failures(
             | TicketEvent::ItemReturned { .. }
             | TicketEvent::RefundPaid { .. }
             | TicketEvent::DispatchAccepted { .. }
-            | TicketEvent::DispatchDeclined { .. } => {}
+            | TicketEvent::DispatchDeclined { .. }
+            | TicketEvent::ItemTakenIn { .. }
+            | TicketEvent::ItemHandedBack { .. } => {}
         }
     }
     (unit, out)

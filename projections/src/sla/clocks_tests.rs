@@ -406,3 +406,55 @@ fn a_region_with_its_own_calendar_counts_its_own_hours() {
         Some(sh("2026-01-12", "10:00"))
     );
 }
+
+fn mail_in() -> TicketEvent {
+    received(
+        TicketKind::Repair,
+        Priority::Normal,
+        ServiceMode::MailIn,
+        Region::Urban,
+    )
+}
+
+fn taken_in(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::ItemTakenIn {
+        receipt_number: label("R-1"),
+        condition: text("scratched lid"),
+        location: label("Hangzhou"),
+        by: tech(),
+        at,
+    }
+}
+
+#[test]
+fn a_mail_in_repair_cycle_waits_until_the_item_is_taken_in() {
+    // Diagnosed from photos Tue 6 Jan 09:00; the parcel is taken in Wed 7
+    // Jan 09:00: the 8 working hours between are not the cycle's.
+    let d = sh("2026-01-06", "09:00");
+    let t = sh("2026-01-07", "09:00");
+    let mut events = vec![(mail_in(), d), (diagnosed(d), d)];
+    let waiting = clocks(&events);
+    let c = clock(&waiting, "repair_cycle", 1);
+    assert_eq!((c.state, c.awaiting_custody), (State::Paused, true));
+    // A quote accepted meanwhile does not start it either.
+    events.push((quoted(d), d));
+    events.push((TicketEvent::QuoteAccepted { at: d }, d));
+    assert_eq!(
+        clock(&clocks(&events), "repair_cycle", 1).state,
+        State::Paused
+    );
+
+    events.push((taken_in(t), t));
+    let running = clocks(&events);
+    let c = clock(&running, "repair_cycle", 1);
+    assert_eq!((c.state, c.paused), (State::Running, 8 * H));
+}
+
+#[test]
+fn a_mail_in_item_taken_in_before_the_diagnosis_starts_the_cycle_at_once() {
+    let t = sh("2026-01-06", "09:00");
+    let d = sh("2026-01-06", "11:00");
+    let sla = clocks(&[(mail_in(), t), (taken_in(t), t), (diagnosed(d), d)]);
+    let c = clock(&sla, "repair_cycle", 1);
+    assert_eq!((c.state, c.started_at, c.paused), (State::Running, d, 0));
+}

@@ -45,6 +45,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "RefundPaid",
     "DispatchAccepted",
     "DispatchDeclined",
+    "ItemTakenIn",
+    "ItemHandedBack",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +138,8 @@ struct ClockFile {
     resumes: Vec<String>,
     #[serde(default)]
     cancels: Vec<String>,
+    #[serde(default)]
+    waits_for_custody: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -177,6 +181,9 @@ pub struct ClockDef {
     pub pauses: Vec<String>,
     pub resumes: Vec<String>,
     pub cancels: Vec<String>,
+    /// Service modes (e.g. `mail_in`) for which the clock waits, paused,
+    /// until the item is in the company's hands (`ItemTakenIn`).
+    pub waits_for_custody: Vec<String>,
 }
 
 impl ClockDef {
@@ -302,6 +309,7 @@ impl SlaPolicy {
                 pauses: c.pauses,
                 resumes: c.resumes,
                 cancels: c.cancels,
+                waits_for_custody: c.waits_for_custody,
             });
         }
         let k = file.kpi;

@@ -258,6 +258,20 @@ pub(crate) fn decline_dispatch(m: &pb::DeclineDispatchRequest) -> Built {
     })
 }
 
+pub(crate) fn take_in_item(m: &pb::TakeInItemRequest) -> Built {
+    Ok(TicketCommand::TakeInItem(TakeInItem {
+        receipt_number: p::label("receipt_number", &m.receipt_number)?,
+        condition: p::text("condition", &m.condition)?,
+        location: p::label("location", &m.location)?,
+    }))
+}
+
+pub(crate) fn hand_back_item(m: &pb::HandBackItemRequest) -> Built {
+    Ok(TicketCommand::HandBackItem {
+        receipt_number: p::label("receipt_number", &m.receipt_number)?,
+    })
+}
+
 /// Generates [`from_import`] from the list of commands an import line may
 /// carry: the `match` is over the proto's `oneof`, so a command added there
 /// and not here does not compile.
@@ -311,4 +325,6 @@ import_dispatch!(
     pay_refund: PayRefund,
     accept_dispatch: AcceptDispatch,
     decline_dispatch: DeclineDispatch,
+    take_in_item: TakeInItem,
+    hand_back_item: HandBackItem,
 );

@@ -65,6 +65,8 @@ with_context!(
     PayRefundRequest,
     AcceptDispatchRequest,
     DeclineDispatchRequest,
+    TakeInItemRequest,
+    HandBackItemRequest,
 );
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
@@ -302,5 +304,13 @@ impl TicketCommands for CommandService {
 
     async fn decline_dispatch(&self, request: Request<pb::DeclineDispatchRequest>) -> Reply {
         self.run(request, false, build::decline_dispatch).await
+    }
+
+    async fn take_in_item(&self, request: Request<pb::TakeInItemRequest>) -> Reply {
+        self.run(request, false, build::take_in_item).await
+    }
+
+    async fn hand_back_item(&self, request: Request<pb::HandBackItemRequest>) -> Reply {
+        self.run(request, false, build::hand_back_item).await
     }
 }

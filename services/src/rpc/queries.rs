@@ -155,4 +155,24 @@ impl TicketQueries for QueryService {
             next_page_token,
         }))
     }
+
+    async fn list_items_in_custody(
+        &self,
+        request: Request<pb::ListItemsInCustodyRequest>,
+    ) -> Result<Response<pb::ListItemsInCustodyResponse>, Status> {
+        let location = optional(&request.into_inner().location);
+        let held = crate::custody::held(&self.db, location.as_deref())
+            .await
+            .map_err(from_sqlx)?;
+        let items = held
+            .into_iter()
+            .map(|h| pb::ItemInCustody {
+                ticket_id: h.ticket_id,
+                receipt_number: h.custody.receipt_number.to_string(),
+                since: Some(to_timestamp(h.custody.since)),
+                location: h.custody.location.to_string(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListItemsInCustodyResponse { items }))
+    }
 }

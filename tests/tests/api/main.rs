@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod cost;
 mod crash;
+mod custody;
 mod flow;
 mod fracas;
 mod fracas_8d;

@@ -5,6 +5,7 @@ mod approvals;
 mod assigning;
 mod branches;
 mod complaints;
+mod custody;
 mod fixtures;
 mod free_rework;
 mod main_path;

@@ -94,6 +94,8 @@ fn pool() -> Vec<TicketCommand> {
         C::ApproveRefund(approve_refund(50_000)),
         C::RecordItemReturned,
         pay_refund(),
+        C::TakeInItem(take_in()),
+        hand_back("R-0001"),
     ];
     for fen in [30_000, 99_999, 100_000, 499_999, 500_000] {
         pool.push(C::QuoteRepair(quote_of(fen)));
@@ -224,7 +226,7 @@ fn run(steps: &[Step]) -> Result<Vec<TicketStatus>, TestCaseError> {
         match decide(&ticket, role, &command) {
             Ok(event) => {
                 prop_assert!(
-                    before.status != TicketStatus::Cancelled,
+                    before.status != TicketStatus::Cancelled || kind == CommandKind::HandBackItem,
                     "{kind} accepted after cancel"
                 );
                 prop_assert!(
@@ -258,6 +260,10 @@ fn run(steps: &[Step]) -> Result<Vec<TicketStatus>, TestCaseError> {
             );
         }
         prop_assert!(minor(&ticket.paid) <= minor(&ticket.invoiced));
+        prop_assert!(
+            ticket.status != TicketStatus::Closed || ticket.custody.is_none(),
+            "closed with the item still in custody"
+        );
         if ticket.status.is_terminal() {
             terminal_refuses_everything_but_reopen(&ticket, &pool)?;
         }
@@ -268,7 +274,8 @@ fn run(steps: &[Step]) -> Result<Vec<TicketStatus>, TestCaseError> {
     Ok(reached)
 }
 
-/// Every command by every role is refused, except a reopen of a closed ticket.
+/// Every command by every role is refused, except a reopen of a closed
+/// ticket and handing a cancelled ticket's item back.
 fn terminal_refuses_everything_but_reopen(
     ticket: &Ticket,
     pool: &[TicketCommand],
@@ -279,9 +286,13 @@ fn terminal_refuses_everything_but_reopen(
             let may_reopen = ticket.status == TicketStatus::Closed
                 && command.kind() == CommandKind::ReopenTicket
                 && roles_allowed(CommandKind::ReopenTicket).contains(&role);
+            let may_hand_back = ticket.status == TicketStatus::Cancelled
+                && ticket.custody.is_some()
+                && command.kind() == CommandKind::HandBackItem
+                && roles_allowed(CommandKind::HandBackItem).contains(&role);
             prop_assert_eq!(
                 result.is_ok(),
-                may_reopen,
+                may_reopen || may_hand_back,
                 "{} by {} while {}",
                 command.kind(),
                 role,
