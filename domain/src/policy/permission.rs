@@ -29,7 +29,7 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
         | K::CancelTicket
         | K::CloseTicket
         | K::ReopenTicket => operational(&[R::CustomerService]),
-        K::RecordItemReturned | K::TakeInItem | K::HandBackItem => {
+        K::RecordItemReturned | K::TakeInItem | K::HandBackItem | K::ContactCustomer => {
             operational(&[R::CustomerService, R::Technician])
         }
         K::AcceptDispatch | K::DeclineDispatch => operational(&[R::Technician]),

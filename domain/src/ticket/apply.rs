@@ -3,7 +3,7 @@
 use super::custody::Custody;
 use super::event::TicketEvent;
 use super::types::FactoryOutcome;
-use super::{Diagnosis, Quote, Ticket};
+use super::{Commitment, Diagnosis, Quote, Ticket};
 use crate::money::Money;
 
 fn add(total: &Option<Money>, amount: &Money) -> Option<Money> {
@@ -154,6 +154,16 @@ impl Ticket {
             E::DispatchAccepted { .. } => {}
             E::DispatchDeclined { .. } => self.technician = None,
             E::ItemTakenIn { .. } | E::ItemHandedBack { .. } => {}
+            E::CustomerContacted {
+                commitment,
+                promised_on,
+                ..
+            } => {
+                self.commitment = Some(Commitment {
+                    text: commitment,
+                    promised_on,
+                })
+            }
         }
     }
 

@@ -165,6 +165,14 @@ pub struct TakeInItem {
     pub location: Label,
 }
 
+/// Contacting the customer and what was promised: what will be done, and
+/// by when (000 第二篇 四(四); 002 五).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCustomer {
+    pub commitment: Text,
+    pub promised_on: NaiveDate,
+}
+
 /// Everything a caller can ask of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TicketCommand {
@@ -204,6 +212,7 @@ pub enum TicketCommand {
     DeclineDispatch { reason: Text },
     TakeInItem(TakeInItem),
     HandBackItem { receipt_number: Label },
+    ContactCustomer(ContactCustomer),
 }
 
 snake_enum!(
@@ -245,6 +254,7 @@ snake_enum!(
         DeclineDispatch => "DeclineDispatch",
         TakeInItem => "TakeInItem",
         HandBackItem => "HandBackItem",
+        ContactCustomer => "ContactCustomer",
     }
 );
 
@@ -288,6 +298,7 @@ impl TicketCommand {
             C::DeclineDispatch { .. } => CommandKind::DeclineDispatch,
             C::TakeInItem(_) => CommandKind::TakeInItem,
             C::HandBackItem { .. } => CommandKind::HandBackItem,
+            C::ContactCustomer(_) => CommandKind::ContactCustomer,
         }
     }
 }

@@ -81,7 +81,8 @@ impl Custody {
             | E::ItemReturned { .. }
             | E::RefundPaid { .. }
             | E::DispatchAccepted { .. }
-            | E::DispatchDeclined { .. } => current,
+            | E::DispatchDeclined { .. }
+            | E::CustomerContacted { .. } => current,
         }
     }
 

@@ -534,35 +534,7 @@ impl Ticket {
                     at: now,
                 }
             }
-            C::ExtendRepairCycle(c) => {
-                if !self.status.is_repair_in_progress() {
-                    return Err(TicketError::NotAllowed {
-                        command: kind,
-                        status: self.status,
-                    });
-                }
-                if !c.customer_notified {
-                    return Err(invalid(
-                        "customer_notified",
-                        Problem::Malformed(
-                            "the customer must be told before the cycle is extended".into(),
-                        ),
-                    ));
-                }
-                let floor = self.due_on.map_or(today, |due| due.max(today));
-                if c.new_due_on <= floor {
-                    return Err(invalid(
-                        "new_due_on",
-                        Problem::Malformed(format!("must be after {floor}")),
-                    ));
-                }
-                E::RepairCycleExtended {
-                    previous_due_on: self.due_on,
-                    new_due_on: c.new_due_on,
-                    reason: c.reason,
-                    at: now,
-                }
-            }
+            C::ExtendRepairCycle(c) => self.decide_extension(kind, c, today, now)?,
             C::RouteComplaint { category } => {
                 let ticket_kind = self.kind.unwrap_or(TicketKind::Repair);
                 if ticket_kind != TicketKind::Complaint {
@@ -587,6 +559,7 @@ impl Ticket {
                 self.decide_decline_dispatch(kind, actor, reason, now)?
             }
             C::TakeInItem(c) => self.decide_take_in(kind, actor, c, now)?,
+            C::ContactCustomer(c) => self.decide_contact(actor, c, today, now)?,
             C::HandBackItem { receipt_number } => {
                 self.decide_hand_back(kind, actor, receipt_number, now)?
             }

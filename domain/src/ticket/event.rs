@@ -255,6 +255,14 @@ pub enum TicketEvent {
         by: ActorId,
         at: DateTime<Utc>,
     },
+    /// The customer was contacted and told what will be done by when; the
+    /// service-commitment and urgent-response clocks stop on the first.
+    CustomerContacted {
+        by: ActorId,
+        commitment: Text,
+        promised_on: NaiveDate,
+        at: DateTime<Utc>,
+    },
 }
 
 impl TicketEvent {
@@ -298,6 +306,7 @@ impl TicketEvent {
             E::DispatchDeclined { .. } => "DispatchDeclined",
             E::ItemTakenIn { .. } => "ItemTakenIn",
             E::ItemHandedBack { .. } => "ItemHandedBack",
+            E::CustomerContacted { .. } => "CustomerContacted",
         }
     }
 }
@@ -343,7 +352,8 @@ impl TicketEvent {
             | E::DispatchAccepted { at, .. }
             | E::DispatchDeclined { at, .. }
             | E::ItemTakenIn { at, .. }
-            | E::ItemHandedBack { at, .. } => *at,
+            | E::ItemHandedBack { at, .. }
+            | E::CustomerContacted { at, .. } => *at,
         }
     }
 }
@@ -394,7 +404,8 @@ impl TicketEvent {
             | E::TicketEscalated { .. }
             | E::RepairCycleExtended { .. }
             | E::ItemTakenIn { .. }
-            | E::ItemHandedBack { .. } => return None,
+            | E::ItemHandedBack { .. }
+            | E::CustomerContacted { .. } => return None,
         })
     }
 

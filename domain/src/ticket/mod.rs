@@ -9,6 +9,7 @@ mod apply;
 mod assign;
 mod checks;
 pub mod command;
+mod commitments;
 pub mod custody;
 mod decide;
 pub mod error;
@@ -44,7 +45,7 @@ use crate::policy::{
     WarrantyPolicy,
 };
 use crate::timing::TimingPolicy;
-use crate::values::{ActorId, Label};
+use crate::values::{ActorId, Label, Text};
 use types::{Customer, Priority, Product, QuoteLine, RepairPath, RootCause, TicketKind};
 
 /// The company's policy, as the aggregate consults it: parsed once from
@@ -154,6 +155,13 @@ pub struct Quote {
     pub accepted: bool,
 }
 
+/// What the customer was promised, and by when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub text: Text,
+    pub promised_on: NaiveDate,
+}
+
 /// The state of one ticket, rebuilt from its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -198,6 +206,9 @@ pub struct Ticket {
     /// The item in the company's hands, if it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custody: Option<custody::Custody>,
+    /// The latest commitment given to the customer: what, and by when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<Commitment>,
     /// The 三包 refund approved, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund: Option<Money>,

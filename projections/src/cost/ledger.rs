@@ -305,7 +305,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             | TicketEvent::DispatchAccepted { .. }
             | TicketEvent::DispatchDeclined { .. }
             | TicketEvent::ItemTakenIn { .. }
-            | TicketEvent::ItemHandedBack { .. } => {}
+            | TicketEvent::ItemHandedBack { .. }
+            | TicketEvent::CustomerContacted { .. } => {}
         }
     }
 

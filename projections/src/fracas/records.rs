@@ -234,7 +234,8 @@ pub fn failures(
             | TicketEvent::DispatchAccepted { .. }
             | TicketEvent::DispatchDeclined { .. }
             | TicketEvent::ItemTakenIn { .. }
-            | TicketEvent::ItemHandedBack { .. } => {}
+            | TicketEvent::ItemHandedBack { .. }
+            | TicketEvent::CustomerContacted { .. } => {}
         }
     }
     (unit, out)

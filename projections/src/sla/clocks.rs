@@ -306,7 +306,8 @@ pub fn derive(
             | TicketEvent::ItemReturned { .. }
             | TicketEvent::RefundPaid { .. }
             | TicketEvent::DispatchAccepted { .. }
-            | TicketEvent::DispatchDeclined { .. } => {}
+            | TicketEvent::DispatchDeclined { .. }
+            | TicketEvent::CustomerContacted { .. } => {}
         }
         let technician = match event {
             TicketEvent::TechnicianArrived { technician, .. } => Some(technician),

@@ -47,6 +47,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "DispatchDeclined",
     "ItemTakenIn",
     "ItemHandedBack",
+    "CustomerContacted",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

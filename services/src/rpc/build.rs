@@ -272,6 +272,13 @@ pub(crate) fn hand_back_item(m: &pb::HandBackItemRequest) -> Built {
     })
 }
 
+pub(crate) fn contact_customer(m: &pb::ContactCustomerRequest) -> Built {
+    Ok(TicketCommand::ContactCustomer(ContactCustomer {
+        commitment: p::text("commitment", &m.commitment)?,
+        promised_on: p::date("promised_on", &m.promised_on)?,
+    }))
+}
+
 /// Generates [`from_import`] from the list of commands an import line may
 /// carry: the `match` is over the proto's `oneof`, so a command added there
 /// and not here does not compile.
@@ -327,4 +334,5 @@ import_dispatch!(
     decline_dispatch: DeclineDispatch,
     take_in_item: TakeInItem,
     hand_back_item: HandBackItem,
+    contact_customer: ContactCustomer,
 );

@@ -67,6 +67,7 @@ with_context!(
     DeclineDispatchRequest,
     TakeInItemRequest,
     HandBackItemRequest,
+    ContactCustomerRequest,
 );
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
@@ -312,5 +313,9 @@ impl TicketCommands for CommandService {
 
     async fn hand_back_item(&self, request: Request<pb::HandBackItemRequest>) -> Reply {
         self.run(request, false, build::hand_back_item).await
+    }
+
+    async fn contact_customer(&self, request: Request<pb::ContactCustomerRequest>) -> Reply {
+        self.run(request, false, build::contact_customer).await
     }
 }

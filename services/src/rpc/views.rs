@@ -166,6 +166,16 @@ pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
             .map(ToString::to_string)
             .unwrap_or_default(),
         free_rework: t.free_rework,
+        commitment: t
+            .commitment
+            .as_ref()
+            .map(|c| c.text.to_string())
+            .unwrap_or_default(),
+        promised_on: t
+            .commitment
+            .as_ref()
+            .map(|c| c.promised_on.to_string())
+            .unwrap_or_default(),
     }
 }
 

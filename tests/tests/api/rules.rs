@@ -54,6 +54,20 @@ impl Flow {
         r.map(tonic::Response::into_inner)
     }
 
+    /// The customer is told what will be done, by tomorrow.
+    pub async fn contact(&mut self) -> Reply {
+        let m = pb::ContactCustomerRequest {
+            context: self.ctx(),
+            commitment: "collected tomorrow, repaired within 7 days".into(),
+            promised_on: crate::helpers::day_from_today(8),
+        };
+        let r = self
+            .client
+            .contact_customer(as_role("customer_service", m))
+            .await;
+        r.map(tonic::Response::into_inner)
+    }
+
     pub async fn decline_dispatch(&mut self) -> Reply {
         let m = pb::DeclineDispatchRequest {
             context: self.ctx(),

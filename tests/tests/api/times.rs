@@ -109,6 +109,29 @@ async fn back_dated_commands_get_the_rules_of_the_time_they_happened(backend: Ba
         .determine_warranty(as_role("customer_service", warranty))
         .await
         .expect("warranty");
+    // The parcel is taken in that morning (a mail-in repair cycle waits
+    // for the item).
+    let take_in = pb::TakeInItemRequest {
+        context: context_at(id, utc("2026-09-29T02:10:00Z")),
+        receipt_number: "R-ND-1".into(),
+        condition: "as sent".into(),
+        location: "Hangzhou service point".into(),
+    };
+    client
+        .take_in_item(as_role("customer_service", take_in))
+        .await
+        .expect("taken in");
+    // The customer is first told what will be done an hour late, as the
+    // diagnosis is made.
+    let contact = pb::ContactCustomerRequest {
+        context: context_at(id, utc("2026-09-30T03:00:00Z")),
+        commitment: "repaired after the holiday".into(),
+        promised_on: "2026-10-15".into(),
+    };
+    client
+        .contact_customer(as_role("customer_service", contact))
+        .await
+        .expect("contacted");
     client
         .diagnose_fault(as_role(
             "technician",
@@ -154,7 +177,7 @@ async fn back_dated_commands_get_the_rules_of_the_time_they_happened(backend: Ba
             .unwrap_or_else(|| panic!("no {name} clock in {clocks:?}"))
     };
     // Service commitment: 24 calendar hours from the report; it stopped at
-    // the diagnosis an hour late.
+    // the first contact an hour late.
     let commitment = clock("service_commitment");
     assert_eq!(
         from_timestamp(&commitment.started_at),
@@ -190,6 +213,8 @@ async fn back_dated_commands_get_the_rules_of_the_time_they_happened(backend: Ba
         [
             utc("2026-09-29T02:00:00Z"),
             utc("2026-09-29T02:05:00Z"),
+            utc("2026-09-29T02:10:00Z"),
+            utc("2026-09-30T03:00:00Z"),
             utc("2026-09-30T03:00:00Z")
         ]
     );

@@ -6,6 +6,7 @@ mod assigning;
 mod branches;
 mod complaints;
 mod custody;
+mod first_contact;
 mod fixtures;
 mod free_rework;
 mod main_path;

@@ -96,6 +96,7 @@ fn pool() -> Vec<TicketCommand> {
         pay_refund(),
         C::TakeInItem(take_in()),
         hand_back("R-0001"),
+        C::ContactCustomer(contact()),
     ];
     for fen in [30_000, 99_999, 100_000, 499_999, 500_000] {
         pool.push(C::QuoteRepair(quote_of(fen)));
