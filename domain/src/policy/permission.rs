@@ -32,7 +32,9 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
         K::RecordItemReturned | K::TakeInItem | K::HandBackItem | K::ContactCustomer => {
             operational(&[R::CustomerService, R::Technician])
         }
-        K::AcceptDispatch | K::DeclineDispatch => operational(&[R::Technician]),
+        K::AcceptDispatch | K::DeclineDispatch | K::RecordBackFromTrip | K::FileTripReport => {
+            operational(&[R::Technician])
+        }
         K::DetermineWarranty
         | K::AcceptQuote
         | K::DeclineQuote

@@ -2,6 +2,7 @@
 
 use super::custody::Custody;
 use super::event::TicketEvent;
+use super::trip::Trip;
 use super::types::FactoryOutcome;
 use super::{Commitment, Diagnosis, Quote, Ticket};
 use crate::money::Money;
@@ -45,7 +46,9 @@ impl Ticket {
             E::TechnicianDispatched { technician, .. } => {
                 self.technician = Some(technician);
             }
-            E::TechnicianArrived { .. } => {}
+            E::TechnicianArrived { .. } => self.trip = Trip::Away,
+            E::TechnicianBack { .. } => self.trip = Trip::ReportDue,
+            E::TripReportFiled { .. } => self.trip = Trip::None,
             E::FaultDiagnosed {
                 failure_mode,
                 root_cause,

@@ -213,6 +213,8 @@ pub enum TicketCommand {
     TakeInItem(TakeInItem),
     HandBackItem { receipt_number: Label },
     ContactCustomer(ContactCustomer),
+    RecordBackFromTrip,
+    FileTripReport { report: Text },
 }
 
 snake_enum!(
@@ -255,6 +257,8 @@ snake_enum!(
         TakeInItem => "TakeInItem",
         HandBackItem => "HandBackItem",
         ContactCustomer => "ContactCustomer",
+        RecordBackFromTrip => "RecordBackFromTrip",
+        FileTripReport => "FileTripReport",
     }
 );
 
@@ -299,6 +303,8 @@ impl TicketCommand {
             C::TakeInItem(_) => CommandKind::TakeInItem,
             C::HandBackItem { .. } => CommandKind::HandBackItem,
             C::ContactCustomer(_) => CommandKind::ContactCustomer,
+            C::RecordBackFromTrip => CommandKind::RecordBackFromTrip,
+            C::FileTripReport { .. } => CommandKind::FileTripReport,
         }
     }
 }

@@ -82,7 +82,9 @@ impl Custody {
             | E::RefundPaid { .. }
             | E::DispatchAccepted { .. }
             | E::DispatchDeclined { .. }
-            | E::CustomerContacted { .. } => current,
+            | E::CustomerContacted { .. }
+            | E::TechnicianBack { .. }
+            | E::TripReportFiled { .. } => current,
         }
     }
 

@@ -560,6 +560,8 @@ impl Ticket {
             }
             C::TakeInItem(c) => self.decide_take_in(kind, actor, c, now)?,
             C::ContactCustomer(c) => self.decide_contact(actor, c, today, now)?,
+            C::RecordBackFromTrip => self.decide_back_from_trip(kind, actor, now)?,
+            C::FileTripReport { report } => self.decide_trip_report(kind, actor, report, now)?,
             C::HandBackItem { receipt_number } => {
                 self.decide_hand_back(kind, actor, receipt_number, now)?
             }

@@ -123,6 +123,8 @@ pub enum TicketError {
     NotYourJob { technician: ActorId },
     #[error("the item is already in custody against receipt {receipt_number}")]
     AlreadyInCustody { receipt_number: Label },
+    #[error("{command}: no technician's trip on this ticket is at that point")]
+    NotOnATrip { command: CommandKind },
     #[error("the item is not in the company's hands")]
     NotInCustody,
     #[error("receipt {given} does not match receipt {issued} given at intake")]

@@ -263,6 +263,17 @@ pub enum TicketEvent {
         promised_on: NaiveDate,
         at: DateTime<Utc>,
     },
+    /// The technician is back from the visit: the trip report is due.
+    TechnicianBack {
+        technician: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The technician's report on the trip.
+    TripReportFiled {
+        technician: ActorId,
+        report: Text,
+        at: DateTime<Utc>,
+    },
 }
 
 impl TicketEvent {
@@ -307,6 +318,8 @@ impl TicketEvent {
             E::ItemTakenIn { .. } => "ItemTakenIn",
             E::ItemHandedBack { .. } => "ItemHandedBack",
             E::CustomerContacted { .. } => "CustomerContacted",
+            E::TechnicianBack { .. } => "TechnicianBack",
+            E::TripReportFiled { .. } => "TripReportFiled",
         }
     }
 }
@@ -353,7 +366,9 @@ impl TicketEvent {
             | E::DispatchDeclined { at, .. }
             | E::ItemTakenIn { at, .. }
             | E::ItemHandedBack { at, .. }
-            | E::CustomerContacted { at, .. } => *at,
+            | E::CustomerContacted { at, .. }
+            | E::TechnicianBack { at, .. }
+            | E::TripReportFiled { at, .. } => *at,
         }
     }
 }
@@ -405,7 +420,9 @@ impl TicketEvent {
             | E::RepairCycleExtended { .. }
             | E::ItemTakenIn { .. }
             | E::ItemHandedBack { .. }
-            | E::CustomerContacted { .. } => return None,
+            | E::CustomerContacted { .. }
+            | E::TechnicianBack { .. }
+            | E::TripReportFiled { .. } => return None,
         })
     }
 

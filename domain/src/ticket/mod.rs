@@ -19,6 +19,7 @@ mod invoice;
 mod quote;
 mod remedy;
 pub mod status;
+pub mod trip;
 pub mod types;
 
 #[cfg(test)]
@@ -209,6 +210,9 @@ pub struct Ticket {
     /// The latest commitment given to the customer: what, and by when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<Commitment>,
+    /// Where the technician's trip stands.
+    #[serde(default)]
+    pub trip: trip::Trip,
     /// The 三包 refund approved, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund: Option<Money>,

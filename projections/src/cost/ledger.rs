@@ -306,7 +306,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             | TicketEvent::DispatchDeclined { .. }
             | TicketEvent::ItemTakenIn { .. }
             | TicketEvent::ItemHandedBack { .. }
-            | TicketEvent::CustomerContacted { .. } => {}
+            | TicketEvent::CustomerContacted { .. }
+            | TicketEvent::TechnicianBack { .. }
+            | TicketEvent::TripReportFiled { .. } => {}
         }
     }
 

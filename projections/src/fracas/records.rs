@@ -235,7 +235,9 @@ pub fn failures(
             | TicketEvent::DispatchDeclined { .. }
             | TicketEvent::ItemTakenIn { .. }
             | TicketEvent::ItemHandedBack { .. }
-            | TicketEvent::CustomerContacted { .. } => {}
+            | TicketEvent::CustomerContacted { .. }
+            | TicketEvent::TechnicianBack { .. }
+            | TicketEvent::TripReportFiled { .. } => {}
         }
     }
     (unit, out)

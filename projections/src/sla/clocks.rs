@@ -307,7 +307,9 @@ pub fn derive(
             | TicketEvent::RefundPaid { .. }
             | TicketEvent::DispatchAccepted { .. }
             | TicketEvent::DispatchDeclined { .. }
-            | TicketEvent::CustomerContacted { .. } => {}
+            | TicketEvent::CustomerContacted { .. }
+            | TicketEvent::TechnicianBack { .. }
+            | TicketEvent::TripReportFiled { .. } => {}
         }
         let technician = match event {
             TicketEvent::TechnicianArrived { technician, .. } => Some(technician),

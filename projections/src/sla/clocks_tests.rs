@@ -458,3 +458,33 @@ fn a_mail_in_item_taken_in_before_the_diagnosis_starts_the_cycle_at_once() {
     let c = clock(&sla, "repair_cycle", 1);
     assert_eq!((c.state, c.started_at, c.paused), (State::Running, d, 0));
 }
+
+#[test]
+fn the_trip_report_is_due_two_calendar_days_after_the_technician_is_back() {
+    let back = sh("2026-01-09", "17:00");
+    let filed = sh("2026-01-10", "10:00");
+    let mut events = vec![
+        (repair(), back),
+        (
+            TicketEvent::TechnicianBack {
+                technician: tech(),
+                at: back,
+            },
+            back,
+        ),
+    ];
+    let due = clocks(&events);
+    let c = clock(&due, "trip_report", 1);
+    assert_eq!(c.deadline, Some(sh("2026-01-11", "17:00")));
+    events.push((
+        TicketEvent::TripReportFiled {
+            technician: tech(),
+            report: text("motor replaced"),
+            at: filed,
+        },
+        filed,
+    ));
+    let done = clocks(&events);
+    let c = clock(&done, "trip_report", 1);
+    assert_eq!((c.state, c.met), (State::Stopped, Some(true)));
+}

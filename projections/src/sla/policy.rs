@@ -48,6 +48,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "ItemTakenIn",
     "ItemHandedBack",
     "CustomerContacted",
+    "TechnicianBack",
+    "TripReportFiled",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -372,7 +374,8 @@ mod tests {
                 "dispatch_arrival",
                 "repair_cycle",
                 "return_to_factory",
-                "revisit"
+                "revisit",
+                "trip_report"
             ]
         );
         assert_eq!(p.at_risk_percent, 75);

@@ -279,6 +279,16 @@ pub(crate) fn contact_customer(m: &pb::ContactCustomerRequest) -> Built {
     }))
 }
 
+pub(crate) fn record_back_from_trip(_: &pb::RecordBackFromTripRequest) -> Built {
+    Ok(TicketCommand::RecordBackFromTrip)
+}
+
+pub(crate) fn file_trip_report(m: &pb::FileTripReportRequest) -> Built {
+    Ok(TicketCommand::FileTripReport {
+        report: p::text("report", &m.report)?,
+    })
+}
+
 /// Generates [`from_import`] from the list of commands an import line may
 /// carry: the `match` is over the proto's `oneof`, so a command added there
 /// and not here does not compile.
@@ -335,4 +345,6 @@ import_dispatch!(
     take_in_item: TakeInItem,
     hand_back_item: HandBackItem,
     contact_customer: ContactCustomer,
+    record_back_from_trip: RecordBackFromTrip,
+    file_trip_report: FileTripReport,
 );

@@ -68,6 +68,8 @@ with_context!(
     TakeInItemRequest,
     HandBackItemRequest,
     ContactCustomerRequest,
+    RecordBackFromTripRequest,
+    FileTripReportRequest,
 );
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
@@ -317,5 +319,16 @@ impl TicketCommands for CommandService {
 
     async fn contact_customer(&self, request: Request<pb::ContactCustomerRequest>) -> Reply {
         self.run(request, false, build::contact_customer).await
+    }
+
+    async fn record_back_from_trip(
+        &self,
+        request: Request<pb::RecordBackFromTripRequest>,
+    ) -> Reply {
+        self.run(request, false, build::record_back_from_trip).await
+    }
+
+    async fn file_trip_report(&self, request: Request<pb::FileTripReportRequest>) -> Reply {
+        self.run(request, false, build::file_trip_report).await
     }
 }

@@ -21,4 +21,5 @@ mod rework_and_reopen;
 mod state;
 mod state_rules;
 mod timing;
+mod trip_report;
 mod validation;

@@ -97,6 +97,8 @@ fn pool() -> Vec<TicketCommand> {
         C::TakeInItem(take_in()),
         hand_back("R-0001"),
         C::ContactCustomer(contact()),
+        C::RecordBackFromTrip,
+        file_trip_report(),
     ];
     for fen in [30_000, 99_999, 100_000, 499_999, 500_000] {
         pool.push(C::QuoteRepair(quote_of(fen)));
