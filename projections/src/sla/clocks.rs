@@ -154,6 +154,17 @@ impl ClockState {
         }
     }
 
+    /// The target becomes the time from the start to `due` (less the pauses
+    /// so far): the deadline moves there, and the result is judged by it.
+    fn extend_to(&mut self, cal: &Calendar, due: DateTime<Utc>, pct: u32) {
+        if matches!(self.state, State::Running | State::Paused) {
+            self.target = (measure(self.basis, cal, self.started_at, due) - self.paused).max(0);
+            if self.state == State::Running {
+                self.schedule(cal, pct);
+            }
+        }
+    }
+
     fn stop(&mut self, cal: &Calendar, at: DateTime<Utc>, pct: u32) {
         self.resume(cal, at, pct);
         if self.state == State::Running {
@@ -354,7 +365,11 @@ pub fn derive(
                 Some(c) => {
                     let is = |list: &[String]| list.iter().any(|s| s == name);
                     let taken_in = matches!(event, TicketEvent::ItemTakenIn { .. });
-                    if c.awaiting_custody && taken_in {
+                    if let (TicketEvent::RepairCycleExtended { new_due_on, .. }, true) =
+                        (event, def.due_date_moves_deadline)
+                    {
+                        c.extend_to(cal, cal.end_of_day(*new_due_on), pct);
+                    } else if c.awaiting_custody && taken_in {
                         c.awaiting_custody = false;
                         c.resume(cal, at, pct);
                     } else if is(&def.stops) {

@@ -488,3 +488,75 @@ fn the_trip_report_is_due_two_calendar_days_after_the_technician_is_back() {
     let c = clock(&done, "trip_report", 1);
     assert_eq!((c.state, c.met), (State::Stopped, Some(true)));
 }
+
+fn sent(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::SentToFactory {
+        factory: label("Ningbo"),
+        request: domain::ticket::types::FactoryRequest::Repair,
+        factory_repair_fee: None,
+        at,
+    }
+}
+
+fn back_from_factory(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::ReturnedFromFactory {
+        outcome: domain::ticket::types::FactoryOutcome::Repaired,
+        note: None,
+        at,
+    }
+}
+
+#[test]
+fn the_repair_cycle_pauses_while_the_item_is_at_the_factory() {
+    // Diagnosed Tue 6 Jan 09:00; sent 11:00 (2 h); back Mon 12 Jan 09:00.
+    let d = sh("2026-01-06", "09:00");
+    let s = sh("2026-01-06", "11:00");
+    let b = sh("2026-01-12", "09:00");
+    let events = vec![
+        (repair(), d),
+        (diagnosed(d), d),
+        (sent(s), s),
+        (back_from_factory(b), b),
+    ];
+    let sla = clocks(&events);
+    let c = clock(&sla, "repair_cycle", 1);
+    // Tue 11-18 (6 h) + Wed-Fri (24 h) = 30 working hours at the factory.
+    assert_eq!((c.state, c.paused), (State::Running, 30 * H));
+    let factory = clock(&sla, "return_to_factory", 1);
+    assert_eq!(factory.state, State::Stopped);
+}
+
+#[test]
+fn an_extension_moves_the_repair_cycle_deadline_to_the_new_due_date() {
+    let d = sh("2026-01-06", "09:00");
+    let e = sh("2026-01-07", "10:00");
+    let new_due = NaiveDate::from_ymd_opt(2026, 1, 30).expect("date");
+    let mut events = vec![
+        (repair(), d),
+        (diagnosed(d), d),
+        (
+            TicketEvent::RepairCycleExtended {
+                previous_due_on: None,
+                new_due_on: new_due,
+                reason: text("motor on back-order"),
+                at: e,
+            },
+            e,
+        ),
+    ];
+    let sla = clocks(&events);
+    let c = clock(&sla, "repair_cycle", 1);
+    // The end of Fri 30 Jan is the end of its last working period.
+    assert_eq!(c.deadline, Some(sh("2026-01-30", "18:00")));
+    // Passed on Thu 29 Jan: late against 7 days, on time against the new date.
+    let p = sh("2026-01-29", "12:00");
+    events.push((
+        TicketEvent::QcPassed {
+            inspector: tech(),
+            at: p,
+        },
+        p,
+    ));
+    let done = clocks(&events);
+    assert_eq!(clock(&done, "repair_cycle", 1).met, Some(true));
+}

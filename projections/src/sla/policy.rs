@@ -143,6 +143,8 @@ struct ClockFile {
     cancels: Vec<String>,
     #[serde(default)]
     waits_for_custody: Vec<String>,
+    #[serde(default)]
+    due_date_moves_deadline: bool,
 }
 
 fn yes() -> bool {
@@ -187,6 +189,9 @@ pub struct ClockDef {
     /// Service modes (e.g. `mail_in`) for which the clock waits, paused,
     /// until the item is in the company's hands (`ItemTakenIn`).
     pub waits_for_custody: Vec<String>,
+    /// An extension (`RepairCycleExtended`) moves the deadline to the end
+    /// of its new due date, and the clock is judged against that.
+    pub due_date_moves_deadline: bool,
 }
 
 impl ClockDef {
@@ -313,6 +318,7 @@ impl SlaPolicy {
                 resumes: c.resumes,
                 cancels: c.cancels,
                 waits_for_custody: c.waits_for_custody,
+                due_date_moves_deadline: c.due_date_moves_deadline,
             });
         }
         let k = file.kpi;

@@ -25,5 +25,6 @@ mod restart;
 mod robustness;
 mod rules;
 mod sla;
+mod sla_rules;
 mod subscriptions;
 mod times;
