@@ -55,9 +55,11 @@ impl Ticket {
                 customer_caused,
                 path,
                 technician,
+                major,
                 ..
             } => {
                 self.technician = Some(technician);
+                self.escalated |= major;
                 self.diagnosis = Some(Diagnosis {
                     failure_mode,
                     root_cause,

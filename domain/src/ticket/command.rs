@@ -66,6 +66,9 @@ pub struct DiagnoseFault {
     pub customer_caused: bool,
     pub responsible_department: Department,
     pub path: RepairPath,
+    /// A major fault: the diagnosis escalates the ticket to the general
+    /// manager by itself (001 篇一 第八条).
+    pub major: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

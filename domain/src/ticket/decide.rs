@@ -224,6 +224,7 @@ impl Ticket {
                     customer_caused: c.customer_caused,
                     responsible_department: c.responsible_department,
                     path: c.path,
+                    major: c.major,
                     at: now,
                 }
             }

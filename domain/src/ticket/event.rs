@@ -57,6 +57,10 @@ pub enum TicketEvent {
         customer_caused: bool,
         responsible_department: Department,
         path: RepairPath,
+        /// A major fault: this diagnosis escalates the ticket to the
+        /// general manager (the escalation is this event).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        major: bool,
         at: DateTime<Utc>,
     },
     ResolvedRemotely {

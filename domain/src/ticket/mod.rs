@@ -13,6 +13,7 @@ mod commitments;
 pub mod custody;
 mod decide;
 pub mod error;
+pub mod escalation;
 pub mod event;
 mod guarantee;
 mod invoice;

@@ -119,6 +119,7 @@ impl Drive {
                 customer_caused: root_cause == RootCause::Misuse,
                 responsible_department: Department::Production,
                 path: RepairPath::WorkshopRepair,
+                major: false,
             }),
         );
     }
@@ -416,6 +417,7 @@ fn a_paid_refund_is_the_companys_refund_line() {
             customer_caused: false,
             responsible_department: Department::Production,
             path: RepairPath::Refund,
+            major: false,
         }),
     );
     d.run(

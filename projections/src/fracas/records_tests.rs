@@ -65,6 +65,7 @@ fn diagnosed(cause: RootCause, at: DateTime<Utc>) -> TicketEvent {
         customer_caused: cause == RootCause::Misuse,
         responsible_department: Department::Production,
         path: RepairPath::WorkshopRepair,
+        major: false,
         at,
     }
 }

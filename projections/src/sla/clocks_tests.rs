@@ -92,6 +92,7 @@ fn diagnosed(at: DateTime<Utc>) -> TicketEvent {
         customer_caused: false,
         responsible_department: Department::AfterSales,
         path: RepairPath::WorkshopRepair,
+        major: false,
         at,
     }
 }

@@ -157,6 +157,7 @@ fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
                 customer_caused: false,
                 responsible_department: domain::policy::Department::Production,
                 path: RepairPath::OnSiteRepair,
+                major: false,
             }),
         ),
         by(

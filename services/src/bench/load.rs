@@ -160,6 +160,7 @@ async fn lifecycle(
             customer_caused: false,
             responsible_department: pb::Department::Production as i32,
             path: pb::RepairPath::OnSiteRepair as i32,
+            major: false,
         }
     )));
     timed!(c.escalate_ticket(as_role(

@@ -57,6 +57,7 @@ pub(crate) fn diagnose_fault(m: &pb::DiagnoseFaultRequest) -> Built {
         customer_caused: m.customer_caused,
         responsible_department: p::department("responsible_department", m.responsible_department)?,
         path: p::repair_path("path", m.path)?,
+        major: m.major,
     }))
 }
 

@@ -181,6 +181,7 @@ impl Flow {
             customer_caused: root_cause == pb::RootCause::Misuse,
             responsible_department: pb::Department::Production as i32,
             path: path as i32,
+            major: false,
         };
         reply(self.client.diagnose_fault(as_role("technician", m)).await)
     }

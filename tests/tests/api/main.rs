@@ -7,6 +7,7 @@ mod audit;
 mod cost;
 mod crash;
 mod custody;
+mod escalations;
 mod flow;
 mod fracas;
 mod fracas_8d;

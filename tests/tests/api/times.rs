@@ -50,6 +50,7 @@ fn diagnosis(ticket_id: &str, at: DateTime<Utc>) -> pb::DiagnoseFaultRequest {
         customer_caused: false,
         responsible_department: pb::Department::Production as i32,
         path: pb::RepairPath::WorkshopRepair as i32,
+        major: false,
     }
 }
 

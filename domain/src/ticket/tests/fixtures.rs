@@ -199,6 +199,7 @@ pub fn diagnose(root_cause: RootCause, customer_caused: bool, path: RepairPath) 
         customer_caused,
         responsible_department: Department::Production,
         path,
+        major: false,
     }
 }
 
@@ -212,6 +213,7 @@ pub fn diagnosed_event(c: DiagnoseFault) -> TicketEvent {
         customer_caused: c.customer_caused,
         responsible_department: c.responsible_department,
         path: c.path,
+        major: c.major,
         at: now(),
     }
 }

@@ -10,6 +10,7 @@ mod first_contact;
 mod fixtures;
 mod free_rework;
 mod main_path;
+mod major_faults;
 mod money;
 mod permissions;
 mod policy;

@@ -1,12 +1,13 @@
-//! The items in the company's hands (issue #16.6): read from the events
-//! that move an item in or out (`Custody::EVENT_TYPES`, found through the
-//! `events_by_type` index), each ticket's folded with the aggregate's own
-//! `Custody::step`, so the list and the ticket never disagree. Read at
-//! query time from the events themselves: never behind the log.
+//! Lists read at query time from a few event types (found through the
+//! `events_by_type` index), each ticket's events folded with the domain's
+//! own fold, so a list and the ticket never disagree and never lag: the
+//! items in the company's hands (`Custody::step`, issue #16.6) and the
+//! open escalations the general manager sees (`Escalation::step`, #16.11).
 
 use std::collections::BTreeMap;
 
 use domain::ticket::custody::Custody;
+use domain::ticket::escalation::Escalation;
 use domain::TicketEvent;
 use sqlx::Row;
 
@@ -31,13 +32,49 @@ fn decode(raw: serde_json::Value) -> Result<TicketEvent, sqlx::Error> {
     serde_json::from_value(raw).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
+/// One ticket escalated in its current cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalated {
+    pub ticket_id: String,
+    pub escalation: Escalation,
+}
+
 /// Every item in custody, longest held first; only those at `location`
 /// when it is given.
 pub async fn held(db: &Db, location: Option<&str>) -> Result<Vec<HeldItem>, sqlx::Error> {
-    let types: Vec<String> = Custody::EVENT_TYPES
-        .iter()
-        .map(|s| (*s).to_owned())
+    let events = events_of_types(db, Custody::EVENT_TYPES).await?;
+    Ok(fold(events, location))
+}
+
+/// Every open escalation, oldest first.
+pub async fn escalated(db: &Db) -> Result<Vec<Escalated>, sqlx::Error> {
+    let events = events_of_types(db, Escalation::EVENT_TYPES).await?;
+    let mut by_ticket: BTreeMap<String, Option<Escalation>> = BTreeMap::new();
+    for (ticket_id, event) in events {
+        let slot = by_ticket.entry(ticket_id).or_default();
+        *slot = Escalation::step(slot.take(), &event);
+    }
+    let mut open: Vec<Escalated> = by_ticket
+        .into_iter()
+        .filter_map(|(ticket_id, e)| {
+            e.map(|escalation| Escalated {
+                ticket_id,
+                escalation,
+            })
+        })
         .collect();
+    open.sort_by(|a, b| {
+        (a.escalation.since, &a.ticket_id).cmp(&(b.escalation.since, &b.ticket_id))
+    });
+    Ok(open)
+}
+
+/// The ticket events of `types`, ticket by ticket in stream order.
+async fn events_of_types(
+    db: &Db,
+    types: &[&str],
+) -> Result<Vec<(String, TicketEvent)>, sqlx::Error> {
+    let types: Vec<String> = types.iter().map(|s| (*s).to_owned()).collect();
     let events: Vec<(String, TicketEvent)> = match db {
         Db::Postgres(pool) => {
             let rows = sqlx::query(POSTGRES).bind(&types).fetch_all(pool).await?;
@@ -58,7 +95,7 @@ pub async fn held(db: &Db, location: Option<&str>) -> Result<Vec<HeldItem>, sqlx
                 .collect::<Result<_, sqlx::Error>>()?
         }
     };
-    Ok(fold(events, location))
+    Ok(events)
 }
 
 /// Folds each ticket's custody events, in stream order, into what is held.
