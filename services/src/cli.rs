@@ -133,7 +133,7 @@ struct BenchArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 32)]
     clients: usize,
-    /// Lifecycles (12 commands each) per client on PostgreSQL.
+    /// Lifecycles (13 commands each) per client on PostgreSQL.
     #[arg(long, default_value_t = 25)]
     tickets_per_client: usize,
     /// Lifecycles per client on SQLite.

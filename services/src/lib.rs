@@ -15,6 +15,7 @@ pub mod cli;
 pub mod clock;
 pub mod import;
 mod import_cli;
+pub mod lists;
 pub mod maintenance;
 pub mod metrics;
 pub mod policy;

@@ -29,13 +29,18 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
         | K::CancelTicket
         | K::CloseTicket
         | K::ReopenTicket => operational(&[R::CustomerService]),
+        K::RecordItemReturned | K::TakeInItem | K::HandBackItem | K::ContactCustomer => {
+            operational(&[R::CustomerService, R::Technician])
+        }
+        K::AcceptDispatch | K::DeclineDispatch | K::RecordBackFromTrip | K::FileTripReport => {
+            operational(&[R::Technician])
+        }
         K::DetermineWarranty
         | K::AcceptQuote
         | K::DeclineQuote
         | K::ConfirmDelivery
         | K::EscalateTicket => operational(&[R::CustomerService, R::Technician]),
-        K::DispatchTechnician
-        | K::RecordArrival
+        K::RecordArrival
         | K::DiagnoseFault
         | K::ResolveRemotely
         | K::QuoteRepair
@@ -45,11 +50,12 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
         | K::RecordRepair
         | K::ShipItem => operational(&[R::Technician]),
         K::PassQc | K::FailQc => operational(&[R::QcInspector]),
-        K::ExtendRepairCycle => operational(&[]),
-        K::ApproveQuote | K::ApproveFeeWaiver => {
+        // Assigning is the service manager's (001 篇十四 第三、九条).
+        K::ExtendRepairCycle | K::DispatchTechnician => operational(&[]),
+        K::ApproveQuote | K::ApproveFeeWaiver | K::ApproveRefund => {
             matches!(role, R::ServiceManager | R::SalesVp | R::GeneralManager)
         }
-        K::IssueInvoice | K::RecordPayment => role == R::Finance,
+        K::IssueInvoice | K::RecordPayment | K::PayRefund => role == R::Finance,
     }
 }
 

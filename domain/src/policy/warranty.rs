@@ -32,6 +32,17 @@ pub enum Remedy {
     Return,
 }
 
+impl std::fmt::Display for Remedy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Remedy::None => "none",
+            Remedy::Repair => "repair",
+            Remedy::Exchange => "exchange",
+            Remedy::Return => "return",
+        })
+    }
+}
+
 /// Where a warranty period starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

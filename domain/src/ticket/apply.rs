@@ -1,8 +1,10 @@
 //! Folding events into the ticket state. Never fails: an event is a fact.
 
+use super::custody::Custody;
 use super::event::TicketEvent;
+use super::trip::Trip;
 use super::types::FactoryOutcome;
-use super::{Diagnosis, Quote, Ticket};
+use super::{Commitment, Diagnosis, Quote, Ticket};
 use crate::money::Money;
 
 fn add(total: &Option<Money>, amount: &Money) -> Option<Money> {
@@ -18,6 +20,7 @@ impl Ticket {
         use TicketEvent as E;
         self.version += 1;
         self.occurred_at = Some(event.occurred_at());
+        self.custody = Custody::step(self.custody.take(), &event);
         if let Some(status) = event.resulting_status() {
             self.status = status;
         }
@@ -28,8 +31,10 @@ impl Ticket {
                 product,
                 priority,
                 received_at,
+                refers_to,
                 ..
             } => {
+                self.refers_to = refers_to;
                 self.kind = Some(kind);
                 self.customer = Some(customer);
                 self.product = Some(product);
@@ -41,16 +46,20 @@ impl Ticket {
             E::TechnicianDispatched { technician, .. } => {
                 self.technician = Some(technician);
             }
-            E::TechnicianArrived { .. } => {}
+            E::TechnicianArrived { .. } => self.trip = Trip::Away,
+            E::TechnicianBack { .. } => self.trip = Trip::ReportDue,
+            E::TripReportFiled { .. } => self.trip = Trip::None,
             E::FaultDiagnosed {
                 failure_mode,
                 root_cause,
                 customer_caused,
                 path,
                 technician,
+                major,
                 ..
             } => {
                 self.technician = Some(technician);
+                self.escalated |= major;
                 self.diagnosis = Some(Diagnosis {
                     failure_mode,
                     root_cause,
@@ -76,6 +85,7 @@ impl Ticket {
                     valid_until,
                     approved_by: None,
                     rule,
+                    accepted: false,
                 });
             }
             E::QuoteApproved { approver, .. } => {
@@ -83,9 +93,13 @@ impl Ticket {
                     q.approved_by = Some(approver);
                 }
             }
-            E::QuoteAccepted { .. } => {}
+            E::QuoteAccepted { .. } => {
+                if let Some(q) = self.quote.as_mut() {
+                    q.accepted = true;
+                }
+            }
             E::QuoteDeclined { .. } => {}
-            E::FeeWaiverApproved { amount, .. } => self.waiver = Some(amount),
+            E::FeeWaiverApproved { amount, .. } => self.waiver = add(&self.waiver, &amount),
             E::SentToFactory { .. } => {}
             E::ReturnedFromFactory { outcome, .. } => {
                 if outcome == FactoryOutcome::Repaired {
@@ -101,6 +115,7 @@ impl Ticket {
             }
             E::QcFailed { rework, .. } => {
                 self.rework_count = rework;
+                self.count_failed_repair();
             }
             E::ItemShipped { unrepaired, .. } => {
                 self.shipped_unrepaired = unrepaired;
@@ -119,8 +134,10 @@ impl Ticket {
                 same_fault, cycle, ..
             } => {
                 self.cycle = cycle;
+                self.free_rework = same_fault;
                 if same_fault {
                     self.failed_repairs += 1;
+                    self.count_failed_repair();
                 }
                 self.diagnosis = None;
                 self.quote = None;
@@ -137,6 +154,31 @@ impl Ticket {
             E::RepairCycleExtended { new_due_on, .. } => self.due_on = Some(new_due_on),
             E::ComplaintRouted { .. } => {}
             E::ComplaintReplied { .. } => {}
+            E::RefundApproved { amount, .. } => self.refund = Some(amount),
+            E::ItemReturned { .. } | E::RefundPaid { .. } => {}
+            E::DispatchAccepted { .. } => {}
+            E::DispatchDeclined { .. } => self.technician = None,
+            E::ItemTakenIn { .. } | E::ItemHandedBack { .. } => {}
+            E::CustomerContacted {
+                commitment,
+                promised_on,
+                ..
+            } => {
+                self.commitment = Some(Commitment {
+                    text: commitment,
+                    promised_on,
+                })
+            }
+        }
+    }
+
+    /// One more failed repair of the diagnosed fault.
+    fn count_failed_repair(&mut self) {
+        if let Some(d) = &self.diagnosis {
+            *self
+                .failed_by_mode
+                .entry(d.failure_mode.clone())
+                .or_insert(0) += 1;
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct ReceiveTicket {
     pub description: Text,
     pub priority: Priority,
     pub service_mode: ServiceMode,
+    /// An earlier ticket this one follows up: the same fault back after
+    /// that ticket's repair guarantee ended (DOMAIN.md §4).
+    pub refers_to: Option<Label>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +66,9 @@ pub struct DiagnoseFault {
     pub customer_caused: bool,
     pub responsible_department: Department,
     pub path: RepairPath,
+    /// A major fault: the diagnosis escalates the ticket to the general
+    /// manager by itself (001 篇一 第八条).
+    pub major: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +149,33 @@ pub struct ExtendRepairCycle {
     pub customer_notified: bool,
 }
 
+/// Approving a 三包 refund of `amount` (the price paid), at the tier of
+/// the amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproveRefund {
+    pub amount: Money,
+    pub reason: Text,
+}
+
+/// Taking the item into the company's hands against a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeInItem {
+    /// The number on the receipt given to the customer.
+    pub receipt_number: Label,
+    /// The item's condition at intake (marks, missing parts, accessories).
+    pub condition: Text,
+    /// Where it is kept (service point, workshop).
+    pub location: Label,
+}
+
+/// Contacting the customer and what was promised: what will be done, and
+/// by when (000 第二篇 四(四); 002 五).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCustomer {
+    pub commitment: Text,
+    pub promised_on: NaiveDate,
+}
+
 /// Everything a caller can ask of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TicketCommand {
@@ -175,6 +208,16 @@ pub enum TicketCommand {
     ExtendRepairCycle(ExtendRepairCycle),
     RouteComplaint { category: ComplaintCategory },
     ReplyToComplaint { reply: Text },
+    ApproveRefund(ApproveRefund),
+    RecordItemReturned,
+    PayRefund { reference: Label },
+    AcceptDispatch,
+    DeclineDispatch { reason: Text },
+    TakeInItem(TakeInItem),
+    HandBackItem { receipt_number: Label },
+    ContactCustomer(ContactCustomer),
+    RecordBackFromTrip,
+    FileTripReport { report: Text },
 }
 
 snake_enum!(
@@ -209,6 +252,16 @@ snake_enum!(
         ExtendRepairCycle => "ExtendRepairCycle",
         RouteComplaint => "RouteComplaint",
         ReplyToComplaint => "ReplyToComplaint",
+        ApproveRefund => "ApproveRefund",
+        RecordItemReturned => "RecordItemReturned",
+        PayRefund => "PayRefund",
+        AcceptDispatch => "AcceptDispatch",
+        DeclineDispatch => "DeclineDispatch",
+        TakeInItem => "TakeInItem",
+        HandBackItem => "HandBackItem",
+        ContactCustomer => "ContactCustomer",
+        RecordBackFromTrip => "RecordBackFromTrip",
+        FileTripReport => "FileTripReport",
     }
 );
 
@@ -245,6 +298,16 @@ impl TicketCommand {
             C::ExtendRepairCycle(_) => CommandKind::ExtendRepairCycle,
             C::RouteComplaint { .. } => CommandKind::RouteComplaint,
             C::ReplyToComplaint { .. } => CommandKind::ReplyToComplaint,
+            C::ApproveRefund(_) => CommandKind::ApproveRefund,
+            C::RecordItemReturned => CommandKind::RecordItemReturned,
+            C::PayRefund { .. } => CommandKind::PayRefund,
+            C::AcceptDispatch => CommandKind::AcceptDispatch,
+            C::DeclineDispatch { .. } => CommandKind::DeclineDispatch,
+            C::TakeInItem(_) => CommandKind::TakeInItem,
+            C::HandBackItem { .. } => CommandKind::HandBackItem,
+            C::ContactCustomer(_) => CommandKind::ContactCustomer,
+            C::RecordBackFromTrip => CommandKind::RecordBackFromTrip,
+            C::FileTripReport { .. } => CommandKind::FileTripReport,
         }
     }
 }

@@ -3,13 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::checks::{at_most, invalid, positive, same_currency};
+use super::checks::{at_most, invalid, money_invalid, positive, same_currency};
 use super::command::*;
 use super::event::TicketEvent;
 use super::status::TicketStatus as S;
-use super::types::{RootCause, TicketKind};
+use super::types::{FactoryRequest, RepairPath, RootCause, TicketKind};
 use super::{Policies, Ticket, TicketError};
-use crate::money::Money;
 use crate::policy::approval::{may_approve_price, may_waive};
 use crate::policy::complaint::route;
 use crate::policy::permission::may_issue;
@@ -20,6 +19,21 @@ use crate::values::Problem;
 
 /// Most lines a quote, parts list or defect list may have.
 pub const MAX_LINES: usize = 200;
+
+/// Where a fee may be waived: from the quote until the cycle is invoiced
+/// (the invoice must equal the accepted quote less the waivers).
+const WAIVABLE: &[S] = &[
+    S::Quoted,
+    S::QuoteApproved,
+    S::Accepted,
+    S::AtFactory,
+    S::Repaired,
+    S::QcFailed,
+    S::QcPassed,
+    S::Shipped,
+    S::Delivered,
+    S::Revisited,
+];
 
 impl Ticket {
     pub(super) fn require(&self, command: CommandKind, allowed: &[S]) -> Result<(), TicketError> {
@@ -88,6 +102,8 @@ impl Ticket {
             (S::New, _) => return Err(TicketError::UnknownTicket),
             (_, CommandKind::ReceiveTicket) => return Err(TicketError::AlreadyReceived),
             (S::Closed, CommandKind::ReopenTicket) => {}
+            // A cancelled ticket's item still goes back to its owner.
+            (S::Cancelled, CommandKind::HandBackItem) => {}
             (status, _) if status.is_terminal() => {
                 return Err(TicketError::NotAllowed {
                     command: kind,
@@ -131,6 +147,7 @@ impl Ticket {
                     priority: c.priority,
                     service_mode: c.service_mode,
                     received_at: now,
+                    refers_to: c.refers_to,
                 }
             }
             C::DetermineWarranty(c) => {
@@ -139,6 +156,7 @@ impl Ticket {
                     &[
                         S::Received,
                         S::Dispatched,
+                        S::DispatchAccepted,
                         S::OnSite,
                         S::Diagnosed,
                         S::Reopened,
@@ -161,7 +179,10 @@ impl Ticket {
                 E::WarrantyDetermined { decision, at: now }
             }
             C::DispatchTechnician(c) => {
-                self.require(kind, &[S::Received, S::Dispatched, S::Reopened])?;
+                self.require(
+                    kind,
+                    &[S::Received, S::Dispatched, S::DispatchAccepted, S::Reopened],
+                )?;
                 if self.received_at.is_some_and(|r| c.planned_arrival < r) {
                     return Err(invalid(
                         "planned_arrival",
@@ -175,7 +196,7 @@ impl Ticket {
                 }
             }
             C::RecordArrival => {
-                self.require(kind, &[S::Dispatched])?;
+                self.require(kind, &[S::DispatchAccepted])?;
                 let region = self.customer.as_ref().map(|c| c.region);
                 let rates = policies.rates_for(self.product.as_ref());
                 E::TechnicianArrived {
@@ -193,6 +214,7 @@ impl Ticket {
                         Problem::Malformed("must be true when the root cause is misuse".into()),
                     ));
                 }
+                self.check_remedy(kind, c.path, &c.failure_mode, c.customer_caused, policies)?;
                 E::FaultDiagnosed {
                     technician: actor.id,
                     symptom: c.symptom,
@@ -202,13 +224,14 @@ impl Ticket {
                     customer_caused: c.customer_caused,
                     responsible_department: c.responsible_department,
                     path: c.path,
+                    major: c.major,
                     at: now,
                 }
             }
             C::ResolveRemotely { resolution } => {
                 self.require(kind, &[S::Diagnosed])?;
                 let path = self.diagnosis.as_ref().map(|d| d.path);
-                if let Some(path) = path.filter(|p| *p != super::types::RepairPath::RemoteFix) {
+                if let Some(path) = path.filter(|p| *p != RepairPath::RemoteFix) {
                     return Err(TicketError::NotRemoteFix { path });
                 }
                 E::ResolvedRemotely {
@@ -251,7 +274,10 @@ impl Ticket {
                 E::QuoteDeclined { reason, at: now }
             }
             C::ApproveFeeWaiver(c) => {
-                self.require(kind, &[S::Quoted, S::QuoteApproved, S::Accepted])?;
+                self.require(kind, WAIVABLE)?;
+                if self.invoiced_this_cycle {
+                    return Err(TicketError::AlreadyInvoiced);
+                }
                 let quote = self.quote_or_refuse(kind)?;
                 let may = quote.rule.as_ref().map_or_else(
                     || may_waive(actor.role, quote.tier),
@@ -262,11 +288,19 @@ impl Ticket {
                 }
                 positive("amount", &c.amount)?;
                 same_currency("amount", &c.amount, &quote.total)?;
-                if c.amount.minor() > quote.total.minor() {
+                let waivable = match &self.waiver {
+                    None => quote.total.clone(),
+                    Some(waived) => quote
+                        .total
+                        .checked_sub(waived)
+                        .map_err(|e| money_invalid("amount", &e))?,
+                };
+                if c.amount.minor() > waivable.minor() {
                     return Err(invalid(
                         "amount",
                         Problem::Malformed(format!(
-                            "must not exceed the quoted total {}",
+                            "must not exceed {waivable}, the quoted total {} less the waivers \
+                             already approved",
                             quote.total
                         )),
                     ));
@@ -282,6 +316,10 @@ impl Ticket {
             }
             C::SendToFactory(c) => {
                 self.require_ready_for_work(kind)?;
+                if let (FactoryRequest::Exchange, Some(d)) = (c.request, &self.diagnosis) {
+                    let (mode, caused) = (&d.failure_mode, d.customer_caused);
+                    self.check_remedy(kind, RepairPath::Exchange, mode, caused, policies)?;
+                }
                 let rates = policies.rates_for(self.product.as_ref());
                 E::SentToFactory {
                     factory: c.factory,
@@ -359,6 +397,7 @@ impl Ticket {
                     S::QcPassed | S::Declined => {}
                     S::Received
                     | S::Dispatched
+                    | S::DispatchAccepted
                     | S::OnSite
                     | S::Diagnosed
                     | S::Quoted
@@ -398,44 +437,7 @@ impl Ticket {
                 self.require(kind, &[S::Shipped])?;
                 E::ItemDelivered { signed_by, at: now }
             }
-            C::IssueInvoice(c) => {
-                self.require(
-                    kind,
-                    &[
-                        S::QcPassed,
-                        S::Shipped,
-                        S::Delivered,
-                        S::ResolvedRemotely,
-                        S::Revisited,
-                        S::Declined,
-                    ],
-                )?;
-                match self.chargeable() {
-                    None => {
-                        return Err(TicketError::WarrantyNotDetermined {
-                            command: kind,
-                            status: self.status,
-                        })
-                    }
-                    Some(false) => return Err(TicketError::NotChargeable),
-                    Some(true) => {}
-                }
-                if self.invoiced_this_cycle {
-                    return Err(TicketError::AlreadyInvoiced);
-                }
-                positive("amount", &c.amount)?;
-                let reference = match (&self.quote, &self.invoiced) {
-                    (_, Some(previous)) => previous.clone(),
-                    (Some(q), None) => q.total.clone(),
-                    (None, None) => Money::zero(policies.approval.currency.clone()),
-                };
-                same_currency("amount", &c.amount, &reference)?;
-                E::InvoiceIssued {
-                    invoice_number: c.invoice_number,
-                    amount: c.amount,
-                    at: now,
-                }
-            }
+            C::IssueInvoice(c) => self.decide_invoice(kind, c, now, policies)?,
             C::RecordPayment(c) => {
                 let outstanding = self.outstanding().ok_or(TicketError::NotInvoiced {
                     status: self.status,
@@ -459,7 +461,12 @@ impl Ticket {
             C::RecordRevisit(c) => {
                 self.require(
                     kind,
-                    &[S::Delivered, S::ResolvedRemotely, S::ComplaintReplied],
+                    &[
+                        S::Delivered,
+                        S::ResolvedRemotely,
+                        S::ComplaintReplied,
+                        S::RefundPaid,
+                    ],
                 )?;
                 E::CustomerRevisited {
                     by: actor.id,
@@ -475,6 +482,11 @@ impl Ticket {
                 self.require(kind, &[S::Revisited])?;
                 if self.last_revisit_resolved == Some(false) {
                     return Err(TicketError::UnresolvedRevisit);
+                }
+                if let Some(custody) = &self.custody {
+                    return Err(TicketError::ItemInCustody {
+                        receipt_number: custody.receipt_number.clone(),
+                    });
                 }
                 if let Some(outstanding) = self.outstanding().filter(|o| !o.is_zero()) {
                     return Err(TicketError::OutstandingBalance { outstanding });
@@ -499,6 +511,7 @@ impl Ticket {
                     &[
                         S::Received,
                         S::Dispatched,
+                        S::DispatchAccepted,
                         S::OnSite,
                         S::Diagnosed,
                         S::Quoted,
@@ -522,35 +535,7 @@ impl Ticket {
                     at: now,
                 }
             }
-            C::ExtendRepairCycle(c) => {
-                if !self.status.is_repair_in_progress() {
-                    return Err(TicketError::NotAllowed {
-                        command: kind,
-                        status: self.status,
-                    });
-                }
-                if !c.customer_notified {
-                    return Err(invalid(
-                        "customer_notified",
-                        Problem::Malformed(
-                            "the customer must be told before the cycle is extended".into(),
-                        ),
-                    ));
-                }
-                let floor = self.due_on.map_or(today, |due| due.max(today));
-                if c.new_due_on <= floor {
-                    return Err(invalid(
-                        "new_due_on",
-                        Problem::Malformed(format!("must be after {floor}")),
-                    ));
-                }
-                E::RepairCycleExtended {
-                    previous_due_on: self.due_on,
-                    new_due_on: c.new_due_on,
-                    reason: c.reason,
-                    at: now,
-                }
-            }
+            C::ExtendRepairCycle(c) => self.decide_extension(kind, c, today, now)?,
             C::RouteComplaint { category } => {
                 let ticket_kind = self.kind.unwrap_or(TicketKind::Repair);
                 if ticket_kind != TicketKind::Complaint {
@@ -566,6 +551,20 @@ impl Ticket {
             C::ReplyToComplaint { reply } => {
                 self.require(kind, &[S::ComplaintRouted])?;
                 E::ComplaintReplied { reply, at: now }
+            }
+            C::ApproveRefund(c) => self.decide_approve_refund(kind, actor, c, now, policies)?,
+            C::RecordItemReturned => self.decide_item_returned(kind, actor, now)?,
+            C::PayRefund { reference } => self.decide_pay_refund(kind, reference, now)?,
+            C::AcceptDispatch => self.decide_accept_dispatch(kind, actor, now)?,
+            C::DeclineDispatch { reason } => {
+                self.decide_decline_dispatch(kind, actor, reason, now)?
+            }
+            C::TakeInItem(c) => self.decide_take_in(kind, actor, c, now)?,
+            C::ContactCustomer(c) => self.decide_contact(actor, c, today, now)?,
+            C::RecordBackFromTrip => self.decide_back_from_trip(kind, actor, now)?,
+            C::FileTripReport { report } => self.decide_trip_report(kind, actor, report, now)?,
+            C::HandBackItem { receipt_number } => {
+                self.decide_hand_back(kind, actor, receipt_number, now)?
             }
         })
     }

@@ -16,10 +16,10 @@ use super::command::CommandKind;
 use super::status::TicketStatus;
 use super::types::{RepairPath, TicketKind};
 use crate::money::Money;
-use crate::policy::ApprovalTier;
+use crate::policy::{ApprovalTier, Remedy};
 use crate::roles::Role;
 use crate::timing::TimingError;
-use crate::values::ValueError;
+use crate::values::{ActorId, Label, ValueError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TicketError {
@@ -64,7 +64,7 @@ pub enum TicketError {
     QuoteExpired { valid_until: NaiveDate },
     #[error(
         "the repair guarantee of {days} days after delivery on {delivered_on} has ended: \
-         the same fault is a new ticket"
+         the same fault is a new ticket (ReceiveTicket with refers_to naming this one)"
     )]
     RepairGuaranteeEnded { delivered_on: NaiveDate, days: u32 },
     #[error("the chosen repair path is {path}, not remote_fix")]
@@ -83,4 +83,52 @@ pub enum TicketError {
     NotAComplaint { kind: TicketKind },
     #[error("the ticket is already escalated in this cycle")]
     AlreadyEscalated,
+    #[error(
+        "三包: a refund is open only within {window_days} days of sale; \
+         the remedy open to this customer is {open}"
+    )]
+    RefundWindowClosed { window_days: i64, open: Remedy },
+    #[error(
+        "三包: an exchange is open within {window_days} days of sale, or within warranty \
+         after {needed} failed repairs of the same fault ({failed} so far); \
+         the remedy open to this customer is {open}"
+    )]
+    ExchangeNotOpen {
+        window_days: i64,
+        needed: u32,
+        failed: u32,
+        open: Remedy,
+    },
+    #[error("三包: out of warranty the remedy is repair only, not {path}")]
+    OutOfWarrantyRepairOnly { path: RepairPath },
+    #[error("三包: a customer-caused fault is repaired, not settled by {path}")]
+    CustomerCausedRepairOnly { path: RepairPath },
+    #[error("the diagnosis chose {path}, not refund")]
+    NotARefund { path: RepairPath },
+    #[error(
+        "no price cut without approval: the invoice of {amount} is below {expected} \
+         (the accepted quote less the approved waivers); waive {difference} first"
+    )]
+    PriceCutWithoutApproval {
+        amount: Money,
+        expected: Money,
+        difference: Money,
+    },
+    #[error(
+        "the invoice of {amount} is above {expected} (the accepted quote less the \
+         approved waivers); a higher price needs a new quote the customer accepts"
+    )]
+    InvoiceAboveQuote { amount: Money, expected: Money },
+    #[error("the job is dispatched to {technician}; only they may accept or decline it")]
+    NotYourJob { technician: ActorId },
+    #[error("the item is already in custody against receipt {receipt_number}")]
+    AlreadyInCustody { receipt_number: Label },
+    #[error("{command}: no technician's trip on this ticket is at that point")]
+    NotOnATrip { command: CommandKind },
+    #[error("the item is not in the company's hands")]
+    NotInCustody,
+    #[error("receipt {given} does not match receipt {issued} given at intake")]
+    ReceiptMismatch { given: Label, issued: Label },
+    #[error("the item is still in custody against receipt {receipt_number}: hand it back first")]
+    ItemInCustody { receipt_number: Label },
 }

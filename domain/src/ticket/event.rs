@@ -28,6 +28,9 @@ pub enum TicketEvent {
         priority: Priority,
         service_mode: ServiceMode,
         received_at: DateTime<Utc>,
+        /// The earlier ticket this one follows up, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refers_to: Option<Label>,
     },
     WarrantyDetermined {
         decision: WarrantyDecision,
@@ -54,6 +57,10 @@ pub enum TicketEvent {
         customer_caused: bool,
         responsible_department: Department,
         path: RepairPath,
+        /// A major fault: this diagnosis escalates the ticket to the
+        /// general manager (the escalation is this event).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        major: bool,
         at: DateTime<Utc>,
     },
     ResolvedRemotely {
@@ -205,6 +212,72 @@ pub enum TicketEvent {
         reply: Text,
         at: DateTime<Utc>,
     },
+    /// A 三包 refund approved at the tier of its amount.
+    RefundApproved {
+        approver: ActorId,
+        role: Role,
+        tier: ApprovalTier,
+        amount: Money,
+        reason: Text,
+        at: DateTime<Utc>,
+    },
+    /// The refunded item is back in the company's hands.
+    ItemReturned {
+        received_by: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The approved refund was paid to the customer.
+    RefundPaid {
+        amount: Money,
+        reference: Label,
+        at: DateTime<Utc>,
+    },
+    /// The dispatched technician took the job.
+    DispatchAccepted {
+        technician: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The dispatched technician turned the job down: it goes back to the
+    /// queue it came from (`back_to`: received, or reopened).
+    DispatchDeclined {
+        technician: ActorId,
+        reason: Text,
+        back_to: TicketStatus,
+        at: DateTime<Utc>,
+    },
+    /// The item came into the company's hands; the customer holds the receipt.
+    ItemTakenIn {
+        receipt_number: Label,
+        condition: Text,
+        location: Label,
+        by: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The item went back to the customer against the receipt.
+    ItemHandedBack {
+        receipt_number: Label,
+        by: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The customer was contacted and told what will be done by when; the
+    /// service-commitment and urgent-response clocks stop on the first.
+    CustomerContacted {
+        by: ActorId,
+        commitment: Text,
+        promised_on: NaiveDate,
+        at: DateTime<Utc>,
+    },
+    /// The technician is back from the visit: the trip report is due.
+    TechnicianBack {
+        technician: ActorId,
+        at: DateTime<Utc>,
+    },
+    /// The technician's report on the trip.
+    TripReportFiled {
+        technician: ActorId,
+        report: Text,
+        at: DateTime<Utc>,
+    },
 }
 
 impl TicketEvent {
@@ -241,6 +314,16 @@ impl TicketEvent {
             E::RepairCycleExtended { .. } => "RepairCycleExtended",
             E::ComplaintRouted { .. } => "ComplaintRouted",
             E::ComplaintReplied { .. } => "ComplaintReplied",
+            E::RefundApproved { .. } => "RefundApproved",
+            E::ItemReturned { .. } => "ItemReturned",
+            E::RefundPaid { .. } => "RefundPaid",
+            E::DispatchAccepted { .. } => "DispatchAccepted",
+            E::DispatchDeclined { .. } => "DispatchDeclined",
+            E::ItemTakenIn { .. } => "ItemTakenIn",
+            E::ItemHandedBack { .. } => "ItemHandedBack",
+            E::CustomerContacted { .. } => "CustomerContacted",
+            E::TechnicianBack { .. } => "TechnicianBack",
+            E::TripReportFiled { .. } => "TripReportFiled",
         }
     }
 }
@@ -279,7 +362,17 @@ impl TicketEvent {
             | E::TicketEscalated { at, .. }
             | E::RepairCycleExtended { at, .. }
             | E::ComplaintRouted { at, .. }
-            | E::ComplaintReplied { at, .. } => *at,
+            | E::ComplaintReplied { at, .. }
+            | E::RefundApproved { at, .. }
+            | E::ItemReturned { at, .. }
+            | E::RefundPaid { at, .. }
+            | E::DispatchAccepted { at, .. }
+            | E::DispatchDeclined { at, .. }
+            | E::ItemTakenIn { at, .. }
+            | E::ItemHandedBack { at, .. }
+            | E::CustomerContacted { at, .. }
+            | E::TechnicianBack { at, .. }
+            | E::TripReportFiled { at, .. } => *at,
         }
     }
 }
@@ -318,12 +411,22 @@ impl TicketEvent {
             E::TicketCancelled { .. } => S::Cancelled,
             E::ComplaintRouted { .. } => S::ComplaintRouted,
             E::ComplaintReplied { .. } => S::ComplaintReplied,
+            E::RefundApproved { .. } => S::RefundApproved,
+            E::ItemReturned { .. } => S::ItemReturned,
+            E::RefundPaid { .. } => S::RefundPaid,
+            E::DispatchAccepted { .. } => S::DispatchAccepted,
+            E::DispatchDeclined { back_to, .. } => *back_to,
             E::WarrantyDetermined { .. }
             | E::FeeWaiverApproved { .. }
             | E::InvoiceIssued { .. }
             | E::PaymentRecorded { .. }
             | E::TicketEscalated { .. }
-            | E::RepairCycleExtended { .. } => return None,
+            | E::RepairCycleExtended { .. }
+            | E::ItemTakenIn { .. }
+            | E::ItemHandedBack { .. }
+            | E::CustomerContacted { .. }
+            | E::TechnicianBack { .. }
+            | E::TripReportFiled { .. } => return None,
         })
     }
 

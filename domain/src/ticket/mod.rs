@@ -6,19 +6,27 @@
 //! rules and is pure; `apply` folds an event into the state and never fails.
 
 mod apply;
+mod assign;
 mod checks;
 pub mod command;
+mod commitments;
+pub mod custody;
 mod decide;
 pub mod error;
+pub mod escalation;
 pub mod event;
 mod guarantee;
+mod invoice;
 mod quote;
+mod remedy;
 pub mod status;
+pub mod trip;
 pub mod types;
 
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
@@ -39,7 +47,7 @@ use crate::policy::{
     WarrantyPolicy,
 };
 use crate::timing::TimingPolicy;
-use crate::values::{ActorId, Label};
+use crate::values::{ActorId, Label, Text};
 use types::{Customer, Priority, Product, QuoteLine, RepairPath, RootCause, TicketKind};
 
 /// The company's policy, as the aggregate consults it: parsed once from
@@ -144,6 +152,16 @@ pub struct Quote {
     /// The rule of the quote's tier when it was quoted (`None` for quotes
     /// recorded before tiers were configurable: the built-in rules apply).
     pub rule: Option<TierRule>,
+    /// The customer accepted it.
+    #[serde(default)]
+    pub accepted: bool,
+}
+
+/// What the customer was promised, and by when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub text: Text,
+    pub promised_on: NaiveDate,
 }
 
 /// The state of one ticket, rebuilt from its events.
@@ -164,6 +182,7 @@ pub struct Ticket {
     pub technician: Option<ActorId>,
     pub diagnosis: Option<Diagnosis>,
     pub quote: Option<Quote>,
+    /// The fee waivers approved in this cycle, summed.
     pub waiver: Option<Money>,
     /// Repair cycle, 1 from reception, +1 on each reopen.
     pub cycle: u32,
@@ -175,6 +194,29 @@ pub struct Ticket {
     pub rework_count: u32,
     /// Reopens because the same fault came back.
     pub failed_repairs: u32,
+    /// This cycle is a free rework: a same-fault reopen within the repair
+    /// guarantee (only a customer-caused fault is charged).
+    #[serde(default)]
+    pub free_rework: bool,
+    /// The earlier ticket this one follows up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refers_to: Option<Label>,
+    /// Failed repairs per failure mode over the ticket's life: QC failures
+    /// of that fault and same-fault reopens after it (the 三包 exchange rule).
+    #[serde(default)]
+    pub failed_by_mode: BTreeMap<Label, u32>,
+    /// The item in the company's hands, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custody: Option<custody::Custody>,
+    /// The latest commitment given to the customer: what, and by when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<Commitment>,
+    /// Where the technician's trip stands.
+    #[serde(default)]
+    pub trip: trip::Trip,
+    /// The 三包 refund approved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<Money>,
     pub escalated: bool,
     pub due_on: Option<NaiveDate>,
     pub invoiced: Option<Money>,
@@ -190,11 +232,16 @@ pub struct Ticket {
 
 impl Ticket {
     /// Whether the customer pays: `None` until the warranty is determined.
+    /// A free rework cycle is charged only for a customer-caused fault.
     pub fn chargeable(&self) -> Option<bool> {
         let customer_caused = self.diagnosis.as_ref().is_some_and(|d| d.customer_caused);
-        self.warranty
-            .as_ref()
-            .map(|w| is_chargeable(w, customer_caused))
+        self.warranty.as_ref().map(|w| {
+            if self.free_rework {
+                customer_caused
+            } else {
+                is_chargeable(w, customer_caused)
+            }
+        })
     }
 
     /// Invoiced minus paid; `None` before any invoice.

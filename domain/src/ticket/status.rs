@@ -28,6 +28,10 @@ snake_enum!(
         Closed => "closed",
         Reopened => "reopened",
         Cancelled => "cancelled",
+        RefundApproved => "refund_approved",
+        ItemReturned => "item_returned",
+        RefundPaid => "refund_paid",
+        DispatchAccepted => "dispatch_accepted",
     }
 );
 

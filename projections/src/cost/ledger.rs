@@ -98,12 +98,20 @@ impl TicketLedger {
     }
 }
 
+/// The facts of one repair cycle that decide its lines' bearers. A later
+/// cycle's facts never change an earlier cycle's (DOMAIN.md §10).
 #[derive(Debug, Clone, Default)]
 struct Cycle {
+    /// The warranty decision in force in this cycle: determined in it, or
+    /// carried over from the cycle before.
+    warranty: Option<WarrantyDecision>,
+    /// A same-fault reopen within the repair guarantee: free rework.
+    free_rework: bool,
     customer_caused: bool,
     supplier_part: bool,
     quote: Vec<QuoteLine>,
-    waiver: Option<(Money, String, ApprovalTier)>,
+    /// The cycle's approved waivers, in order.
+    waivers: Vec<(Money, String, ApprovalTier)>,
 }
 
 /// A cost before its bearer is known.
@@ -131,7 +139,6 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
     };
     let mut out = TicketLedger::default();
     let mut region = Region::Urban;
-    let mut warranty: Option<WarrantyDecision> = None;
     let mut cycles: BTreeMap<u32, Cycle> = BTreeMap::new();
     let mut cycle = 1_u32;
     let mut costs: Vec<Cost> = Vec::new();
@@ -158,7 +165,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                     .purchased_on
                     .map(|d| format!("{:04}-{:02}", d.year(), d.month()));
             }
-            TicketEvent::WarrantyDetermined { decision, .. } => warranty = Some(decision.clone()),
+            TicketEvent::WarrantyDetermined { decision, .. } => {
+                current.warranty = Some(decision.clone());
+            }
             TicketEvent::TechnicianArrived { travel_cost, .. } => {
                 let travel = or_before(travel_cost, before.travel(region));
                 costs.push(cost(cycle, Kind::Travel, travel, at));
@@ -173,7 +182,7 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             }
             TicketEvent::RepairQuoted { lines, .. } => {
                 current.quote = lines.clone();
-                current.waiver = None;
+                current.waivers.clear();
             }
             TicketEvent::QuoteAccepted { .. } => {
                 for line in &current.quote {
@@ -187,7 +196,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 tier,
                 amount,
                 ..
-            } => current.waiver = Some((amount.clone(), approver.to_string(), *tier)),
+            } => current
+                .waivers
+                .push((amount.clone(), approver.to_string(), *tier)),
             TicketEvent::SentToFactory {
                 factory_repair_fee, ..
             } => {
@@ -259,7 +270,20 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                     Some(total) => total.checked_add(amount)?,
                 });
             }
-            TicketEvent::TicketReopened { cycle: next, .. } => cycle = *next,
+            TicketEvent::RefundPaid { amount, .. } => {
+                costs.push(cost(cycle, Kind::Refund, amount.clone(), at));
+            }
+            TicketEvent::TicketReopened {
+                cycle: next,
+                same_fault,
+                ..
+            } => {
+                let warranty = current.warranty.clone();
+                cycle = *next;
+                let started = cycles.entry(cycle).or_default();
+                started.warranty = warranty;
+                started.free_rework = *same_fault;
+            }
             // No effect on this read model; a new event must be placed here or above.
             TicketEvent::TechnicianDispatched { .. }
             | TicketEvent::ResolvedRemotely { .. }
@@ -275,7 +299,16 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             | TicketEvent::TicketEscalated { .. }
             | TicketEvent::RepairCycleExtended { .. }
             | TicketEvent::ComplaintRouted { .. }
-            | TicketEvent::ComplaintReplied { .. } => {}
+            | TicketEvent::ComplaintReplied { .. }
+            | TicketEvent::RefundApproved { .. }
+            | TicketEvent::ItemReturned { .. }
+            | TicketEvent::DispatchAccepted { .. }
+            | TicketEvent::DispatchDeclined { .. }
+            | TicketEvent::ItemTakenIn { .. }
+            | TicketEvent::ItemHandedBack { .. }
+            | TicketEvent::CustomerContacted { .. }
+            | TicketEvent::TechnicianBack { .. }
+            | TicketEvent::TripReportFiled { .. } => {}
         }
     }
 
@@ -283,10 +316,10 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
     let mut lines: Vec<Line> = Vec::with_capacity(costs.len());
     for c in costs {
         let facts = cycles.get(&c.cycle).cloned().unwrap_or_default();
-        let chargeable = warranty
-            .as_ref()
-            .is_some_and(|w| is_chargeable(w, facts.customer_caused))
-            || warranty.is_none() && facts.customer_caused;
+        let chargeable = match (&facts.warranty, facts.free_rework) {
+            (_, true) | (None, false) => facts.customer_caused,
+            (Some(w), false) => is_chargeable(w, facts.customer_caused),
+        };
         let bearer = if chargeable {
             Bearer::Customer
         } else if c.kind == Kind::Parts && facts.supplier_part {
@@ -309,33 +342,9 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
 
     // A waiver moves that much of the cycle's customer lines, in order, to goodwill.
     for (number, facts) in &cycles {
-        let Some((waived, approver, tier)) = &facts.waiver else {
-            continue;
-        };
-        let mut left = waived.minor();
-        let mut split: Vec<Line> = Vec::new();
-        for line in lines
-            .iter_mut()
-            .filter(|l| l.cycle == *number && l.bearer == Bearer::Customer)
-        {
-            if left == 0 {
-                break;
-            }
-            let moved = left.min(line.amount.minor());
-            left -= moved;
-            let moved_amount = Money::new(moved, line.amount.currency().clone())?;
-            line.amount = line.amount.checked_sub(&moved_amount)?;
-            split.push(Line {
-                bearer: Bearer::Goodwill,
-                amount: moved_amount,
-                // The parts were counted once, on the line this was split from.
-                quantity: None,
-                approver: Some(approver.clone()),
-                tier: Some(*tier),
-                ..line.clone()
-            });
+        for (waived, approver, tier) in &facts.waivers {
+            goodwill(&mut lines, *number, waived, approver, *tier)?;
         }
-        lines.extend(split);
     }
     lines.retain(|l| !l.amount.is_zero());
 
@@ -362,6 +371,42 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
     out.paid = paid.map_or(0, |m| m.minor());
     out.currency = currency;
     Ok(out)
+}
+
+/// Moves `waived` of cycle `number`'s customer lines, in order, to goodwill
+/// approved by `approver` at `tier`.
+fn goodwill(
+    lines: &mut Vec<Line>,
+    number: u32,
+    waived: &Money,
+    approver: &str,
+    tier: ApprovalTier,
+) -> Result<(), MoneyError> {
+    let mut left = waived.minor();
+    let mut split: Vec<Line> = Vec::new();
+    for line in lines
+        .iter_mut()
+        .filter(|l| l.cycle == number && l.bearer == Bearer::Customer)
+    {
+        if left == 0 {
+            break;
+        }
+        let moved = left.min(line.amount.minor());
+        left -= moved;
+        let moved_amount = Money::new(moved, line.amount.currency().clone())?;
+        line.amount = line.amount.checked_sub(&moved_amount)?;
+        split.push(Line {
+            bearer: Bearer::Goodwill,
+            amount: moved_amount,
+            // The parts were counted once, on the line this was split from.
+            quantity: None,
+            approver: Some(approver.to_owned()),
+            tier: Some(tier),
+            ..line.clone()
+        });
+    }
+    lines.extend(split);
+    Ok(())
 }
 
 fn quote_kind(line: &QuoteLine) -> Kind {

@@ -65,6 +65,7 @@ impl Drive {
                 description: text("no spin"),
                 priority: Priority::Normal,
                 service_mode: ServiceMode::OnSite,
+                refers_to: None,
             }),
         );
         d.run(
@@ -94,6 +95,19 @@ impl Drive {
         self.events.push((event, now()));
     }
 
+    /// Dispatched by the service manager; the technician accepts and arrives.
+    fn visit(&mut self) {
+        self.run(
+            Role::ServiceManager,
+            TicketCommand::DispatchTechnician(DispatchTechnician {
+                technician: ActorId::parse("technician-1").expect("id"),
+                planned_arrival: now(),
+            }),
+        );
+        self.run(Role::Technician, TicketCommand::AcceptDispatch);
+        self.run(Role::Technician, TicketCommand::RecordArrival);
+    }
+
     fn diagnose(&mut self, root_cause: RootCause) {
         self.run(
             Role::Technician,
@@ -105,6 +119,7 @@ impl Drive {
                 customer_caused: root_cause == RootCause::Misuse,
                 responsible_department: Department::Production,
                 path: RepairPath::WorkshopRepair,
+                major: false,
             }),
         );
     }
@@ -180,14 +195,7 @@ fn line(l: &TicketLedger, kind: Kind, bearer: Bearer) -> i64 {
 #[test]
 fn in_warranty_on_site_repair_is_borne_by_the_company() {
     let mut d = Drive::receive(bought_days_ago(60));
-    d.run(
-        Role::ServiceManager,
-        TicketCommand::DispatchTechnician(DispatchTechnician {
-            technician: ActorId::parse("tech-1").expect("id"),
-            planned_arrival: now(),
-        }),
-    );
-    d.run(Role::Technician, TicketCommand::RecordArrival);
+    d.visit();
     d.diagnose(RootCause::Manufacturing);
     d.repair(35_000, 1, 90);
     d.run(Role::QcInspector, TicketCommand::PassQc);
@@ -219,7 +227,8 @@ fn misuse_in_warranty_is_borne_by_the_customer_and_invoiced() {
         Role::Finance,
         TicketCommand::IssueInvoice(IssueInvoice {
             invoice_number: label("INV-1"),
-            amount: Money::cny(50_000),
+            // The accepted quote: 470.00.
+            amount: Money::cny(47_000),
         }),
     );
     d.run(
@@ -239,7 +248,7 @@ fn misuse_in_warranty_is_borne_by_the_customer_and_invoiced() {
     assert_eq!(actual.get(&Kind::Shipping), Some(&3_000)); // not quoted: +30.00 variance
     assert_eq!(
         (l.invoiced, l.paid, l.outstanding()),
-        (50_000, 20_000, 30_000)
+        (47_000, 20_000, 27_000)
     );
 }
 
@@ -313,14 +322,7 @@ fn a_declined_quote_costs_only_the_return_shipping_which_the_customer_bears() {
 #[test]
 fn a_late_diagnosis_of_misuse_makes_the_earlier_visit_chargeable() {
     let mut d = Drive::receive(bought_days_ago(30));
-    d.run(
-        Role::ServiceManager,
-        TicketCommand::DispatchTechnician(DispatchTechnician {
-            technician: ActorId::parse("tech-1").expect("id"),
-            planned_arrival: now(),
-        }),
-    );
-    d.run(Role::Technician, TicketCommand::RecordArrival);
+    d.visit();
     assert_eq!(line(&d.ledger(), Kind::Travel, Bearer::Company), 5_000);
     d.diagnose(RootCause::Misuse);
     assert_eq!(line(&d.ledger(), Kind::Travel, Bearer::Customer), 5_000);
@@ -331,14 +333,7 @@ fn a_late_diagnosis_of_misuse_makes_the_earlier_visit_chargeable() {
 fn on_site_repair_under(policies: Policies) -> Drive {
     let mut d = Drive::receive(bought_days_ago(60));
     d.policies = policies;
-    d.run(
-        Role::ServiceManager,
-        TicketCommand::DispatchTechnician(DispatchTechnician {
-            technician: ActorId::parse("tech-1").expect("id"),
-            planned_arrival: now(),
-        }),
-    );
-    d.run(Role::Technician, TicketCommand::RecordArrival);
+    d.visit();
     d.diagnose(RootCause::Manufacturing);
     d.repair(35_000, 1, 90);
     d.run(Role::QcInspector, TicketCommand::PassQc);
@@ -382,4 +377,147 @@ fn events_recorded_before_rates_were_recorded_are_costed_at_the_rates_of_that_ti
     assert_eq!(line(&l, Kind::Travel, Bearer::Company), 5_000);
     assert_eq!(line(&l, Kind::Labour, Bearer::Company), 12_000);
     assert_eq!(line(&l, Kind::Shipping, Bearer::Company), 3_000);
+}
+
+#[test]
+fn two_waivers_of_one_cycle_both_move_to_goodwill() {
+    let mut d = Drive::receive(None);
+    d.diagnose(RootCause::Wear);
+    d.quote(138_000, 90); // 1,500.00: tier 2
+    d.run(Role::SalesVp, TicketCommand::ApproveQuote);
+    for fen in [20_000, 10_000] {
+        d.run(
+            Role::SalesVp,
+            TicketCommand::ApproveFeeWaiver(ApproveFeeWaiver {
+                amount: Money::cny(fen),
+                reason: text("loyal customer"),
+            }),
+        );
+    }
+    d.run(Role::CustomerService, TicketCommand::AcceptQuote);
+    d.repair(138_000, 1, 90);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    let l = d.ledger();
+    // Customer lines 1,530.00, of which 200.00 + 100.00 are goodwill.
+    assert_eq!(total(&l, Bearer::Goodwill), 30_000);
+    assert_eq!(total(&l, Bearer::Customer), 123_000);
+}
+
+#[test]
+fn a_paid_refund_is_the_companys_refund_line() {
+    let mut d = Drive::receive(bought_days_ago(3));
+    d.run(
+        Role::Technician,
+        TicketCommand::DiagnoseFault(DiagnoseFault {
+            symptom: text("no spin"),
+            failure_mode: label("MOTOR"),
+            failed_parts: vec![],
+            root_cause: RootCause::Manufacturing,
+            customer_caused: false,
+            responsible_department: Department::Production,
+            path: RepairPath::Refund,
+            major: false,
+        }),
+    );
+    d.run(
+        Role::SalesVp,
+        TicketCommand::ApproveRefund(ApproveRefund {
+            amount: Money::cny(299_900),
+            reason: text("三包 return"),
+        }),
+    );
+    d.run(Role::CustomerService, TicketCommand::RecordItemReturned);
+    assert!(
+        d.ledger().lines.is_empty(),
+        "nothing is paid before the refund"
+    );
+    d.run(
+        Role::Finance,
+        TicketCommand::PayRefund {
+            reference: label("RF-1"),
+        },
+    );
+    let l = d.ledger();
+    assert_eq!(line(&l, Kind::Refund, Bearer::Company), 299_900);
+    assert_eq!(total(&l, Bearer::Company), 299_900);
+}
+
+/// An out-of-warranty repair (no receipt) quoted 470.00, repaired,
+/// delivered and revisited unresolved, then reopened (`same_fault`).
+fn chargeable_repair_reopened(same_fault: bool) -> Drive {
+    let mut d = Drive::receive(None);
+    d.diagnose(RootCause::Wear);
+    d.quote(35_000, 90);
+    d.run(Role::ServiceManager, TicketCommand::ApproveQuote);
+    d.run(Role::CustomerService, TicketCommand::AcceptQuote);
+    d.repair(35_000, 1, 90);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    d.run(
+        Role::Technician,
+        TicketCommand::ConfirmDelivery {
+            signed_by: label("Li Lei"),
+        },
+    );
+    d.run(
+        Role::CustomerService,
+        TicketCommand::RecordRevisit(RecordRevisit {
+            satisfaction: Satisfaction {
+                attitude: SatisfactionLevel::Fair,
+                skill: SatisfactionLevel::Fair,
+                arrival_time: SatisfactionLevel::Fair,
+                promises_kept: SatisfactionLevel::Fair,
+            },
+            comment: None,
+            resolved: false,
+        }),
+    );
+    d.run(
+        Role::CustomerService,
+        TicketCommand::ReopenTicket(ReopenTicket {
+            reason: text("still no spin"),
+            same_fault,
+        }),
+    );
+    d
+}
+
+#[test]
+fn a_warranty_determined_again_after_a_reopen_applies_to_the_new_cycle_only() {
+    let mut d = chargeable_repair_reopened(false);
+    d.run(
+        Role::CustomerService,
+        TicketCommand::DetermineWarranty(DetermineWarranty {
+            service_contract: true,
+        }),
+    );
+    d.diagnose(RootCause::Wear);
+    d.repair(20_000, 1, 60);
+    let l = d.ledger();
+    let borne = |cycle: u32, bearer: Bearer| -> i64 {
+        l.lines
+            .iter()
+            .filter(|x| x.cycle == cycle && x.bearer == bearer)
+            .map(|x| x.amount.minor())
+            .sum()
+    };
+    // Cycle 1 stays the customer's: 350 + 120 + 30; cycle 2, under the
+    // service contract, is the company's: 200 + 80.
+    assert_eq!(borne(1, Bearer::Customer), 50_000);
+    assert_eq!(borne(1, Bearer::Company), 0);
+    assert_eq!(borne(2, Bearer::Company), 28_000);
+    assert_eq!(borne(2, Bearer::Customer), 0);
+}
+
+#[test]
+fn a_same_fault_rework_within_the_guarantee_is_the_companys() {
+    let mut d = chargeable_repair_reopened(true);
+    d.diagnose(RootCause::Wear);
+    d.repair(20_000, 1, 60);
+    let l = d.ledger();
+    let cycle_2: Vec<_> = l.lines.iter().filter(|x| x.cycle == 2).collect();
+    assert_eq!(cycle_2.len(), 2);
+    assert!(cycle_2.iter().all(|x| x.bearer == Bearer::Company));
+    assert_eq!(total(&l, Bearer::Customer), 50_000);
 }

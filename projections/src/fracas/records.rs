@@ -227,7 +227,17 @@ pub fn failures(
             | TicketEvent::TicketEscalated { .. }
             | TicketEvent::RepairCycleExtended { .. }
             | TicketEvent::ComplaintRouted { .. }
-            | TicketEvent::ComplaintReplied { .. } => {}
+            | TicketEvent::ComplaintReplied { .. }
+            | TicketEvent::RefundApproved { .. }
+            | TicketEvent::ItemReturned { .. }
+            | TicketEvent::RefundPaid { .. }
+            | TicketEvent::DispatchAccepted { .. }
+            | TicketEvent::DispatchDeclined { .. }
+            | TicketEvent::ItemTakenIn { .. }
+            | TicketEvent::ItemHandedBack { .. }
+            | TicketEvent::CustomerContacted { .. }
+            | TicketEvent::TechnicianBack { .. }
+            | TicketEvent::TripReportFiled { .. } => {}
         }
     }
     (unit, out)

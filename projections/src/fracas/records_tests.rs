@@ -51,6 +51,7 @@ fn received(purchased: Option<NaiveDate>, installed: Option<NaiveDate>) -> Ticke
         priority: Priority::Normal,
         service_mode: ServiceMode::MailIn,
         received_at: now(),
+        refers_to: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn diagnosed(cause: RootCause, at: DateTime<Utc>) -> TicketEvent {
         customer_caused: cause == RootCause::Misuse,
         responsible_department: Department::Production,
         path: RepairPath::WorkshopRepair,
+        major: false,
         at,
     }
 }

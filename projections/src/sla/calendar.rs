@@ -222,6 +222,12 @@ impl Calendar {
             .unwrap_or_else(|| Utc.from_utc_datetime(&local))
     }
 
+    /// The end of a local date (midnight after it), as a UTC instant.
+    pub fn end_of_day(&self, date: NaiveDate) -> DateTime<Utc> {
+        let next = date.succ_opt().unwrap_or(date);
+        self.instant(next, NaiveTime::MIN)
+    }
+
     fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&self.zone).date_naive()
     }

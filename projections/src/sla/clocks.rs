@@ -88,6 +88,8 @@ pub struct ClockState {
     pub deadline: Option<DateTime<Utc>>,
     /// Once stopped: whether within target.
     pub met: Option<bool>,
+    /// Paused from its start until the item is taken in.
+    pub awaiting_custody: bool,
 }
 
 /// A revisit: the facts behind resolution and satisfaction rates.
@@ -108,6 +110,8 @@ pub struct TicketSla {
     pub cycle: u32,
     pub clocks: Vec<ClockState>,
     pub revisits: Vec<Revisit>,
+    /// The item is in the company's hands.
+    pub in_custody: bool,
 }
 
 fn measure(basis: Basis, cal: &Calendar, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
@@ -147,6 +151,17 @@ impl ClockState {
             self.paused_since = None;
             self.state = State::Running;
             self.schedule(cal, pct);
+        }
+    }
+
+    /// The target becomes the time from the start to `due` (less the pauses
+    /// so far): the deadline moves there, and the result is judged by it.
+    fn extend_to(&mut self, cal: &Calendar, due: DateTime<Utc>, pct: u32) {
+        if matches!(self.state, State::Running | State::Paused) {
+            self.target = (measure(self.basis, cal, self.started_at, due) - self.paused).max(0);
+            if self.state == State::Running {
+                self.schedule(cal, pct);
+            }
         }
     }
 
@@ -259,6 +274,10 @@ pub fn derive(
                 }
                 sla.cycle = (*cycle).max(sla.cycle + 1);
             }
+            TicketEvent::ItemTakenIn { .. } => sla.in_custody = true,
+            TicketEvent::ItemHandedBack { .. }
+            | TicketEvent::ItemShipped { .. }
+            | TicketEvent::ExchangeShipped { .. } => sla.in_custody = false,
             TicketEvent::CustomerRevisited {
                 resolved,
                 satisfied,
@@ -282,11 +301,9 @@ pub fn derive(
             | TicketEvent::FeeWaiverApproved { .. }
             | TicketEvent::SentToFactory { .. }
             | TicketEvent::ReturnedFromFactory { .. }
-            | TicketEvent::ExchangeShipped { .. }
             | TicketEvent::RepairRecorded { .. }
             | TicketEvent::QcPassed { .. }
             | TicketEvent::QcFailed { .. }
-            | TicketEvent::ItemShipped { .. }
             | TicketEvent::ItemDelivered { .. }
             | TicketEvent::InvoiceIssued { .. }
             | TicketEvent::PaymentRecorded { .. }
@@ -295,7 +312,15 @@ pub fn derive(
             | TicketEvent::TicketEscalated { .. }
             | TicketEvent::RepairCycleExtended { .. }
             | TicketEvent::ComplaintRouted { .. }
-            | TicketEvent::ComplaintReplied { .. } => {}
+            | TicketEvent::ComplaintReplied { .. }
+            | TicketEvent::RefundApproved { .. }
+            | TicketEvent::ItemReturned { .. }
+            | TicketEvent::RefundPaid { .. }
+            | TicketEvent::DispatchAccepted { .. }
+            | TicketEvent::DispatchDeclined { .. }
+            | TicketEvent::CustomerContacted { .. }
+            | TicketEvent::TechnicianBack { .. }
+            | TicketEvent::TripReportFiled { .. } => {}
         }
         let technician = match event {
             TicketEvent::TechnicianArrived { technician, .. } => Some(technician),
@@ -327,20 +352,33 @@ pub fn derive(
                         at_risk_at: None,
                         deadline: None,
                         met: None,
+                        awaiting_custody: false,
                     };
                     c.schedule(cal, pct);
+                    if !sla.in_custody && def.waits_for_custody.contains(&sla.facts.service_mode) {
+                        c.pause(cal, at);
+                        c.awaiting_custody = true;
+                    }
                     sla.clocks.push(c);
                 }
                 None => {}
                 Some(c) => {
                     let is = |list: &[String]| list.iter().any(|s| s == name);
-                    if is(&def.stops) {
+                    let taken_in = matches!(event, TicketEvent::ItemTakenIn { .. });
+                    if let (TicketEvent::RepairCycleExtended { new_due_on, .. }, true) =
+                        (event, def.due_date_moves_deadline)
+                    {
+                        c.extend_to(cal, cal.end_of_day(*new_due_on), pct);
+                    } else if c.awaiting_custody && taken_in {
+                        c.awaiting_custody = false;
+                        c.resume(cal, at, pct);
+                    } else if is(&def.stops) {
                         c.stop(cal, at, pct);
                     } else if is(&def.cancels) {
                         c.cancel(at);
                     } else if is(&def.pauses) {
                         c.pause(cal, at);
-                    } else if is(&def.resumes) {
+                    } else if is(&def.resumes) && !c.awaiting_custody {
                         c.resume(cal, at, pct);
                     }
                 }

@@ -61,6 +61,7 @@ fn received(
         priority,
         service_mode: mode,
         received_at: Utc.timestamp_opt(0, 0).single().expect("t"),
+        refers_to: None,
     }
 }
 
@@ -91,6 +92,7 @@ fn diagnosed(at: DateTime<Utc>) -> TicketEvent {
         customer_caused: false,
         responsible_department: Department::AfterSales,
         path: RepairPath::WorkshopRepair,
+        major: false,
         at,
     }
 }
@@ -404,4 +406,158 @@ fn a_region_with_its_own_calendar_counts_its_own_hours() {
         clock(&sla, "dispatch_arrival", 1).deadline,
         Some(sh("2026-01-12", "10:00"))
     );
+}
+
+fn mail_in() -> TicketEvent {
+    received(
+        TicketKind::Repair,
+        Priority::Normal,
+        ServiceMode::MailIn,
+        Region::Urban,
+    )
+}
+
+fn taken_in(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::ItemTakenIn {
+        receipt_number: label("R-1"),
+        condition: text("scratched lid"),
+        location: label("Hangzhou"),
+        by: tech(),
+        at,
+    }
+}
+
+#[test]
+fn a_mail_in_repair_cycle_waits_until_the_item_is_taken_in() {
+    // Diagnosed from photos Tue 6 Jan 09:00; the parcel is taken in Wed 7
+    // Jan 09:00: the 8 working hours between are not the cycle's.
+    let d = sh("2026-01-06", "09:00");
+    let t = sh("2026-01-07", "09:00");
+    let mut events = vec![(mail_in(), d), (diagnosed(d), d)];
+    let waiting = clocks(&events);
+    let c = clock(&waiting, "repair_cycle", 1);
+    assert_eq!((c.state, c.awaiting_custody), (State::Paused, true));
+    // A quote accepted meanwhile does not start it either.
+    events.push((quoted(d), d));
+    events.push((TicketEvent::QuoteAccepted { at: d }, d));
+    assert_eq!(
+        clock(&clocks(&events), "repair_cycle", 1).state,
+        State::Paused
+    );
+
+    events.push((taken_in(t), t));
+    let running = clocks(&events);
+    let c = clock(&running, "repair_cycle", 1);
+    assert_eq!((c.state, c.paused), (State::Running, 8 * H));
+}
+
+#[test]
+fn a_mail_in_item_taken_in_before_the_diagnosis_starts_the_cycle_at_once() {
+    let t = sh("2026-01-06", "09:00");
+    let d = sh("2026-01-06", "11:00");
+    let sla = clocks(&[(mail_in(), t), (taken_in(t), t), (diagnosed(d), d)]);
+    let c = clock(&sla, "repair_cycle", 1);
+    assert_eq!((c.state, c.started_at, c.paused), (State::Running, d, 0));
+}
+
+#[test]
+fn the_trip_report_is_due_two_calendar_days_after_the_technician_is_back() {
+    let back = sh("2026-01-09", "17:00");
+    let filed = sh("2026-01-10", "10:00");
+    let mut events = vec![
+        (repair(), back),
+        (
+            TicketEvent::TechnicianBack {
+                technician: tech(),
+                at: back,
+            },
+            back,
+        ),
+    ];
+    let due = clocks(&events);
+    let c = clock(&due, "trip_report", 1);
+    assert_eq!(c.deadline, Some(sh("2026-01-11", "17:00")));
+    events.push((
+        TicketEvent::TripReportFiled {
+            technician: tech(),
+            report: text("motor replaced"),
+            at: filed,
+        },
+        filed,
+    ));
+    let done = clocks(&events);
+    let c = clock(&done, "trip_report", 1);
+    assert_eq!((c.state, c.met), (State::Stopped, Some(true)));
+}
+
+fn sent(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::SentToFactory {
+        factory: label("Ningbo"),
+        request: domain::ticket::types::FactoryRequest::Repair,
+        factory_repair_fee: None,
+        at,
+    }
+}
+
+fn back_from_factory(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::ReturnedFromFactory {
+        outcome: domain::ticket::types::FactoryOutcome::Repaired,
+        note: None,
+        at,
+    }
+}
+
+#[test]
+fn the_repair_cycle_pauses_while_the_item_is_at_the_factory() {
+    // Diagnosed Tue 6 Jan 09:00; sent 11:00 (2 h); back Mon 12 Jan 09:00.
+    let d = sh("2026-01-06", "09:00");
+    let s = sh("2026-01-06", "11:00");
+    let b = sh("2026-01-12", "09:00");
+    let events = vec![
+        (repair(), d),
+        (diagnosed(d), d),
+        (sent(s), s),
+        (back_from_factory(b), b),
+    ];
+    let sla = clocks(&events);
+    let c = clock(&sla, "repair_cycle", 1);
+    // Tue 11-18 (6 h) + Wed-Fri (24 h) = 30 working hours at the factory.
+    assert_eq!((c.state, c.paused), (State::Running, 30 * H));
+    let factory = clock(&sla, "return_to_factory", 1);
+    assert_eq!(factory.state, State::Stopped);
+}
+
+#[test]
+fn an_extension_moves_the_repair_cycle_deadline_to_the_new_due_date() {
+    let d = sh("2026-01-06", "09:00");
+    let e = sh("2026-01-07", "10:00");
+    let new_due = NaiveDate::from_ymd_opt(2026, 1, 30).expect("date");
+    let mut events = vec![
+        (repair(), d),
+        (diagnosed(d), d),
+        (
+            TicketEvent::RepairCycleExtended {
+                previous_due_on: None,
+                new_due_on: new_due,
+                reason: text("motor on back-order"),
+                at: e,
+            },
+            e,
+        ),
+    ];
+    let sla = clocks(&events);
+    let c = clock(&sla, "repair_cycle", 1);
+    // The end of Fri 30 Jan is the end of its last working period.
+    assert_eq!(c.deadline, Some(sh("2026-01-30", "18:00")));
+    // Passed on Thu 29 Jan: late against 7 days, on time against the new date.
+    let p = sh("2026-01-29", "12:00");
+    events.push((
+        TicketEvent::QcPassed {
+            inspector: tech(),
+            at: p,
+        },
+        p,
+    ));
+    let done = clocks(&events);
+    assert_eq!(clock(&done, "repair_cycle", 1).met, Some(true));
 }

@@ -40,6 +40,16 @@ pub const EVENT_TYPES: &[&str] = &[
     "RepairCycleExtended",
     "ComplaintRouted",
     "ComplaintReplied",
+    "RefundApproved",
+    "ItemReturned",
+    "RefundPaid",
+    "DispatchAccepted",
+    "DispatchDeclined",
+    "ItemTakenIn",
+    "ItemHandedBack",
+    "CustomerContacted",
+    "TechnicianBack",
+    "TripReportFiled",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +141,10 @@ struct ClockFile {
     resumes: Vec<String>,
     #[serde(default)]
     cancels: Vec<String>,
+    #[serde(default)]
+    waits_for_custody: Vec<String>,
+    #[serde(default)]
+    due_date_moves_deadline: bool,
 }
 
 fn yes() -> bool {
@@ -172,6 +186,12 @@ pub struct ClockDef {
     pub pauses: Vec<String>,
     pub resumes: Vec<String>,
     pub cancels: Vec<String>,
+    /// Service modes (e.g. `mail_in`) for which the clock waits, paused,
+    /// until the item is in the company's hands (`ItemTakenIn`).
+    pub waits_for_custody: Vec<String>,
+    /// An extension (`RepairCycleExtended`) moves the deadline to the end
+    /// of its new due date, and the clock is judged against that.
+    pub due_date_moves_deadline: bool,
 }
 
 impl ClockDef {
@@ -297,6 +317,8 @@ impl SlaPolicy {
                 pauses: c.pauses,
                 resumes: c.resumes,
                 cancels: c.cancels,
+                waits_for_custody: c.waits_for_custody,
+                due_date_moves_deadline: c.due_date_moves_deadline,
             });
         }
         let k = file.kpi;
@@ -358,7 +380,8 @@ mod tests {
                 "dispatch_arrival",
                 "repair_cycle",
                 "return_to_factory",
-                "revisit"
+                "revisit",
+                "trip_report"
             ]
         );
         assert_eq!(p.at_risk_percent, 75);

@@ -123,6 +123,7 @@ fn open_from(
             },
             paused: r.7,
             paused_since: None,
+            awaiting_custody: false,
             elapsed: r.9,
             stopped_at: r.8.as_deref().and_then(parse),
             at_risk_at: r.10.as_deref().and_then(parse),

@@ -97,7 +97,7 @@ fn label(s: &str) -> Result<Label, Error> {
     Label::parse(s).map_err(|p| format!("{s}: {p}").into())
 }
 
-/// The same 12 commands the gRPC load sends, as domain commands.
+/// The same 13 commands the gRPC load sends, as domain commands.
 fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let by = |role, command| -> Result<Authored<TicketCommand>, Error> {
@@ -129,6 +129,7 @@ fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
                 description: Text::parse("does not spin").map_err(|p| p.to_string())?,
                 priority: Priority::Normal,
                 service_mode: ServiceMode::OnSite,
+                refers_to: None,
             }),
         ),
         by(
@@ -140,10 +141,11 @@ fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
         by(
             Role::ServiceManager,
             TicketCommand::DispatchTechnician(DispatchTechnician {
-                technician: ActorId::parse("bench-tech").map_err(|p| p.to_string())?,
+                technician: ActorId::parse("bench-technician").map_err(|p| p.to_string())?,
                 planned_arrival: chrono::Utc::now() + chrono::Duration::hours(1),
             }),
         ),
+        by(Role::Technician, TicketCommand::AcceptDispatch),
         by(Role::Technician, TicketCommand::RecordArrival),
         by(
             Role::Technician,
@@ -155,6 +157,7 @@ fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
                 customer_caused: false,
                 responsible_department: domain::policy::Department::Production,
                 path: RepairPath::OnSiteRepair,
+                major: false,
             }),
         ),
         by(

@@ -1,4 +1,4 @@
-//! The gRPC load: N clients, each driving whole repair lifecycles (12
+//! The gRPC load: N clients, each driving whole repair lifecycles (13
 //! events per ticket) plus two queries per ticket, against a running server.
 
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use crate::rpc::pb::ticket_commands_client::TicketCommandsClient;
 use crate::rpc::pb::ticket_queries_client::TicketQueriesClient;
 
 /// Commands per lifecycle.
-pub const EVENTS_PER_TICKET: u64 = 12;
+pub const EVENTS_PER_TICKET: u64 = 13;
 
 #[derive(Debug, Default, Clone)]
 pub struct Measured {
@@ -116,6 +116,7 @@ async fn lifecycle(
             description: "does not spin".into(),
             priority: pb::Priority::Normal as i32,
             service_mode: pb::ServiceMode::OnSite as i32,
+            refers_to: String::new(),
         }
     )));
     timed!(c.determine_warranty(as_role(
@@ -129,11 +130,17 @@ async fn lifecycle(
         "service_manager",
         pb::DispatchTechnicianRequest {
             context: ctx(ticket, &mut n),
-            technician_id: "bench-tech".into(),
+            technician_id: "bench-technician".into(),
             planned_arrival: Some(prost_types::Timestamp {
                 seconds: chrono::Utc::now().timestamp() + 3600,
                 nanos: 0
             }),
+        }
+    )));
+    timed!(c.accept_dispatch(as_role(
+        "technician",
+        pb::AcceptDispatchRequest {
+            context: ctx(ticket, &mut n)
         }
     )));
     timed!(c.record_arrival(as_role(
@@ -153,6 +160,7 @@ async fn lifecycle(
             customer_caused: false,
             responsible_department: pb::Department::Production as i32,
             path: pb::RepairPath::OnSiteRepair as i32,
+            major: false,
         }
     )));
     timed!(c.escalate_ticket(as_role(

@@ -337,7 +337,7 @@ fn render(o: &Options, loads: &mut Loads, bulk: &bulk::Bulk, rss: f64) -> String
     );
     let _ = writeln!(
         s,
-        "Load: {} concurrent gRPC clients, each driving {} whole repair lifecycles of {} commands (received → warranty → dispatched → arrived → diagnosed → escalated → repaired → QC passed → shipped → delivered → revisited → closed) plus a GetTicket and a ListTickets per ticket. Every figure is a ratio to a baseline measured in the same run on the same PostgreSQL server.\n",
+        "Load: {} concurrent gRPC clients, each driving {} whole repair lifecycles of {} commands (received → warranty → dispatched → accepted → arrived → diagnosed → escalated → repaired → QC passed → shipped → delivered → revisited → closed) plus a GetTicket and a ListTickets per ticket. Every figure is a ratio to a baseline measured in the same run on the same PostgreSQL server.\n",
         o.clients, o.tickets_per_client, EVENTS_PER_TICKET
     );
     let _ = writeln!(s, "| figure | value | baseline | ratio | target | |");

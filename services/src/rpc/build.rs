@@ -21,6 +21,7 @@ pub(crate) fn receive_ticket(m: &pb::ReceiveTicketRequest) -> Built {
         description: p::text("description", &m.description)?,
         priority: p::priority("priority", m.priority)?,
         service_mode: p::service_mode("service_mode", m.service_mode)?,
+        refers_to: p::optional_ticket_id("refers_to", &m.refers_to)?,
     }))
 }
 
@@ -56,6 +57,7 @@ pub(crate) fn diagnose_fault(m: &pb::DiagnoseFaultRequest) -> Built {
         customer_caused: m.customer_caused,
         responsible_department: p::department("responsible_department", m.responsible_department)?,
         path: p::repair_path("path", m.path)?,
+        major: m.major,
     }))
 }
 
@@ -230,6 +232,64 @@ pub(crate) fn reply_to_complaint(m: &pb::ReplyToComplaintRequest) -> Built {
     })
 }
 
+pub(crate) fn approve_refund(m: &pb::ApproveRefundRequest) -> Built {
+    Ok(TicketCommand::ApproveRefund(ApproveRefund {
+        amount: p::money("amount", m.amount.as_ref())?,
+        reason: p::text("reason", &m.reason)?,
+    }))
+}
+
+pub(crate) fn record_item_returned(_: &pb::RecordItemReturnedRequest) -> Built {
+    Ok(TicketCommand::RecordItemReturned)
+}
+
+pub(crate) fn pay_refund(m: &pb::PayRefundRequest) -> Built {
+    Ok(TicketCommand::PayRefund {
+        reference: p::label("reference", &m.reference)?,
+    })
+}
+
+pub(crate) fn accept_dispatch(_: &pb::AcceptDispatchRequest) -> Built {
+    Ok(TicketCommand::AcceptDispatch)
+}
+
+pub(crate) fn decline_dispatch(m: &pb::DeclineDispatchRequest) -> Built {
+    Ok(TicketCommand::DeclineDispatch {
+        reason: p::text("reason", &m.reason)?,
+    })
+}
+
+pub(crate) fn take_in_item(m: &pb::TakeInItemRequest) -> Built {
+    Ok(TicketCommand::TakeInItem(TakeInItem {
+        receipt_number: p::label("receipt_number", &m.receipt_number)?,
+        condition: p::text("condition", &m.condition)?,
+        location: p::label("location", &m.location)?,
+    }))
+}
+
+pub(crate) fn hand_back_item(m: &pb::HandBackItemRequest) -> Built {
+    Ok(TicketCommand::HandBackItem {
+        receipt_number: p::label("receipt_number", &m.receipt_number)?,
+    })
+}
+
+pub(crate) fn contact_customer(m: &pb::ContactCustomerRequest) -> Built {
+    Ok(TicketCommand::ContactCustomer(ContactCustomer {
+        commitment: p::text("commitment", &m.commitment)?,
+        promised_on: p::date("promised_on", &m.promised_on)?,
+    }))
+}
+
+pub(crate) fn record_back_from_trip(_: &pb::RecordBackFromTripRequest) -> Built {
+    Ok(TicketCommand::RecordBackFromTrip)
+}
+
+pub(crate) fn file_trip_report(m: &pb::FileTripReportRequest) -> Built {
+    Ok(TicketCommand::FileTripReport {
+        report: p::text("report", &m.report)?,
+    })
+}
+
 /// Generates [`from_import`] from the list of commands an import line may
 /// carry: the `match` is over the proto's `oneof`, so a command added there
 /// and not here does not compile.
@@ -278,4 +338,14 @@ import_dispatch!(
     extend_repair_cycle: ExtendRepairCycle,
     route_complaint: RouteComplaint,
     reply_to_complaint: ReplyToComplaint,
+    approve_refund: ApproveRefund,
+    record_item_returned: RecordItemReturned,
+    pay_refund: PayRefund,
+    accept_dispatch: AcceptDispatch,
+    decline_dispatch: DeclineDispatch,
+    take_in_item: TakeInItem,
+    hand_back_item: HandBackItem,
+    contact_customer: ContactCustomer,
+    record_back_from_trip: RecordBackFromTrip,
+    file_trip_report: FileTripReport,
 );

@@ -60,6 +60,16 @@ with_context!(
     ExtendRepairCycleRequest,
     RouteComplaintRequest,
     ReplyToComplaintRequest,
+    ApproveRefundRequest,
+    RecordItemReturnedRequest,
+    PayRefundRequest,
+    AcceptDispatchRequest,
+    DeclineDispatchRequest,
+    TakeInItemRequest,
+    HandBackItemRequest,
+    ContactCustomerRequest,
+    RecordBackFromTripRequest,
+    FileTripReportRequest,
 );
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
@@ -95,6 +105,18 @@ pub struct CommandService {
 impl CommandService {
     pub fn new(bus: Arc<CommandBus>) -> Self {
         Self { bus }
+    }
+
+    /// A ticket another refers to must exist (the domain, being pure,
+    /// cannot look).
+    async fn must_exist(&self, field: &str, raw: &str) -> Result<(), Status> {
+        let id = p::ticket_id(field, raw).map_err(|e| invalid(&e))?;
+        let (_, version) = self.bus.load(&id).await.map_err(from_command_error)?;
+        if version == 0 {
+            let problem = Problem::Malformed(format!("no ticket {id} to refer to"));
+            return Err(invalid(&problem.at(field)));
+        }
+        Ok(())
     }
 
     /// The one path every command RPC takes.
@@ -147,6 +169,11 @@ impl CommandService {
 #[tonic::async_trait]
 impl TicketCommands for CommandService {
     async fn receive_ticket(&self, request: Request<pb::ReceiveTicketRequest>) -> Reply {
+        if !request.get_ref().refers_to.trim().is_empty() {
+            p::caller(&request)?;
+            self.must_exist("refers_to", &request.get_ref().refers_to)
+                .await?;
+        }
         self.run(request, true, build::receive_ticket).await
     }
 
@@ -260,5 +287,48 @@ impl TicketCommands for CommandService {
 
     async fn reply_to_complaint(&self, request: Request<pb::ReplyToComplaintRequest>) -> Reply {
         self.run(request, false, build::reply_to_complaint).await
+    }
+
+    async fn approve_refund(&self, request: Request<pb::ApproveRefundRequest>) -> Reply {
+        self.run(request, false, build::approve_refund).await
+    }
+
+    async fn record_item_returned(&self, request: Request<pb::RecordItemReturnedRequest>) -> Reply {
+        self.run(request, false, build::record_item_returned).await
+    }
+
+    async fn pay_refund(&self, request: Request<pb::PayRefundRequest>) -> Reply {
+        self.run(request, false, build::pay_refund).await
+    }
+
+    async fn accept_dispatch(&self, request: Request<pb::AcceptDispatchRequest>) -> Reply {
+        self.run(request, false, build::accept_dispatch).await
+    }
+
+    async fn decline_dispatch(&self, request: Request<pb::DeclineDispatchRequest>) -> Reply {
+        self.run(request, false, build::decline_dispatch).await
+    }
+
+    async fn take_in_item(&self, request: Request<pb::TakeInItemRequest>) -> Reply {
+        self.run(request, false, build::take_in_item).await
+    }
+
+    async fn hand_back_item(&self, request: Request<pb::HandBackItemRequest>) -> Reply {
+        self.run(request, false, build::hand_back_item).await
+    }
+
+    async fn contact_customer(&self, request: Request<pb::ContactCustomerRequest>) -> Reply {
+        self.run(request, false, build::contact_customer).await
+    }
+
+    async fn record_back_from_trip(
+        &self,
+        request: Request<pb::RecordBackFromTripRequest>,
+    ) -> Reply {
+        self.run(request, false, build::record_back_from_trip).await
+    }
+
+    async fn file_trip_report(&self, request: Request<pb::FileTripReportRequest>) -> Reply {
+        self.run(request, false, build::file_trip_report).await
     }
 }

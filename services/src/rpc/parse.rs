@@ -18,6 +18,15 @@ type Parsed<T> = Result<T, ValueError>;
 
 /// Joins a parent path and a field name.
 /// Ticket ids: 1–64 characters of letters, digits, `-`, `_` and `.`.
+/// An optional reference to another ticket: empty means none.
+pub(crate) fn optional_ticket_id(field: &str, raw: &str) -> Result<Option<Label>, ValueError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    let id = ticket_id(field, raw)?;
+    Label::parse(&id).map(Some).map_err(|p| p.at(field))
+}
+
 pub(crate) fn ticket_id(field: &str, raw: &str) -> Result<String, ValueError> {
     let id = raw.trim();
     if id.is_empty() {

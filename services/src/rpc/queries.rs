@@ -155,4 +155,52 @@ impl TicketQueries for QueryService {
             next_page_token,
         }))
     }
+
+    async fn list_items_in_custody(
+        &self,
+        request: Request<pb::ListItemsInCustodyRequest>,
+    ) -> Result<Response<pb::ListItemsInCustodyResponse>, Status> {
+        let location = optional(&request.into_inner().location);
+        let held = crate::lists::held(&self.db, location.as_deref())
+            .await
+            .map_err(from_sqlx)?;
+        let items = held
+            .into_iter()
+            .map(|h| pb::ItemInCustody {
+                ticket_id: h.ticket_id,
+                receipt_number: h.custody.receipt_number.to_string(),
+                since: Some(to_timestamp(h.custody.since)),
+                location: h.custody.location.to_string(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListItemsInCustodyResponse { items }))
+    }
+
+    async fn list_escalations(
+        &self,
+        request: Request<pb::ListEscalationsRequest>,
+    ) -> Result<Response<pb::ListEscalationsResponse>, Status> {
+        let actor = p::caller(&request)?;
+        use domain::Role as R;
+        if !matches!(
+            actor.role,
+            R::GeneralManager | R::SalesVp | R::ServiceManager | R::Auditor
+        ) {
+            return Err(Status::permission_denied(format!(
+                "role {} may not list escalations",
+                actor.role
+            )));
+        }
+        let open = crate::lists::escalated(&self.db).await.map_err(from_sqlx)?;
+        let tickets = open
+            .into_iter()
+            .map(|e| pb::EscalatedTicket {
+                ticket_id: e.ticket_id,
+                since: Some(to_timestamp(e.escalation.since)),
+                reason: e.escalation.reason,
+                major_fault: e.escalation.major_fault,
+            })
+            .collect();
+        Ok(Response::new(pb::ListEscalationsResponse { tickets }))
+    }
 }

@@ -61,9 +61,9 @@ pub(crate) fn from_ticket_error(error: &TicketError) -> Status {
     match error {
         TicketError::Invalid(value) => invalid(value),
         TicketError::Timing(timing) => from_timing_error(timing),
-        TicketError::Forbidden { .. } | TicketError::InsufficientAuthority { .. } => {
-            Status::permission_denied(message)
-        }
+        TicketError::Forbidden { .. }
+        | TicketError::InsufficientAuthority { .. }
+        | TicketError::NotYourJob { .. } => Status::permission_denied(message),
         TicketError::UnknownTicket => Status::not_found(message),
         TicketError::AlreadyReceived => Status::already_exists(message),
         _ => Status::failed_precondition(message),

@@ -43,6 +43,10 @@ pub(crate) fn status(s: TicketStatus) -> pb::TicketStatus {
         S::Closed => P::Closed,
         S::Reopened => P::Reopened,
         S::Cancelled => P::Cancelled,
+        S::RefundApproved => P::RefundApproved,
+        S::ItemReturned => P::ItemReturned,
+        S::RefundPaid => P::RefundPaid,
+        S::DispatchAccepted => P::DispatchAccepted,
     }
 }
 
@@ -156,6 +160,22 @@ pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
         failed_repairs: t.failed_repairs,
         escalated: t.escalated,
         due_on: t.due_on.map(|d| d.to_string()).unwrap_or_default(),
+        refers_to: t
+            .refers_to
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        free_rework: t.free_rework,
+        commitment: t
+            .commitment
+            .as_ref()
+            .map(|c| c.text.to_string())
+            .unwrap_or_default(),
+        promised_on: t
+            .commitment
+            .as_ref()
+            .map(|c| c.promised_on.to_string())
+            .unwrap_or_default(),
     }
 }
 

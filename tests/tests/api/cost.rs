@@ -89,7 +89,8 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     w.ok(r, "QcPassed");
     let r = w.ship().await;
     w.ok(r, "ItemShipped");
-    let r = w.invoice(30_000).await;
+    // The accepted quote less the waiver: 1,500.00 - 200.00.
+    let r = w.invoice(130_000).await;
     w.ok(r, "InvoiceIssued");
     let r = w.pay(10_000).await;
     w.ok(r, "PaymentRecorded");
@@ -133,7 +134,7 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
         .expect("goodwill line");
     assert_eq!(goodwill.approver, "sales_vp-1");
     assert_eq!(goodwill.tier(), pb::ApprovalTier::Tier2);
-    assert_eq!(ledger.outstanding.map(|m| m.minor_units), Some(20_000));
+    assert_eq!(ledger.outstanding.map(|m| m.minor_units), Some(120_000));
 
     // Roll-ups, from the read model once it has caught up.
     server.caught_up().await;
@@ -152,7 +153,7 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
         vec![vec!["sales_vp-1", "tier2", "CNY", "1", "20000"]]
     );
     let billing = report(&server, pb::CostReport::Billing).await;
-    assert_eq!(billing, vec![vec!["CNY", "3", "30000", "10000", "20000"]]);
+    assert_eq!(billing, vec![vec!["CNY", "3", "130000", "10000", "120000"]]);
     let parts = report(&server, pb::CostReport::PartsByMonth).await;
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0][3..], ["3".to_owned(), "105000".to_owned()]);

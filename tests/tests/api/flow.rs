@@ -120,7 +120,7 @@ impl Flow {
         }
     }
 
-    fn ctx(&self) -> Option<pb::CommandContext> {
+    pub(crate) fn ctx(&self) -> Option<pb::CommandContext> {
         let mut ctx = context(&self.id);
         if let Some(c) = ctx.as_mut() {
             c.expected_version = self.expected_version;
@@ -156,6 +156,14 @@ impl Flow {
         )
     }
 
+    /// The dispatched technician (`technician-1`) takes the job.
+    pub async fn accept_dispatch(&mut self) -> Reply {
+        let m = pb::AcceptDispatchRequest {
+            context: self.ctx(),
+        };
+        reply(self.client.accept_dispatch(as_role("technician", m)).await)
+    }
+
     pub async fn arrive(&mut self) -> Reply {
         let m = pb::RecordArrivalRequest {
             context: self.ctx(),
@@ -173,6 +181,7 @@ impl Flow {
             customer_caused: root_cause == pb::RootCause::Misuse,
             responsible_department: pb::Department::Production as i32,
             path: path as i32,
+            major: false,
         };
         reply(self.client.diagnose_fault(as_role("technician", m)).await)
     }

@@ -527,6 +527,7 @@ pub fn receive_request(
         description: "drum does not turn".into(),
         priority: pb::Priority::Normal as i32,
         service_mode: pb::ServiceMode::MailIn as i32,
+        refers_to: String::new(),
     }
 }
 

@@ -82,8 +82,12 @@ async fn on_site_visit_then_remote_fix(backend: Backend) {
     let mut t = Flow::receive(&server, "onsite-1", Some(60)).await;
     let r = t.dispatch().await;
     t.ok(r, "TechnicianDispatched");
-    // Nobody diagnoses before the technician has arrived.
+    // Nobody diagnoses before the technician has arrived, and nobody
+    // arrives before the technician has accepted the job.
     expect_code(t.workshop_diagnosis().await, Code::FailedPrecondition);
+    expect_code(t.arrive().await, Code::FailedPrecondition);
+    let r = t.accept_dispatch().await;
+    t.ok(r, "DispatchAccepted");
     let r = t.arrive().await;
     t.ok(r, "TechnicianArrived");
     let r = t

@@ -50,6 +50,7 @@ fn diagnosis(ticket_id: &str, at: DateTime<Utc>) -> pb::DiagnoseFaultRequest {
         customer_caused: false,
         responsible_department: pb::Department::Production as i32,
         path: pb::RepairPath::WorkshopRepair as i32,
+        major: false,
     }
 }
 
@@ -109,6 +110,29 @@ async fn back_dated_commands_get_the_rules_of_the_time_they_happened(backend: Ba
         .determine_warranty(as_role("customer_service", warranty))
         .await
         .expect("warranty");
+    // The parcel is taken in that morning (a mail-in repair cycle waits
+    // for the item).
+    let take_in = pb::TakeInItemRequest {
+        context: context_at(id, utc("2026-09-29T02:10:00Z")),
+        receipt_number: "R-ND-1".into(),
+        condition: "as sent".into(),
+        location: "Hangzhou service point".into(),
+    };
+    client
+        .take_in_item(as_role("customer_service", take_in))
+        .await
+        .expect("taken in");
+    // The customer is first told what will be done an hour late, as the
+    // diagnosis is made.
+    let contact = pb::ContactCustomerRequest {
+        context: context_at(id, utc("2026-09-30T03:00:00Z")),
+        commitment: "repaired after the holiday".into(),
+        promised_on: "2026-10-15".into(),
+    };
+    client
+        .contact_customer(as_role("customer_service", contact))
+        .await
+        .expect("contacted");
     client
         .diagnose_fault(as_role(
             "technician",
@@ -154,7 +178,7 @@ async fn back_dated_commands_get_the_rules_of_the_time_they_happened(backend: Ba
             .unwrap_or_else(|| panic!("no {name} clock in {clocks:?}"))
     };
     // Service commitment: 24 calendar hours from the report; it stopped at
-    // the diagnosis an hour late.
+    // the first contact an hour late.
     let commitment = clock("service_commitment");
     assert_eq!(
         from_timestamp(&commitment.started_at),
@@ -190,6 +214,8 @@ async fn back_dated_commands_get_the_rules_of_the_time_they_happened(backend: Ba
         [
             utc("2026-09-29T02:00:00Z"),
             utc("2026-09-29T02:05:00Z"),
+            utc("2026-09-29T02:10:00Z"),
+            utc("2026-09-30T03:00:00Z"),
             utc("2026-09-30T03:00:00Z")
         ]
     );
@@ -317,6 +343,13 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
         .dispatch_technician(as_role("service_manager", dispatch))
         .await
         .expect("dispatch");
+    let accept = pb::AcceptDispatchRequest {
+        context: context_at(id, now - Duration::hours(28)),
+    };
+    client
+        .accept_dispatch(as_role("technician", accept))
+        .await
+        .expect("accepted");
     // Entered now, back in the van: the arrival happened 26 hours ago.
     let arrived_at = now - Duration::hours(26);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -331,8 +364,8 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
         .expect("arrival entered late");
 
     let entries = history(&server, id).await;
-    assert_eq!(entries.len(), 3);
-    let arrival = &entries[2];
+    assert_eq!(entries.len(), 4);
+    let arrival = &entries[3];
     assert_eq!(arrival.event_type, "TechnicianArrived");
     assert_eq!(from_timestamp(&arrival.occurred_at), arrived_at);
     let entered = from_timestamp(&arrival.recorded_at);
@@ -346,21 +379,21 @@ async fn state_as_it_was_and_as_it_was_known_differ_for_a_late_entry(backend: Ba
         At::Instant(timestamp(arrived_at + Duration::hours(1)).expect("ts")),
     )
     .await;
-    assert_eq!(then.version, 3);
+    assert_eq!(then.version, 4);
     assert_eq!(then.status, pb::TicketStatus::OnSite as i32);
     // As ticketd knew it at that same instant of recording time: only
-    // dispatched, for nobody had entered the arrival yet.
+    // dispatched and accepted, for nobody had entered the arrival yet.
     let known = state_at(
         &server,
         id,
         At::KnownAt(timestamp(entered - Duration::microseconds(1)).expect("ts")),
     )
     .await;
-    assert_eq!(known.version, 2);
-    assert_eq!(known.status, pb::TicketStatus::Dispatched as i32);
+    assert_eq!(known.version, 3);
+    assert_eq!(known.status, pb::TicketStatus::DispatchAccepted as i32);
     // Once entered, both agree.
     let known_after = state_at(&server, id, At::KnownAt(timestamp(entered).expect("ts"))).await;
-    assert_eq!(known_after.version, 3);
+    assert_eq!(known_after.version, 4);
     // Before it was received there is no state to show.
     let received_at = from_timestamp(&entries[0].occurred_at);
     let status = server

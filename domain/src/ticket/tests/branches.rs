@@ -81,7 +81,7 @@ fn a_dispatched_technician_may_be_replaced_by_another_dispatch() {
 #[test]
 fn technician_records_arrival_on_site() {
     framework()
-        .given(vec![received(), dispatched()])
+        .given(vec![received(), dispatched(), dispatch_accepted()])
         .when(by(Role::Technician, TicketCommand::RecordArrival))
         .then_expect_events(vec![arrived()]);
 }

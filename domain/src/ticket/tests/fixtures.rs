@@ -18,14 +18,16 @@ use crate::policy::{
 use crate::roles::{Actor, Role};
 use crate::ticket::command::*;
 use crate::ticket::types::*;
-use crate::ticket::{Policies, Ticket, TicketEvent, TicketServices};
+use crate::ticket::{Policies, Ticket, TicketEvent, TicketServices, TicketStatus};
 use crate::values::{ActorId, Hours, Label, PartNumber, PhoneNumber, Quantity, SerialNumber, Text};
 
 mod catalogue;
 mod lifecycle;
+mod rules;
 
 pub use catalogue::*;
 pub use lifecycle::*;
+pub use rules::*;
 
 pub type Framework = TestFramework<Ticket>;
 
@@ -108,6 +110,7 @@ pub fn receive_with(kind: TicketKind, product: Product) -> ReceiveTicket {
         description: text("drum does not turn"),
         priority: Priority::Normal,
         service_mode: ServiceMode::MailIn,
+        refers_to: None,
     }
 }
 
@@ -127,6 +130,7 @@ pub fn received_event(c: ReceiveTicket) -> TicketEvent {
         priority: c.priority,
         service_mode: c.service_mode,
         received_at: now(),
+        refers_to: c.refers_to,
     }
 }
 
@@ -195,6 +199,7 @@ pub fn diagnose(root_cause: RootCause, customer_caused: bool, path: RepairPath) 
         customer_caused,
         responsible_department: Department::Production,
         path,
+        major: false,
     }
 }
 
@@ -208,6 +213,7 @@ pub fn diagnosed_event(c: DiagnoseFault) -> TicketEvent {
         customer_caused: c.customer_caused,
         responsible_department: c.responsible_department,
         path: c.path,
+        major: c.major,
         at: now(),
     }
 }

@@ -146,7 +146,7 @@ fn a_repair_records_the_labour_rate_of_its_product_line() {
 #[test]
 fn an_arrival_records_the_travel_cost_of_the_customers_region() {
     let events = framework_with(ten_year_washers())
-        .given(vec![received(), dispatched()])
+        .given(vec![received(), dispatched(), dispatch_accepted()])
         .when(by(Role::Technician, TicketCommand::RecordArrival))
         .inspect_result()
         .expect("recorded");

@@ -43,6 +43,13 @@ fn pool() -> Vec<TicketCommand> {
             service_contract: true,
         }),
         C::DispatchTechnician(dispatch()),
+        // To the pool's technician (tech-1), who may then accept or decline.
+        C::DispatchTechnician(DispatchTechnician {
+            technician: id("tech-1"),
+            ..dispatch()
+        }),
+        C::AcceptDispatch,
+        decline_dispatch(),
         C::RecordArrival,
         C::DiagnoseFault(diagnose(
             RootCause::Manufacturing,
@@ -77,6 +84,21 @@ fn pool() -> Vec<TicketCommand> {
         C::ExtendRepairCycle(extend(date(2026, 4, 10))),
         C::ExtendRepairCycle(extend(date(2026, 5, 1))),
         reply(),
+        // Bought five days ago: a refund is open.
+        C::ReceiveTicket(receive_with(
+            TicketKind::Repair,
+            product(Some(date(2026, 3, 15)), true),
+        )),
+        C::DiagnoseFault(diagnose(RootCause::Material, false, RepairPath::Refund)),
+        C::DiagnoseFault(diagnose(RootCause::Material, false, RepairPath::Exchange)),
+        C::ApproveRefund(approve_refund(50_000)),
+        C::RecordItemReturned,
+        pay_refund(),
+        C::TakeInItem(take_in()),
+        hand_back("R-0001"),
+        C::ContactCustomer(contact()),
+        C::RecordBackFromTrip,
+        file_trip_report(),
     ];
     for fen in [30_000, 99_999, 100_000, 499_999, 500_000] {
         pool.push(C::QuoteRepair(quote_of(fen)));
@@ -207,13 +229,18 @@ fn run(steps: &[Step]) -> Result<Vec<TicketStatus>, TestCaseError> {
         match decide(&ticket, role, &command) {
             Ok(event) => {
                 prop_assert!(
-                    before.status != TicketStatus::Cancelled,
+                    before.status != TicketStatus::Cancelled || kind == CommandKind::HandBackItem,
                     "{kind} accepted after cancel"
                 );
                 prop_assert!(
                     before.status != TicketStatus::Closed || kind == CommandKind::ReopenTicket,
                     "{kind} accepted after close"
                 );
+                if let (TicketEvent::InvoiceIssued { amount, .. }, Some(agreed)) =
+                    (&event, before.agreed_price())
+                {
+                    prop_assert_eq!(amount, &agreed, "an invoice other than the agreed price");
+                }
                 ticket.apply(event);
                 accepted += 1;
                 prop_assert_eq!(ticket.version, before.version + 1);
@@ -236,6 +263,10 @@ fn run(steps: &[Step]) -> Result<Vec<TicketStatus>, TestCaseError> {
             );
         }
         prop_assert!(minor(&ticket.paid) <= minor(&ticket.invoiced));
+        prop_assert!(
+            ticket.status != TicketStatus::Closed || ticket.custody.is_none(),
+            "closed with the item still in custody"
+        );
         if ticket.status.is_terminal() {
             terminal_refuses_everything_but_reopen(&ticket, &pool)?;
         }
@@ -246,7 +277,8 @@ fn run(steps: &[Step]) -> Result<Vec<TicketStatus>, TestCaseError> {
     Ok(reached)
 }
 
-/// Every command by every role is refused, except a reopen of a closed ticket.
+/// Every command by every role is refused, except a reopen of a closed
+/// ticket and handing a cancelled ticket's item back.
 fn terminal_refuses_everything_but_reopen(
     ticket: &Ticket,
     pool: &[TicketCommand],
@@ -257,9 +289,13 @@ fn terminal_refuses_everything_but_reopen(
             let may_reopen = ticket.status == TicketStatus::Closed
                 && command.kind() == CommandKind::ReopenTicket
                 && roles_allowed(CommandKind::ReopenTicket).contains(&role);
+            let may_hand_back = ticket.status == TicketStatus::Cancelled
+                && ticket.custody.is_some()
+                && command.kind() == CommandKind::HandBackItem
+                && roles_allowed(CommandKind::HandBackItem).contains(&role);
             prop_assert_eq!(
                 result.is_ok(),
-                may_reopen,
+                may_reopen || may_hand_back,
                 "{} by {} while {}",
                 command.kind(),
                 role,

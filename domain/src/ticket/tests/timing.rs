@@ -58,6 +58,7 @@ fn received_at(when: DateTime<Utc>) -> TicketEvent {
             priority,
             service_mode,
             received_at: when,
+            refers_to: None,
         },
         other => other,
     }

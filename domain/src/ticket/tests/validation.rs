@@ -334,7 +334,8 @@ fn a_waiver_larger_than_the_quote_is_refused() {
         .when(waiver_of(Money::cny(50_001)))
         .then_expect_error(malformed(
             "amount",
-            "must not exceed the quoted total 500.00 CNY",
+            "must not exceed 500.00 CNY, the quoted total 500.00 CNY less the waivers \
+                 already approved",
         ));
 }
 
