@@ -6,9 +6,8 @@
 //! dispatch is not used: it runs after the commit and is lost if the process
 //! dies in between.
 //!
-//! * [`append`]: the one writer of the `events` table (sealed rows).
-//! * [`seal`]: the hash chains.
-//! * [`log`]: an event as read from the log, store-neutral.
+//! * [`log`]: the event log: its one writer (sealed rows), the hash
+//!   chains, reading it and the sequencers.
 //! * [`ticket_summary`]: the row per ticket behind ListTickets.
 //! * [`postgres`], [`sqlite`]: reading the log and applying batches.
 //! * [`runner`]: the loop that keeps a projection caught up.
@@ -30,7 +29,6 @@ macro_rules! bind_all {
     }};
 }
 
-pub mod append;
 pub mod cost;
 pub mod fracas;
 pub mod log;
@@ -38,7 +36,6 @@ pub mod postgres;
 pub mod query;
 pub mod rebuild;
 pub mod runner;
-pub mod seal;
 pub mod sla;
 pub mod sqlite;
 pub mod ticket_summary;

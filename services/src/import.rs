@@ -9,7 +9,7 @@
 //! * a ticket's new lines are written in one transaction or not at all;
 //! * a line whose request id is already stored (for the same ticket) writes
 //!   nothing, so a second run of the same lines writes nothing new;
-//! * events are sealed by `projections::append` and sequenced by the log
+//! * events are sealed by `projections::log::append` and sequenced by the log
 //!   watcher like any other, with `channel = import`.
 
 use std::collections::{HashMap, HashSet};
@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use cqrs_es::Aggregate;
 use domain::{Recording, Ticket, TicketCommand};
 use futures::StreamExt;
-use projections::append::{
+use projections::log::append::{
     chain_hashes, hash_at_postgres, hash_at_sqlite, insert_many_postgres, insert_rows_postgres,
     insert_sqlite, is_unique_violation, NewEvent,
 };

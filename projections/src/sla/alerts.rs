@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row, SqlitePool};
 
 use super::ALERT_AGGREGATE;
-use crate::append::{insert_postgres, insert_sqlite, is_unique_violation, to_micros, NewEvent};
+use crate::log::append::{insert_postgres, insert_sqlite, is_unique_violation, to_micros, NewEvent};
 use crate::ticket_summary::sortable_time;
 
 /// Schema version of the alert shapes.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::{Ticket, TicketEvent};
-use projections::seal::{event_hash, log_digest, Sealed, Stamp, SEAL_V1, SEAL_V2};
+use projections::log::seal::{event_hash, log_digest, Sealed, Stamp, SEAL_V1, SEAL_V2};
 use serde::{Deserialize, Serialize};
 
 use records::Record;

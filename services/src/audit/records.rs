@@ -30,14 +30,14 @@ pub struct Record {
     /// `recorded_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<DateTime<Utc>>,
-    /// The seal format (`projections::seal`): 1 or 2.
+    /// The seal format (`projections::log::seal`): 1 or 2.
     #[serde(default = "seal_v1")]
     pub seal: i16,
     pub hash: Option<String>,
 }
 
 fn seal_v1() -> i16 {
-    projections::seal::SEAL_V1
+    projections::log::seal::SEAL_V1
 }
 
 impl Record {

@@ -26,7 +26,7 @@ use domain::{
     Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When,
 };
 use postgres_es::PostgresEventRepository;
-use projections::append::{
+use projections::log::append::{
     hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, is_unique_violation,
     to_micros, NewEvent,
 };

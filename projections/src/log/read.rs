@@ -233,7 +233,7 @@ fn chain(
         .into_iter()
         .enumerate()
         .map(|(i, (event_position, hash))| {
-            digest = crate::seal::log_digest(&digest, hash.as_deref().unwrap_or(""));
+            digest = crate::log::seal::log_digest(&digest, hash.as_deref().unwrap_or(""));
             (tail_position + 1 + i as i64, event_position, digest.clone())
         })
         .collect()
