@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::store::{Db, StoreConfig};
+use crate::store::StoreConfig;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::{watch, Notify};
 
@@ -279,14 +279,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             running.wait().await?;
         }
         Command::Migrate(args) => {
-            let db = Db::open(&args.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.config()?).await?;
+            crate::store::migrate(&db).await?;
             db.close().await;
             tracing::info!("migrations applied");
         }
         Command::Rebuild(args) => {
-            let db = Db::open(&args.store.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.store.config()?).await?;
+            crate::store::migrate(&db).await?;
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -376,8 +376,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::ImportUnits(args) => {
             let text = std::fs::read_to_string(&args.file)
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-            let db = Db::open(&args.store.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.store.config()?).await?;
+            crate::store::migrate(&db).await?;
             let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
                 .current()
                 .local_time();
@@ -389,8 +389,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
                 .current()
                 .local_time();
-            let db = Db::open(&args.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.config()?).await?;
+            crate::store::migrate(&db).await?;
             let (stop, stopped) = watch::channel(false);
             tokio::spawn(async move {
                 shutdown_signal().await;

@@ -15,24 +15,17 @@ use projections::log::append::{
 use serde_json::Value;
 use sqlx::{PgPool, SqlitePool};
 
-use crate::store::is_unavailable;
-
-/// Where sealed events are written.
-#[derive(Debug, Clone)]
-pub enum Writer {
-    Postgres(PgPool),
-    Sqlite(SqlitePool),
-}
+use crate::store::{is_unavailable, Pool};
 
 /// A cqrs-es repository whose writes carry hash chains.
 #[derive(Debug)]
 pub struct SealedRepository<R> {
     reads: R,
-    writer: Writer,
+    writer: Pool,
 }
 
 impl<R> SealedRepository<R> {
-    pub fn new(reads: R, writer: Writer) -> Self {
+    pub fn new(reads: R, writer: Pool) -> Self {
         Self { reads, writer }
     }
 }
@@ -151,8 +144,8 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SealedRepository<
             ));
         }
         match &self.writer {
-            Writer::Postgres(pool) => write_postgres::<A>(pool, events).await,
-            Writer::Sqlite(pool) => write_sqlite::<A>(pool, events).await,
+            Pool::Postgres(pool) => write_postgres::<A>(pool, events).await,
+            Pool::Sqlite(pool) => write_sqlite::<A>(pool, events).await,
         }
         .map_err(persistence_error)
     }

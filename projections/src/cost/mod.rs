@@ -11,6 +11,8 @@ pub mod ledger;
 pub mod reports;
 pub mod store;
 
+pub use store::CostLedger;
+
 pub use ledger::{ledger, Bearer, Kind, Line, TicketLedger};
 
 /// Checkpoint name of the cost ledger projection.

@@ -3,7 +3,7 @@
 
 use sqlx::{PgPool, Row, SqlitePool};
 
-use super::store::Val;
+use crate::db::Val;
 
 /// The reports the ledger offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

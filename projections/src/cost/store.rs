@@ -1,76 +1,89 @@
-//! Writing the cost ledger, on either store. The SQL is shared: it is
-//! written with `$n` parameters and turned into SQLite's `?n` for SQLite.
+//! Writing the cost ledger, on either store, with the same SQL: when an
+//! event of a ticket arrives, the ticket's rows are replaced with what its
+//! events say now.
 
-use std::collections::BTreeMap;
-
+use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
 use domain::TicketEvent;
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use super::ledger::{ledger, TicketLedger};
-use super::COST_LEDGER;
-use crate::log::{read_postgres, read_sqlite, stream_postgres, stream_sqlite, RawEvent};
-use crate::ticket_summary::sortable_time;
+use super::{COST_LEDGER, TABLES};
+use crate::db::{Stored, Tx, Val};
+use crate::engine::{touched, Context, Projection, Target};
+use crate::log::RawEvent;
 use crate::ProjectionError;
-
-/// A value to bind, whatever the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Val {
-    Text(String),
-    OptText(Option<String>),
-    Int(i64),
-    OptInt(Option<i64>),
-}
 
 fn month(t: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", t.year(), t.month())
 }
 
-/// Where the ledger is written: the live tables, or shadow tables a rebuild
-/// fills before they are swapped in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CostTarget {
-    /// Appended to each table name.
-    pub suffix: &'static str,
-    pub checkpoint: &'static str,
-}
+/// The cost ledger read model.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CostLedger;
 
-impl CostTarget {
-    pub const LIVE: CostTarget = CostTarget {
-        suffix: "",
-        checkpoint: COST_LEDGER,
-    };
-    pub const REBUILD: CostTarget = CostTarget {
-        suffix: "_rebuild",
-        checkpoint: "cost_ledger_rebuild",
-    };
+#[async_trait]
+impl Projection for CostLedger {
+    fn name(&self) -> &'static str {
+        COST_LEDGER
+    }
 
-    /// `sql` written against the live tables, aimed at this target's.
-    fn aim(&self, sql: &str) -> String {
-        if self.suffix.is_empty() {
-            return sql.to_owned();
+    fn tables(&self) -> &'static [&'static str] {
+        TABLES
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        at: &Target,
+        batch: &[RawEvent],
+        _: &Context,
+    ) -> Result<(), ProjectionError> {
+        let upto = batch.last().map_or(0, |e| e.log_position);
+        for id in touched(batch, &["Ticket"]) {
+            let rows = tx.history(("Ticket", "Ticket"), id, upto).await?;
+            for (sql, vals) in replace(at, id, costed(rows)?) {
+                tx.run(&sql, vals).await?;
+            }
         }
-        super::TABLES.iter().fold(sql.to_owned(), |s, t| {
-            s.replace(t, &format!("{t}{}", self.suffix))
-        })
+        Ok(())
     }
 }
 
 /// The statements that replace one ticket's rows with `ledger`.
-fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'static str, Vec<Val>)> {
+fn replace(
+    at: &Target,
+    ticket_id: &str,
+    result: Result<TicketLedger, String>,
+) -> Vec<(String, Vec<Val>)> {
+    let (lines, quoted, tickets) = (
+        at.table("cost_lines"),
+        at.table("cost_quoted"),
+        at.table("cost_tickets"),
+    );
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Vec<(&'static str, Vec<Val>)> = vec![
-        ("DELETE FROM cost_lines WHERE ticket_id = $1", vec![id()]),
-        ("DELETE FROM cost_quoted WHERE ticket_id = $1", vec![id()]),
-        ("DELETE FROM cost_tickets WHERE ticket_id = $1", vec![id()]),
+    let mut out: Vec<(String, Vec<Val>)> = vec![
+        (
+            format!("DELETE FROM {lines} WHERE ticket_id = $1"),
+            vec![id()],
+        ),
+        (
+            format!("DELETE FROM {quoted} WHERE ticket_id = $1"),
+            vec![id()],
+        ),
+        (
+            format!("DELETE FROM {tickets} WHERE ticket_id = $1"),
+            vec![id()],
+        ),
     ];
     let l = match result {
         Ok(l) => l,
         Err(problem) => {
             out.push((
-                "INSERT INTO cost_tickets (ticket_id, product_model, sale_month, region, currency,
+                format!(
+                    "INSERT INTO {tickets} (ticket_id, product_model, sale_month, region, currency,
                      invoiced_minor, paid_minor, first_month, problem)
-                 VALUES ($1, '', NULL, '', NULL, 0, 0, '', $2)",
+                 VALUES ($1, '', NULL, '', NULL, 0, 0, '', $2)"
+                ),
                 vec![id(), Val::Text(problem)],
             ));
             return out;
@@ -78,9 +91,11 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
     };
     let currency = l.currency.as_ref().map(ToString::to_string);
     out.push((
-        "INSERT INTO cost_tickets (ticket_id, product_model, sale_month, region, currency,
+        format!(
+            "INSERT INTO {tickets} (ticket_id, product_model, sale_month, region, currency,
              invoiced_minor, paid_minor, first_month, problem)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
+        ),
         vec![
             id(),
             Val::Text(l.product_model.clone()),
@@ -94,7 +109,7 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
     ));
     for (kind, amount) in &l.quoted {
         out.push((
-            "INSERT INTO cost_quoted (ticket_id, kind, amount_minor, currency) VALUES ($1, $2, $3, $4)",
+            format!("INSERT INTO {quoted} (ticket_id, kind, amount_minor, currency) VALUES ($1, $2, $3, $4)"),
             vec![
                 id(),
                 Val::Text(kind.as_str().to_owned()),
@@ -105,10 +120,10 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
     }
     for (n, line) in l.lines.iter().enumerate() {
         out.push((
-            "INSERT INTO cost_lines (ticket_id, line_no, cycle, kind, bearer, amount_minor, currency,
+            format!("INSERT INTO {lines} (ticket_id, line_no, cycle, kind, bearer, amount_minor, currency,
                  part_number, quantity, occurred_at, occurred_month, product_model, sale_month, region,
                  approver, tier)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
             vec![
                 id(),
                 Val::Int(n as i64 + 1),
@@ -119,7 +134,7 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
                 Val::Text(line.amount.currency().to_string()),
                 Val::OptText(line.part_number.clone()),
                 Val::OptInt(line.quantity.map(i64::from)),
-                Val::Text(sortable_time(line.occurred_at)),
+                Val::Time(line.occurred_at),
                 Val::Text(month(line.occurred_at)),
                 Val::Text(l.product_model.clone()),
                 Val::OptText(l.sale_month.clone()),
@@ -132,21 +147,9 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
     out
 }
 
-/// Tickets touched by a batch, with the highest version seen of each.
-fn touched(batch: &[RawEvent]) -> BTreeMap<String, i64> {
-    let mut out = BTreeMap::new();
-    for e in batch.iter().filter(|e| e.aggregate_type == "Ticket") {
-        let seen = out.entry(e.ticket_id.clone()).or_insert(0);
-        *seen = (*seen).max(e.sequence);
-    }
-    out
-}
-
-fn costed(
-    rows: Vec<(serde_json::Value, DateTime<Utc>)>,
-) -> Result<Result<TicketLedger, String>, ProjectionError> {
+fn costed(rows: Vec<Stored>) -> Result<Result<TicketLedger, String>, ProjectionError> {
     let mut events = Vec::with_capacity(rows.len());
-    for (payload, at) in rows {
+    for (_, payload, at) in rows {
         let event: TicketEvent =
             serde_json::from_value(payload).map_err(|source| ProjectionError::Undecodable {
                 position: 0,
@@ -155,86 +158,4 @@ fn costed(
         events.push((event, at));
     }
     Ok(ledger(&events).map_err(|e| e.to_string()))
-}
-
-/// Applies the next batch to the cost ledger on PostgreSQL.
-pub async fn batch_postgres(
-    pool: &PgPool,
-    target: &CostTarget,
-    limit: i64,
-) -> Result<usize, ProjectionError> {
-    if !crate::postgres::behind(pool, target.checkpoint).await? {
-        return Ok(0);
-    }
-    let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
-    let from = crate::postgres::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_postgres(&mut tx, target, from, limit).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// Applies up to `limit` events after `from` inside `tx`, and moves the
-/// target's checkpoint. Returns how many, and the new position.
-pub async fn apply_after_postgres(
-    tx: &mut Transaction<'_, Postgres>,
-    target: &CostTarget,
-    from: i64,
-    limit: i64,
-) -> Result<(usize, i64), ProjectionError> {
-    let batch = read_postgres(&mut **tx, from, limit).await?;
-    let Some(last) = batch.last().map(|e| e.log_position) else {
-        return Ok((0, from));
-    };
-    for (ticket_id, upto) in touched(&batch) {
-        let rows = stream_postgres(tx, "Ticket", &ticket_id, upto).await?;
-        for (sql, vals) in replace(&ticket_id, costed(rows)?) {
-            let sql = target.aim(sql);
-            bind_all!(sqlx::query(&sql), vals)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    crate::postgres::move_checkpoint(tx, target.checkpoint, last).await?;
-    Ok((batch.len(), last))
-}
-
-/// Applies the next batch to the cost ledger on SQLite.
-pub async fn batch_sqlite(
-    pool: &SqlitePool,
-    target: &CostTarget,
-    limit: i64,
-) -> Result<usize, ProjectionError> {
-    if !crate::sqlite::behind(pool, target.checkpoint).await? {
-        return Ok(0);
-    }
-    let mut tx: Transaction<'_, Sqlite> = pool.begin().await?;
-    let from = crate::sqlite::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_sqlite(&mut tx, target, from, limit).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// Applies up to `limit` events after `from` inside `tx`, and moves the
-/// target's checkpoint. Returns how many, and the new position.
-pub async fn apply_after_sqlite(
-    tx: &mut Transaction<'_, Sqlite>,
-    target: &CostTarget,
-    from: i64,
-    limit: i64,
-) -> Result<(usize, i64), ProjectionError> {
-    let batch = read_sqlite(&mut **tx, from, limit).await?;
-    let Some(last) = batch.last().map(|e| e.log_position) else {
-        return Ok((0, from));
-    };
-    for (ticket_id, upto) in touched(&batch) {
-        let rows = stream_sqlite(tx, "Ticket", &ticket_id, upto).await?;
-        for (sql, vals) in replace(&ticket_id, costed(rows)?) {
-            let sql = target.aim(sql);
-            bind_all!(sqlx::query(&sql), vals)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    crate::sqlite::move_checkpoint(tx, target.checkpoint, last).await?;
-    Ok((batch.len(), last))
 }

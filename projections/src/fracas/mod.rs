@@ -34,6 +34,7 @@ mod trends_tests;
 mod weibull_tests;
 
 pub use records::{failures, FailureRecord, Signal, Unit};
+pub use store::Fracas;
 
 /// Checkpoint name of the FRACAS projection.
 pub const FRACAS: &str = "fracas";

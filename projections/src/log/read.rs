@@ -354,3 +354,11 @@ pub async fn sequence_sqlite(pool: &SqlitePool, limit: i64) -> Result<usize, sql
     tx.commit().await?;
     Ok(rows.len())
 }
+
+/// What an earlier request with the same id wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub ticket_id: String,
+    pub version: i64,
+    pub event_type: String,
+}

@@ -8,22 +8,6 @@
 //! rows and checkpoint in one transaction; [`reports`] reads them at a
 //! given "now"; [`alerts`] finds due clocks and appends their events.
 
-/// Binds a list of [`crate::cost::store::Val`]s to a query, in order.
-macro_rules! bind_vals {
-    ($query:expr, $vals:expr) => {{
-        let mut q = $query;
-        for v in $vals {
-            q = match v {
-                $crate::cost::store::Val::Text(s) => q.bind(s),
-                $crate::cost::store::Val::OptText(s) => q.bind(s),
-                $crate::cost::store::Val::Int(i) => q.bind(i),
-                $crate::cost::store::Val::OptInt(i) => q.bind(i),
-            };
-        }
-        q
-    }};
-}
-
 pub mod alerts;
 pub mod calendar;
 pub mod clocks;
@@ -34,6 +18,7 @@ pub mod store;
 pub use calendar::{Calendar, CalendarError, Calendars};
 pub use clocks::{derive, ClockState, State, Status, TicketSla, View};
 pub use policy::{Basis, PolicyError, SlaPolicy};
+pub use store::Sla;
 
 /// Checkpoint name of the SLA projection.
 pub const SLA: &str = "sla";

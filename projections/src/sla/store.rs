@@ -1,45 +1,52 @@
-//! Writing the SLA projection, on either store: the SQL is shared, written
-//! with `$n` parameters and turned into SQLite's `?n`.
+//! Writing the SLA projection, on either store, with the same SQL: when an
+//! event of a ticket (or one of its alerts) arrives, the ticket's rows are
+//! replaced with what its events say now.
 
 use std::collections::BTreeSet;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::TicketEvent;
-use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
 
 use super::alerts::Alert;
 use super::clocks::{derive, TicketSla};
-use super::{SlaConfig, ALERT_AGGREGATE, SLA};
-use crate::cost::store::Val;
-use crate::log::{read_postgres, read_sqlite, RawEvent};
-use crate::ticket_summary::sortable_time;
+use super::{SlaConfig, ALERT_AGGREGATE, SLA, TABLES};
+use crate::db::{Stored, Tx, Val};
+use crate::engine::{touched, Context, Projection, Target};
+use crate::log::RawEvent;
 use crate::ProjectionError;
 
-/// Where the projection is written: the live tables, or the shadow tables
-/// a rebuild fills before swapping them in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlaTarget {
-    pub suffix: &'static str,
-    pub checkpoint: &'static str,
-}
+/// The service-level read model: each ticket's clocks and revisits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sla;
 
-impl SlaTarget {
-    pub const LIVE: SlaTarget = SlaTarget {
-        suffix: "",
-        checkpoint: SLA,
-    };
-    pub const REBUILD: SlaTarget = SlaTarget {
-        suffix: "_rebuild",
-        checkpoint: "sla_rebuild",
-    };
+#[async_trait]
+impl Projection for Sla {
+    fn name(&self) -> &'static str {
+        SLA
+    }
 
-    fn aim(&self, sql: &str) -> String {
-        if self.suffix.is_empty() {
-            return sql.to_owned();
+    fn tables(&self) -> &'static [&'static str] {
+        TABLES
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        at: &Target,
+        batch: &[RawEvent],
+        cx: &Context,
+    ) -> Result<(), ProjectionError> {
+        let upto = batch.last().map_or(0, |e| e.log_position);
+        for id in touched(batch, &["Ticket", ALERT_AGGREGATE]) {
+            let rows = tx.history(("Ticket", ALERT_AGGREGATE), id, upto).await?;
+            let (events, noted) = decode(rows)?;
+            let sla = derive(&events, &cx.sla.policy, &cx.sla.calendars);
+            for (sql, vals) in replace(at, id, &sla, &noted, cx.sla) {
+                tx.run(&sql, vals).await?;
+            }
         }
-        super::TABLES.iter().fold(sql.to_owned(), |s, t| {
-            s.replace(t, &format!("{t}{}", self.suffix))
-        })
+        Ok(())
     }
 }
 
@@ -57,9 +64,7 @@ type Noted = BTreeSet<(String, u32, String)>;
 type Timed = Vec<(TicketEvent, DateTime<Utc>)>;
 
 /// Decodes a ticket's stored events (both aggregate types, log order).
-fn decode(
-    rows: Vec<(String, serde_json::Value, DateTime<Utc>)>,
-) -> Result<(Timed, Noted), ProjectionError> {
+fn decode(rows: Vec<Stored>) -> Result<(Timed, Noted), ProjectionError> {
     let mut events = Vec::new();
     let mut noted = Noted::new();
     for (kind, payload, stored_at) in rows {
@@ -84,18 +89,26 @@ fn decode(
 
 /// The statements that replace one ticket's rows.
 fn replace(
+    at: &Target,
     ticket_id: &str,
     sla: &TicketSla,
     noted: &Noted,
     config: &SlaConfig,
-) -> Vec<(&'static str, Vec<Val>)> {
+) -> Vec<(String, Vec<Val>)> {
+    let (clocks, revisits) = (at.table("sla_clocks"), at.table("sla_revisits"));
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Vec<(&'static str, Vec<Val>)> = vec![
-        ("DELETE FROM sla_clocks WHERE ticket_id = $1", vec![id()]),
-        ("DELETE FROM sla_revisits WHERE ticket_id = $1", vec![id()]),
+    let mut out: Vec<(String, Vec<Val>)> = vec![
+        (
+            format!("DELETE FROM {clocks} WHERE ticket_id = $1"),
+            vec![id()],
+        ),
+        (
+            format!("DELETE FROM {revisits} WHERE ticket_id = $1"),
+            vec![id()],
+        ),
     ];
     let cal = config.calendars.for_region(&sla.facts.region);
-    let t = |x: Option<DateTime<Utc>>| Val::OptText(x.map(sortable_time));
+    let t = Val::OptTime;
     let technician = sla.technician.clone().unwrap_or_default();
     for c in &sla.clocks {
         let outcome = c.stopped_at.or(c.deadline);
@@ -107,18 +120,18 @@ fn replace(
             ))))
         };
         out.push((
-            "INSERT INTO sla_clocks (ticket_id, clock, cycle, basis, target_seconds, started_at, state,
+            format!("INSERT INTO {clocks} (ticket_id, clock, cycle, basis, target_seconds, started_at, state,
                  paused_seconds, paused_since, elapsed_seconds, stopped_at, at_risk_at, deadline_at, met,
                  outcome_at, outcome_week, kind, priority, region, technician, risk_noted, breach_noted)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                 $20, $21, $22)",
+                 $20, $21, $22)"),
             vec![
                 id(),
                 Val::Text(c.clock.clone()),
                 Val::Int(i64::from(c.cycle)),
                 Val::Text(format!("{:?}", c.basis).to_lowercase()),
                 Val::Int(c.target),
-                Val::Text(sortable_time(c.started_at)),
+                Val::Time(c.started_at),
                 Val::Text(c.state.as_str().to_owned()),
                 Val::Int(c.paused),
                 t(c.paused_since),
@@ -140,13 +153,13 @@ fn replace(
     }
     for (n, r) in sla.revisits.iter().enumerate() {
         out.push((
-            "INSERT INTO sla_revisits (ticket_id, n, cycle, revisited_at, week, resolved, satisfied, region, technician)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            format!("INSERT INTO {revisits} (ticket_id, n, cycle, revisited_at, week, resolved, satisfied, region, technician)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
             vec![
                 id(),
                 Val::Int(n as i64 + 1),
                 Val::Int(i64::from(r.cycle)),
-                Val::Text(sortable_time(r.at)),
+                Val::Time(r.at),
                 Val::Text(cal.week_of(r.at)),
                 Val::Int(i64::from(r.resolved)),
                 Val::Int(i64::from(r.satisfied)),
@@ -156,139 +169,4 @@ fn replace(
         ));
     }
     out
-}
-
-/// Tickets touched by a batch (their own events or their alerts).
-fn touched(batch: &[RawEvent]) -> BTreeSet<String> {
-    batch
-        .iter()
-        .filter(|e| e.aggregate_type == "Ticket" || e.aggregate_type == ALERT_AGGREGATE)
-        .map(|e| e.ticket_id.clone())
-        .collect()
-}
-
-const PG_TICKET: &str = "
-SELECT e.aggregate_type, e.payload, e.occurred_at
-  FROM events e JOIN event_log l ON l.event_position = e.position
- WHERE e.aggregate_id = $1 AND e.aggregate_type IN ('Ticket', 'SlaClock') AND l.log_position <= $2
- ORDER BY l.log_position";
-
-/// Applies the next batch on PostgreSQL.
-pub async fn batch_postgres(
-    pool: &PgPool,
-    config: &SlaConfig,
-    target: &SlaTarget,
-    limit: i64,
-) -> Result<usize, ProjectionError> {
-    if !crate::postgres::behind(pool, target.checkpoint).await? {
-        return Ok(0);
-    }
-    let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
-    let from = crate::postgres::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_postgres(&mut tx, config, target, from, limit).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// Applies up to `limit` events after `from` inside `tx` and moves the
-/// target's checkpoint. Returns how many, and the new position.
-pub async fn apply_after_postgres(
-    tx: &mut Transaction<'_, Postgres>,
-    config: &SlaConfig,
-    target: &SlaTarget,
-    from: i64,
-    limit: i64,
-) -> Result<(usize, i64), ProjectionError> {
-    let batch = read_postgres(&mut **tx, from, limit).await?;
-    let Some(last) = batch.last().map(|e| e.log_position) else {
-        return Ok((0, from));
-    };
-    for ticket_id in touched(&batch) {
-        let rows = sqlx::query(PG_TICKET)
-            .bind(&ticket_id)
-            .bind(last)
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("aggregate_type")?,
-                    r.try_get("payload")?,
-                    r.try_get("occurred_at")?,
-                ))
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let (events, noted) = decode(rows)?;
-        let sla = derive(&events, &config.policy, &config.calendars);
-        for (sql, vals) in replace(&ticket_id, &sla, &noted, config) {
-            let sql = target.aim(sql);
-            bind_vals!(sqlx::query(&sql), vals)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    crate::postgres::move_checkpoint(tx, target.checkpoint, last).await?;
-    Ok((batch.len(), last))
-}
-
-/// Applies the next batch on SQLite.
-pub async fn batch_sqlite(
-    pool: &SqlitePool,
-    config: &SlaConfig,
-    target: &SlaTarget,
-    limit: i64,
-) -> Result<usize, ProjectionError> {
-    if !crate::sqlite::behind(pool, target.checkpoint).await? {
-        return Ok(0);
-    }
-    let mut tx: Transaction<'_, Sqlite> = pool.begin().await?;
-    let from = crate::sqlite::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_sqlite(&mut tx, config, target, from, limit).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// Applies up to `limit` events after `from` inside `tx` and moves the
-/// target's checkpoint. Returns how many, and the new position.
-pub async fn apply_after_sqlite(
-    tx: &mut Transaction<'_, Sqlite>,
-    config: &SlaConfig,
-    target: &SlaTarget,
-    from: i64,
-    limit: i64,
-) -> Result<(usize, i64), ProjectionError> {
-    let batch = read_sqlite(&mut **tx, from, limit).await?;
-    let Some(last) = batch.last().map(|e| e.log_position) else {
-        return Ok((0, from));
-    };
-    for ticket_id in touched(&batch) {
-        let rows = sqlx::query(PG_TICKET)
-            .bind(&ticket_id)
-            .bind(last)
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let payload: String = r.try_get("payload")?;
-                let at: String = r.try_get("occurred_at")?;
-                let payload =
-                    serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                Ok((
-                    r.try_get("aggregate_type")?,
-                    payload,
-                    crate::log::parse_time(&at)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let (events, noted) = decode(rows)?;
-        let sla = derive(&events, &config.policy, &config.calendars);
-        for (sql, vals) in replace(&ticket_id, &sla, &noted, config) {
-            let sql = target.aim(sql);
-            bind_vals!(sqlx::query(&sql), vals)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    crate::sqlite::move_checkpoint(tx, target.checkpoint, last).await?;
-    Ok((batch.len(), last))
 }

@@ -34,8 +34,8 @@ use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
 use crate::policy::PolicyHandle;
-use crate::sealed::{SealedRepository, Writer};
-use crate::store::{is_unavailable, Db, RecordedRequest};
+use crate::sealed::SealedRepository;
+use crate::store::{is_unavailable, Pool, RecordedRequest};
 use cache::{Cached, StreamCache};
 
 /// How often a command is retried on the fresh state after losing a race.
@@ -193,18 +193,18 @@ enum Events<A: Aggregate> {
 }
 
 impl<A: Aggregate> Events<A> {
-    fn new(db: &Db) -> Self {
+    fn new(db: &Pool) -> Self {
         match db {
-            Db::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 Events::Postgres(PersistedEventStore::new_event_store(SealedRepository::new(
                     PostgresEventRepository::new(pool.clone()),
-                    Writer::Postgres(pool.clone()),
+                    Pool::Postgres(pool.clone()),
                 )))
             }
-            Db::Sqlite(pool) => {
+            Pool::Sqlite(pool) => {
                 Events::Sqlite(PersistedEventStore::new_event_store(SealedRepository::new(
                     SqliteEventRepository::new(pool.clone()),
-                    Writer::Sqlite(pool.clone()),
+                    Pool::Sqlite(pool.clone()),
                 )))
             }
         }
@@ -226,7 +226,7 @@ pub const CACHED_STREAMS: usize = 10_000;
 
 /// Runs commands. Cheap to share behind an `Arc`.
 pub struct CommandBus {
-    db: Db,
+    db: Pool,
     events: Events<Ticket>,
     actions: Events<CorrectiveAction>,
     tickets: StreamCache<Ticket>,
@@ -247,7 +247,7 @@ impl std::fmt::Debug for CommandBus {
 
 impl CommandBus {
     /// `committed` is notified after every commit, to wake projections.
-    pub fn new(db: Db, services: TicketServices, committed: Arc<Notify>) -> Self {
+    pub fn new(db: Pool, services: TicketServices, committed: Arc<Notify>) -> Self {
         let capacity = NonZeroUsize::new(CACHED_STREAMS).unwrap_or(NonZeroUsize::MIN);
         Self {
             events: Events::new(&db),
@@ -278,7 +278,7 @@ impl CommandBus {
         }
     }
 
-    pub(crate) fn db(&self) -> &Db {
+    pub(crate) fn db(&self) -> &Pool {
         &self.db
     }
 
@@ -337,11 +337,11 @@ impl CommandBus {
         let context = events.load(id).await.map_err(from_aggregate_error::<A>)?;
         let version = context.current_sequence as u64;
         let hash = match &self.db {
-            Db::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
                 hash_at_postgres(&mut conn, A::TYPE, id, version as i64).await?
             }
-            Db::Sqlite(pool) => {
+            Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 hash_at_sqlite(&mut conn, A::TYPE, id, version as i64).await?
             }
@@ -358,10 +358,10 @@ impl CommandBus {
     /// unique index on the request id refuses a second application.
     async fn append(&self, event: &NewEvent, previous: &str) -> Result<String, sqlx::Error> {
         match &self.db {
-            Db::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 insert_postgres(&mut *pool.acquire().await?, event, previous).await
             }
-            Db::Sqlite(pool) => insert_sqlite(&mut *pool.acquire().await?, event, previous).await,
+            Pool::Sqlite(pool) => insert_sqlite(&mut *pool.acquire().await?, event, previous).await,
         }
     }
 
