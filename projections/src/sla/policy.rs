@@ -9,38 +9,8 @@ use serde::Deserialize;
 /// The shipped policy.
 pub const DEFAULT_POLICY: &str = include_str!("../../../config/sla-policy.toml");
 
-/// Event types a clock may name.
-pub const EVENT_TYPES: &[&str] = &[
-    "TicketReceived",
-    "WarrantyDetermined",
-    "TechnicianDispatched",
-    "TechnicianArrived",
-    "FaultDiagnosed",
-    "ResolvedRemotely",
-    "RepairQuoted",
-    "QuoteApproved",
-    "QuoteAccepted",
-    "QuoteDeclined",
-    "FeeWaiverApproved",
-    "SentToFactory",
-    "ReturnedFromFactory",
-    "ExchangeShipped",
-    "RepairRecorded",
-    "QcPassed",
-    "QcFailed",
-    "ItemShipped",
-    "ItemDelivered",
-    "InvoiceIssued",
-    "PaymentRecorded",
-    "CustomerRevisited",
-    "TicketClosed",
-    "TicketReopened",
-    "TicketCancelled",
-    "TicketEscalated",
-    "RepairCycleExtended",
-    "ComplaintRouted",
-    "ComplaintReplied",
-];
+/// Event types a clock may name: every ticket event's stored name.
+pub const EVENT_TYPES: &[&str] = domain::TicketEvent::NAMES;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {

@@ -83,6 +83,7 @@ pub enum Change {
     },
 }
 
+/// What `logged` does to its ticket's row. Every event type has an arm.
 pub fn change_for(logged: &LoggedEvent) -> Change {
     match &logged.event {
         TicketEvent::TicketReceived {
@@ -104,7 +105,36 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
             product_model: product.model.to_string(),
             received_at: *received_at,
         }),
-        event => Change::Update {
+        // Every other event moves the version and time; its status and
+        // technician (if it sets them) come from the domain.
+        event @ TicketEvent::WarrantyDetermined { .. }
+        | event @ TicketEvent::TechnicianDispatched { .. }
+        | event @ TicketEvent::TechnicianArrived { .. }
+        | event @ TicketEvent::FaultDiagnosed { .. }
+        | event @ TicketEvent::ResolvedRemotely { .. }
+        | event @ TicketEvent::RepairQuoted { .. }
+        | event @ TicketEvent::QuoteApproved { .. }
+        | event @ TicketEvent::QuoteAccepted { .. }
+        | event @ TicketEvent::QuoteDeclined { .. }
+        | event @ TicketEvent::FeeWaiverApproved { .. }
+        | event @ TicketEvent::SentToFactory { .. }
+        | event @ TicketEvent::ReturnedFromFactory { .. }
+        | event @ TicketEvent::ExchangeShipped { .. }
+        | event @ TicketEvent::RepairRecorded { .. }
+        | event @ TicketEvent::QcPassed { .. }
+        | event @ TicketEvent::QcFailed { .. }
+        | event @ TicketEvent::ItemShipped { .. }
+        | event @ TicketEvent::ItemDelivered { .. }
+        | event @ TicketEvent::InvoiceIssued { .. }
+        | event @ TicketEvent::PaymentRecorded { .. }
+        | event @ TicketEvent::CustomerRevisited { .. }
+        | event @ TicketEvent::TicketClosed { .. }
+        | event @ TicketEvent::TicketReopened { .. }
+        | event @ TicketEvent::TicketCancelled { .. }
+        | event @ TicketEvent::TicketEscalated { .. }
+        | event @ TicketEvent::RepairCycleExtended { .. }
+        | event @ TicketEvent::ComplaintRouted { .. }
+        | event @ TicketEvent::ComplaintReplied { .. } => Change::Update {
             ticket_id: logged.ticket_id.clone(),
             version: logged.sequence,
             updated_at: logged.occurred_at,
