@@ -318,6 +318,35 @@ impl Tx {
         rows
     }
 
+    /// The kept states in `table` of the streams `ids`: (kind, id, state).
+    pub async fn kept(
+        &mut self,
+        table: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => {
+                sqlx::query_as(&format!(
+                    "SELECT kind, stream_id, state FROM {table} WHERE stream_id = ANY($1)"
+                ))
+                .bind(ids)
+                .fetch_all(&mut **t)
+                .await
+            }
+            Tx::Sqlite(t) => {
+                let ids =
+                    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                sqlx::query_as(&format!(
+                    "SELECT kind, stream_id, state FROM {table}
+                      WHERE stream_id IN (SELECT value FROM json_each($1))"
+                ))
+                .bind(ids)
+                .fetch_all(&mut **t)
+                .await
+            }
+        }
+    }
+
     /// The logged events of stream `id` of `kinds` (one or two aggregate
     /// types sharing the id) up to log position `upto`, in log order.
     pub async fn history(

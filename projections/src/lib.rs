@@ -20,6 +20,9 @@ pub mod db;
 pub mod cost;
 pub mod engine;
 pub mod fracas;
+pub mod kept;
+#[cfg(test)]
+mod kept_tests;
 pub mod log;
 pub mod query;
 pub mod rebuild;

@@ -27,7 +27,7 @@ mod analysis_tests;
 #[cfg(test)]
 mod installed_tests;
 #[cfg(test)]
-mod records_tests;
+pub(crate) mod records_tests;
 #[cfg(test)]
 mod trends_tests;
 #[cfg(test)]
@@ -39,7 +39,7 @@ pub use store::Fracas;
 /// Checkpoint name of the FRACAS projection.
 pub const FRACAS: &str = "fracas";
 
-/// The projection's tables.
+/// The projection's tables (the last keeps each stream's state).
 pub const TABLES: &[&str] = &[
     "fracas_failure_parts",
     "fracas_failures",
@@ -48,4 +48,5 @@ pub const TABLES: &[&str] = &[
     "fracas_action_plan",
     "fracas_action_links",
     "fracas_actions",
+    "fracas_state",
 ];

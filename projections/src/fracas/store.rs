@@ -2,16 +2,16 @@
 //! of a ticket (or of a corrective action) arrives, that ticket's
 //! (action's) rows are replaced with what its events say now.
 
-use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use domain::capa::{ActionEvent, ActionStatus, CorrectiveAction};
-use domain::LocalTime;
 use domain::TicketEvent;
+use serde::{Deserialize, Serialize};
 
-use super::records::{failures, FailureRecord, Unit};
+use super::records::{FailureRecord, TicketFailures, Unit};
 use super::{FRACAS, TABLES};
-use crate::db::{Stored, Tx, Val};
-use crate::engine::{touched, Context, Projection, Target};
+use crate::db::Val;
+use crate::engine::{Context, Target};
+use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
 use crate::ProjectionError;
 
@@ -19,45 +19,55 @@ use crate::ProjectionError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Fracas;
 
-/// The statements for one stream a batch touched.
-type Derive = fn(&Target, &str, Vec<Stored>, LocalTime) -> Result<Statements, ProjectionError>;
+/// What FRACAS keeps of one stream: a ticket's failures or an action.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Kept {
+    failures: Option<TicketFailures>,
+    action: Option<CorrectiveAction>,
+}
 
-const AGGREGATES: [(&str, Derive); 2] =
-    [("Ticket", ticket_rows), ("CorrectiveAction", action_rows)];
+const TICKET: &str = "Ticket";
+const ACTION: &str = "CorrectiveAction";
 
-#[async_trait]
-impl Projection for Fracas {
-    fn name(&self) -> &'static str {
-        FRACAS
+impl PerStream for Fracas {
+    type State = Kept;
+    const NAME: &'static str = FRACAS;
+    const TABLES: &'static [&'static str] = TABLES;
+    const STATE_TABLE: &'static str = "fracas_state";
+
+    fn stream(event: &RawEvent) -> Option<&'static str> {
+        match event.aggregate_type.as_str() {
+            TICKET => Some(TICKET),
+            ACTION => Some(ACTION),
+            _ => None,
+        }
     }
 
-    fn tables(&self) -> &'static [&'static str] {
-        TABLES
-    }
-
-    async fn apply(
-        &self,
-        tx: &mut Tx,
-        at: &Target,
-        batch: &[RawEvent],
+    fn step(
+        state: &mut Kept,
+        kind: &str,
+        id: &str,
+        event: &RawEvent,
         cx: &Context,
     ) -> Result<(), ProjectionError> {
-        let upto = batch.last().map_or(0, |e| e.log_position);
-        for (aggregate_type, derive) in AGGREGATES {
-            for id in touched(batch, &[aggregate_type]) {
-                let rows = tx
-                    .history((aggregate_type, aggregate_type), id, upto)
-                    .await?;
-                for (sql, vals) in derive(at, id, rows, cx.local)? {
-                    tx.run(&sql, vals).await?;
-                }
-            }
+        if kind == TICKET {
+            let failures = state.failures.get_or_insert_with(TicketFailures::default);
+            failures.step(id, &decode::<TicketEvent>(event)?, cx.local);
+        } else {
+            let action = state.action.get_or_insert_with(CorrectiveAction::default);
+            action.apply(decode::<ActionEvent>(event)?);
         }
         Ok(())
     }
-}
 
-type Statements = Vec<(String, Vec<Val>)>;
+    fn rows(at: &Target, kind: &str, id: &str, state: &Kept, _: &Context) -> Statements {
+        match (kind, &state.failures, &state.action) {
+            (TICKET, Some(f), _) => replace_ticket(at, id, f.unit.clone(), f.records.clone()),
+            (_, _, Some(a)) => replace_action(at, id, a),
+            _ => Vec::new(),
+        }
+    }
+}
 
 fn flag(b: bool) -> Val {
     Val::Int(i64::from(b))
@@ -233,40 +243,4 @@ fn replace_action(at: &Target, action_id: &str, a: &CorrectiveAction) -> Stateme
         }
     }
     out
-}
-
-fn decode<T: serde::de::DeserializeOwned>(
-    payload: serde_json::Value,
-) -> Result<T, ProjectionError> {
-    serde_json::from_value(payload).map_err(|source| ProjectionError::Undecodable {
-        position: 0,
-        source,
-    })
-}
-
-fn ticket_rows(
-    at: &Target,
-    ticket_id: &str,
-    rows: Vec<Stored>,
-    local: LocalTime,
-) -> Result<Statements, ProjectionError> {
-    let mut events = Vec::with_capacity(rows.len());
-    for (_, payload, when) in rows {
-        events.push((decode::<TicketEvent>(payload)?, when));
-    }
-    let (unit, records) = failures(ticket_id, &events, local);
-    Ok(replace_ticket(at, ticket_id, unit, records))
-}
-
-fn action_rows(
-    at: &Target,
-    action_id: &str,
-    rows: Vec<Stored>,
-    _: LocalTime,
-) -> Result<Statements, ProjectionError> {
-    let mut action = CorrectiveAction::default();
-    for (_, payload, _) in rows {
-        action.apply(decode::<ActionEvent>(payload)?);
-    }
-    Ok(replace_action(at, action_id, &action))
 }
