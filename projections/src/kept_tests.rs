@@ -43,21 +43,22 @@ pub(crate) fn rows_after<P: PerStream>(events: &[RawEvent], cuts: &[usize]) -> S
         P::stream(first).expect("followed"),
         first.ticket_id.as_str(),
     );
-    let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (events.len() + 1)).collect();
+    let mut bounds: Vec<usize> = cuts.iter().map(|c| 1 + c % events.len()).collect();
     bounds.push(events.len());
     bounds.sort_unstable();
-    let (mut kept, mut start) = (None::<String>, 0);
+    // Between batches the state is stored and read back, as the engine
+    // does; one pass (no cut) never stores it.
+    let (mut state, mut start) = (P::State::default(), 0);
     for end in bounds {
-        let mut state: P::State = kept
-            .map(|raw| serde_json::from_str(&raw).expect("kept state reads back"))
-            .unwrap_or_default();
+        if start > 0 {
+            let kept = serde_json::to_string(&state).expect("kept state writes");
+            state = serde_json::from_str(&kept).expect("kept state reads back");
+        }
         for e in &events[start..end] {
             P::step(&mut state, kind, id, e, &cx).expect("step");
         }
-        kept = Some(serde_json::to_string(&state).expect("kept state writes"));
         start = end;
     }
-    let state: P::State = serde_json::from_str(&kept.expect("kept")).expect("reads back");
     let at = Target::live(find(P::NAME).expect("registered"));
     P::rows(&at, kind, id, &state, &cx)
 }
@@ -142,4 +143,85 @@ fn fracas_kept_state_gives_the_records_the_whole_history_gives() {
         .filter(|(sql, _)| sql.starts_with("INSERT INTO fracas_failures "))
         .count();
     assert_eq!(inserts, 2);
+}
+
+mod sla {
+    use chrono::Duration;
+    use domain::TicketEvent;
+    use proptest::prelude::*;
+
+    use super::{logged, rows_after};
+    use crate::log::RawEvent;
+    use crate::sla::alerts::Alert;
+    use crate::sla::clocks::tests::{arrived, diagnosed, quoted, repair, sh, tech};
+    use crate::sla::{Sla, ALERT_AGGREGATE};
+
+    /// A random ticket history as the SLA clocks read it (starts, pauses,
+    /// resumes, stops, cancellations and reopenings, hours apart), with
+    /// the watcher's alerts among it.
+    fn sla_history() -> impl Strategy<Value = Vec<RawEvent>> {
+        prop::collection::vec((0..9_u8, 1..30_i64), 0..14).prop_map(|steps| {
+            let mut when = sh("2026-01-06", "09:00");
+            let mut out = vec![serde_json::to_value(repair()).expect("json")];
+            let mut cycle = 1;
+            for (kind, gap) in steps {
+                when += Duration::hours(gap);
+                let event = match kind {
+                    0 => arrived(when),
+                    1 => diagnosed(when),
+                    2 => quoted(when),
+                    3 => TicketEvent::QuoteAccepted { at: when },
+                    4 => TicketEvent::QcPassed {
+                        inspector: tech(),
+                        at: when,
+                    },
+                    5 => {
+                        cycle += 1;
+                        TicketEvent::TicketReopened {
+                            reason: super::text("again"),
+                            same_fault: true,
+                            cycle,
+                            at: when,
+                        }
+                    }
+                    6 => TicketEvent::QuoteDeclined {
+                        reason: super::text("too dear"),
+                        at: when,
+                    },
+                    _ => {
+                        let alert = Alert::SlaAtRisk {
+                            clock: "repair_cycle".into(),
+                            cycle,
+                            due_at: when,
+                            at: when,
+                        };
+                        out.push(serde_json::to_value(alert).expect("json"));
+                        continue;
+                    }
+                };
+                out.push(serde_json::to_value(event).expect("json"));
+            }
+            out.into_iter()
+                .enumerate()
+                .map(|(n, payload)| {
+                    let kind = if payload.get(Alert::AT_RISK).is_some() {
+                        ALERT_AGGREGATE
+                    } else {
+                        "Ticket"
+                    };
+                    logged(kind, "t-1", n, payload)
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn sla_rows_after_any_batch_split_equal_a_rebuilds(
+            stream in sla_history(),
+            cuts in prop::collection::vec(0..20_usize, 0..5),
+        ) {
+            prop_assert_eq!(rows_after::<Sla>(&stream, &cuts), rows_after::<Sla>(&stream, &[]));
+        }
+    }
 }

@@ -23,8 +23,8 @@ pub use store::Sla;
 /// Checkpoint name of the SLA projection.
 pub const SLA: &str = "sla";
 
-/// The projection's tables.
-pub const TABLES: &[&str] = &["sla_clocks", "sla_revisits"];
+/// The projection's tables (the last keeps each ticket's state).
+pub const TABLES: &[&str] = &["sla_clocks", "sla_revisits", "sla_state"];
 
 /// Aggregate type of the watcher's alerts in the `events` table; their
 /// aggregate id is the ticket's.

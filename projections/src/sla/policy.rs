@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The shipped policy.
 pub const DEFAULT_POLICY: &str = include_str!("../../../config/sla-policy.toml");
@@ -35,7 +35,7 @@ pub enum PolicyError {
 }
 
 /// How a clock counts time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// Working time on the region's calendar.
@@ -59,7 +59,7 @@ pub struct When {
 }
 
 /// The facts of a ticket a clock's condition and target depend on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketFacts {
     pub kind: String,
     pub priority: String,

@@ -4,15 +4,16 @@
 
 use std::collections::BTreeSet;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::TicketEvent;
+use serde::{Deserialize, Serialize};
 
 use super::alerts::Alert;
-use super::clocks::{derive, TicketSla};
+use super::clocks::TicketSla;
 use super::{SlaConfig, ALERT_AGGREGATE, SLA, TABLES};
-use crate::db::{Stored, Tx, Val};
-use crate::engine::{touched, Context, Projection, Target};
+use crate::db::Val;
+use crate::engine::{Context, Target};
+use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
 use crate::ProjectionError;
 
@@ -20,33 +21,65 @@ use crate::ProjectionError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sla;
 
-#[async_trait]
-impl Projection for Sla {
-    fn name(&self) -> &'static str {
-        SLA
+/// What the SLA read model keeps of one ticket: its clocks so far and the
+/// alerts already in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    sla: TicketSla,
+    noted: Noted,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self {
+            sla: TicketSla::start(),
+            noted: Noted::new(),
+        }
+    }
+}
+
+const TICKET: &str = "Ticket";
+
+impl PerStream for Sla {
+    type State = Kept;
+    const NAME: &'static str = SLA;
+    const TABLES: &'static [&'static str] = TABLES;
+    const STATE_TABLE: &'static str = "sla_state";
+
+    /// A ticket's alerts share its stream (and its id).
+    fn stream(event: &RawEvent) -> Option<&'static str> {
+        match event.aggregate_type.as_str() {
+            TICKET | ALERT_AGGREGATE => Some(TICKET),
+            _ => None,
+        }
     }
 
-    fn tables(&self) -> &'static [&'static str] {
-        TABLES
-    }
-
-    async fn apply(
-        &self,
-        tx: &mut Tx,
-        at: &Target,
-        batch: &[RawEvent],
+    fn step(
+        state: &mut Kept,
+        _: &str,
+        _: &str,
+        event: &RawEvent,
         cx: &Context,
     ) -> Result<(), ProjectionError> {
-        let upto = batch.last().map_or(0, |e| e.log_position);
-        for id in touched(batch, &["Ticket", ALERT_AGGREGATE]) {
-            let rows = tx.history(("Ticket", ALERT_AGGREGATE), id, upto).await?;
-            let (events, noted) = decode(rows)?;
-            let sla = derive(&events, &cx.sla.policy, &cx.sla.calendars);
-            for (sql, vals) in replace(at, id, &sla, &noted, cx.sla) {
-                tx.run(&sql, vals).await?;
-            }
+        if event.aggregate_type == ALERT_AGGREGATE {
+            let alert: Alert = decode(event)?;
+            state.noted.insert((
+                alert.clock().to_owned(),
+                alert.cycle(),
+                alert.name().to_owned(),
+            ));
+        } else {
+            let at = occurred_at(&event.payload).unwrap_or(event.occurred_at);
+            let ticket: TicketEvent = decode(event)?;
+            state
+                .sla
+                .step(&ticket, at, &cx.sla.policy, &cx.sla.calendars);
         }
         Ok(())
+    }
+
+    fn rows(at: &Target, _: &str, id: &str, state: &Kept, cx: &Context) -> Statements {
+        replace(at, id, &state.sla, &state.noted, cx.sla)
     }
 }
 
@@ -60,33 +93,6 @@ pub fn occurred_at(payload: &serde_json::Value) -> Option<DateTime<Utc>> {
 /// (clock, cycle, kind) of the alerts already in the log.
 type Noted = BTreeSet<(String, u32, String)>;
 
-/// Ticket events with the instant each happened.
-type Timed = Vec<(TicketEvent, DateTime<Utc>)>;
-
-/// Decodes a ticket's stored events (both aggregate types, log order).
-fn decode(rows: Vec<Stored>) -> Result<(Timed, Noted), ProjectionError> {
-    let mut events = Vec::new();
-    let mut noted = Noted::new();
-    for (kind, payload, stored_at) in rows {
-        let undecodable = |source| ProjectionError::Undecodable {
-            position: 0,
-            source,
-        };
-        if kind == ALERT_AGGREGATE {
-            let alert: Alert = serde_json::from_value(payload).map_err(undecodable)?;
-            noted.insert((
-                alert.clock().to_owned(),
-                alert.cycle(),
-                alert.name().to_owned(),
-            ));
-        } else {
-            let at = occurred_at(&payload).unwrap_or(stored_at);
-            events.push((serde_json::from_value(payload).map_err(undecodable)?, at));
-        }
-    }
-    Ok((events, noted))
-}
-
 /// The statements that replace one ticket's rows.
 fn replace(
     at: &Target,
@@ -94,7 +100,7 @@ fn replace(
     sla: &TicketSla,
     noted: &Noted,
     config: &SlaConfig,
-) -> Vec<(String, Vec<Val>)> {
+) -> Statements {
     let (clocks, revisits) = (at.table("sla_clocks"), at.table("sla_revisits"));
     let id = || Val::Text(ticket_id.to_owned());
     let mut out: Vec<(String, Vec<Val>)> = vec![
