@@ -60,10 +60,6 @@ macro_rules! bind_all {
     }};
 }
 
-/// One stored event of a stream's history: (aggregate type, payload, when
-/// it happened).
-pub type Stored = (String, serde_json::Value, DateTime<Utc>);
-
 /// Text cells of one row.
 pub type Cells = Vec<Option<String>>;
 
@@ -220,12 +216,6 @@ const LOCK_SQLITE: &str = "INSERT INTO projection_checkpoints (projection, posit
 const MOVE_PG: &str =
     "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1";
 const MOVE_SQLITE: &str = "UPDATE projection_checkpoints SET position = $2 WHERE projection = $1";
-const HISTORY: &str = "
-SELECT e.aggregate_type, e.payload, e.occurred_at
-  FROM events e JOIN event_log l ON l.event_position = e.position
- WHERE e.aggregate_id = $1 AND e.aggregate_type IN ($2, $3) AND l.log_position <= $4
- ORDER BY l.log_position";
-
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
@@ -343,58 +333,6 @@ impl Tx {
                 .bind(ids)
                 .fetch_all(&mut **t)
                 .await
-            }
-        }
-    }
-
-    /// The logged events of stream `id` of `kinds` (one or two aggregate
-    /// types sharing the id) up to log position `upto`, in log order.
-    pub async fn history(
-        &mut self,
-        kinds: (&str, &str),
-        id: &str,
-        upto: i64,
-    ) -> Result<Vec<Stored>, sqlx::Error> {
-        let q = || {
-            sqlx::query(HISTORY)
-                .bind(id.to_owned())
-                .bind(kinds.0.to_owned())
-                .bind(kinds.1.to_owned())
-                .bind(upto)
-        };
-        match self {
-            Tx::Postgres(t) => q()
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get("aggregate_type")?,
-                        r.try_get("payload")?,
-                        r.try_get("occurred_at")?,
-                    ))
-                })
-                .collect(),
-            Tx::Sqlite(t) => {
-                let rows = sqlx::query(HISTORY)
-                    .bind(id)
-                    .bind(kinds.0)
-                    .bind(kinds.1)
-                    .bind(upto)
-                    .fetch_all(&mut **t)
-                    .await?;
-                rows.into_iter()
-                    .map(|r| {
-                        let payload: String = r.try_get("payload")?;
-                        let at: String = r.try_get("occurred_at")?;
-                        Ok((
-                            r.try_get("aggregate_type")?,
-                            serde_json::from_str(&payload)
-                                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                            log::parse_time(&at)?,
-                        ))
-                    })
-                    .collect()
             }
         }
     }

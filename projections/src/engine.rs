@@ -164,15 +164,3 @@ pub async fn apply_after(
     tx.move_checkpoint(&at.checkpoint, last).await?;
     Ok((events.len(), last))
 }
-
-/// The streams of `aggregate_type` a batch touched, each once, in order
-/// of first appearance.
-pub fn touched<'a>(batch: &'a [RawEvent], aggregate_types: &[&str]) -> Vec<&'a str> {
-    let mut seen = std::collections::BTreeSet::new();
-    batch
-        .iter()
-        .filter(|e| aggregate_types.contains(&e.aggregate_type.as_str()))
-        .map(|e| e.ticket_id.as_str())
-        .filter(|id| seen.insert(*id))
-        .collect()
-}

@@ -42,7 +42,7 @@ names!(Bearer {
 });
 
 /// One cost and who bears it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Line {
     pub cycle: u32,
     pub kind: Kind,
@@ -57,7 +57,7 @@ pub struct Line {
 }
 
 /// A ticket's whole ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TicketLedger {
     pub product_model: String,
     /// The customer's region ("urban", "suburban", "remote").
@@ -98,7 +98,7 @@ impl TicketLedger {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Cycle {
     customer_caused: bool,
     supplier_part: bool,
@@ -107,6 +107,7 @@ struct Cycle {
 }
 
 /// A cost before its bearer is known.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Cost {
     cycle: u32,
     kind: Kind,
@@ -114,6 +115,51 @@ struct Cost {
     part_number: Option<String>,
     quantity: Option<u32>,
     at: DateTime<Utc>,
+}
+
+fn cost(cycle: u32, kind: Kind, amount: Money, at: DateTime<Utc>) -> Cost {
+    Cost {
+        cycle,
+        kind,
+        amount,
+        part_number: None,
+        quantity: None,
+        at,
+    }
+}
+
+fn or_before(recorded: &Option<Money>, fallback: &Money) -> Money {
+    recorded.clone().unwrap_or_else(|| fallback.clone())
+}
+
+/// What the ledger keeps of one ticket between batches: the facts so far
+/// and the costs before their bearers are known (a later fact, such as a
+/// diagnosis that turns a visit chargeable, still decides them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Costing {
+    out: TicketLedger,
+    region: Region,
+    warranty: Option<WarrantyDecision>,
+    cycles: BTreeMap<u32, Cycle>,
+    cycle: u32,
+    costs: Vec<Cost>,
+    invoiced: Option<Money>,
+    paid: Option<Money>,
+}
+
+impl Default for Costing {
+    fn default() -> Self {
+        Self {
+            out: TicketLedger::default(),
+            region: Region::Urban,
+            warranty: None,
+            cycles: BTreeMap::new(),
+            cycle: 1,
+            costs: Vec::new(),
+            invoiced: None,
+            paid: None,
+        }
+    }
 }
 
 /// Derives the ledger from a ticket's events (with their recorded time), in
@@ -125,43 +171,34 @@ struct Cost {
 /// them; an event recorded before events carried rates is costed at the
 /// rates of that time ([`CostRates::before_policy`]).
 pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, MoneyError> {
-    let before = CostRates::before_policy();
-    let or_before = |recorded: &Option<Money>, fallback: &Money| {
-        recorded.clone().unwrap_or_else(|| fallback.clone())
-    };
-    let mut out = TicketLedger::default();
-    let mut region = Region::Urban;
-    let mut warranty: Option<WarrantyDecision> = None;
-    let mut cycles: BTreeMap<u32, Cycle> = BTreeMap::new();
-    let mut cycle = 1_u32;
-    let mut costs: Vec<Cost> = Vec::new();
-    let mut invoiced: Option<Money> = None;
-    let mut paid: Option<Money> = None;
-    let cost = |cycle, kind, amount: Money, at| Cost {
-        cycle,
-        kind,
-        amount,
-        part_number: None,
-        quantity: None,
-        at,
-    };
+    let mut costing = Costing::default();
     for (event, at) in events {
-        let at = *at;
-        let current = cycles.entry(cycle).or_default();
+        costing.step(event, *at)?;
+    }
+    costing.ledger()
+}
+
+impl Costing {
+    /// Applies the ticket's next event, which happened at `at`.
+    pub fn step(&mut self, event: &TicketEvent, at: DateTime<Utc>) -> Result<(), MoneyError> {
+        let before = CostRates::before_policy();
+        let current = self.cycles.entry(self.cycle).or_default();
         match event {
             TicketEvent::TicketReceived {
                 customer, product, ..
             } => {
-                region = customer.region;
-                out.product_model = product.model.to_string();
-                out.sale_month = product
+                self.region = customer.region;
+                self.out.product_model = product.model.to_string();
+                self.out.sale_month = product
                     .purchased_on
                     .map(|d| format!("{:04}-{:02}", d.year(), d.month()));
             }
-            TicketEvent::WarrantyDetermined { decision, .. } => warranty = Some(decision.clone()),
+            TicketEvent::WarrantyDetermined { decision, .. } => {
+                self.warranty = Some(decision.clone())
+            }
             TicketEvent::TechnicianArrived { travel_cost, .. } => {
-                let travel = or_before(travel_cost, before.travel(region));
-                costs.push(cost(cycle, Kind::Travel, travel, at));
+                let travel = or_before(travel_cost, before.travel(self.region));
+                self.costs.push(cost(self.cycle, Kind::Travel, travel, at));
             }
             TicketEvent::FaultDiagnosed {
                 customer_caused,
@@ -178,7 +215,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             TicketEvent::QuoteAccepted { .. } => {
                 for line in &current.quote {
                     if let QuoteLine::ExpediteFee { amount } = line {
-                        costs.push(cost(cycle, Kind::ExpediteFee, amount.clone(), at));
+                        self.costs
+                            .push(cost(self.cycle, Kind::ExpediteFee, amount.clone(), at));
                     }
                 }
             }
@@ -191,8 +229,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             TicketEvent::SentToFactory {
                 factory_repair_fee, ..
             } => {
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::FactoryRepairFee,
                     or_before(factory_repair_fee, &before.factory_repair_fee),
                     at,
@@ -205,8 +243,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 ..
             } => {
                 for part in parts {
-                    costs.push(Cost {
-                        cycle,
+                    self.costs.push(Cost {
+                        cycle: self.cycle,
                         kind: Kind::Parts,
                         amount: part.unit_cost.times(part.quantity)?,
                         part_number: Some(part.part_number.to_string()),
@@ -214,16 +252,16 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                         at,
                     });
                 }
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Labour,
                     or_before(labour_rate, &before.labour_per_hour).per_hour_for(*labour)?,
                     at,
                 ));
             }
             TicketEvent::ItemShipped { shipping_cost, .. } => {
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Shipping,
                     or_before(shipping_cost, &before.shipping_per_shipment),
                     at,
@@ -234,32 +272,32 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 shipping_cost,
                 ..
             } => {
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Exchange,
                     or_before(replacement_unit, &before.replacement_unit),
                     at,
                 ));
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Shipping,
                     or_before(shipping_cost, &before.shipping_per_shipment),
                     at,
                 ));
             }
             TicketEvent::InvoiceIssued { amount, .. } => {
-                invoiced = Some(match &invoiced {
+                self.invoiced = Some(match &self.invoiced {
                     None => amount.clone(),
                     Some(total) => total.checked_add(amount)?,
                 });
             }
             TicketEvent::PaymentRecorded { amount, .. } => {
-                paid = Some(match &paid {
+                self.paid = Some(match &self.paid {
                     None => amount.clone(),
                     Some(total) => total.checked_add(amount)?,
                 });
             }
-            TicketEvent::TicketReopened { cycle: next, .. } => cycle = *next,
+            TicketEvent::TicketReopened { cycle: next, .. } => self.cycle = *next,
             // No effect on this read model; a new event must be placed here or above.
             TicketEvent::TechnicianDispatched { .. }
             | TicketEvent::ResolvedRemotely { .. }
@@ -277,91 +315,97 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             | TicketEvent::ComplaintRouted { .. }
             | TicketEvent::ComplaintReplied { .. } => {}
         }
+        Ok(())
     }
 
-    // Who bears each cost, now that every fact of each cycle is known.
-    let mut lines: Vec<Line> = Vec::with_capacity(costs.len());
-    for c in costs {
-        let facts = cycles.get(&c.cycle).cloned().unwrap_or_default();
-        let chargeable = warranty
-            .as_ref()
-            .is_some_and(|w| is_chargeable(w, facts.customer_caused))
-            || warranty.is_none() && facts.customer_caused;
-        let bearer = if chargeable {
-            Bearer::Customer
-        } else if c.kind == Kind::Parts && facts.supplier_part {
-            Bearer::Supplier
-        } else {
-            Bearer::Company
-        };
-        lines.push(Line {
-            cycle: c.cycle,
-            kind: c.kind,
-            bearer,
-            amount: c.amount,
-            part_number: c.part_number,
-            quantity: c.quantity,
-            occurred_at: c.at,
-            approver: None,
-            tier: None,
-        });
-    }
-
-    // A waiver moves that much of the cycle's customer lines, in order, to goodwill.
-    for (number, facts) in &cycles {
-        let Some((waived, approver, tier)) = &facts.waiver else {
-            continue;
-        };
-        let mut left = waived.minor();
-        let mut split: Vec<Line> = Vec::new();
-        for line in lines
-            .iter_mut()
-            .filter(|l| l.cycle == *number && l.bearer == Bearer::Customer)
-        {
-            if left == 0 {
-                break;
-            }
-            let moved = left.min(line.amount.minor());
-            left -= moved;
-            let moved_amount = Money::new(moved, line.amount.currency().clone())?;
-            line.amount = line.amount.checked_sub(&moved_amount)?;
-            split.push(Line {
-                bearer: Bearer::Goodwill,
-                amount: moved_amount,
-                // The parts were counted once, on the line this was split from.
-                quantity: None,
-                approver: Some(approver.clone()),
-                tier: Some(*tier),
-                ..line.clone()
+    /// The ledger as the events so far give it.
+    pub fn ledger(&self) -> Result<TicketLedger, MoneyError> {
+        // Who bears each cost, now that every fact of each cycle is known.
+        let mut lines: Vec<Line> = Vec::with_capacity(self.costs.len());
+        for c in self.costs.iter().cloned() {
+            let facts = self.cycles.get(&c.cycle).cloned().unwrap_or_default();
+            let chargeable = self
+                .warranty
+                .as_ref()
+                .is_some_and(|w| is_chargeable(w, facts.customer_caused))
+                || self.warranty.is_none() && facts.customer_caused;
+            let bearer = if chargeable {
+                Bearer::Customer
+            } else if c.kind == Kind::Parts && facts.supplier_part {
+                Bearer::Supplier
+            } else {
+                Bearer::Company
+            };
+            lines.push(Line {
+                cycle: c.cycle,
+                kind: c.kind,
+                bearer,
+                amount: c.amount,
+                part_number: c.part_number,
+                quantity: c.quantity,
+                occurred_at: c.at,
+                approver: None,
+                tier: None,
             });
         }
-        lines.extend(split);
-    }
-    lines.retain(|l| !l.amount.is_zero());
 
-    let currency = lines
-        .first()
-        .map(|l| l.amount.currency().clone())
-        .or_else(|| invoiced.as_ref().map(|m| m.currency().clone()));
-    if let Some(currency) = &currency {
-        let all: Vec<&Money> = lines
-            .iter()
-            .map(|l| &l.amount)
-            .chain(invoiced.iter())
-            .chain(paid.iter())
-            .collect();
-        Money::sum(currency, all)?;
-    }
-    for facts in cycles.values() {
-        for line in &facts.quote {
-            *out.quoted.entry(quote_kind(line)).or_insert(0) += line.total()?.minor();
+        // A waiver moves that much of the cycle's customer lines, in order, to goodwill.
+        for (number, facts) in &self.cycles {
+            let Some((waived, approver, tier)) = &facts.waiver else {
+                continue;
+            };
+            let mut left = waived.minor();
+            let mut split: Vec<Line> = Vec::new();
+            for line in lines
+                .iter_mut()
+                .filter(|l| l.cycle == *number && l.bearer == Bearer::Customer)
+            {
+                if left == 0 {
+                    break;
+                }
+                let moved = left.min(line.amount.minor());
+                left -= moved;
+                let moved_amount = Money::new(moved, line.amount.currency().clone())?;
+                line.amount = line.amount.checked_sub(&moved_amount)?;
+                split.push(Line {
+                    bearer: Bearer::Goodwill,
+                    amount: moved_amount,
+                    // The parts were counted once, on the line this was split from.
+                    quantity: None,
+                    approver: Some(approver.clone()),
+                    tier: Some(*tier),
+                    ..line.clone()
+                });
+            }
+            lines.extend(split);
         }
+        lines.retain(|l| !l.amount.is_zero());
+
+        let currency = lines
+            .first()
+            .map(|l| l.amount.currency().clone())
+            .or_else(|| self.invoiced.as_ref().map(|m| m.currency().clone()));
+        if let Some(currency) = &currency {
+            let all: Vec<&Money> = lines
+                .iter()
+                .map(|l| &l.amount)
+                .chain(self.invoiced.iter())
+                .chain(self.paid.iter())
+                .collect();
+            Money::sum(currency, all)?;
+        }
+        let mut out = self.out.clone();
+        for facts in self.cycles.values() {
+            for line in &facts.quote {
+                *out.quoted.entry(quote_kind(line)).or_insert(0) += line.total()?.minor();
+            }
+        }
+        out.lines = lines;
+        out.invoiced = self.invoiced.as_ref().map_or(0, Money::minor);
+        out.paid = self.paid.as_ref().map_or(0, Money::minor);
+        out.currency = currency;
+        Ok(out)
     }
-    out.lines = lines;
-    out.invoiced = invoiced.map_or(0, |m| m.minor());
-    out.paid = paid.map_or(0, |m| m.minor());
-    out.currency = currency;
-    Ok(out)
 }
 
 fn quote_kind(line: &QuoteLine) -> Kind {

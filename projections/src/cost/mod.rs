@@ -18,5 +18,5 @@ pub use ledger::{ledger, Bearer, Kind, Line, TicketLedger};
 /// Checkpoint name of the cost ledger projection.
 pub const COST_LEDGER: &str = "cost_ledger";
 
-/// The ledger's tables.
-pub const TABLES: &[&str] = &["cost_lines", "cost_tickets", "cost_quoted"];
+/// The ledger's tables (the last keeps each ticket's state).
+pub const TABLES: &[&str] = &["cost_lines", "cost_tickets", "cost_quoted", "cost_state"];

@@ -2,14 +2,15 @@
 //! event of a ticket arrives, the ticket's rows are replaced with what its
 //! events say now.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
 use domain::TicketEvent;
+use serde::{Deserialize, Serialize};
 
-use super::ledger::{ledger, TicketLedger};
+use super::ledger::{Costing, TicketLedger};
 use super::{COST_LEDGER, TABLES};
-use crate::db::{Stored, Tx, Val};
-use crate::engine::{touched, Context, Projection, Target};
+use crate::db::Val;
+use crate::engine::{Context, Target};
+use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
 use crate::ProjectionError;
 
@@ -21,40 +22,53 @@ fn month(t: DateTime<Utc>) -> String {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CostLedger;
 
-#[async_trait]
-impl Projection for CostLedger {
-    fn name(&self) -> &'static str {
-        COST_LEDGER
+/// What the ledger keeps of one ticket: its costing so far, or the
+/// problem that stopped it (a currency mismatch stays one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Kept {
+    costing: Costing,
+    problem: Option<String>,
+}
+
+const TICKET: &str = "Ticket";
+
+impl PerStream for CostLedger {
+    type State = Kept;
+    const NAME: &'static str = COST_LEDGER;
+    const TABLES: &'static [&'static str] = TABLES;
+    const STATE_TABLE: &'static str = "cost_state";
+
+    fn stream(event: &RawEvent) -> Option<&'static str> {
+        (event.aggregate_type == TICKET).then_some(TICKET)
     }
 
-    fn tables(&self) -> &'static [&'static str] {
-        TABLES
-    }
-
-    async fn apply(
-        &self,
-        tx: &mut Tx,
-        at: &Target,
-        batch: &[RawEvent],
+    fn step(
+        state: &mut Kept,
+        _: &str,
+        _: &str,
+        event: &RawEvent,
         _: &Context,
     ) -> Result<(), ProjectionError> {
-        let upto = batch.last().map_or(0, |e| e.log_position);
-        for id in touched(batch, &["Ticket"]) {
-            let rows = tx.history(("Ticket", "Ticket"), id, upto).await?;
-            for (sql, vals) in replace(at, id, costed(rows)?) {
-                tx.run(&sql, vals).await?;
+        if state.problem.is_none() {
+            let ticket: TicketEvent = decode(event)?;
+            if let Err(e) = state.costing.step(&ticket, event.occurred_at) {
+                state.problem = Some(e.to_string());
             }
         }
         Ok(())
     }
+
+    fn rows(at: &Target, _: &str, id: &str, state: &Kept, _: &Context) -> Statements {
+        let ledger = match &state.problem {
+            Some(problem) => Err(problem.clone()),
+            None => state.costing.ledger().map_err(|e| e.to_string()),
+        };
+        replace(at, id, ledger)
+    }
 }
 
 /// The statements that replace one ticket's rows with `ledger`.
-fn replace(
-    at: &Target,
-    ticket_id: &str,
-    result: Result<TicketLedger, String>,
-) -> Vec<(String, Vec<Val>)> {
+fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -> Statements {
     let (lines, quoted, tickets) = (
         at.table("cost_lines"),
         at.table("cost_quoted"),
@@ -145,17 +159,4 @@ fn replace(
         ));
     }
     out
-}
-
-fn costed(rows: Vec<Stored>) -> Result<Result<TicketLedger, String>, ProjectionError> {
-    let mut events = Vec::with_capacity(rows.len());
-    for (_, payload, at) in rows {
-        let event: TicketEvent =
-            serde_json::from_value(payload).map_err(|source| ProjectionError::Undecodable {
-                position: 0,
-                source,
-            })?;
-        events.push((event, at));
-    }
-    Ok(ledger(&events).map_err(|e| e.to_string()))
 }

@@ -7,56 +7,6 @@ use sqlx::{PgPool, Row, SqlitePool};
 
 use crate::ProjectionError;
 
-/// One stream's stored events up to sequence `upto`, in order, as
-/// (payload, occurred_at), business time: what a projection that recomputes a ticket (or
-/// a corrective action) from its whole history reads.
-pub async fn stream_postgres(
-    conn: &mut sqlx::PgConnection,
-    aggregate_type: &str,
-    id: &str,
-    upto: i64,
-) -> Result<Vec<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT payload, occurred_at FROM events
-          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence <= $3 ORDER BY sequence",
-    )
-    .bind(aggregate_type)
-    .bind(id)
-    .bind(upto)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| Ok((r.try_get("payload")?, r.try_get("occurred_at")?)))
-    .collect()
-}
-
-/// [`stream_postgres`] on SQLite (JSON and times are stored as text).
-pub async fn stream_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    aggregate_type: &str,
-    id: &str,
-    upto: i64,
-) -> Result<Vec<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT payload, occurred_at FROM events
-          WHERE aggregate_type = ?1 AND aggregate_id = ?2 AND sequence <= ?3 ORDER BY sequence",
-    )
-    .bind(aggregate_type)
-    .bind(id)
-    .bind(upto)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| {
-        let payload: String = r.try_get("payload")?;
-        let at: String = r.try_get("occurred_at")?;
-        let payload =
-            serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        Ok((payload, parse_time(&at)?))
-    })
-    .collect()
-}
-
 /// One event as stored, with its place in the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawEvent {
