@@ -26,7 +26,7 @@ pub type Statements = Vec<(String, Vec<Val>)>;
 /// makes the type a [`Projection`].
 pub trait PerStream: Send + Sync {
     /// What is kept of one stream between batches.
-    type State: Serialize + DeserializeOwned + Default + Send;
+    type State: Serialize + DeserializeOwned + Default + Clone + Send;
 
     /// The projection's name (its checkpoint).
     const NAME: &'static str;
@@ -48,8 +48,17 @@ pub trait PerStream: Send + Sync {
         cx: &Context,
     ) -> Result<(), ProjectionError>;
 
-    /// The statements that replace the stream's rows at `at`.
-    fn rows(at: &Target, kind: &str, id: &str, state: &Self::State, cx: &Context) -> Statements;
+    /// The statements that replace the stream's rows at `at`, now that
+    /// its state went from `before` to `state` (a roll-up moves by the
+    /// difference).
+    fn rows(
+        at: &Target,
+        kind: &str,
+        id: &str,
+        before: &Self::State,
+        state: &Self::State,
+        cx: &Context,
+    ) -> Statements;
 }
 
 #[async_trait]
@@ -107,10 +116,11 @@ impl<P: PerStream> Projection for P {
                 }
                 None => P::State::default(),
             };
+            let before = state.clone();
             for e in &events[&key] {
                 P::step(&mut state, kind, id, e, cx)?;
             }
-            for (sql, vals) in P::rows(at, kind, id, &state, cx) {
+            for (sql, vals) in P::rows(at, kind, id, &before, &state, cx) {
                 tx.run(&sql, vals).await?;
             }
             let raw =

@@ -19,4 +19,15 @@ pub use ledger::{ledger, Bearer, Kind, Line, TicketLedger};
 pub const COST_LEDGER: &str = "cost_ledger";
 
 /// The ledger's tables (the last keeps each ticket's state).
-pub const TABLES: &[&str] = &["cost_lines", "cost_tickets", "cost_quoted", "cost_state"];
+pub const TABLES: &[&str] = &[
+    "cost_lines",
+    "cost_tickets",
+    "cost_quoted",
+    WARRANTY,
+    "cost_state",
+];
+
+/// The warranty roll-up: company-borne cost per product model and month
+/// (of the sale, or of the cost), region and currency, kept by the
+/// projection so that the warranty reports read it instead of every line.
+pub const WARRANTY: &str = "cost_warranty";

@@ -60,7 +60,7 @@ impl PerStream for Fracas {
         Ok(())
     }
 
-    fn rows(at: &Target, kind: &str, id: &str, state: &Kept, _: &Context) -> Statements {
+    fn rows(at: &Target, kind: &str, id: &str, _: &Kept, state: &Kept, _: &Context) -> Statements {
         match (kind, &state.failures, &state.action) {
             (TICKET, Some(f), _) => replace_ticket(at, id, f.unit.clone(), f.records.clone()),
             (_, _, Some(a)) => replace_action(at, id, a),

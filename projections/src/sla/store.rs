@@ -78,7 +78,7 @@ impl PerStream for Sla {
         Ok(())
     }
 
-    fn rows(at: &Target, _: &str, id: &str, state: &Kept, cx: &Context) -> Statements {
+    fn rows(at: &Target, _: &str, id: &str, _: &Kept, state: &Kept, cx: &Context) -> Statements {
         replace(at, id, &state.sla, &state.noted, cx.sla)
     }
 }
