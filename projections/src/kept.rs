@@ -144,7 +144,7 @@ impl<P: PerStream> Projection for P {
 
 /// Decodes a logged event's payload as `T`.
 pub fn decode<T: DeserializeOwned>(event: &RawEvent) -> Result<T, ProjectionError> {
-    serde_json::from_value(event.payload.clone()).map_err(|source| ProjectionError::Undecodable {
+    serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Undecodable {
         position: event.log_position,
         source,
     })

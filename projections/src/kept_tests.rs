@@ -30,7 +30,7 @@ pub(crate) fn logged(kind: &str, id: &str, n: usize, payload: serde_json::Value)
         sequence: i64::try_from(n).unwrap_or(0) + 1,
         event_type: String::new(),
         event_version: "1".into(),
-        payload,
+        payload: payload.to_string(),
         metadata: serde_json::json!({}),
         recorded_at: at,
         occurred_at: at,

@@ -18,7 +18,10 @@ pub struct RawEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: serde_json::Value,
+    /// The event's JSON as the store keeps it (SQLite's text, PostgreSQL's
+    /// `jsonb` rendered by the server): decoded straight into the event
+    /// type by a projection, handed on unchanged to a subscriber.
+    pub payload: String,
     pub metadata: serde_json::Value,
     /// When ticketd stored it.
     pub recorded_at: DateTime<Utc>,
@@ -39,12 +42,11 @@ pub struct LoggedEvent {
 
 impl RawEvent {
     pub fn decode(&self) -> Result<LoggedEvent, ProjectionError> {
-        let event = serde_json::from_value(self.payload.clone()).map_err(|source| {
-            ProjectionError::Undecodable {
+        let event =
+            serde_json::from_str(&self.payload).map_err(|source| ProjectionError::Undecodable {
                 position: self.log_position,
                 source,
-            }
-        })?;
+            })?;
         Ok(LoggedEvent {
             position: self.log_position,
             ticket_id: self.ticket_id.clone(),
@@ -58,7 +60,8 @@ impl RawEvent {
 
 const PG_READ: &str = "
 SELECT l.log_position, e.event_id::text AS event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at
+       e.event_type, e.event_version, e.payload::text AS payload, e.metadata, e.recorded_at,
+       e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position
@@ -137,7 +140,7 @@ pub async fn read_sqlite<'e, E: sqlx::SqliteExecutor<'e>>(
                 sequence: row.try_get("sequence")?,
                 event_type: row.try_get("event_type")?,
                 event_version: row.try_get("event_version")?,
-                payload: json(&payload)?,
+                payload,
                 metadata: json(&metadata)?,
                 recorded_at: parse_time(&recorded_at)?,
                 occurred_at: parse_time(&occurred_at)?,

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
 use domain::TicketEvent;
 use serde::{Deserialize, Serialize};
 
@@ -69,8 +68,8 @@ impl PerStream for Sla {
                 alert.name().to_owned(),
             ));
         } else {
-            let at = occurred_at(&event.payload).unwrap_or(event.occurred_at);
             let ticket: TicketEvent = decode(event)?;
+            let at = ticket.occurred_at();
             state
                 .sla
                 .step(&ticket, at, &cx.sla.policy, &cx.sla.calendars);
@@ -81,13 +80,6 @@ impl PerStream for Sla {
     fn rows(at: &Target, _: &str, id: &str, _: &Kept, state: &Kept, cx: &Context) -> Statements {
         replace(at, id, &state.sla, &state.noted, cx.sla)
     }
-}
-
-/// When an event happened, as the event says (its `at`, or `received_at`).
-pub fn occurred_at(payload: &serde_json::Value) -> Option<DateTime<Utc>> {
-    let body = payload.as_object()?.values().next()?;
-    let at = body.get("at").or_else(|| body.get("received_at"))?;
-    serde_json::from_value(at.clone()).ok()
 }
 
 /// (clock, cycle, kind) of the alerts already in the log.

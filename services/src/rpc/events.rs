@@ -109,7 +109,7 @@ fn message(e: RawEvent) -> pb::SubscribeResponse {
             event_version: e.event_version,
             recorded_at: Some(to_timestamp(e.recorded_at)),
             occurred_at: Some(to_timestamp(e.occurred_at)),
-            payload_json: e.payload.to_string(),
+            payload_json: e.payload,
             metadata: metadata.into_iter().collect(),
         })),
     }
