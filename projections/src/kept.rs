@@ -17,10 +17,11 @@ use serde::Serialize;
 use crate::db::{Tx, Val};
 use crate::engine::{Context, Projection, Target};
 use crate::log::RawEvent;
+use crate::rows::{self, Conflict, Write};
 use crate::ProjectionError;
 
-/// The statements that replace one stream's rows.
-pub type Statements = Vec<(String, Vec<Val>)>;
+/// The writes that replace one stream's rows.
+pub type Statements = Vec<Write>;
 
 /// A read model derived per stream from a kept state. Implementing it
 /// makes the type a [`Projection`].
@@ -102,10 +103,7 @@ impl<P: PerStream> Projection for P {
             .into_iter()
             .map(|(kind, id, state)| ((kind, id), state))
             .collect();
-        let save = format!(
-            "INSERT INTO {table} (kind, stream_id, state) VALUES ($1, $2, $3)
-             ON CONFLICT (stream_id, kind) DO UPDATE SET state = excluded.state"
-        );
+        let mut writes = Vec::new();
         for key @ (kind, id) in order {
             let mut state = match kept.remove(&(kind.to_owned(), id.to_owned())) {
                 Some(raw) => {
@@ -120,24 +118,29 @@ impl<P: PerStream> Projection for P {
             for e in &events[&key] {
                 P::step(&mut state, kind, id, e, cx)?;
             }
-            for (sql, vals) in P::rows(at, kind, id, &before, &state, cx) {
-                tx.run(&sql, vals).await?;
-            }
+            writes.extend(P::rows(at, kind, id, &before, &state, cx));
             let raw =
                 serde_json::to_string(&state).map_err(|source| ProjectionError::Undecodable {
                     position: 0,
                     source,
                 })?;
-            tx.run(
-                &save,
-                vec![
-                    Val::Text(kind.to_owned()),
-                    Val::Text(id.to_owned()),
-                    Val::Text(raw),
-                ],
-            )
-            .await?;
+            writes.push(
+                Write::insert(
+                    &table,
+                    &["kind", "stream_id", "state"],
+                    vec![
+                        Val::Text(kind.to_owned()),
+                        Val::Text(id.to_owned()),
+                        Val::Text(raw),
+                    ],
+                )
+                .on_conflict(Conflict::Update {
+                    key: "stream_id, kind",
+                    columns: &["state"],
+                }),
+            );
         }
+        rows::apply(tx, writes).await?;
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
+use crate::rows::Write;
 use crate::ProjectionError;
 
 fn month(t: DateTime<Utc>) -> String {
@@ -151,10 +152,10 @@ fn warranty_moves(
         ];
         let mut vals = key.clone();
         vals.extend([Val::Int(tickets), Val::Int(amount)]);
-        out.push((upsert.clone(), vals));
+        out.push(Write::Run(upsert.clone(), vals));
         if tickets < 0 {
             // The last ticket left the cell.
-            out.push((empty.clone(), key));
+            out.push(Write::Run(empty.clone(), key));
         }
     }
     out
@@ -168,41 +169,56 @@ fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -
         at.table("cost_tickets"),
     );
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Vec<(String, Vec<Val>)> = vec![
-        (
-            format!("DELETE FROM {lines} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {quoted} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {tickets} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
+    let mut out: Statements = vec![
+        Write::clear(&lines, "ticket_id", ticket_id),
+        Write::clear(&quoted, "ticket_id", ticket_id),
+        Write::clear(&tickets, "ticket_id", ticket_id),
     ];
     let l = match result {
         Ok(l) => l,
         Err(problem) => {
-            out.push((
-                format!(
-                    "INSERT INTO {tickets} (ticket_id, product_model, sale_month, region, currency,
-                     invoiced_minor, paid_minor, first_month, problem)
-                 VALUES ($1, '', NULL, '', NULL, 0, 0, '', $2)"
-                ),
-                vec![id(), Val::Text(problem)],
+            out.push(Write::insert(
+                &tickets,
+                &[
+                    "ticket_id",
+                    "product_model",
+                    "sale_month",
+                    "region",
+                    "currency",
+                    "invoiced_minor",
+                    "paid_minor",
+                    "first_month",
+                    "problem",
+                ],
+                vec![
+                    id(),
+                    Val::Text(String::new()),
+                    Val::OptText(None),
+                    Val::Text(String::new()),
+                    Val::OptText(None),
+                    Val::Int(0),
+                    Val::Int(0),
+                    Val::Text(String::new()),
+                    Val::OptText(Some(problem)),
+                ],
             ));
             return out;
         }
     };
     let currency = l.currency.as_ref().map(ToString::to_string);
-    out.push((
-        format!(
-            "INSERT INTO {tickets} (ticket_id, product_model, sale_month, region, currency,
-             invoiced_minor, paid_minor, first_month, problem)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
-        ),
+    out.push(Write::insert(
+        &tickets,
+        &[
+            "ticket_id",
+            "product_model",
+            "sale_month",
+            "region",
+            "currency",
+            "invoiced_minor",
+            "paid_minor",
+            "first_month",
+            "problem",
+        ],
         vec![
             id(),
             Val::Text(l.product_model.clone()),
@@ -212,11 +228,13 @@ fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -
             Val::Int(l.invoiced),
             Val::Int(l.paid),
             Val::Text(l.received_at.map(month).unwrap_or_default()),
+            Val::OptText(None),
         ],
     ));
     for (kind, amount) in &l.quoted {
-        out.push((
-            format!("INSERT INTO {quoted} (ticket_id, kind, amount_minor, currency) VALUES ($1, $2, $3, $4)"),
+        out.push(Write::insert(
+            &quoted,
+            &["ticket_id", "kind", "amount_minor", "currency"],
             vec![
                 id(),
                 Val::Text(kind.as_str().to_owned()),
@@ -226,11 +244,26 @@ fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -
         ));
     }
     for (n, line) in l.lines.iter().enumerate() {
-        out.push((
-            format!("INSERT INTO {lines} (ticket_id, line_no, cycle, kind, bearer, amount_minor, currency,
-                 part_number, quantity, occurred_at, occurred_month, product_model, sale_month, region,
-                 approver, tier)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
+        out.push(Write::insert(
+            &lines,
+            &[
+                "ticket_id",
+                "line_no",
+                "cycle",
+                "kind",
+                "bearer",
+                "amount_minor",
+                "currency",
+                "part_number",
+                "quantity",
+                "occurred_at",
+                "occurred_month",
+                "product_model",
+                "sale_month",
+                "region",
+                "approver",
+                "tier",
+            ],
             vec![
                 id(),
                 Val::Int(n as i64 + 1),

@@ -13,6 +13,7 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
+use crate::rows::{Conflict, Write};
 use crate::ProjectionError;
 
 /// The FRACAS read model: failure records per ticket, corrective actions.
@@ -87,23 +88,21 @@ fn replace_ticket(
     );
     let id = || Val::Text(ticket_id.to_owned());
     let mut out: Statements = vec![
-        (
-            format!("DELETE FROM {parts} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {failures} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {units} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
+        Write::clear(&parts, "ticket_id", ticket_id),
+        Write::clear(&failures, "ticket_id", ticket_id),
+        Write::clear(&units, "ticket_id", ticket_id),
     ];
     if let Some(u) = unit {
-        out.push((
-            format!("INSERT INTO {units} (ticket_id, product_model, serial, batch, in_service_on, received_on)
-             VALUES ($1, $2, $3, $4, $5, $6)"),
+        out.push(Write::insert(
+            &units,
+            &[
+                "ticket_id",
+                "product_model",
+                "serial",
+                "batch",
+                "in_service_on",
+                "received_on",
+            ],
             vec![
                 id(),
                 Val::Text(u.product_model),
@@ -117,20 +116,38 @@ fn replace_ticket(
     for r in records {
         let no = Val::Int(i64::from(r.record_no));
         for part in &r.failed_parts {
-            out.push((
-                format!(
-                    "INSERT INTO {parts} (ticket_id, record_no, part_number) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING"
-                ),
-                vec![id(), no.clone(), Val::Text(part.clone())],
-            ));
+            out.push(
+                Write::insert(
+                    &parts,
+                    &["ticket_id", "record_no", "part_number"],
+                    vec![id(), no.clone(), Val::Text(part.clone())],
+                )
+                .on_conflict(Conflict::Ignore),
+            );
         }
         let relevant = r.relevant();
-        out.push((
-            format!("INSERT INTO {failures} (ticket_id, record_no, signal, occurred_at, failed_on, product_model,
-                 serial, batch, failure_mode, symptom, failed_parts, root_cause, responsible_department,
-                 operating_days, no_fault_found, misuse, relevant, cycle)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"),
+        out.push(Write::insert(
+            &failures,
+            &[
+                "ticket_id",
+                "record_no",
+                "signal",
+                "occurred_at",
+                "failed_on",
+                "product_model",
+                "serial",
+                "batch",
+                "failure_mode",
+                "symptom",
+                "failed_parts",
+                "root_cause",
+                "responsible_department",
+                "operating_days",
+                "no_fault_found",
+                "misuse",
+                "relevant",
+                "cycle",
+            ],
             vec![
                 id(),
                 no,
@@ -166,33 +183,31 @@ fn replace_action(at: &Target, action_id: &str, a: &CorrectiveAction) -> Stateme
     );
     let id = || Val::Text(action_id.to_owned());
     let mut out: Statements = vec![
-        (
-            format!("DELETE FROM {scope} WHERE action_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {actions} WHERE action_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {plan} WHERE action_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {links} WHERE action_id = $1"),
-            vec![id()],
-        ),
+        Write::clear(&scope, "action_id", action_id),
+        Write::clear(&actions, "action_id", action_id),
+        Write::clear(&plan, "action_id", action_id),
+        Write::clear(&links, "action_id", action_id),
     ];
     let Some(opened) = a.steps.first() else {
         return out;
     };
     let closed = a.steps.iter().find(|s| s.step == ActionStatus::Closed);
-    out.push((
-        format!(
-            "INSERT INTO {actions} (action_id, title, status, verification_window_days, root_cause,
-             implemented_on, window_to, opened_at, opened_by, closed_at, closed_by, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ),
+    out.push(Write::insert(
+        &actions,
+        &[
+            "action_id",
+            "title",
+            "status",
+            "verification_window_days",
+            "root_cause",
+            "implemented_on",
+            "window_to",
+            "opened_at",
+            "opened_by",
+            "closed_at",
+            "closed_by",
+            "version",
+        ],
         vec![
             id(),
             Val::Text(
@@ -214,11 +229,9 @@ fn replace_action(at: &Target, action_id: &str, a: &CorrectiveAction) -> Stateme
         ],
     ));
     for (d, p) in &a.eight_d.plan {
-        out.push((
-            format!(
-                "INSERT INTO {plan} (action_id, discipline, owner, due_on, done)
-             VALUES ($1, $2, $3, $4, $5)"
-            ),
+        out.push(Write::insert(
+            &plan,
+            &["action_id", "discipline", "owner", "due_on", "done"],
             vec![
                 id(),
                 Val::Text(d.as_str().to_owned()),
@@ -229,15 +242,17 @@ fn replace_action(at: &Target, action_id: &str, a: &CorrectiveAction) -> Stateme
         ));
     }
     for t in &a.eight_d.linked_tickets {
-        out.push((
-            format!("INSERT INTO {links} (action_id, ticket_id) VALUES ($1, $2)"),
+        out.push(Write::insert(
+            &links,
+            &["action_id", "ticket_id"],
             vec![id(), Val::Text(t.clone())],
         ));
     }
     for (kind, values) in [("mode", &a.failure_modes), ("model", &a.models)] {
         for v in values {
-            out.push((
-                format!("INSERT INTO {scope} (action_id, kind, value) VALUES ($1, $2, $3)"),
+            out.push(Write::insert(
+                &scope,
+                &["action_id", "kind", "value"],
                 vec![id(), Val::Text(kind.to_owned()), Val::Text(v.to_string())],
             ));
         }

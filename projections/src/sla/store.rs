@@ -14,6 +14,7 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
+use crate::rows::Write;
 use crate::ProjectionError;
 
 /// The service-level read model: each ticket's clocks and revisits.
@@ -95,15 +96,9 @@ fn replace(
 ) -> Statements {
     let (clocks, revisits) = (at.table("sla_clocks"), at.table("sla_revisits"));
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Vec<(String, Vec<Val>)> = vec![
-        (
-            format!("DELETE FROM {clocks} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
-        (
-            format!("DELETE FROM {revisits} WHERE ticket_id = $1"),
-            vec![id()],
-        ),
+    let mut out: Statements = vec![
+        Write::clear(&clocks, "ticket_id", ticket_id),
+        Write::clear(&revisits, "ticket_id", ticket_id),
     ];
     let cal = config.calendars.for_region(&sla.facts.region);
     let t = Val::OptTime;
@@ -117,12 +112,32 @@ fn replace(
                 kind.to_owned(),
             ))))
         };
-        out.push((
-            format!("INSERT INTO {clocks} (ticket_id, clock, cycle, basis, target_seconds, started_at, state,
-                 paused_seconds, paused_since, elapsed_seconds, stopped_at, at_risk_at, deadline_at, met,
-                 outcome_at, outcome_week, kind, priority, region, technician, risk_noted, breach_noted)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                 $20, $21, $22)"),
+        out.push(Write::insert(
+            &clocks,
+            &[
+                "ticket_id",
+                "clock",
+                "cycle",
+                "basis",
+                "target_seconds",
+                "started_at",
+                "state",
+                "paused_seconds",
+                "paused_since",
+                "elapsed_seconds",
+                "stopped_at",
+                "at_risk_at",
+                "deadline_at",
+                "met",
+                "outcome_at",
+                "outcome_week",
+                "kind",
+                "priority",
+                "region",
+                "technician",
+                "risk_noted",
+                "breach_noted",
+            ],
             vec![
                 id(),
                 Val::Text(c.clock.clone()),
@@ -150,9 +165,19 @@ fn replace(
         ));
     }
     for (n, r) in sla.revisits.iter().enumerate() {
-        out.push((
-            format!("INSERT INTO {revisits} (ticket_id, n, cycle, revisited_at, week, resolved, satisfied, region, technician)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+        out.push(Write::insert(
+            &revisits,
+            &[
+                "ticket_id",
+                "n",
+                "cycle",
+                "revisited_at",
+                "week",
+                "resolved",
+                "satisfied",
+                "region",
+                "technician",
+            ],
             vec![
                 id(),
                 Val::Int(n as i64 + 1),
