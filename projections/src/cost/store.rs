@@ -161,6 +161,19 @@ fn warranty_moves(
     out
 }
 
+/// The columns of a `cost_tickets` row.
+const TICKET_COLUMNS: &[&str] = &[
+    "ticket_id",
+    "product_model",
+    "sale_month",
+    "region",
+    "currency",
+    "invoiced_minor",
+    "paid_minor",
+    "first_month",
+    "problem",
+];
+
 /// The statements that replace one ticket's rows with `ledger`.
 fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -> Statements {
     let (lines, quoted, tickets) = (
@@ -179,17 +192,7 @@ fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -
         Err(problem) => {
             out.push(Write::insert(
                 &tickets,
-                &[
-                    "ticket_id",
-                    "product_model",
-                    "sale_month",
-                    "region",
-                    "currency",
-                    "invoiced_minor",
-                    "paid_minor",
-                    "first_month",
-                    "problem",
-                ],
+                TICKET_COLUMNS,
                 vec![
                     id(),
                     Val::Text(String::new()),
@@ -208,17 +211,7 @@ fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -
     let currency = l.currency.as_ref().map(ToString::to_string);
     out.push(Write::insert(
         &tickets,
-        &[
-            "ticket_id",
-            "product_model",
-            "sale_month",
-            "region",
-            "currency",
-            "invoiced_minor",
-            "paid_minor",
-            "first_month",
-            "problem",
-        ],
+        TICKET_COLUMNS,
         vec![
             id(),
             Val::Text(l.product_model.clone()),
