@@ -6,41 +6,29 @@
 //! dispatch is not used: it runs after the commit and is lost if the process
 //! dies in between.
 //!
-//! * [`append`]: the one writer of the `events` table (sealed rows).
-//! * [`seal`]: the hash chains.
-//! * [`log`]: an event as read from the log, store-neutral.
+//! * [`log`]: the event log: its one writer (sealed rows), the hash
+//!   chains, reading it and the sequencers.
 //! * [`ticket_summary`]: the row per ticket behind ListTickets.
-//! * [`postgres`], [`sqlite`]: reading the log and applying batches.
+//! * [`db`]: either store's pool and transaction, the one place their
+//!   differences are decided.
+//! * [`engine`]: the `Projection` trait, the registry and the one driver.
+//! * [`rebuild`]: rebuilding any projection beside the live tables.
 //! * [`runner`]: the loop that keeps a projection caught up.
 
-/// Binds a list of [`cost::store::Val`]s to a query, in order (shared by
-/// the cost ledger and FRACAS stores).
-macro_rules! bind_all {
-    ($query:expr, $vals:expr) => {{
-        let mut q = $query;
-        for v in $vals {
-            q = match v {
-                $crate::cost::store::Val::Text(s) => q.bind(s),
-                $crate::cost::store::Val::OptText(s) => q.bind(s),
-                $crate::cost::store::Val::Int(i) => q.bind(i),
-                $crate::cost::store::Val::OptInt(i) => q.bind(i),
-            };
-        }
-        q
-    }};
-}
-
-pub mod append;
+#[macro_use]
+pub mod db;
 pub mod cost;
+pub mod engine;
 pub mod fracas;
+pub mod kept;
+#[cfg(test)]
+mod kept_tests;
 pub mod log;
-pub mod postgres;
 pub mod query;
 pub mod rebuild;
+pub mod rows;
 pub mod runner;
-pub mod seal;
 pub mod sla;
-pub mod sqlite;
 pub mod ticket_summary;
 
 /// Name under which the ticket summary stores its checkpoint.

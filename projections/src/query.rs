@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, QueryBuilder, Row, SqlitePool};
 
+use crate::db::sortable_time;
 use crate::log::parse_time;
-use crate::ticket_summary::sortable_time;
 
 /// All filters optional; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

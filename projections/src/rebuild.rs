@@ -1,27 +1,23 @@
-//! Rebuilding a read model from position 0 while writes continue.
+//! Rebuilding a read model from position 0 while writes continue, on
+//! either store, for any [`Projection`].
 //!
-//! 1. Fill shadow tables (`<table>_rebuild`) from the log, batch by batch,
-//!    beside the live ones; the live runner and readers carry on.
+//! 1. Create a shadow of each table (`<table>_rebuild`: the live table's
+//!    columns and primary key, no secondary index) and fill it from the
+//!    log, batch by batch, with the same [`apply_after`] the live runner
+//!    uses; the live runner and readers carry on.
 //! 2. In one transaction: lock the live checkpoint (the live runner waits),
-//!    apply to the shadow whatever arrived since, swap the tables, move the
-//!    live checkpoint to the shadow's. Readers see the old tables until the
-//!    commit and the new ones after.
+//!    apply to the shadow whatever arrived since, read the live tables'
+//!    secondary indexes from the catalog, swap the tables, build those
+//!    indexes on the filled tables, move the live checkpoint to the
+//!    shadow's. Readers see the old tables until the commit and the new
+//!    ones after. The indexes are the migrations' own (read back, not
+//!    restated), built once after the fill rather than kept during it.
 
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use crate::db::{Pool, Tx, Val};
+use crate::engine::{apply_after, Context, Projection, Target};
+use crate::ProjectionError;
 
-use crate::cost::store::{apply_after_postgres, apply_after_sqlite, CostTarget};
-use crate::cost::COST_LEDGER;
-use crate::fracas::store::FracasTarget;
-use crate::fracas::FRACAS;
-use crate::sla::store::SlaTarget;
-use crate::sla::{SlaConfig, SLA};
-use crate::ticket_summary::{Target, SECONDARY_INDEXES};
-use crate::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
-use domain::LocalTime;
-
-/// Projections `rebuild` knows.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS, SLA];
-
+/// Events applied per rebuild transaction.
 const CHUNK: i64 = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,310 +28,143 @@ pub struct Rebuilt {
     pub position: i64,
 }
 
-/// A read-model table: its primary key and its secondary indexes, as the
-/// migrations create them (a swap recreates them under the same names).
-struct TableSpec {
-    name: &'static str,
-    primary_key: &'static str,
-    indexes: &'static [(&'static str, &'static str)],
-}
-
-const SUMMARY: &[TableSpec] = &[TableSpec {
-    name: "ticket_summary",
-    primary_key: "ticket_id",
-    indexes: SECONDARY_INDEXES,
-}];
-
-const COST: &[TableSpec] = &[
-    TableSpec {
-        name: "cost_lines",
-        primary_key: "ticket_id, line_no",
-        indexes: &[
-            ("cost_lines_month", "(occurred_month)"),
-            ("cost_lines_model", "(product_model, sale_month)"),
-            ("cost_lines_bearer", "(bearer)"),
-            ("cost_lines_part", "(part_number)"),
-        ],
-    },
-    TableSpec {
-        name: "cost_tickets",
-        primary_key: "ticket_id",
-        indexes: &[],
-    },
-    TableSpec {
-        name: "cost_quoted",
-        primary_key: "ticket_id, kind",
-        indexes: &[],
-    },
-];
-
-const FRACAS_TABLES: &[TableSpec] = &[
-    TableSpec {
-        name: "fracas_failures",
-        primary_key: "ticket_id, record_no",
-        indexes: &[
-            ("fracas_failures_model", "(product_model, failed_on)"),
-            ("fracas_failures_serial", "(serial, failure_mode)"),
-            ("fracas_failures_mode", "(failure_mode, failed_on)"),
-        ],
-    },
-    TableSpec {
-        name: "fracas_failure_parts",
-        primary_key: "ticket_id, record_no, part_number",
-        indexes: &[("fracas_failure_parts_part", "(part_number)")],
-    },
-    TableSpec {
-        name: "fracas_units",
-        primary_key: "ticket_id",
-        indexes: &[("fracas_units_serial", "(serial)")],
-    },
-    TableSpec {
-        name: "fracas_actions",
-        primary_key: "action_id",
-        indexes: &[],
-    },
-    TableSpec {
-        name: "fracas_action_scope",
-        primary_key: "action_id, kind, value",
-        indexes: &[],
-    },
-    TableSpec {
-        name: "fracas_action_plan",
-        primary_key: "action_id, discipline",
-        indexes: &[("fracas_action_plan_due", "(done, due_on)")],
-    },
-    TableSpec {
-        name: "fracas_action_links",
-        primary_key: "action_id, ticket_id",
-        indexes: &[("fracas_action_links_ticket", "(ticket_id)")],
-    },
-];
-
-const SLA_TABLES: &[TableSpec] = &[
-    TableSpec {
-        name: "sla_clocks",
-        primary_key: "ticket_id, clock, cycle",
-        indexes: &[
-            ("sla_clocks_open", "(state, deadline_at)"),
-            ("sla_clocks_outcome", "(clock, outcome_at)"),
-        ],
-    },
-    TableSpec {
-        name: "sla_revisits",
-        primary_key: "ticket_id, n",
-        indexes: &[("sla_revisits_at", "(revisited_at)")],
-    },
-];
-
-/// The tables and checkpoints of a projection: (tables, live, shadow).
-fn plan(projection: &str) -> Option<(&'static [TableSpec], &'static str, &'static str)> {
-    match projection {
-        TICKET_SUMMARY => Some((SUMMARY, TICKET_SUMMARY, "ticket_summary_rebuild")),
-        COST_LEDGER => Some((COST, COST_LEDGER, CostTarget::REBUILD.checkpoint)),
-        FRACAS => Some((FRACAS_TABLES, FRACAS, FracasTarget::REBUILD_CHECKPOINT)),
-        SLA => Some((SLA_TABLES, SLA, SlaTarget::REBUILD.checkpoint)),
-        _ => None,
-    }
-}
-
-fn unknown(projection: &str) -> ProjectionError {
-    ProjectionError::Store(sqlx::Error::Configuration(
-        format!("unknown projection {projection:?}").into(),
-    ))
-}
-
-fn swap_statements(tables: &[TableSpec], rename_pkey: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in tables {
-        out.push(format!("DROP TABLE {}", t.name));
-        out.push(format!(
-            "ALTER TABLE {}_rebuild RENAME TO {}",
-            t.name, t.name
-        ));
-        if rename_pkey {
-            out.push(format!(
-                "ALTER INDEX {}_rebuild_pkey RENAME TO {}_pkey",
-                t.name, t.name
-            ));
-        }
-        for (index, columns) in t.indexes {
-            out.push(format!("CREATE INDEX {index} ON {} {columns}", t.name));
-        }
-    }
-    out
-}
-
-async fn batch_pg(
-    tx: &mut Transaction<'_, Postgres>,
-    projection: &str,
-    from: i64,
-    local: LocalTime,
-) -> Result<(usize, i64), ProjectionError> {
-    match projection {
-        FRACAS => {
-            let target = FracasTarget::rebuild(local);
-            crate::fracas::store::apply_after_postgres(tx, &target, from, CHUNK).await
-        }
-        SLA => {
-            crate::sla::store::apply_after_postgres(
-                tx,
-                SlaConfig::current(),
-                &SlaTarget::REBUILD,
-                from,
-                CHUNK,
-            )
-            .await
-        }
-        COST_LEDGER => apply_after_postgres(tx, &CostTarget::REBUILD, from, CHUNK).await,
-        _ => postgres::apply_after(tx, &Target::rebuild(), from, CHUNK).await,
-    }
-}
-
-async fn batch_lite(
-    tx: &mut Transaction<'_, Sqlite>,
-    projection: &str,
-    from: i64,
-    local: LocalTime,
-) -> Result<(usize, i64), ProjectionError> {
-    match projection {
-        FRACAS => {
-            let target = FracasTarget::rebuild(local);
-            crate::fracas::store::apply_after_sqlite(tx, &target, from, CHUNK).await
-        }
-        SLA => {
-            crate::sla::store::apply_after_sqlite(
-                tx,
-                SlaConfig::current(),
-                &SlaTarget::REBUILD,
-                from,
-                CHUNK,
-            )
-            .await
-        }
-        COST_LEDGER => apply_after_sqlite(tx, &CostTarget::REBUILD, from, CHUNK).await,
-        _ => sqlite::apply_after(tx, &Target::rebuild(), from, CHUNK).await,
-    }
-}
-
-/// Rebuilds `projection` on PostgreSQL; `progress(position, head)` after
-/// every chunk. `local` dates events where a read model needs days.
-pub async fn rebuild_postgres(
-    pool: &PgPool,
-    projection: &str,
-    local: LocalTime,
+/// Rebuilds `p`; `progress(position, head)` after every chunk.
+pub async fn rebuild(
+    pool: &Pool,
+    p: &dyn Projection,
+    cx: &Context,
     mut progress: impl FnMut(i64, i64),
 ) -> Result<Rebuilt, ProjectionError> {
-    let (tables, live, shadow) = plan(projection).ok_or_else(|| unknown(projection))?;
-    for t in tables {
-        for statement in [
-            format!("DROP TABLE IF EXISTS {}_rebuild", t.name),
-            format!(
-                "CREATE TABLE {0}_rebuild (LIKE {0} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
-                t.name
-            ),
-            format!(
-                "ALTER TABLE {}_rebuild ADD PRIMARY KEY ({})",
-                t.name, t.primary_key
-            ),
-        ] {
-            sqlx::query(&statement).execute(pool).await?;
-        }
+    let (live, shadow) = (Target::live(p), Target::shadow(p));
+    for table in p.tables() {
+        create_shadow(pool, table, &shadow.table(table)).await?;
     }
-    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = $1")
-        .bind(shadow)
-        .execute(pool)
-        .await?;
+    let mut tx = pool.begin().await?;
+    tx.drop_checkpoint(&shadow.checkpoint).await?;
+    tx.commit().await?;
     let mut events = 0_u64;
     loop {
         let mut tx = pool.begin().await?;
-        let from = postgres::lock_checkpoint(&mut tx, shadow).await?;
-        let (n, at) = batch_pg(&mut tx, projection, from, local).await?;
+        let from = tx.lock_checkpoint(&shadow.checkpoint).await?;
+        let (n, at) = apply_after(&mut tx, p, &shadow, cx, from, CHUNK).await?;
         tx.commit().await?;
         events += n as u64;
-        progress(at, crate::log::head_postgres(pool).await?);
+        progress(at, pool.head().await?);
         if n == 0 {
             break;
         }
     }
     let mut tx = pool.begin().await?;
-    postgres::lock_checkpoint(&mut tx, live).await?;
-    let mut position = postgres::lock_checkpoint(&mut tx, shadow).await?;
+    tx.lock_checkpoint(&live.checkpoint).await?;
+    let mut position = tx.lock_checkpoint(&shadow.checkpoint).await?;
     loop {
-        let (n, at) = batch_pg(&mut tx, projection, position, local).await?;
+        let (n, at) = apply_after(&mut tx, p, &shadow, cx, position, CHUNK).await?;
         events += n as u64;
         position = at;
         if n == 0 {
             break;
         }
     }
-    for statement in swap_statements(tables, true) {
-        sqlx::query(&statement).execute(&mut *tx).await?;
+    for table in p.tables() {
+        swap(&mut tx, table, &shadow.table(table)).await?;
     }
-    postgres::move_checkpoint(&mut tx, live, position).await?;
-    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = $1")
-        .bind(shadow)
-        .execute(&mut *tx)
-        .await?;
+    tx.move_checkpoint(&live.checkpoint, position).await?;
+    tx.drop_checkpoint(&shadow.checkpoint).await?;
     tx.commit().await?;
     Ok(Rebuilt { events, position })
 }
 
-/// Rebuilds `projection` on SQLite; `progress(position, head)` after every
-/// chunk. `local` dates events where a read model needs days.
-pub async fn rebuild_sqlite(
-    pool: &SqlitePool,
-    projection: &str,
-    local: LocalTime,
-    mut progress: impl FnMut(i64, i64),
-) -> Result<Rebuilt, ProjectionError> {
-    let (tables, live, shadow) = plan(projection).ok_or_else(|| unknown(projection))?;
-    for t in tables {
-        let ddl: String =
-            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1")
-                .bind(t.name)
-                .fetch_one(pool)
-                .await?;
-        let shadow_ddl = ddl.replacen(t.name, &format!("{}_rebuild", t.name), 1);
-        sqlx::query(&format!("DROP TABLE IF EXISTS {}_rebuild", t.name))
-            .execute(pool)
+/// Creates `shadow` empty, with `table`'s columns and primary key and no
+/// secondary index.
+async fn create_shadow(pool: &Pool, table: &str, shadow: &str) -> Result<(), ProjectionError> {
+    pool.execute(&format!("DROP TABLE IF EXISTS {shadow}"))
+        .await?;
+    match pool {
+        Pool::Postgres(_) => {
+            pool.execute(&format!(
+                "CREATE TABLE {shadow} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+            ))
             .await?;
-        sqlx::query(&shadow_ddl).execute(pool).await?;
-    }
-    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = ?1")
-        .bind(shadow)
-        .execute(pool)
-        .await?;
-    let mut events = 0_u64;
-    loop {
-        let mut tx = pool.begin().await?;
-        let from = sqlite::lock_checkpoint(&mut tx, shadow).await?;
-        let (n, at) = batch_lite(&mut tx, projection, from, local).await?;
-        tx.commit().await?;
-        events += n as u64;
-        progress(at, crate::log::head_sqlite(pool).await?);
-        if n == 0 {
-            break;
+            let key = one(
+                pool.texts(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint
+                      WHERE conrelid = $1::regclass AND contype = 'p'",
+                    vec![Val::Text(table.to_owned())],
+                )
+                .await?,
+                table,
+            )?;
+            pool.execute(&format!("ALTER TABLE {shadow} ADD {key}"))
+                .await?;
+        }
+        Pool::Sqlite(_) => {
+            let ddl = one(
+                pool.texts(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1",
+                    vec![Val::Text(table.to_owned())],
+                )
+                .await?,
+                table,
+            )?;
+            // The column and constraint list, as the migrations wrote it.
+            let columns = ddl
+                .find('(')
+                .map(|at| &ddl[at..])
+                .ok_or_else(|| catalog(table))?;
+            pool.execute(&format!("CREATE TABLE {shadow} {columns}"))
+                .await?;
         }
     }
-    let mut tx = pool.begin().await?;
-    sqlite::lock_checkpoint(&mut tx, live).await?;
-    let mut position = sqlite::lock_checkpoint(&mut tx, shadow).await?;
-    loop {
-        let (n, at) = batch_lite(&mut tx, projection, position, local).await?;
-        events += n as u64;
-        position = at;
-        if n == 0 {
-            break;
-        }
-    }
-    for statement in swap_statements(tables, false) {
-        sqlx::query(&statement).execute(&mut *tx).await?;
-    }
-    sqlite::move_checkpoint(&mut tx, live, position).await?;
-    sqlx::query("DELETE FROM projection_checkpoints WHERE projection = ?1")
-        .bind(shadow)
-        .execute(&mut *tx)
+    Ok(())
+}
+
+/// Replaces `table` by `shadow` inside `tx`, then builds on it the
+/// secondary indexes `table` had (their definitions read back verbatim
+/// before the drop: they name `table`, which is then the filled one).
+async fn swap(tx: &mut Tx, table: &str, shadow: &str) -> Result<(), ProjectionError> {
+    let name = vec![Val::Text(table.to_owned())];
+    let (indexes, key_rename) = match tx {
+        Tx::Postgres(_) => (
+            tx.texts(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index
+                  WHERE indrelid = $1::regclass AND NOT indisprimary",
+                name,
+            )
+            .await?,
+            Some(format!("ALTER INDEX {shadow}_pkey RENAME TO {table}_pkey")),
+        ),
+        Tx::Sqlite(_) => (
+            tx.texts(
+                "SELECT sql FROM sqlite_master
+                  WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL",
+                name,
+            )
+            .await?,
+            None,
+        ),
+    };
+    tx.run(&format!("DROP TABLE {table}"), vec![]).await?;
+    tx.run(&format!("ALTER TABLE {shadow} RENAME TO {table}"), vec![])
         .await?;
-    tx.commit().await?;
-    Ok(Rebuilt { events, position })
+    if let Some(rename) = key_rename {
+        tx.run(&rename, vec![]).await?;
+    }
+    for ddl in indexes.into_iter().flatten().flatten() {
+        tx.run(&ddl, vec![]).await?;
+    }
+    Ok(())
+}
+
+fn one(cells: Vec<crate::db::Cells>, table: &str) -> Result<String, ProjectionError> {
+    cells
+        .into_iter()
+        .next()
+        .and_then(|row| row.into_iter().next().flatten())
+        .ok_or_else(|| catalog(table))
+}
+
+fn catalog(table: &str) -> ProjectionError {
+    ProjectionError::Store(sqlx::Error::Configuration(
+        format!("the catalog does not describe table {table}").into(),
+    ))
 }

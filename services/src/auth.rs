@@ -18,7 +18,7 @@ use std::path::Path;
 
 use domain::values::ActorId;
 use domain::{Actor, Role};
-use projections::seal::sha256_hex;
+use projections::log::seal::sha256_hex;
 use serde::Deserialize;
 use tonic::metadata::MetadataMap;
 use tonic::Status;

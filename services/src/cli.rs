@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::store::{Db, StoreConfig};
+use crate::store::StoreConfig;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::{watch, Notify};
 
@@ -292,14 +292,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             running.wait().await?;
         }
         Command::Migrate(args) => {
-            let db = Db::open(&args.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.config()?).await?;
+            crate::store::migrate(&db).await?;
             db.close().await;
             tracing::info!("migrations applied");
         }
         Command::Rebuild(args) => {
-            let db = Db::open(&args.store.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.store.config()?).await?;
+            crate::store::migrate(&db).await?;
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -368,7 +368,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 let out = serde_json::json!({
                     "actor": args.actor,
                     "role": role.to_string(),
-                    "sha256": projections::seal::sha256_hex(&token),
+                    "sha256": projections::log::seal::sha256_hex(&token),
                     "token": token,
                     "token_file_entry": entry,
                 });
@@ -401,8 +401,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::ImportUnits(args) => {
             let text = std::fs::read_to_string(&args.file)
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-            let db = Db::open(&args.store.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.store.config()?).await?;
+            crate::store::migrate(&db).await?;
             let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
                 .current()
                 .local_time();
@@ -414,8 +414,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
                 .current()
                 .local_time();
-            let db = Db::open(&args.config()?).await?;
-            db.migrate().await?;
+            let db = crate::store::open(&args.config()?).await?;
+            crate::store::migrate(&db).await?;
             let (stop, stopped) = watch::channel(false);
             tokio::spawn(async move {
                 shutdown_signal().await;

@@ -11,6 +11,6 @@ impl Clock for SystemClock {
     /// Microsecond precision: what both stores keep, so a time read back
     /// equals the time decided on and sealed.
     fn now(&self) -> DateTime<Utc> {
-        projections::append::to_micros(Utc::now())
+        projections::log::append::to_micros(Utc::now())
     }
 }

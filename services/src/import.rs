@@ -9,7 +9,7 @@
 //! * a ticket's new lines are written in one transaction or not at all;
 //! * a line whose request id is already stored (for the same ticket) writes
 //!   nothing, so a second run of the same lines writes nothing new;
-//! * events are sealed by `projections::append` and sequenced by the log
+//! * events are sealed by `projections::log::append` and sequenced by the log
 //!   watcher like any other, with `channel = import`.
 
 use std::collections::{HashMap, HashSet};
@@ -17,13 +17,13 @@ use std::collections::{HashMap, HashSet};
 use cqrs_es::Aggregate;
 use domain::{Recording, Ticket, TicketCommand};
 use futures::StreamExt;
-use projections::append::{
+use projections::log::append::{
     chain_hashes, hash_at_postgres, hash_at_sqlite, insert_many_postgres, insert_rows_postgres,
     insert_sqlite, is_unique_violation, NewEvent,
 };
 
 use crate::bus::{new_event, CommandBus, CommandError, CommandRequest};
-use crate::store::Db;
+use crate::store::Pool;
 
 /// One parsed line: where it came from, and the command it carries.
 #[derive(Debug, Clone)]
@@ -301,10 +301,10 @@ async fn plan(
 /// one transaction, each ticket in a savepoint: a ticket that collides
 /// with a stored event (a taken version or request id) is rolled back
 /// alone. Returns, per ticket, whether it collided.
-async fn write(db: &Db, tickets: &[(&[NewEvent], u64)]) -> Result<Vec<bool>, sqlx::Error> {
+async fn write(db: &Pool, tickets: &[(&[NewEvent], u64)]) -> Result<Vec<bool>, sqlx::Error> {
     let mut collided = Vec::with_capacity(tickets.len());
     match db {
-        Db::Postgres(pool) => {
+        Pool::Postgres(pool) => {
             let mut tx = pool.begin().await?;
             // The happy path: every ticket of the chunk in one statement.
             let mut rows = Vec::new();
@@ -361,7 +361,7 @@ async fn write(db: &Db, tickets: &[(&[NewEvent], u64)]) -> Result<Vec<bool>, sql
             }
             tx.commit().await?;
         }
-        Db::Sqlite(pool) => {
+        Pool::Sqlite(pool) => {
             let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
             for (events, version) in tickets {
                 let Some(first) = events.first() else {

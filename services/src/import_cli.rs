@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
 use crate::policy::PolicyHandle;
-use crate::store::{Db, StoreConfig};
+use crate::store::StoreConfig;
 
 /// Imports `file` into the store; an error if any ticket was rejected
 /// (after importing all the others).
@@ -22,8 +22,8 @@ pub async fn run(
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let lines = crate::rpc::import::read_json_lines(&text)?;
-    let db = Db::open(store).await?;
-    db.migrate().await?;
+    let db = crate::store::open(store).await?;
+    crate::store::migrate(&db).await?;
     // The import's own writes are sequenced by the server's log watcher
     // when one runs, or here before returning.
     // Imports are exempt from the back-dating window; the other timing

@@ -11,7 +11,7 @@ use domain::ticket::escalation::Escalation;
 use domain::TicketEvent;
 use sqlx::Row;
 
-use crate::store::Db;
+use crate::store::Pool;
 
 /// One item the company holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +41,13 @@ pub struct Escalated {
 
 /// Every item in custody, longest held first; only those at `location`
 /// when it is given.
-pub async fn held(db: &Db, location: Option<&str>) -> Result<Vec<HeldItem>, sqlx::Error> {
+pub async fn held(db: &Pool, location: Option<&str>) -> Result<Vec<HeldItem>, sqlx::Error> {
     let events = events_of_types(db, Custody::EVENT_TYPES).await?;
     Ok(fold(events, location))
 }
 
 /// Every open escalation, oldest first.
-pub async fn escalated(db: &Db) -> Result<Vec<Escalated>, sqlx::Error> {
+pub async fn escalated(db: &Pool) -> Result<Vec<Escalated>, sqlx::Error> {
     let events = events_of_types(db, Escalation::EVENT_TYPES).await?;
     let mut by_ticket: BTreeMap<String, Option<Escalation>> = BTreeMap::new();
     for (ticket_id, event) in events {
@@ -71,18 +71,18 @@ pub async fn escalated(db: &Db) -> Result<Vec<Escalated>, sqlx::Error> {
 
 /// The ticket events of `types`, ticket by ticket in stream order.
 async fn events_of_types(
-    db: &Db,
+    db: &Pool,
     types: &[&str],
 ) -> Result<Vec<(String, TicketEvent)>, sqlx::Error> {
     let types: Vec<String> = types.iter().map(|s| (*s).to_owned()).collect();
     let events: Vec<(String, TicketEvent)> = match db {
-        Db::Postgres(pool) => {
+        Pool::Postgres(pool) => {
             let rows = sqlx::query(POSTGRES).bind(&types).fetch_all(pool).await?;
             rows.into_iter()
                 .map(|r| Ok((r.try_get("aggregate_id")?, decode(r.try_get("payload")?)?)))
                 .collect::<Result<_, sqlx::Error>>()?
         }
-        Db::Sqlite(pool) => {
+        Pool::Sqlite(pool) => {
             let list = serde_json::Value::from(types).to_string();
             let rows = sqlx::query(SQLITE).bind(list).fetch_all(pool).await?;
             rows.into_iter()

@@ -10,10 +10,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::rpc::events::log_status;
-use crate::store::Db;
+use crate::store::Pool;
 
 /// Renders the metrics in the Prometheus text format.
-pub async fn render(db: &Db) -> Result<String, sqlx::Error> {
+pub async fn render(db: &Pool) -> Result<String, sqlx::Error> {
     let status = log_status(db).await?;
     let mut out = String::new();
     let _ = writeln!(
@@ -48,7 +48,7 @@ pub async fn render(db: &Db) -> Result<String, sqlx::Error> {
     Ok(out)
 }
 
-async fn answer(mut stream: TcpStream, db: Db) -> std::io::Result<()> {
+async fn answer(mut stream: TcpStream, db: Pool) -> std::io::Result<()> {
     let mut buf = vec![0_u8; 4096];
     let n = stream.read(&mut buf).await?;
     let request = String::from_utf8_lossy(&buf[..n]);
@@ -73,7 +73,7 @@ async fn answer(mut stream: TcpStream, db: Db) -> std::io::Result<()> {
 }
 
 /// Serves `/metrics` on `listener` until `stop`.
-pub async fn serve(listener: TcpListener, db: Db, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: TcpListener, db: Pool, mut stop: watch::Receiver<bool>) {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, "metrics on /metrics");
     loop {

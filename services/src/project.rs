@@ -2,27 +2,20 @@
 //! that extends the global log (PostgreSQL) and publishes its head, and the
 //! projection runners.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use domain::LocalTime;
-use projections::cost::store::CostTarget;
-use projections::cost::{self, COST_LEDGER};
-use projections::fracas::store::FracasTarget;
-use projections::fracas::{self, FRACAS};
-use projections::log::{head_postgres, head_sqlite, sequence_postgres, sequence_sqlite};
+use projections::engine::{self, Context, Projection, Target, REGISTRY};
 use projections::runner::{run, BATCH};
-use projections::sla::store::SlaTarget;
-use projections::sla::{SlaConfig, SLA};
-use projections::ticket_summary::Target;
-use projections::{postgres, sqlite, ProjectionError, TICKET_SUMMARY};
+use projections::ProjectionError;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres};
-use std::future::Future;
-use std::pin::Pin;
 use tokio::sync::{watch, Notify};
 
-use crate::store::Db;
+use crate::store::Pool;
 
 /// How often the log is looked at when nothing in this process committed
 /// (another process may have).
@@ -30,12 +23,9 @@ const WATCH_TICK: Duration = Duration::from_millis(50);
 
 /// Extends the log with every committed event until nothing is left (or
 /// another process holds the PostgreSQL sequencer: it will do the rest).
-pub async fn sequence_all(db: &Db) -> Result<(), sqlx::Error> {
+pub async fn sequence_all(db: &Pool) -> Result<(), sqlx::Error> {
     loop {
-        let appended = match db {
-            Db::Postgres(pool) => sequence_postgres(pool, 5_000).await?,
-            Db::Sqlite(pool) => sequence_sqlite(pool, 5_000).await?,
-        };
+        let appended = db.sequence(5_000).await?;
         if appended == 0 {
             return Ok(());
         }
@@ -44,7 +34,7 @@ pub async fn sequence_all(db: &Db) -> Result<(), sqlx::Error> {
 
 /// Extends the log and publishes its head position until `stop`.
 pub async fn watch_log(
-    db: Db,
+    db: Pool,
     committed: Arc<Notify>,
     head: watch::Sender<i64>,
     mut stop: watch::Receiver<bool>,
@@ -53,15 +43,9 @@ pub async fn watch_log(
         if *stop.borrow() {
             break;
         }
-        let step = match &db {
-            Db::Postgres(pool) => match sequence_postgres(pool, 5_000).await {
-                Ok(_) => head_postgres(pool).await,
-                Err(e) => Err(e),
-            },
-            Db::Sqlite(pool) => match sequence_sqlite(pool, 5_000).await {
-                Ok(_) => head_sqlite(pool).await,
-                Err(e) => Err(e),
-            },
+        let step = match db.sequence(5_000).await {
+            Ok(_) => db.head().await,
+            Err(e) => Err(e),
         };
         match step {
             Ok(position) => {
@@ -130,67 +114,26 @@ async fn lead(
     }
 }
 
-/// Every projection the runner keeps, by checkpoint name.
-pub const PROJECTIONS: &[&str] = &[TICKET_SUMMARY, COST_LEDGER, FRACAS, SLA];
-
 type Batch = Pin<Box<dyn Future<Output = Result<usize, ProjectionError>> + Send>>;
 
-/// One batch of `projection` on `db`.
-fn batch(db: &Db, projection: &'static str, local: LocalTime) -> Batch {
+/// One batch of `p` on `db`, at its live tables.
+fn batch(db: &Pool, p: &'static dyn Projection, cx: Context) -> Batch {
     let db = db.clone();
-    Box::pin(async move {
-        match (&db, projection) {
-            (Db::Postgres(pool), COST_LEDGER) => {
-                cost::store::batch_postgres(pool, &CostTarget::LIVE, BATCH).await
-            }
-            (Db::Sqlite(pool), COST_LEDGER) => {
-                cost::store::batch_sqlite(pool, &CostTarget::LIVE, BATCH).await
-            }
-            (Db::Postgres(pool), FRACAS) => {
-                fracas::store::batch_postgres(pool, &FracasTarget::live(local), BATCH).await
-            }
-            (Db::Sqlite(pool), FRACAS) => {
-                fracas::store::batch_sqlite(pool, &FracasTarget::live(local), BATCH).await
-            }
-            (Db::Postgres(pool), SLA) => {
-                projections::sla::store::batch_postgres(
-                    pool,
-                    SlaConfig::current(),
-                    &SlaTarget::LIVE,
-                    BATCH,
-                )
-                .await
-            }
-            (Db::Sqlite(pool), SLA) => {
-                projections::sla::store::batch_sqlite(
-                    pool,
-                    SlaConfig::current(),
-                    &SlaTarget::LIVE,
-                    BATCH,
-                )
-                .await
-            }
-            (Db::Postgres(pool), _) => {
-                postgres::ticket_summary_batch(pool, &Target::live(), BATCH).await
-            }
-            (Db::Sqlite(pool), _) => {
-                sqlite::ticket_summary_batch(pool, &Target::live(), BATCH).await
-            }
-        }
-    })
+    Box::pin(async move { engine::batch(&db, p, &Target::live(p), &cx, BATCH).await })
 }
 
 /// Keeps one projection caught up until `stop` turns true. On PostgreSQL
 /// exactly one process runs it; the others stand by.
 async fn run_one(
-    db: Db,
-    projection: &'static str,
-    local: LocalTime,
+    db: Pool,
+    p: &'static dyn Projection,
+    cx: Context,
     head: watch::Receiver<i64>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let projection = p.name();
     match &db {
-        Db::Postgres(pool) => {
+        Pool::Postgres(pool) => {
             while let Some(lease) = lead(pool, projection, &mut stop).await {
                 let mut lease = lease.detach();
                 let (lost_tx, lost) = watch::channel(false);
@@ -210,37 +153,33 @@ async fn run_one(
                     }
                     let _ = lost_tx.send(true);
                 };
-                let runner = run(
-                    projection,
-                    || batch(&db, projection, local),
-                    head.clone(),
-                    lost,
-                );
+                let runner = run(projection, || batch(&db, p, cx), head.clone(), lost);
                 tokio::join!(watchdog, runner);
                 drop(lease);
             }
         }
-        Db::Sqlite(_) => run(projection, || batch(&db, projection, local), head, stop).await,
+        Pool::Sqlite(_) => run(projection, || batch(&db, p, cx), head, stop).await,
     }
 }
 
 /// Keeps every projection caught up until `stop` turns true. `local` (the
 /// policy's UTC offset) dates events where a read model needs days.
 pub async fn run_projections(
-    db: Db,
+    db: Pool,
     local: LocalTime,
     head: watch::Receiver<i64>,
     stop: watch::Receiver<bool>,
 ) {
-    let runners = PROJECTIONS
+    let cx = Context::new(local);
+    let runners = REGISTRY
         .iter()
-        .map(|name| run_one(db.clone(), name, local, head.clone(), stop.clone()));
+        .map(|p| run_one(db.clone(), *p, cx, head.clone(), stop.clone()));
     futures::future::join_all(runners).await;
 }
 
 /// The log watcher and all projections, until `stop`.
 pub async fn run_all(
-    db: Db,
+    db: Pool,
     local: LocalTime,
     committed: Arc<Notify>,
     head: watch::Sender<i64>,

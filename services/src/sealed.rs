@@ -1,7 +1,7 @@
 //! Our implementation of cqrs-es's `PersistedEventRepository`: reads go to
 //! postgres-es / sqlite-es unchanged; writes are ours, because each event's
-//! tamper-evident hash (`projections::seal`, written by
-//! `projections::append`) must be written in the same
+//! tamper-evident hash (`projections::log::seal`, written by
+//! `projections::log::append`) must be written in the same
 //! transaction as the event, chained to the ticket's previous event, and
 //! their fixed INSERT has no place for it. See ARCHITECTURE.md.
 
@@ -9,30 +9,23 @@ use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
 use cqrs_es::Aggregate;
-use projections::append::{
+use projections::log::append::{
     hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, is_unique_violation, NewEvent,
 };
 use serde_json::Value;
 use sqlx::{PgPool, SqlitePool};
 
-use crate::store::is_unavailable;
-
-/// Where sealed events are written.
-#[derive(Debug, Clone)]
-pub enum Writer {
-    Postgres(PgPool),
-    Sqlite(SqlitePool),
-}
+use crate::store::{is_unavailable, Pool};
 
 /// A cqrs-es repository whose writes carry hash chains.
 #[derive(Debug)]
 pub struct SealedRepository<R> {
     reads: R,
-    writer: Writer,
+    writer: Pool,
 }
 
 impl<R> SealedRepository<R> {
-    pub fn new(reads: R, writer: Writer) -> Self {
+    pub fn new(reads: R, writer: Pool) -> Self {
         Self { reads, writer }
     }
 }
@@ -50,7 +43,7 @@ fn persistence_error(error: sqlx::Error) -> PersistenceError {
 
 /// The row to append for `e`, whose metadata must carry its id and times
 /// ([`NewEvent::stamp_metadata`]). ticketd's own writers (the command bus,
-/// the import, the SLA watcher) call `projections::append` directly; this
+/// the import, the SLA watcher) call `projections::log::append` directly; this
 /// path serves a caller of cqrs-es's `commit`.
 fn new_event(aggregate_type: &str, e: &SerializedEvent) -> Result<NewEvent, sqlx::Error> {
     let (event_id, recorded_at, occurred_at) = NewEvent::stamp_from_metadata(&e.metadata)
@@ -151,8 +144,8 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SealedRepository<
             ));
         }
         match &self.writer {
-            Writer::Postgres(pool) => write_postgres::<A>(pool, events).await,
-            Writer::Sqlite(pool) => write_sqlite::<A>(pool, events).await,
+            Pool::Postgres(pool) => write_postgres::<A>(pool, events).await,
+            Pool::Sqlite(pool) => write_sqlite::<A>(pool, events).await,
         }
         .map_err(persistence_error)
     }

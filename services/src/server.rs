@@ -32,7 +32,7 @@ use crate::rpc::pb::ticket_queries_server::TicketQueriesServer;
 use crate::rpc::queries::QueryService;
 use crate::rpc::sla::SlaDashboardService;
 use crate::rpc::DESCRIPTOR_SET;
-use crate::store::{Db, StoreConfig, StoreError};
+use crate::store::{StoreConfig, StoreError};
 use projections::sla::SlaConfig;
 use tonic::service::interceptor::InterceptedService;
 
@@ -151,8 +151,8 @@ pub async fn start_with(
     if !SlaConfig::install(crate::sla::load_from_env()?) {
         tracing::debug!("SLA configuration already installed in this process");
     }
-    let db = Db::open(store).await?;
-    db.migrate().await?;
+    let db = crate::store::open(store).await?;
+    crate::store::migrate(&db).await?;
     let (listener, addr) = bind(listen.grpc).await?;
     let metrics_listener = match listen.metrics {
         Some(addr) => Some(bind(addr).await?),

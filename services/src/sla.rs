@@ -20,7 +20,7 @@ use projections::sla::alerts::{
 use projections::sla::{Calendar, CalendarError, Calendars, PolicyError, SlaConfig, SlaPolicy};
 use tokio::sync::{watch, Notify};
 
-use crate::store::Db;
+use crate::store::Pool;
 
 /// How often the watcher looks by default.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
@@ -103,17 +103,17 @@ pub fn load(
 
 /// One look: appends every alert due at `clock.now()`. Returns how many
 /// this call wrote.
-pub async fn watch_once(db: &Db, clock: &dyn Clock) -> Result<usize, AlertError> {
+pub async fn watch_once(db: &Pool, clock: &dyn Clock) -> Result<usize, AlertError> {
     let now = clock.now();
     let due = match db {
-        Db::Postgres(pool) => due_postgres(pool, now, DUE_BATCH).await?,
-        Db::Sqlite(pool) => due_sqlite(pool, now, DUE_BATCH).await?,
+        Pool::Postgres(pool) => due_postgres(pool, now, DUE_BATCH).await?,
+        Pool::Sqlite(pool) => due_sqlite(pool, now, DUE_BATCH).await?,
     };
     let mut written = 0;
     for d in &due {
         let wrote = match db {
-            Db::Postgres(pool) => append_postgres(pool, d).await?,
-            Db::Sqlite(pool) => append_sqlite(pool, d).await?,
+            Pool::Postgres(pool) => append_postgres(pool, d).await?,
+            Pool::Sqlite(pool) => append_sqlite(pool, d).await?,
         };
         if wrote {
             tracing::info!(ticket = %d.ticket_id, clock = d.alert.clock(), cycle = d.alert.cycle(), alert = d.alert.name(), "SLA alert");
@@ -125,7 +125,7 @@ pub async fn watch_once(db: &Db, clock: &dyn Clock) -> Result<usize, AlertError>
 
 /// Looks every `interval` until `stop`.
 pub async fn watch_deadlines(
-    db: Db,
+    db: Pool,
     clock: Arc<dyn Clock>,
     interval: Duration,
     committed: Arc<Notify>,

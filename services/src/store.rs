@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use projections::db::Pool;
+pub use projections::log::RecordedRequest;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Row, SqlitePool};
 
 /// Which store to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,118 +61,58 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// A connection pool to one of the two stores.
-#[derive(Debug, Clone)]
-pub enum Db {
-    Postgres(PgPool),
-    Sqlite(SqlitePool),
-}
-
 /// How long a request waits for a pooled connection before the store is
 /// reported unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-impl Db {
-    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
-        match config {
-            StoreConfig::Postgres { url } => {
-                let pool = PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect(url)
-                    .await
-                    .map_err(StoreError::Connect)?;
-                Ok(Self::Postgres(pool))
-            }
-            StoreConfig::Sqlite { path } => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                        path: dir.to_owned(),
-                        source,
-                    })?;
-                }
-                // WAL with synchronous=FULL: a commit is on disk before it is
-                // acknowledged, so it survives a power cut. (sqlite-es's
-                // default pool uses NORMAL, which may lose the last commits.)
-                let options = SqliteConnectOptions::from_str("sqlite://")
-                    .map_err(StoreError::Connect)?
-                    .filename(path)
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_with(options)
-                    .await
-                    .map_err(StoreError::Connect)?;
-                Ok(Self::Sqlite(pool))
-            }
+/// Opens the configured store (migrations are [`migrate`]).
+pub async fn open(config: &StoreConfig) -> Result<Pool, StoreError> {
+    match config {
+        StoreConfig::Postgres { url } => {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect(url)
+                .await
+                .map_err(StoreError::Connect)?;
+            Ok(Pool::Postgres(pool))
         }
-    }
-
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
-            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
-        }
-        Ok(())
-    }
-
-    /// The event a request id already produced, if any.
-    pub async fn find_request(
-        &self,
-        request_id: &str,
-    ) -> Result<Option<RecordedRequest>, sqlx::Error> {
-        let row = match self {
-            Db::Postgres(pool) => sqlx::query(
-                "SELECT aggregate_id, sequence, event_type FROM events
-                      WHERE metadata ->> 'request_id' = $1 AND metadata ? 'request_id'",
-            )
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await?
-            .map(|row| -> Result<_, sqlx::Error> {
-                Ok(RecordedRequest {
-                    ticket_id: row.try_get("aggregate_id")?,
-                    version: row.try_get::<i64, _>("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                })
-            }),
-            Db::Sqlite(pool) => sqlx::query(
-                "SELECT aggregate_id, sequence, event_type FROM events
-                  WHERE json_extract(metadata, '$.request_id') = ?1",
-            )
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await?
-            .map(|row| -> Result<_, sqlx::Error> {
-                Ok(RecordedRequest {
-                    ticket_id: row.try_get("aggregate_id")?,
-                    version: row.try_get::<i64, _>("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                })
-            }),
-        };
-        row.transpose()
-    }
-
-    pub async fn close(&self) {
-        match self {
-            Db::Postgres(pool) => pool.close().await,
-            Db::Sqlite(pool) => pool.close().await,
+        StoreConfig::Sqlite { path } => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+            }
+            // WAL with synchronous=FULL: a commit is on disk before it is
+            // acknowledged, so it survives a power cut. (sqlite-es's
+            // default pool uses NORMAL, which may lose the last commits.)
+            let options = SqliteConnectOptions::from_str("sqlite://")
+                .map_err(StoreError::Connect)?
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(StoreError::Connect)?;
+            Ok(Pool::Sqlite(pool))
         }
     }
 }
 
-/// What an earlier request with the same id wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedRequest {
-    pub ticket_id: String,
-    pub version: i64,
-    pub event_type: String,
+/// Applies the migrations of the store's kind.
+pub async fn migrate(pool: &Pool) -> Result<(), StoreError> {
+    match pool {
+        Pool::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        Pool::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+    }
+    Ok(())
 }
 
 /// True when the error means the store cannot be reached right now (as

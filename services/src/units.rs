@@ -4,9 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use projections::fracas::installed::{parse_all, read_csv, CsvError};
-use projections::fracas::reports::Store;
 
-use crate::store::Db;
+use crate::store::Pool;
 
 /// Why an import wrote nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,7 +21,7 @@ pub enum ImportError {
 
 /// Imports `text` (the file's content) as of `now`; returns the rows written.
 pub async fn import(
-    db: &Db,
+    db: &Pool,
     text: &str,
     now: DateTime<Utc>,
     local: domain::LocalTime,
@@ -36,11 +35,7 @@ pub async fn import(
                 .collect(),
         )
     })?;
-    let store = match db {
-        Db::Postgres(pool) => Store::Postgres(pool),
-        Db::Sqlite(pool) => Store::Sqlite(pool),
-    };
-    projections::fracas::base::register(store, &units, now)
+    projections::fracas::base::register(db, &units, now)
         .await
         .map_err(|e| ImportError::Store(e.to_string()))
 }

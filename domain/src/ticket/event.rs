@@ -280,53 +280,67 @@ pub enum TicketEvent {
     },
 }
 
-impl TicketEvent {
-    /// The stable name this event is stored under.
-    pub fn name(&self) -> &'static str {
-        use TicketEvent as E;
-        match self {
-            E::TicketReceived { .. } => "TicketReceived",
-            E::WarrantyDetermined { .. } => "WarrantyDetermined",
-            E::TechnicianDispatched { .. } => "TechnicianDispatched",
-            E::TechnicianArrived { .. } => "TechnicianArrived",
-            E::FaultDiagnosed { .. } => "FaultDiagnosed",
-            E::ResolvedRemotely { .. } => "ResolvedRemotely",
-            E::RepairQuoted { .. } => "RepairQuoted",
-            E::QuoteApproved { .. } => "QuoteApproved",
-            E::QuoteAccepted { .. } => "QuoteAccepted",
-            E::QuoteDeclined { .. } => "QuoteDeclined",
-            E::FeeWaiverApproved { .. } => "FeeWaiverApproved",
-            E::SentToFactory { .. } => "SentToFactory",
-            E::ReturnedFromFactory { .. } => "ReturnedFromFactory",
-            E::ExchangeShipped { .. } => "ExchangeShipped",
-            E::RepairRecorded { .. } => "RepairRecorded",
-            E::QcPassed { .. } => "QcPassed",
-            E::QcFailed { .. } => "QcFailed",
-            E::ItemShipped { .. } => "ItemShipped",
-            E::ItemDelivered { .. } => "ItemDelivered",
-            E::InvoiceIssued { .. } => "InvoiceIssued",
-            E::PaymentRecorded { .. } => "PaymentRecorded",
-            E::CustomerRevisited { .. } => "CustomerRevisited",
-            E::TicketClosed { .. } => "TicketClosed",
-            E::TicketReopened { .. } => "TicketReopened",
-            E::TicketCancelled { .. } => "TicketCancelled",
-            E::TicketEscalated { .. } => "TicketEscalated",
-            E::RepairCycleExtended { .. } => "RepairCycleExtended",
-            E::ComplaintRouted { .. } => "ComplaintRouted",
-            E::ComplaintReplied { .. } => "ComplaintReplied",
-            E::RefundApproved { .. } => "RefundApproved",
-            E::ItemReturned { .. } => "ItemReturned",
-            E::RefundPaid { .. } => "RefundPaid",
-            E::DispatchAccepted { .. } => "DispatchAccepted",
-            E::DispatchDeclined { .. } => "DispatchDeclined",
-            E::ItemTakenIn { .. } => "ItemTakenIn",
-            E::ItemHandedBack { .. } => "ItemHandedBack",
-            E::CustomerContacted { .. } => "CustomerContacted",
-            E::TechnicianBack { .. } => "TechnicianBack",
-            E::TripReportFiled { .. } => "TripReportFiled",
+/// `name()` and `NAMES` from one list of the variants: `name()`'s match
+/// has no wildcard, so a variant missing from the list does not compile, and
+/// `NAMES` is that same list.
+macro_rules! event_names {
+    ($($variant:ident),* $(,)?) => {
+        impl TicketEvent {
+            /// Every name an event is stored under (what a policy file may
+            /// name), in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            /// The stable name this event is stored under.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(TicketEvent::$variant { .. } => stringify!($variant),)*
+                }
+            }
         }
-    }
+    };
 }
+
+event_names!(
+    TicketReceived,
+    WarrantyDetermined,
+    TechnicianDispatched,
+    TechnicianArrived,
+    FaultDiagnosed,
+    ResolvedRemotely,
+    RepairQuoted,
+    QuoteApproved,
+    QuoteAccepted,
+    QuoteDeclined,
+    FeeWaiverApproved,
+    SentToFactory,
+    ReturnedFromFactory,
+    ExchangeShipped,
+    RepairRecorded,
+    QcPassed,
+    QcFailed,
+    ItemShipped,
+    ItemDelivered,
+    InvoiceIssued,
+    PaymentRecorded,
+    CustomerRevisited,
+    TicketClosed,
+    TicketReopened,
+    TicketCancelled,
+    TicketEscalated,
+    RepairCycleExtended,
+    ComplaintRouted,
+    ComplaintReplied,
+    RefundApproved,
+    ItemReturned,
+    RefundPaid,
+    DispatchAccepted,
+    DispatchDeclined,
+    ItemTakenIn,
+    ItemHandedBack,
+    CustomerContacted,
+    TechnicianBack,
+    TripReportFiled,
+);
 
 impl TicketEvent {
     /// When it happened (business time): the command's stated

@@ -42,7 +42,7 @@ names!(Bearer {
 });
 
 /// One cost and who bears it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Line {
     pub cycle: u32,
     pub kind: Kind,
@@ -57,7 +57,7 @@ pub struct Line {
 }
 
 /// A ticket's whole ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TicketLedger {
     pub product_model: String,
     /// The customer's region ("urban", "suburban", "remote").
@@ -100,7 +100,7 @@ impl TicketLedger {
 
 /// The facts of one repair cycle that decide its lines' bearers. A later
 /// cycle's facts never change an earlier cycle's (DOMAIN.md §10).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Cycle {
     /// The warranty decision in force in this cycle: determined in it, or
     /// carried over from the cycle before.
@@ -115,6 +115,7 @@ struct Cycle {
 }
 
 /// A cost before its bearer is known.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Cost {
     cycle: u32,
     kind: Kind,
@@ -122,6 +123,49 @@ struct Cost {
     part_number: Option<String>,
     quantity: Option<u32>,
     at: DateTime<Utc>,
+}
+
+fn cost(cycle: u32, kind: Kind, amount: Money, at: DateTime<Utc>) -> Cost {
+    Cost {
+        cycle,
+        kind,
+        amount,
+        part_number: None,
+        quantity: None,
+        at,
+    }
+}
+
+fn or_before(recorded: &Option<Money>, fallback: &Money) -> Money {
+    recorded.clone().unwrap_or_else(|| fallback.clone())
+}
+
+/// What the ledger keeps of one ticket between batches: the facts so far
+/// and the costs before their bearers are known (a later fact, such as a
+/// diagnosis that turns a visit chargeable, still decides them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Costing {
+    out: TicketLedger,
+    region: Region,
+    cycles: BTreeMap<u32, Cycle>,
+    cycle: u32,
+    costs: Vec<Cost>,
+    invoiced: Option<Money>,
+    paid: Option<Money>,
+}
+
+impl Default for Costing {
+    fn default() -> Self {
+        Self {
+            out: TicketLedger::default(),
+            region: Region::Urban,
+            cycles: BTreeMap::new(),
+            cycle: 1,
+            costs: Vec::new(),
+            invoiced: None,
+            paid: None,
+        }
+    }
 }
 
 /// Derives the ledger from a ticket's events (with their recorded time), in
@@ -133,35 +177,25 @@ struct Cost {
 /// them; an event recorded before events carried rates is costed at the
 /// rates of that time ([`CostRates::before_policy`]).
 pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, MoneyError> {
-    let before = CostRates::before_policy();
-    let or_before = |recorded: &Option<Money>, fallback: &Money| {
-        recorded.clone().unwrap_or_else(|| fallback.clone())
-    };
-    let mut out = TicketLedger::default();
-    let mut region = Region::Urban;
-    let mut cycles: BTreeMap<u32, Cycle> = BTreeMap::new();
-    let mut cycle = 1_u32;
-    let mut costs: Vec<Cost> = Vec::new();
-    let mut invoiced: Option<Money> = None;
-    let mut paid: Option<Money> = None;
-    let cost = |cycle, kind, amount: Money, at| Cost {
-        cycle,
-        kind,
-        amount,
-        part_number: None,
-        quantity: None,
-        at,
-    };
+    let mut costing = Costing::default();
     for (event, at) in events {
-        let at = *at;
-        let current = cycles.entry(cycle).or_default();
+        costing.step(event, *at)?;
+    }
+    costing.ledger()
+}
+
+impl Costing {
+    /// Applies the ticket's next event, which happened at `at`.
+    pub fn step(&mut self, event: &TicketEvent, at: DateTime<Utc>) -> Result<(), MoneyError> {
+        let before = CostRates::before_policy();
+        let current = self.cycles.entry(self.cycle).or_default();
         match event {
             TicketEvent::TicketReceived {
                 customer, product, ..
             } => {
-                region = customer.region;
-                out.product_model = product.model.to_string();
-                out.sale_month = product
+                self.region = customer.region;
+                self.out.product_model = product.model.to_string();
+                self.out.sale_month = product
                     .purchased_on
                     .map(|d| format!("{:04}-{:02}", d.year(), d.month()));
             }
@@ -169,8 +203,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 current.warranty = Some(decision.clone());
             }
             TicketEvent::TechnicianArrived { travel_cost, .. } => {
-                let travel = or_before(travel_cost, before.travel(region));
-                costs.push(cost(cycle, Kind::Travel, travel, at));
+                let travel = or_before(travel_cost, before.travel(self.region));
+                self.costs.push(cost(self.cycle, Kind::Travel, travel, at));
             }
             TicketEvent::FaultDiagnosed {
                 customer_caused,
@@ -187,7 +221,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             TicketEvent::QuoteAccepted { .. } => {
                 for line in &current.quote {
                     if let QuoteLine::ExpediteFee { amount } = line {
-                        costs.push(cost(cycle, Kind::ExpediteFee, amount.clone(), at));
+                        self.costs
+                            .push(cost(self.cycle, Kind::ExpediteFee, amount.clone(), at));
                     }
                 }
             }
@@ -202,8 +237,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             TicketEvent::SentToFactory {
                 factory_repair_fee, ..
             } => {
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::FactoryRepairFee,
                     or_before(factory_repair_fee, &before.factory_repair_fee),
                     at,
@@ -216,8 +251,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 ..
             } => {
                 for part in parts {
-                    costs.push(Cost {
-                        cycle,
+                    self.costs.push(Cost {
+                        cycle: self.cycle,
                         kind: Kind::Parts,
                         amount: part.unit_cost.times(part.quantity)?,
                         part_number: Some(part.part_number.to_string()),
@@ -225,16 +260,16 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                         at,
                     });
                 }
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Labour,
                     or_before(labour_rate, &before.labour_per_hour).per_hour_for(*labour)?,
                     at,
                 ));
             }
             TicketEvent::ItemShipped { shipping_cost, .. } => {
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Shipping,
                     or_before(shipping_cost, &before.shipping_per_shipment),
                     at,
@@ -245,33 +280,34 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 shipping_cost,
                 ..
             } => {
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Exchange,
                     or_before(replacement_unit, &before.replacement_unit),
                     at,
                 ));
-                costs.push(cost(
-                    cycle,
+                self.costs.push(cost(
+                    self.cycle,
                     Kind::Shipping,
                     or_before(shipping_cost, &before.shipping_per_shipment),
                     at,
                 ));
             }
             TicketEvent::InvoiceIssued { amount, .. } => {
-                invoiced = Some(match &invoiced {
+                self.invoiced = Some(match &self.invoiced {
                     None => amount.clone(),
                     Some(total) => total.checked_add(amount)?,
                 });
             }
             TicketEvent::PaymentRecorded { amount, .. } => {
-                paid = Some(match &paid {
+                self.paid = Some(match &self.paid {
                     None => amount.clone(),
                     Some(total) => total.checked_add(amount)?,
                 });
             }
             TicketEvent::RefundPaid { amount, .. } => {
-                costs.push(cost(cycle, Kind::Refund, amount.clone(), at));
+                self.costs
+                    .push(cost(self.cycle, Kind::Refund, amount.clone(), at));
             }
             TicketEvent::TicketReopened {
                 cycle: next,
@@ -279,8 +315,8 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
                 ..
             } => {
                 let warranty = current.warranty.clone();
-                cycle = *next;
-                let started = cycles.entry(cycle).or_default();
+                self.cycle = *next;
+                let started = self.cycles.entry(self.cycle).or_default();
                 started.warranty = warranty;
                 started.free_rework = *same_fault;
             }
@@ -310,67 +346,72 @@ pub fn ledger(events: &[(TicketEvent, DateTime<Utc>)]) -> Result<TicketLedger, M
             | TicketEvent::TechnicianBack { .. }
             | TicketEvent::TripReportFiled { .. } => {}
         }
+        Ok(())
     }
 
-    // Who bears each cost, now that every fact of each cycle is known.
-    let mut lines: Vec<Line> = Vec::with_capacity(costs.len());
-    for c in costs {
-        let facts = cycles.get(&c.cycle).cloned().unwrap_or_default();
-        let chargeable = match (&facts.warranty, facts.free_rework) {
-            (_, true) | (None, false) => facts.customer_caused,
-            (Some(w), false) => is_chargeable(w, facts.customer_caused),
-        };
-        let bearer = if chargeable {
-            Bearer::Customer
-        } else if c.kind == Kind::Parts && facts.supplier_part {
-            Bearer::Supplier
-        } else {
-            Bearer::Company
-        };
-        lines.push(Line {
-            cycle: c.cycle,
-            kind: c.kind,
-            bearer,
-            amount: c.amount,
-            part_number: c.part_number,
-            quantity: c.quantity,
-            occurred_at: c.at,
-            approver: None,
-            tier: None,
-        });
-    }
-
-    // A waiver moves that much of the cycle's customer lines, in order, to goodwill.
-    for (number, facts) in &cycles {
-        for (waived, approver, tier) in &facts.waivers {
-            goodwill(&mut lines, *number, waived, approver, *tier)?;
+    /// The ledger as the events so far give it.
+    pub fn ledger(&self) -> Result<TicketLedger, MoneyError> {
+        // Who bears each cost, now that every fact of each cycle is known.
+        let mut lines: Vec<Line> = Vec::with_capacity(self.costs.len());
+        for c in self.costs.iter().cloned() {
+            let facts = self.cycles.get(&c.cycle).cloned().unwrap_or_default();
+            let chargeable = match (&facts.warranty, facts.free_rework) {
+                (_, true) | (None, false) => facts.customer_caused,
+                (Some(w), false) => is_chargeable(w, facts.customer_caused),
+            };
+            let bearer = if chargeable {
+                Bearer::Customer
+            } else if c.kind == Kind::Parts && facts.supplier_part {
+                Bearer::Supplier
+            } else {
+                Bearer::Company
+            };
+            lines.push(Line {
+                cycle: c.cycle,
+                kind: c.kind,
+                bearer,
+                amount: c.amount,
+                part_number: c.part_number,
+                quantity: c.quantity,
+                occurred_at: c.at,
+                approver: None,
+                tier: None,
+            });
         }
-    }
-    lines.retain(|l| !l.amount.is_zero());
 
-    let currency = lines
-        .first()
-        .map(|l| l.amount.currency().clone())
-        .or_else(|| invoiced.as_ref().map(|m| m.currency().clone()));
-    if let Some(currency) = &currency {
-        let all: Vec<&Money> = lines
-            .iter()
-            .map(|l| &l.amount)
-            .chain(invoiced.iter())
-            .chain(paid.iter())
-            .collect();
-        Money::sum(currency, all)?;
-    }
-    for facts in cycles.values() {
-        for line in &facts.quote {
-            *out.quoted.entry(quote_kind(line)).or_insert(0) += line.total()?.minor();
+        // A waiver moves that much of the cycle's customer lines, in order, to goodwill.
+        for (number, facts) in &self.cycles {
+            for (waived, approver, tier) in &facts.waivers {
+                goodwill(&mut lines, *number, waived, approver, *tier)?;
+            }
         }
+        lines.retain(|l| !l.amount.is_zero());
+
+        let currency = lines
+            .first()
+            .map(|l| l.amount.currency().clone())
+            .or_else(|| self.invoiced.as_ref().map(|m| m.currency().clone()));
+        if let Some(currency) = &currency {
+            let all: Vec<&Money> = lines
+                .iter()
+                .map(|l| &l.amount)
+                .chain(self.invoiced.iter())
+                .chain(self.paid.iter())
+                .collect();
+            Money::sum(currency, all)?;
+        }
+        let mut out = self.out.clone();
+        for facts in self.cycles.values() {
+            for line in &facts.quote {
+                *out.quoted.entry(quote_kind(line)).or_insert(0) += line.total()?.minor();
+            }
+        }
+        out.lines = lines;
+        out.invoiced = self.invoiced.as_ref().map_or(0, Money::minor);
+        out.paid = self.paid.as_ref().map_or(0, Money::minor);
+        out.currency = currency;
+        Ok(out)
     }
-    out.lines = lines;
-    out.invoiced = invoiced.map_or(0, |m| m.minor());
-    out.paid = paid.map_or(0, |m| m.minor());
-    out.currency = currency;
-    Ok(out)
 }
 
 /// Moves `waived` of cycle `number`'s customer lines, in order, to goodwill

@@ -520,4 +520,72 @@ fn a_same_fault_rework_within_the_guarantee_is_the_companys() {
     assert_eq!(cycle_2.len(), 2);
     assert!(cycle_2.iter().all(|x| x.bearer == Bearer::Company));
     assert_eq!(total(&l, Bearer::Customer), 50_000);
+
+/// A random repair as the ledger reads it: in or out of warranty, with or
+/// without a visit, any of four root causes, a quote where the customer
+/// pays, any part price, quantity and labour time.
+fn random_repair(
+    in_warranty: bool,
+    visit: bool,
+    cause: usize,
+    part_fen: u32,
+    quantity: i64,
+    minutes: i64,
+) -> Drive {
+    let cause = [
+        RootCause::Wear,
+        RootCause::Misuse,
+        RootCause::SupplierPart,
+        RootCause::Manufacturing,
+    ][cause];
+    let mut d = Drive::receive(if in_warranty {
+        bought_days_ago(60)
+    } else {
+        None
+    });
+    if visit {
+        d.run(
+            Role::ServiceManager,
+            TicketCommand::DispatchTechnician(DispatchTechnician {
+                technician: ActorId::parse("technician-1").expect("id"),
+                planned_arrival: now(),
+            }),
+        );
+        d.run(Role::Technician, TicketCommand::AcceptDispatch);
+        d.run(Role::Technician, TicketCommand::RecordArrival);
+    }
+    d.diagnose(cause);
+    if !in_warranty || cause == RootCause::Misuse {
+        d.quote(part_fen, 90);
+        d.run(Role::ServiceManager, TicketCommand::ApproveQuote);
+        d.run(Role::CustomerService, TicketCommand::AcceptQuote);
+    }
+    d.repair(part_fen, quantity, minutes);
+    d.run(Role::QcInspector, TicketCommand::PassQc);
+    d.ship();
+    d
+}
+
+proptest::proptest! {
+    #[test]
+    fn ledger_rows_after_any_batch_split_equal_a_rebuilds(
+        in_warranty in proptest::bool::ANY,
+        visit in proptest::bool::ANY,
+        cause in 0..4_usize,
+        part_fen in 100..30_000_u32,
+        quantity in 1..3_i64,
+        minutes in 15..120_i64,
+        cuts in proptest::collection::vec(0..20_usize, 0..5),
+    ) {
+        use crate::kept_tests::{logged, rows_after};
+        let d = random_repair(in_warranty, visit, cause, part_fen, quantity, minutes);
+        let stream: Vec<_> = d
+            .events
+            .iter()
+            .enumerate()
+            .map(|(n, (e, _))| logged("Ticket", "t-1", n, serde_json::to_value(e).expect("json")))
+            .collect();
+        let whole = rows_after::<crate::cost::CostLedger>(&stream, &[]);
+        proptest::prop_assert_eq!(rows_after::<crate::cost::CostLedger>(&stream, &cuts), whole);
+    }
 }

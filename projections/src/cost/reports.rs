@@ -3,7 +3,7 @@
 
 use sqlx::{PgPool, Row, SqlitePool};
 
-use super::store::Val;
+use crate::db::Val;
 
 /// The reports the ledger offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,18 +98,26 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
                 line_filter(filter, "occurred_month", &mut vals)
             ),
         ),
+        // Read from the roll-up the projection keeps (`cost_warranty`), not
+        // from every line: one row per cell, whatever the number of lines.
         Report::WarrantyBySaleMonth | Report::WarrantyByRepairMonth => {
-            let month = if report == Report::WarrantyBySaleMonth { "sale_month" } else { "occurred_month" };
+            let (month, basis) = if report == Report::WarrantyBySaleMonth {
+                ("sale_month", "sale")
+            } else {
+                ("occurred_month", "repair")
+            };
+            vals.push(Val::Text(basis.to_owned()));
             let mut f = filter.clone();
-            f.bearer = Some("company".into());
+            f.bearer = None;
+            let filter = line_filter(&f, "NULLIF(month, '')", &mut vals);
             (
                 vec!["product_model", month, "currency", "tickets", "amount_minor"],
                 format!(
-                    "SELECT product_model, {month}, currency, CAST(COUNT(DISTINCT ticket_id) AS TEXT),
+                    "SELECT product_model, NULLIF(month, ''), currency, CAST(SUM(tickets) AS TEXT),
                             CAST(SUM(amount_minor) AS TEXT)
-                       FROM cost_lines{} GROUP BY product_model, {month}, currency
-                      ORDER BY product_model, {month}, currency",
-                    line_filter(&f, month, &mut vals)
+                       FROM cost_warranty{filter} AND basis = $1
+                      GROUP BY product_model, month, currency
+                      ORDER BY product_model, NULLIF(month, ''), currency"
                 ),
             )
         }

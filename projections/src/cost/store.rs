@@ -1,86 +1,217 @@
-//! Writing the cost ledger, on either store. The SQL is shared: it is
-//! written with `$n` parameters and turned into SQLite's `?n` for SQLite.
-
-use std::collections::BTreeMap;
+//! Writing the cost ledger, on either store, with the same SQL: when an
+//! event of a ticket arrives, the ticket's rows are replaced with what its
+//! events say now.
 
 use chrono::{DateTime, Datelike, Utc};
 use domain::TicketEvent;
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use serde::{Deserialize, Serialize};
 
-use super::ledger::{ledger, TicketLedger};
-use super::COST_LEDGER;
-use crate::log::{read_postgres, read_sqlite, stream_postgres, stream_sqlite, RawEvent};
-use crate::ticket_summary::sortable_time;
+use std::collections::BTreeMap;
+
+use super::ledger::{Bearer, Costing, TicketLedger};
+use super::{COST_LEDGER, TABLES, WARRANTY};
+use crate::db::Val;
+use crate::engine::{Context, Target};
+use crate::kept::{decode, PerStream, Statements};
+use crate::log::RawEvent;
+use crate::rows::Write;
 use crate::ProjectionError;
-
-/// A value to bind, whatever the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Val {
-    Text(String),
-    OptText(Option<String>),
-    Int(i64),
-    OptInt(Option<i64>),
-}
 
 fn month(t: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", t.year(), t.month())
 }
 
-/// Where the ledger is written: the live tables, or shadow tables a rebuild
-/// fills before they are swapped in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CostTarget {
-    /// Appended to each table name.
-    pub suffix: &'static str,
-    pub checkpoint: &'static str,
+/// The cost ledger read model.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CostLedger;
+
+/// What the ledger keeps of one ticket: its costing so far, or the
+/// problem that stopped it (a currency mismatch stays one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Kept {
+    costing: Costing,
+    problem: Option<String>,
 }
 
-impl CostTarget {
-    pub const LIVE: CostTarget = CostTarget {
-        suffix: "",
-        checkpoint: COST_LEDGER,
-    };
-    pub const REBUILD: CostTarget = CostTarget {
-        suffix: "_rebuild",
-        checkpoint: "cost_ledger_rebuild",
-    };
+const TICKET: &str = "Ticket";
 
-    /// `sql` written against the live tables, aimed at this target's.
-    fn aim(&self, sql: &str) -> String {
-        if self.suffix.is_empty() {
-            return sql.to_owned();
+impl PerStream for CostLedger {
+    type State = Kept;
+    const NAME: &'static str = COST_LEDGER;
+    const TABLES: &'static [&'static str] = TABLES;
+    const STATE_TABLE: &'static str = "cost_state";
+
+    fn stream(event: &RawEvent) -> Option<&'static str> {
+        (event.aggregate_type == TICKET).then_some(TICKET)
+    }
+
+    fn step(
+        state: &mut Kept,
+        _: &str,
+        _: &str,
+        event: &RawEvent,
+        _: &Context,
+    ) -> Result<(), ProjectionError> {
+        if state.problem.is_none() {
+            let ticket: TicketEvent = decode(event)?;
+            if let Err(e) = state.costing.step(&ticket, event.occurred_at) {
+                state.problem = Some(e.to_string());
+            }
         }
-        super::TABLES.iter().fold(sql.to_owned(), |s, t| {
-            s.replace(t, &format!("{t}{}", self.suffix))
-        })
+        Ok(())
+    }
+
+    fn rows(
+        at: &Target,
+        _: &str,
+        id: &str,
+        before: &Kept,
+        state: &Kept,
+        _: &Context,
+    ) -> Statements {
+        let mut out = replace(at, id, state.ledger());
+        out.extend(warranty_moves(at, &before.ledger(), &state.ledger()));
+        out
     }
 }
 
+impl Kept {
+    fn ledger(&self) -> Result<TicketLedger, String> {
+        match &self.problem {
+            Some(problem) => Err(problem.clone()),
+            None => self.costing.ledger().map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// A cell of the warranty roll-up: (basis, product model, month, region,
+/// currency); the basis is "sale" (the month of the sale, '' when unknown)
+/// or "repair" (the month of the cost).
+type Cell = (&'static str, String, String, String, String);
+
+/// What one ticket's ledger adds to the warranty roll-up: its
+/// company-borne amount per cell.
+fn warranty_cells(ledger: &Result<TicketLedger, String>) -> BTreeMap<Cell, i64> {
+    let mut out = BTreeMap::new();
+    let Ok(l) = ledger else { return out };
+    for line in l.lines.iter().filter(|l| l.bearer == Bearer::Company) {
+        let sale = l.sale_month.clone().unwrap_or_default();
+        for (basis, month) in [("sale", sale), ("repair", month(line.occurred_at))] {
+            let cell = (
+                basis,
+                l.product_model.clone(),
+                month,
+                l.region.clone(),
+                line.amount.currency().to_string(),
+            );
+            *out.entry(cell).or_insert(0) += line.amount.minor();
+        }
+    }
+    out
+}
+
+/// The statements that move the warranty roll-up from what a ticket's
+/// ledger added `before` to what it adds now: each cell it leaves loses
+/// the ticket and its amount, each cell it enters gains them.
+fn warranty_moves(
+    at: &Target,
+    before: &Result<TicketLedger, String>,
+    now: &Result<TicketLedger, String>,
+) -> Statements {
+    let (old, new) = (warranty_cells(before), warranty_cells(now));
+    let table = at.table(WARRANTY);
+    let upsert = format!(
+        "INSERT INTO {table} (basis, product_model, month, region, currency, tickets, amount_minor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (basis, product_model, month, region, currency) DO UPDATE
+            SET tickets = {table}.tickets + excluded.tickets,
+                amount_minor = {table}.amount_minor + excluded.amount_minor"
+    );
+    let empty = format!(
+        "DELETE FROM {table} WHERE basis = $1 AND product_model = $2 AND month = $3
+            AND region = $4 AND currency = $5 AND tickets = 0"
+    );
+    let mut out = Statements::new();
+    for cell in old
+        .keys()
+        .chain(new.keys().filter(|c| !old.contains_key(*c)))
+    {
+        let (was, is) = (old.get(cell), new.get(cell));
+        let tickets = i64::from(is.is_some()) - i64::from(was.is_some());
+        let amount = is.unwrap_or(&0) - was.unwrap_or(&0);
+        if tickets == 0 && amount == 0 {
+            continue;
+        }
+        let (basis, model, month, region, currency) = cell.clone();
+        let key = vec![
+            Val::Text(basis.to_owned()),
+            Val::Text(model),
+            Val::Text(month),
+            Val::Text(region),
+            Val::Text(currency),
+        ];
+        let mut vals = key.clone();
+        vals.extend([Val::Int(tickets), Val::Int(amount)]);
+        out.push(Write::Run(upsert.clone(), vals));
+        if tickets < 0 {
+            // The last ticket left the cell.
+            out.push(Write::Run(empty.clone(), key));
+        }
+    }
+    out
+}
+
+/// The columns of a `cost_tickets` row.
+const TICKET_COLUMNS: &[&str] = &[
+    "ticket_id",
+    "product_model",
+    "sale_month",
+    "region",
+    "currency",
+    "invoiced_minor",
+    "paid_minor",
+    "first_month",
+    "problem",
+];
+
 /// The statements that replace one ticket's rows with `ledger`.
-fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'static str, Vec<Val>)> {
+fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -> Statements {
+    let (lines, quoted, tickets) = (
+        at.table("cost_lines"),
+        at.table("cost_quoted"),
+        at.table("cost_tickets"),
+    );
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Vec<(&'static str, Vec<Val>)> = vec![
-        ("DELETE FROM cost_lines WHERE ticket_id = $1", vec![id()]),
-        ("DELETE FROM cost_quoted WHERE ticket_id = $1", vec![id()]),
-        ("DELETE FROM cost_tickets WHERE ticket_id = $1", vec![id()]),
+    let mut out: Statements = vec![
+        Write::clear(&lines, "ticket_id", ticket_id),
+        Write::clear(&quoted, "ticket_id", ticket_id),
+        Write::clear(&tickets, "ticket_id", ticket_id),
     ];
     let l = match result {
         Ok(l) => l,
         Err(problem) => {
-            out.push((
-                "INSERT INTO cost_tickets (ticket_id, product_model, sale_month, region, currency,
-                     invoiced_minor, paid_minor, first_month, problem)
-                 VALUES ($1, '', NULL, '', NULL, 0, 0, '', $2)",
-                vec![id(), Val::Text(problem)],
+            out.push(Write::insert(
+                &tickets,
+                TICKET_COLUMNS,
+                vec![
+                    id(),
+                    Val::Text(String::new()),
+                    Val::OptText(None),
+                    Val::Text(String::new()),
+                    Val::OptText(None),
+                    Val::Int(0),
+                    Val::Int(0),
+                    Val::Text(String::new()),
+                    Val::OptText(Some(problem)),
+                ],
             ));
             return out;
         }
     };
     let currency = l.currency.as_ref().map(ToString::to_string);
-    out.push((
-        "INSERT INTO cost_tickets (ticket_id, product_model, sale_month, region, currency,
-             invoiced_minor, paid_minor, first_month, problem)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
+    out.push(Write::insert(
+        &tickets,
+        TICKET_COLUMNS,
         vec![
             id(),
             Val::Text(l.product_model.clone()),
@@ -90,11 +221,13 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
             Val::Int(l.invoiced),
             Val::Int(l.paid),
             Val::Text(l.received_at.map(month).unwrap_or_default()),
+            Val::OptText(None),
         ],
     ));
     for (kind, amount) in &l.quoted {
-        out.push((
-            "INSERT INTO cost_quoted (ticket_id, kind, amount_minor, currency) VALUES ($1, $2, $3, $4)",
+        out.push(Write::insert(
+            &quoted,
+            &["ticket_id", "kind", "amount_minor", "currency"],
             vec![
                 id(),
                 Val::Text(kind.as_str().to_owned()),
@@ -104,11 +237,26 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
         ));
     }
     for (n, line) in l.lines.iter().enumerate() {
-        out.push((
-            "INSERT INTO cost_lines (ticket_id, line_no, cycle, kind, bearer, amount_minor, currency,
-                 part_number, quantity, occurred_at, occurred_month, product_model, sale_month, region,
-                 approver, tier)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        out.push(Write::insert(
+            &lines,
+            &[
+                "ticket_id",
+                "line_no",
+                "cycle",
+                "kind",
+                "bearer",
+                "amount_minor",
+                "currency",
+                "part_number",
+                "quantity",
+                "occurred_at",
+                "occurred_month",
+                "product_model",
+                "sale_month",
+                "region",
+                "approver",
+                "tier",
+            ],
             vec![
                 id(),
                 Val::Int(n as i64 + 1),
@@ -119,7 +267,7 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
                 Val::Text(line.amount.currency().to_string()),
                 Val::OptText(line.part_number.clone()),
                 Val::OptInt(line.quantity.map(i64::from)),
-                Val::Text(sortable_time(line.occurred_at)),
+                Val::Time(line.occurred_at),
                 Val::Text(month(line.occurred_at)),
                 Val::Text(l.product_model.clone()),
                 Val::OptText(l.sale_month.clone()),
@@ -130,111 +278,4 @@ fn replace(ticket_id: &str, result: Result<TicketLedger, String>) -> Vec<(&'stat
         ));
     }
     out
-}
-
-/// Tickets touched by a batch, with the highest version seen of each.
-fn touched(batch: &[RawEvent]) -> BTreeMap<String, i64> {
-    let mut out = BTreeMap::new();
-    for e in batch.iter().filter(|e| e.aggregate_type == "Ticket") {
-        let seen = out.entry(e.ticket_id.clone()).or_insert(0);
-        *seen = (*seen).max(e.sequence);
-    }
-    out
-}
-
-fn costed(
-    rows: Vec<(serde_json::Value, DateTime<Utc>)>,
-) -> Result<Result<TicketLedger, String>, ProjectionError> {
-    let mut events = Vec::with_capacity(rows.len());
-    for (payload, at) in rows {
-        let event: TicketEvent =
-            serde_json::from_value(payload).map_err(|source| ProjectionError::Undecodable {
-                position: 0,
-                source,
-            })?;
-        events.push((event, at));
-    }
-    Ok(ledger(&events).map_err(|e| e.to_string()))
-}
-
-/// Applies the next batch to the cost ledger on PostgreSQL.
-pub async fn batch_postgres(
-    pool: &PgPool,
-    target: &CostTarget,
-    limit: i64,
-) -> Result<usize, ProjectionError> {
-    if !crate::postgres::behind(pool, target.checkpoint).await? {
-        return Ok(0);
-    }
-    let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
-    let from = crate::postgres::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_postgres(&mut tx, target, from, limit).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// Applies up to `limit` events after `from` inside `tx`, and moves the
-/// target's checkpoint. Returns how many, and the new position.
-pub async fn apply_after_postgres(
-    tx: &mut Transaction<'_, Postgres>,
-    target: &CostTarget,
-    from: i64,
-    limit: i64,
-) -> Result<(usize, i64), ProjectionError> {
-    let batch = read_postgres(&mut **tx, from, limit).await?;
-    let Some(last) = batch.last().map(|e| e.log_position) else {
-        return Ok((0, from));
-    };
-    for (ticket_id, upto) in touched(&batch) {
-        let rows = stream_postgres(tx, "Ticket", &ticket_id, upto).await?;
-        for (sql, vals) in replace(&ticket_id, costed(rows)?) {
-            let sql = target.aim(sql);
-            bind_all!(sqlx::query(&sql), vals)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    crate::postgres::move_checkpoint(tx, target.checkpoint, last).await?;
-    Ok((batch.len(), last))
-}
-
-/// Applies the next batch to the cost ledger on SQLite.
-pub async fn batch_sqlite(
-    pool: &SqlitePool,
-    target: &CostTarget,
-    limit: i64,
-) -> Result<usize, ProjectionError> {
-    if !crate::sqlite::behind(pool, target.checkpoint).await? {
-        return Ok(0);
-    }
-    let mut tx: Transaction<'_, Sqlite> = pool.begin().await?;
-    let from = crate::sqlite::lock_checkpoint(&mut tx, target.checkpoint).await?;
-    let (applied, _) = apply_after_sqlite(&mut tx, target, from, limit).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// Applies up to `limit` events after `from` inside `tx`, and moves the
-/// target's checkpoint. Returns how many, and the new position.
-pub async fn apply_after_sqlite(
-    tx: &mut Transaction<'_, Sqlite>,
-    target: &CostTarget,
-    from: i64,
-    limit: i64,
-) -> Result<(usize, i64), ProjectionError> {
-    let batch = read_sqlite(&mut **tx, from, limit).await?;
-    let Some(last) = batch.last().map(|e| e.log_position) else {
-        return Ok((0, from));
-    };
-    for (ticket_id, upto) in touched(&batch) {
-        let rows = stream_sqlite(tx, "Ticket", &ticket_id, upto).await?;
-        for (sql, vals) in replace(&ticket_id, costed(rows)?) {
-            let sql = target.aim(sql);
-            bind_all!(sqlx::query(&sql), vals)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    crate::sqlite::move_checkpoint(tx, target.checkpoint, last).await?;
-    Ok((batch.len(), last))
 }

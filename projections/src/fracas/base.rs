@@ -4,9 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::installed::{DateKind, InstalledUnit};
-use super::reports::{Filter, Store};
-use crate::cost::store::Val;
-use crate::ticket_summary::sortable_time;
+use super::reports::Filter;
+use crate::db::{Pool, Val};
 
 const UPSERT: &str =
     "INSERT INTO installed_units (unit_key, product_model, batch, serial, quantity,
@@ -26,49 +25,28 @@ fn values(u: &InstalledUnit, at: DateTime<Utc>) -> Vec<Val> {
         Val::Int(i64::try_from(u.quantity).unwrap_or(i64::MAX)),
         Val::OptText(u.in_service_on.map(|d| d.to_string())),
         Val::Text(u.date_kind.as_str().to_owned()),
-        Val::Text(sortable_time(at)),
+        Val::Time(at),
     ]
 }
 
 /// Registers `units` (a key registered before is replaced), all in one
 /// transaction. Returns how many rows were written.
 pub async fn register(
-    store: Store<'_>,
+    store: &Pool,
     units: &[InstalledUnit],
     at: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
+    let mut tx = store.begin().await?;
     let mut written = 0;
-    match store {
-        Store::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            for u in units {
-                written += bind_all!(sqlx::query(UPSERT), values(u, at))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            tx.commit().await?;
-        }
-        Store::Sqlite(pool) => {
-            let sql = UPSERT;
-            let mut tx = pool.begin().await?;
-            for u in units {
-                written += bind_all!(sqlx::query(sql), values(u, at))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            tx.commit().await?;
-        }
+    for u in units {
+        written += tx.run(UPSERT, values(u, at)).await?;
     }
+    tx.commit().await?;
     Ok(written)
 }
 
 /// The installed base, optionally of one model / batch, in key order.
-pub async fn installed(
-    store: Store<'_>,
-    filter: &Filter,
-) -> Result<Vec<InstalledUnit>, sqlx::Error> {
+pub async fn installed(store: &Pool, filter: &Filter) -> Result<Vec<InstalledUnit>, sqlx::Error> {
     let mut vals = Vec::new();
     let mut sql = String::from(
         "SELECT product_model, batch, serial, CAST(quantity AS TEXT), in_service_on, date_kind

@@ -27,18 +27,19 @@ mod analysis_tests;
 #[cfg(test)]
 mod installed_tests;
 #[cfg(test)]
-mod records_tests;
+pub(crate) mod records_tests;
 #[cfg(test)]
 mod trends_tests;
 #[cfg(test)]
 mod weibull_tests;
 
 pub use records::{failures, FailureRecord, Signal, Unit};
+pub use store::Fracas;
 
 /// Checkpoint name of the FRACAS projection.
 pub const FRACAS: &str = "fracas";
 
-/// The projection's tables.
+/// The projection's tables (the last keeps each stream's state).
 pub const TABLES: &[&str] = &[
     "fracas_failure_parts",
     "fracas_failures",
@@ -47,4 +48,5 @@ pub const TABLES: &[&str] = &[
     "fracas_action_plan",
     "fracas_action_links",
     "fracas_actions",
+    "fracas_state",
 ];

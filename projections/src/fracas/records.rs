@@ -6,9 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::ticket::types::RootCause;
 use domain::LocalTime;
 use domain::TicketEvent;
+use serde::{Deserialize, Serialize};
 
 /// What produced a failure record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Signal {
     /// A diagnosis: the failure report proper.
     Diagnosis,
@@ -35,7 +36,7 @@ impl Signal {
 }
 
 /// One failure report (or signal).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureRecord {
     pub ticket_id: String,
     /// 1, 2, … within the ticket, in event order.
@@ -73,7 +74,7 @@ impl FailureRecord {
 }
 
 /// A product unit as a ticket describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unit {
     pub ticket_id: String,
     pub product_model: String,
@@ -93,31 +94,44 @@ fn snake<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// The last diagnosis seen: what a QC failure or a reopen refers to.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct LastDiagnosis {
     mode: String,
     parts: Vec<String>,
 }
 
-/// The unit and failure records of one ticket, from its events in order.
-pub fn failures(
-    ticket_id: &str,
-    events: &[(TicketEvent, DateTime<Utc>)],
-    local: LocalTime,
-) -> (Option<Unit>, Vec<FailureRecord>) {
-    let mut unit: Option<Unit> = None;
-    let mut out = Vec::new();
-    let mut last = LastDiagnosis::default();
-    let mut cycle = 1;
-    for (event, _) in events {
-        let Some(u) = &unit else {
+/// What FRACAS keeps of one ticket between batches: its unit and records
+/// so far, and what the next event needs (the last diagnosis, the cycle).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketFailures {
+    pub unit: Option<Unit>,
+    pub records: Vec<FailureRecord>,
+    last: LastDiagnosis,
+    cycle: u32,
+}
+
+impl Default for TicketFailures {
+    fn default() -> Self {
+        Self {
+            unit: None,
+            records: Vec::new(),
+            last: LastDiagnosis::default(),
+            cycle: 1,
+        }
+    }
+}
+
+impl TicketFailures {
+    /// Applies the ticket's next event.
+    pub fn step(&mut self, ticket_id: &str, event: &TicketEvent, local: LocalTime) {
+        let Some(u) = &self.unit else {
             if let TicketEvent::TicketReceived {
                 product,
                 received_at,
                 ..
             } = event
             {
-                unit = Some(Unit {
+                self.unit = Some(Unit {
                     ticket_id: ticket_id.to_owned(),
                     product_model: product.model.to_string(),
                     serial: product.serial.to_string(),
@@ -126,13 +140,13 @@ pub fn failures(
                     received_on: local.local_date(*received_at),
                 });
             }
-            continue;
+            return;
         };
         let record = |signal, at: &DateTime<Utc>, mode: String, symptom: String| {
             let failed_on = local.local_date(*at);
             FailureRecord {
                 ticket_id: ticket_id.to_owned(),
-                record_no: u32::try_from(out.len() + 1).unwrap_or(u32::MAX),
+                record_no: u32::try_from(self.records.len() + 1).unwrap_or(u32::MAX),
                 signal,
                 occurred_at: *at,
                 failed_on,
@@ -141,7 +155,7 @@ pub fn failures(
                 batch: u.batch.clone(),
                 failure_mode: mode,
                 symptom,
-                failed_parts: last.parts.clone(),
+                failed_parts: self.last.parts.clone(),
                 root_cause: None,
                 responsible_department: None,
                 operating_days: u
@@ -150,7 +164,7 @@ pub fn failures(
                     .filter(|d| *d >= 0),
                 no_fault_found: false,
                 misuse: false,
-                cycle,
+                cycle: self.cycle,
             }
         };
         match event {
@@ -175,16 +189,21 @@ pub fn failures(
                 r.no_fault_found = *root_cause == RootCause::NoFaultFound;
                 r.misuse = *root_cause == RootCause::Misuse || *customer_caused;
                 r.failed_parts = failed_parts.iter().map(ToString::to_string).collect();
-                last = LastDiagnosis {
+                self.last = LastDiagnosis {
                     mode: r.failure_mode.clone(),
                     parts: r.failed_parts.clone(),
                 };
-                out.push(r);
+                self.records.push(r);
             }
             TicketEvent::QcFailed { defects, at, .. } => {
                 let defects: Vec<String> = defects.iter().map(ToString::to_string).collect();
-                let r = record(Signal::QcFailed, at, last.mode.clone(), defects.join("; "));
-                out.push(r);
+                let r = record(
+                    Signal::QcFailed,
+                    at,
+                    self.last.mode.clone(),
+                    defects.join("; "),
+                );
+                self.records.push(r);
             }
             TicketEvent::TicketReopened {
                 reason,
@@ -193,13 +212,13 @@ pub fn failures(
                 at,
             } => {
                 let mode = if *same_fault {
-                    last.mode.clone()
+                    self.last.mode.clone()
                 } else {
                     String::new()
                 };
                 let r = record(Signal::Reopened, at, mode, reason.to_string());
-                out.push(r);
-                cycle = *next;
+                self.records.push(r);
+                self.cycle = *next;
             }
             // No effect on this read model; a new event must be placed here or above.
             TicketEvent::TicketReceived { .. }
@@ -240,5 +259,17 @@ pub fn failures(
             | TicketEvent::TripReportFiled { .. } => {}
         }
     }
-    (unit, out)
+}
+
+/// The unit and failure records of one ticket, from its events in order.
+pub fn failures(
+    ticket_id: &str,
+    events: &[(TicketEvent, DateTime<Utc>)],
+    local: LocalTime,
+) -> (Option<Unit>, Vec<FailureRecord>) {
+    let mut kept = TicketFailures::default();
+    for (event, _) in events {
+        kept.step(ticket_id, event, local);
+    }
+    (kept.unit, kept.records)
 }

@@ -10,25 +10,25 @@ use domain::TicketEvent;
 use super::records::{failures, Signal};
 
 /// 2026-03-20 10:00 Beijing time.
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 20, 2, 0, 0)
         .single()
         .expect("instant")
 }
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
 
-fn label(s: &str) -> Label {
+pub(crate) fn label(s: &str) -> Label {
     Label::parse(s).expect("label")
 }
 
-fn text(s: &str) -> Text {
+pub(crate) fn text(s: &str) -> Text {
     Text::parse(s).expect("text")
 }
 
-fn received(purchased: Option<NaiveDate>, installed: Option<NaiveDate>) -> TicketEvent {
+pub(crate) fn received(purchased: Option<NaiveDate>, installed: Option<NaiveDate>) -> TicketEvent {
     TicketEvent::TicketReceived {
         channel: Channel::Phone,
         kind: TicketKind::Repair,
@@ -55,7 +55,7 @@ fn received(purchased: Option<NaiveDate>, installed: Option<NaiveDate>) -> Ticke
     }
 }
 
-fn diagnosed(cause: RootCause, at: DateTime<Utc>) -> TicketEvent {
+pub(crate) fn diagnosed(cause: RootCause, at: DateTime<Utc>) -> TicketEvent {
     TicketEvent::FaultDiagnosed {
         technician: ActorId::parse("tech-1").expect("id"),
         symptom: text("no spin"),

@@ -7,49 +7,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::capa::Recurrence;
-use sqlx::{PgPool, Row, SqlitePool};
 
 pub use super::tables::{run, Report, Request};
 pub use crate::cost::reports::Table;
 
 use super::records::{FailureRecord, Signal, Unit};
-use crate::cost::store::Val;
-
-/// Either store.
-#[derive(Debug, Clone, Copy)]
-pub enum Store<'a> {
-    Postgres(&'a PgPool),
-    Sqlite(&'a SqlitePool),
-}
-
-type Cells = Vec<Option<String>>;
-
-impl Store<'_> {
-    /// Runs `sql` (every selected column text) and returns its cells.
-    pub(crate) async fn texts(&self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
-        fn cells<R: Row>(row: &R) -> Result<Cells, sqlx::Error>
-        where
-            usize: sqlx::ColumnIndex<R>,
-            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        {
-            (0..row.len()).map(|i| row.try_get(i)).collect()
-        }
-        match self {
-            Store::Postgres(pool) => bind_all!(sqlx::query(sql), vals)
-                .fetch_all(*pool)
-                .await?
-                .iter()
-                .map(cells)
-                .collect(),
-            Store::Sqlite(pool) => bind_all!(sqlx::query(sql), vals)
-                .fetch_all(*pool)
-                .await?
-                .iter()
-                .map(cells)
-                .collect(),
-        }
-    }
-}
+use crate::db::{Cells, Pool, Val};
 
 /// Which failure records to read; every filter is optional (AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -157,10 +120,7 @@ fn decode_failure(c: &Cells) -> Result<FailureRecord, sqlx::Error> {
 }
 
 /// Every failure record matching `filter`, oldest first.
-pub async fn failures(
-    store: Store<'_>,
-    filter: &Filter,
-) -> Result<Vec<FailureRecord>, sqlx::Error> {
+pub async fn failures(store: &Pool, filter: &Filter) -> Result<Vec<FailureRecord>, sqlx::Error> {
     let mut vals = Vec::new();
     let sql = format!(
         "SELECT {FAILURE_COLUMNS} FROM fracas_failures{} ORDER BY occurred_at, record_no, ticket_id",
@@ -176,7 +136,7 @@ pub async fn failures(
 
 /// One page of failure history, oldest first, and the next page's cursor.
 pub async fn history(
-    store: Store<'_>,
+    store: &Pool,
     filter: &Filter,
     after: Option<&Cursor>,
     size: i64,
@@ -208,7 +168,7 @@ pub async fn history(
     let more = page.len() as i64 > size;
     page.truncate(usize::try_from(size).unwrap_or(0));
     let next = page.last().filter(|_| more).map(|r| Cursor {
-        occurred_at: crate::ticket_summary::sortable_time(r.occurred_at),
+        occurred_at: crate::db::sortable_time(r.occurred_at),
         ticket_id: r.ticket_id.clone(),
         record_no: i64::from(r.record_no),
     });
@@ -216,7 +176,7 @@ pub async fn history(
 }
 
 /// Units seen in tickets, optionally of one model / batch.
-pub async fn units(store: Store<'_>, filter: &Filter) -> Result<Vec<Unit>, sqlx::Error> {
+pub async fn units(store: &Pool, filter: &Filter) -> Result<Vec<Unit>, sqlx::Error> {
     let mut vals = Vec::new();
     let mut sql = String::from(
         "SELECT ticket_id, product_model, serial, batch, in_service_on, received_on FROM fracas_units WHERE 1 = 1",
@@ -266,7 +226,7 @@ pub struct ActionRow {
 }
 
 /// Every corrective action, oldest first.
-pub async fn actions(store: Store<'_>) -> Result<Vec<ActionRow>, sqlx::Error> {
+pub async fn actions(store: &Pool) -> Result<Vec<ActionRow>, sqlx::Error> {
     let mut scope: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for c in store
         .texts(
@@ -313,7 +273,7 @@ pub async fn actions(store: Store<'_>) -> Result<Vec<ActionRow>, sqlx::Error> {
 /// Relevant failures of any of `modes` on any of `models` on or after
 /// `from`: the facts a corrective action's closure is checked against.
 pub async fn recurrences(
-    store: Store<'_>,
+    store: &Pool,
     modes: &[String],
     models: &[String],
     from: NaiveDate,
@@ -340,7 +300,7 @@ pub async fn recurrences(
 
 /// The corrective actions linked to each of `tickets` (action ids in order).
 pub async fn linked_actions(
-    store: Store<'_>,
+    store: &Pool,
     tickets: &[String],
 ) -> Result<BTreeMap<String, Vec<String>>, sqlx::Error> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -373,7 +333,7 @@ pub struct OverdueStep {
 
 /// Every overdue 8D step on `as_of`, most overdue first.
 pub async fn overdue_steps(
-    store: Store<'_>,
+    store: &Pool,
     as_of: NaiveDate,
 ) -> Result<Vec<OverdueStep>, sqlx::Error> {
     let rows = store

@@ -7,9 +7,10 @@ use domain::LocalTime;
 use super::analysis::{self, GroupBy};
 use super::base::installed;
 use super::installed::Population;
-use super::reports::{actions, failures, units, ActionRow, Filter, Store};
+use super::reports::{actions, failures, units, ActionRow, Filter};
 use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::Table;
+use crate::db::Pool;
 
 /// The reports FRACAS offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ fn local_date(local: LocalTime, rfc3339: &str) -> Option<NaiveDate> {
 
 /// The population of the reliability figures: the installed base and the
 /// units seen in tickets, of the filter's model and batch.
-pub async fn population(store: Store<'_>, filter: &Filter) -> Result<Population, sqlx::Error> {
+pub async fn population(store: &Pool, filter: &Filter) -> Result<Population, sqlx::Error> {
     let base = Filter {
         serial: None,
         ..filter.clone()
@@ -116,7 +117,7 @@ fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
 }
 
 /// The failure-rate trend per model, batch and period.
-async fn rate_trend(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
+async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     let f = failures(store, &r.filter).await?;
     let pop = population(store, &r.filter).await?;
     let rows = trends::rate_trend(&f, &pop, r.as_of, r.filter.from, r.filter.to, r.period);
@@ -147,7 +148,7 @@ async fn rate_trend(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error>
 }
 
 /// Runs a report.
-pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
+pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     let pareto = |rows: Vec<analysis::ParetoRow>, key: &str| {
         table(
             &[key, "failures", "percent", "cumulative_percent"],
@@ -380,7 +381,7 @@ pub async fn run(store: Store<'_>, r: &Request) -> Result<Table, sqlx::Error> {
                     f.relevant()
                         && a.failure_modes.contains(&f.failure_mode)
                         && a.models.contains(&f.product_model)
-                        && crate::ticket_summary::sortable_time(f.occurred_at) > closed_at
+                        && crate::db::sortable_time(f.occurred_at) > closed_at
                 }) {
                     rows.push(vec![
                         a.action_id.clone(),

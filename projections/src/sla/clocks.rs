@@ -5,12 +5,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::TicketEvent;
+use serde::{Deserialize, Serialize};
 
 use super::calendar::{Calendar, Calendars};
 use super::policy::{Basis, ClockDef, SlaPolicy, TicketFacts};
 
 /// Where a clock stands, as far as its events say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
     Running,
     Paused,
@@ -67,7 +68,7 @@ impl Status {
 }
 
 /// One clock in one cycle of one ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockState {
     pub clock: String,
     pub cycle: u32,
@@ -93,7 +94,7 @@ pub struct ClockState {
 }
 
 /// A revisit: the facts behind resolution and satisfaction rates.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revisit {
     pub cycle: u32,
     pub at: DateTime<Utc>,
@@ -102,7 +103,7 @@ pub struct Revisit {
 }
 
 /// Everything SLA about one ticket.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketSla {
     pub facts: TicketFacts,
     /// The technician most recently named by an event.
@@ -243,13 +244,32 @@ pub fn derive(
     policy: &SlaPolicy,
     calendars: &Calendars,
 ) -> TicketSla {
-    let mut sla = TicketSla {
-        cycle: 1,
-        ..TicketSla::default()
-    };
-    let pct = policy.at_risk_percent;
+    let mut sla = TicketSla::start();
     for (event, at) in events {
-        let at = *at;
+        sla.step(event, *at, policy, calendars);
+    }
+    sla
+}
+
+impl TicketSla {
+    /// Before the ticket's first event.
+    pub fn start() -> Self {
+        TicketSla {
+            cycle: 1,
+            ..TicketSla::default()
+        }
+    }
+
+    /// Applies the ticket's next event, which happened at `at`.
+    pub fn step(
+        &mut self,
+        event: &TicketEvent,
+        at: DateTime<Utc>,
+        policy: &SlaPolicy,
+        calendars: &Calendars,
+    ) {
+        let sla = self;
+        let pct = policy.at_risk_percent;
         let name = event.name();
         match event {
             TicketEvent::TicketReceived {
@@ -385,9 +405,8 @@ pub fn derive(
             }
         }
     }
-    sla
 }
 
 #[cfg(test)]
 #[path = "clocks_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -11,7 +11,7 @@ use super::*;
 
 const H: i64 = 3_600;
 
-fn sh(date: &str, time: &str) -> DateTime<Utc> {
+pub(crate) fn sh(date: &str, time: &str) -> DateTime<Utc> {
     let local = chrono::NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M")
         .expect("valid");
     chrono_tz::Asia::Shanghai
@@ -29,11 +29,11 @@ fn text(s: &str) -> Text {
     Text::parse(s).expect("text")
 }
 
-fn tech() -> ActorId {
+pub(crate) fn tech() -> ActorId {
     ActorId::parse("tech-7").expect("id")
 }
 
-fn received(
+pub(crate) fn received(
     kind: TicketKind,
     priority: Priority,
     mode: ServiceMode,
@@ -65,7 +65,7 @@ fn received(
     }
 }
 
-fn repair() -> TicketEvent {
+pub(crate) fn repair() -> TicketEvent {
     received(
         TicketKind::Repair,
         Priority::Normal,
@@ -74,7 +74,7 @@ fn repair() -> TicketEvent {
     )
 }
 
-fn arrived(at: DateTime<Utc>) -> TicketEvent {
+pub(crate) fn arrived(at: DateTime<Utc>) -> TicketEvent {
     TicketEvent::TechnicianArrived {
         technician: tech(),
         travel_cost: None,
@@ -82,7 +82,7 @@ fn arrived(at: DateTime<Utc>) -> TicketEvent {
     }
 }
 
-fn diagnosed(at: DateTime<Utc>) -> TicketEvent {
+pub(crate) fn diagnosed(at: DateTime<Utc>) -> TicketEvent {
     TicketEvent::FaultDiagnosed {
         technician: tech(),
         symptom: text("no spin"),
@@ -97,7 +97,7 @@ fn diagnosed(at: DateTime<Utc>) -> TicketEvent {
     }
 }
 
-fn quoted(at: DateTime<Utc>) -> TicketEvent {
+pub(crate) fn quoted(at: DateTime<Utc>) -> TicketEvent {
     TicketEvent::RepairQuoted {
         lines: Vec::new(),
         total: domain::Money::cny(10_000),

@@ -8,22 +8,6 @@
 //! rows and checkpoint in one transaction; [`reports`] reads them at a
 //! given "now"; [`alerts`] finds due clocks and appends their events.
 
-/// Binds a list of [`crate::cost::store::Val`]s to a query, in order.
-macro_rules! bind_vals {
-    ($query:expr, $vals:expr) => {{
-        let mut q = $query;
-        for v in $vals {
-            q = match v {
-                $crate::cost::store::Val::Text(s) => q.bind(s),
-                $crate::cost::store::Val::OptText(s) => q.bind(s),
-                $crate::cost::store::Val::Int(i) => q.bind(i),
-                $crate::cost::store::Val::OptInt(i) => q.bind(i),
-            };
-        }
-        q
-    }};
-}
-
 pub mod alerts;
 pub mod calendar;
 pub mod clocks;
@@ -34,12 +18,13 @@ pub mod store;
 pub use calendar::{Calendar, CalendarError, Calendars};
 pub use clocks::{derive, ClockState, State, Status, TicketSla, View};
 pub use policy::{Basis, PolicyError, SlaPolicy};
+pub use store::Sla;
 
 /// Checkpoint name of the SLA projection.
 pub const SLA: &str = "sla";
 
-/// The projection's tables.
-pub const TABLES: &[&str] = &["sla_clocks", "sla_revisits"];
+/// The projection's tables (the last keeps each ticket's state).
+pub const TABLES: &[&str] = &["sla_clocks", "sla_revisits", "sla_state"];
 
 /// Aggregate type of the watcher's alerts in the `events` table; their
 /// aggregate id is the ticket's.

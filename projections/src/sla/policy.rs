@@ -4,53 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The shipped policy.
 pub const DEFAULT_POLICY: &str = include_str!("../../../config/sla-policy.toml");
 
-/// Event types a clock may name.
-pub const EVENT_TYPES: &[&str] = &[
-    "TicketReceived",
-    "WarrantyDetermined",
-    "TechnicianDispatched",
-    "TechnicianArrived",
-    "FaultDiagnosed",
-    "ResolvedRemotely",
-    "RepairQuoted",
-    "QuoteApproved",
-    "QuoteAccepted",
-    "QuoteDeclined",
-    "FeeWaiverApproved",
-    "SentToFactory",
-    "ReturnedFromFactory",
-    "ExchangeShipped",
-    "RepairRecorded",
-    "QcPassed",
-    "QcFailed",
-    "ItemShipped",
-    "ItemDelivered",
-    "InvoiceIssued",
-    "PaymentRecorded",
-    "CustomerRevisited",
-    "TicketClosed",
-    "TicketReopened",
-    "TicketCancelled",
-    "TicketEscalated",
-    "RepairCycleExtended",
-    "ComplaintRouted",
-    "ComplaintReplied",
-    "RefundApproved",
-    "ItemReturned",
-    "RefundPaid",
-    "DispatchAccepted",
-    "DispatchDeclined",
-    "ItemTakenIn",
-    "ItemHandedBack",
-    "CustomerContacted",
-    "TechnicianBack",
-    "TripReportFiled",
-];
+/// Event types a clock may name: every ticket event's stored name.
+pub const EVENT_TYPES: &[&str] = domain::TicketEvent::NAMES;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -75,7 +35,7 @@ pub enum PolicyError {
 }
 
 /// How a clock counts time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// Working time on the region's calendar.
@@ -99,7 +59,7 @@ pub struct When {
 }
 
 /// The facts of a ticket a clock's condition and target depend on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketFacts {
     pub kind: String,
     pub priority: String,

@@ -10,8 +10,8 @@ use super::clocks::{ClockState, State, Status, View};
 use super::policy::Basis;
 use super::SlaConfig;
 use crate::cost::reports::Table;
-use crate::cost::store::Val;
-use crate::ticket_summary::sortable_time;
+use crate::db::sortable_time;
+use crate::db::Val;
 
 /// Filters of the open-clocks query; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,7 +154,7 @@ pub async fn open_postgres(
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenClock>, sqlx::Error> {
     let (sql, vals) = open_sql(filter);
-    let rows: Vec<OpenRow> = bind_vals!(sqlx::query_as(&sql), vals)
+    let rows: Vec<OpenRow> = bind_all!(sqlx::query_as(&sql), vals)
         .fetch_all(pool)
         .await?;
     Ok(open_from(rows, filter, config, now))
@@ -167,7 +167,7 @@ pub async fn open_sqlite(
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenClock>, sqlx::Error> {
     let (sql, vals) = open_sql(filter);
-    let rows: Vec<OpenRow> = bind_vals!(sqlx::query_as(&sql), vals)
+    let rows: Vec<OpenRow> = bind_all!(sqlx::query_as(&sql), vals)
         .fetch_all(pool)
         .await?;
     Ok(open_from(rows, filter, config, now))

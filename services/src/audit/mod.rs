@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::{Ticket, TicketEvent};
-use projections::seal::{event_hash, log_digest, Sealed, Stamp, SEAL_V1, SEAL_V2};
+use projections::log::seal::{event_hash, log_digest, Sealed, Stamp, SEAL_V1, SEAL_V2};
 use serde::{Deserialize, Serialize};
 
 use records::Record;
 
-use crate::store::Db;
+use crate::store::Pool;
 
 /// The first thing found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,7 +122,7 @@ pub fn check_chain(records: &[Record]) -> (String, Option<Tampered>) {
     (previous, None)
 }
 
-pub async fn verify_ticket(db: &Db, ticket_id: &str) -> Result<Verification, AuditError> {
+pub async fn verify_ticket(db: &Pool, ticket_id: &str) -> Result<Verification, AuditError> {
     let records = records::ticket(db, ticket_id).await?;
     let (digest, first_problem) = check_chain(&records);
     Ok(Verification {
@@ -134,7 +134,7 @@ pub async fn verify_ticket(db: &Db, ticket_id: &str) -> Result<Verification, Aud
 
 /// Walks the whole log: every entry present and in order, every event's
 /// hash and version chain, every log digest.
-pub async fn verify_log(db: &Db) -> Result<Verification, AuditError> {
+pub async fn verify_log(db: &Pool) -> Result<Verification, AuditError> {
     const PAGE: i64 = 5_000;
     let mut streams: HashMap<String, (i64, String)> = HashMap::new();
     let mut digest = String::new();

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::store::Db;
+use crate::store::Pool;
 
 /// One stored event as an auditor sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,14 +30,14 @@ pub struct Record {
     /// `recorded_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<DateTime<Utc>>,
-    /// The seal format (`projections::seal`): 1 or 2.
+    /// The seal format (`projections::log::seal`): 1 or 2.
     #[serde(default = "seal_v1")]
     pub seal: i16,
     pub hash: Option<String>,
 }
 
 fn seal_v1() -> i16 {
-    projections::seal::SEAL_V1
+    projections::log::seal::SEAL_V1
 }
 
 impl Record {
@@ -141,9 +141,9 @@ fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<Option<Record>, sqlx::
 }
 
 /// A ticket's events in sequence order.
-pub async fn ticket(db: &Db, ticket_id: &str) -> Result<Vec<Record>, sqlx::Error> {
+pub async fn ticket(db: &Pool, ticket_id: &str) -> Result<Vec<Record>, sqlx::Error> {
     match db {
-        Db::Postgres(pool) => {
+        Pool::Postgres(pool) => {
             let rows = sqlx::query(PG_TICKET)
                 .bind(ticket_id)
                 .fetch_all(pool)
@@ -152,7 +152,7 @@ pub async fn ticket(db: &Db, ticket_id: &str) -> Result<Vec<Record>, sqlx::Error
                 .filter_map(|r| pg_record(r).transpose())
                 .collect()
         }
-        Db::Sqlite(pool) => {
+        Pool::Sqlite(pool) => {
             let rows = sqlx::query(SQLITE_TICKET)
                 .bind(ticket_id)
                 .fetch_all(pool)
@@ -165,9 +165,9 @@ pub async fn ticket(db: &Db, ticket_id: &str) -> Result<Vec<Record>, sqlx::Error
 }
 
 /// Up to `limit` log entries after `after`.
-pub async fn log_page(db: &Db, after: i64, limit: i64) -> Result<Vec<LogEntry>, sqlx::Error> {
+pub async fn log_page(db: &Pool, after: i64, limit: i64) -> Result<Vec<LogEntry>, sqlx::Error> {
     match db {
-        Db::Postgres(pool) => {
+        Pool::Postgres(pool) => {
             let rows = sqlx::query(PG_LOG)
                 .bind(after)
                 .bind(limit)
@@ -183,7 +183,7 @@ pub async fn log_page(db: &Db, after: i64, limit: i64) -> Result<Vec<LogEntry>, 
                 })
                 .collect()
         }
-        Db::Sqlite(pool) => {
+        Pool::Sqlite(pool) => {
             let rows = sqlx::query(SQLITE_LOG)
                 .bind(after)
                 .bind(limit)

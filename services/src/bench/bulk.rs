@@ -181,10 +181,10 @@ pub async fn measure(
         "rebuild ticket_summary",
     );
     let started = Instant::now();
-    let rebuilt = projections::rebuild::rebuild_postgres(
-        &pool,
-        projections::TICKET_SUMMARY,
-        local,
+    let rebuilt = projections::rebuild::rebuild(
+        &crate::store::Pool::Postgres(pool.clone()),
+        &projections::ticket_summary::TicketSummary,
+        &projections::engine::Context::new(local),
         |at, head| {
             bar.set_length(u64::try_from(head).unwrap_or_default());
             bar.set_position(u64::try_from(at).unwrap_or_default());

@@ -12,7 +12,7 @@ use super::Error;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
 use crate::policy::PolicyHandle;
-use crate::store::{Db, StoreConfig};
+use crate::store::StoreConfig;
 
 const EXAMPLE: &str = include_str!("../../../examples/import/history.jsonl");
 
@@ -39,8 +39,8 @@ pub async fn measure(
     policy: &PolicyHandle,
 ) -> Result<Imported, Error> {
     let text = history(copies);
-    let db = Db::open(store).await?;
-    db.migrate().await?;
+    let db = crate::store::open(store).await?;
+    crate::store::migrate(&db).await?;
     let services = TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone())
         .with_timing(TimingPolicy::STANDARD);
     let bus = CommandBus::new(db.clone(), services, Arc::new(Notify::new()));

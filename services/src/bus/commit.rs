@@ -18,14 +18,14 @@
 
 use std::sync::Arc;
 
-use projections::append::{
+use projections::log::append::{
     chain_hashes, insert_batch_postgres, insert_sqlite, is_unique_violation, NewEvent,
 };
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::CommandError;
-use crate::store::Db;
+use crate::store::Pool;
 
 /// Rows taken into one transaction at most.
 const MAX_BATCH: usize = 256;
@@ -67,16 +67,16 @@ impl std::fmt::Debug for GroupCommit {
 impl GroupCommit {
     /// Starts the writer tasks on the current runtime. They end when the
     /// last `GroupCommit` is dropped and the queue is drained.
-    pub(crate) fn start(db: &Db) -> Self {
+    pub(crate) fn start(db: &Pool) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
         match db {
-            Db::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 for _ in 0..POSTGRES_WRITERS {
                     tokio::spawn(postgres_writer(pool.clone(), receiver.clone()));
                 }
             }
-            Db::Sqlite(pool) => {
+            Pool::Sqlite(pool) => {
                 tokio::spawn(sqlite_writer(pool.clone(), receiver));
             }
         }

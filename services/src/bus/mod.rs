@@ -27,13 +27,13 @@ use domain::{
     Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When,
 };
 use postgres_es::PostgresEventRepository;
-use projections::append::{hash_at_postgres, hash_at_sqlite, to_micros, NewEvent};
+use projections::log::append::{hash_at_postgres, hash_at_sqlite, to_micros, NewEvent};
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
 use crate::policy::PolicyHandle;
-use crate::sealed::{SealedRepository, Writer};
-use crate::store::{is_unavailable, Db, RecordedRequest};
+use crate::sealed::SealedRepository;
+use crate::store::{is_unavailable, Pool, RecordedRequest};
 use cache::{Cached, StreamCache};
 use commit::{AppendError, GroupCommit};
 
@@ -192,18 +192,18 @@ enum Events<A: Aggregate> {
 }
 
 impl<A: Aggregate> Events<A> {
-    fn new(db: &Db) -> Self {
+    fn new(db: &Pool) -> Self {
         match db {
-            Db::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 Events::Postgres(PersistedEventStore::new_event_store(SealedRepository::new(
                     PostgresEventRepository::new(pool.clone()),
-                    Writer::Postgres(pool.clone()),
+                    Pool::Postgres(pool.clone()),
                 )))
             }
-            Db::Sqlite(pool) => {
+            Pool::Sqlite(pool) => {
                 Events::Sqlite(PersistedEventStore::new_event_store(SealedRepository::new(
                     SqliteEventRepository::new(pool.clone()),
-                    Writer::Sqlite(pool.clone()),
+                    Pool::Sqlite(pool.clone()),
                 )))
             }
         }
@@ -225,7 +225,7 @@ pub const CACHED_STREAMS: usize = 10_000;
 
 /// Runs commands. Cheap to share behind an `Arc`.
 pub struct CommandBus {
-    db: Db,
+    db: Pool,
     events: Events<Ticket>,
     actions: Events<CorrectiveAction>,
     tickets: StreamCache<Ticket>,
@@ -248,7 +248,7 @@ impl std::fmt::Debug for CommandBus {
 impl CommandBus {
     /// `committed` is notified after every commit, to wake projections.
     /// Starts the group-commit writer on the current tokio runtime.
-    pub fn new(db: Db, services: TicketServices, committed: Arc<Notify>) -> Self {
+    pub fn new(db: Pool, services: TicketServices, committed: Arc<Notify>) -> Self {
         let capacity = NonZeroUsize::new(CACHED_STREAMS).unwrap_or(NonZeroUsize::MIN);
         Self {
             events: Events::new(&db),
@@ -280,7 +280,7 @@ impl CommandBus {
         }
     }
 
-    pub(crate) fn db(&self) -> &Db {
+    pub(crate) fn db(&self) -> &Pool {
         &self.db
     }
 
@@ -339,11 +339,11 @@ impl CommandBus {
         let context = events.load(id).await.map_err(from_aggregate_error::<A>)?;
         let version = context.current_sequence as u64;
         let hash = match &self.db {
-            Db::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
                 hash_at_postgres(&mut conn, A::TYPE, id, version as i64).await?
             }
-            Db::Sqlite(pool) => {
+            Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 hash_at_sqlite(&mut conn, A::TYPE, id, version as i64).await?
             }

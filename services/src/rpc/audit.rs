@@ -10,15 +10,15 @@ use super::status::{from_sqlx, invalid};
 use super::views;
 use crate::audit::{self, At, AuditError, Tampered, Verification};
 use crate::auth::may_audit;
-use crate::store::Db;
+use crate::store::Pool;
 
 #[derive(Debug, Clone)]
 pub struct AuditService {
-    db: Db,
+    db: Pool,
 }
 
 impl AuditService {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Pool) -> Self {
         Self { db }
     }
 }
@@ -49,7 +49,7 @@ fn from_audit(error: AuditError) -> Status {
     }
 }
 
-async fn records(db: &Db, id: &str) -> Result<Vec<audit::records::Record>, Status> {
+async fn records(db: &Pool, id: &str) -> Result<Vec<audit::records::Record>, Status> {
     let records = audit::records::ticket(db, id).await.map_err(from_sqlx)?;
     if records.is_empty() {
         return Err(Status::not_found(format!("ticket {id} not found")));

@@ -14,16 +14,16 @@ use super::pb::cost_ledger_server::CostLedger;
 use super::status::{from_sqlx, invalid, invalid_field};
 use super::views;
 use crate::audit::records;
-use crate::store::Db;
+use crate::store::Pool;
 
 #[derive(Debug, Clone)]
 pub struct CostLedgerService {
-    db: Db,
+    db: Pool,
 }
 
 impl CostLedgerService {
     /// The ledger needs no policy: each event carries the rates it used.
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Pool) -> Self {
         Self { db }
     }
 }
@@ -135,8 +135,8 @@ impl CostLedgerService {
     async fn table(&self, m: &pb::ReportRequest) -> Result<(Report, Table), Status> {
         let (report, filter) = parse_report(m)?;
         let table = match &self.db {
-            Db::Postgres(pool) => run_postgres(pool, report, &filter).await,
-            Db::Sqlite(pool) => run_sqlite(pool, report, &filter).await,
+            Pool::Postgres(pool) => run_postgres(pool, report, &filter).await,
+            Pool::Sqlite(pool) => run_sqlite(pool, report, &filter).await,
         }
         .map_err(from_sqlx)?;
         Ok((report, table))

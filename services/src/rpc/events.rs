@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use projections::log::{read_postgres, read_sqlite, RawEvent};
+use projections::log::RawEvent;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -12,7 +12,7 @@ use super::parse::to_timestamp;
 use super::pb;
 use super::pb::event_log_server::EventLog;
 use super::status::{from_sqlx, invalid_field};
-use crate::store::Db;
+use crate::store::Pool;
 
 /// Messages buffered per subscriber; a full buffer pauses only that
 /// subscriber's reader.
@@ -22,12 +22,12 @@ const MAX_FILTER: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct EventLogService {
-    db: Db,
+    db: Pool,
     head: watch::Receiver<i64>,
 }
 
 impl EventLogService {
-    pub fn new(db: Db, head: watch::Receiver<i64>) -> Self {
+    pub fn new(db: Pool, head: watch::Receiver<i64>) -> Self {
         Self { db, head }
     }
 }
@@ -109,7 +109,7 @@ fn message(e: RawEvent) -> pb::SubscribeResponse {
             event_version: e.event_version,
             recorded_at: Some(to_timestamp(e.recorded_at)),
             occurred_at: Some(to_timestamp(e.occurred_at)),
-            payload_json: e.payload.to_string(),
+            payload_json: e.payload,
             metadata: metadata.into_iter().collect(),
         })),
     }
@@ -124,11 +124,8 @@ fn heartbeat(head: i64) -> pb::SubscribeResponse {
     }
 }
 
-async fn read(db: &Db, after: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
-    match db {
-        Db::Postgres(pool) => read_postgres(pool, after, READ_BATCH).await,
-        Db::Sqlite(pool) => read_sqlite(pool, after, READ_BATCH).await,
-    }
+async fn read(db: &Pool, after: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
+    db.read(after, READ_BATCH).await
 }
 
 /// Sends `message` unless the server shuts down first (the head's sender
@@ -154,7 +151,7 @@ async fn send(
 
 /// Feeds one subscriber until it goes away or the store fails.
 async fn feed(
-    db: Db,
+    db: Pool,
     mut head: watch::Receiver<i64>,
     filter: Filter,
     mut cursor: i64,
@@ -265,18 +262,11 @@ pub struct LogPositions {
     pub projections: Vec<(String, i64)>,
 }
 
-pub async fn log_status(db: &Db) -> Result<LogPositions, sqlx::Error> {
+pub async fn log_status(db: &Pool) -> Result<LogPositions, sqlx::Error> {
     let mut projections = Vec::new();
-    for name in crate::project::PROJECTIONS {
-        let at = match db {
-            Db::Postgres(pool) => projections::postgres::position(pool, name).await?,
-            Db::Sqlite(pool) => projections::sqlite::position(pool, name).await?,
-        };
-        projections.push(((*name).to_owned(), at));
+    for name in projections::engine::names() {
+        projections.push((name.to_owned(), db.checkpoint(name).await?));
     }
-    let head = match db {
-        Db::Postgres(pool) => projections::log::head_postgres(pool).await?,
-        Db::Sqlite(pool) => projections::log::head_sqlite(pool).await?,
-    };
+    let head = db.head().await?;
     Ok(LogPositions { head, projections })
 }

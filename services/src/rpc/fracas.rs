@@ -7,7 +7,7 @@ use std::time::Duration;
 use domain::capa::{ActionCommand, OpenAction, Step};
 use domain::values::{Problem, ValueError};
 use domain::{Role, TicketServices};
-use projections::fracas::reports::{self, Cursor, Filter, Report, Store, Table};
+use projections::fracas::reports::{self, Cursor, Filter, Report, Table};
 use projections::fracas::{base, life, tables};
 use projections::fracas::{FailureRecord, FRACAS};
 use tonic::{Request, Response, Status};
@@ -20,7 +20,7 @@ use super::status::{from_command_error, from_sqlx, invalid, invalid_field};
 use super::views;
 use super::{fracas_8d, fracas_life};
 use crate::bus::{CommandBus, CommandRequest};
-use crate::store::Db;
+use crate::store::Pool;
 
 /// Largest page of failure history.
 const MAX_PAGE: u32 = 500;
@@ -31,21 +31,18 @@ const CATCH_UP: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct FracasService {
-    db: Db,
+    db: Pool,
     bus: Arc<CommandBus>,
     services: TicketServices,
 }
 
 impl FracasService {
-    pub fn new(db: Db, bus: Arc<CommandBus>, services: TicketServices) -> Self {
+    pub fn new(db: Pool, bus: Arc<CommandBus>, services: TicketServices) -> Self {
         Self { db, bus, services }
     }
 
-    fn store(&self) -> Store<'_> {
-        match &self.db {
-            Db::Postgres(pool) => Store::Postgres(pool),
-            Db::Sqlite(pool) => Store::Sqlite(pool),
-        }
+    fn store(&self) -> &Pool {
+        &self.db
     }
 
     fn today(&self) -> chrono::NaiveDate {
@@ -226,39 +223,15 @@ impl FracasService {
 
     /// Waits (briefly) until the failure reports include every event
     /// committed before this call. The log's head alone is not enough: on a
-    /// busy server the sequencer may not have logged a just-acknowledged
-    /// failure yet, and a gate checked then would miss it. So the wait is
-    /// for the log to hold as many events as the store had at the start,
-    /// and for the projection to have applied the whole log.
+    /// busy server the sequencer (the log watcher's) may not have logged a
+    /// just-acknowledged failure yet, and a gate checked then would miss it.
+    /// So the wait is for the log to hold as many events as the store had
+    /// at the start, and for the projection to have applied the whole log.
     async fn caught_up(&self) -> Result<(), Status> {
-        const COUNT: &str = "SELECT count(*) FROM events";
         let deadline = tokio::time::Instant::now() + CATCH_UP;
-        let committed: i64 = match &self.db {
-            Db::Postgres(pool) => sqlx::query_scalar(COUNT).fetch_one(pool).await,
-            Db::Sqlite(pool) => sqlx::query_scalar(COUNT).fetch_one(pool).await,
-        }
-        .map_err(from_sqlx)?;
+        let committed = self.db.stored().await.map_err(from_sqlx)?;
         loop {
-            let (seen, head) = match &self.db {
-                Db::Postgres(pool) => {
-                    projections::log::sequence_postgres(pool, 5_000)
-                        .await
-                        .map_err(from_sqlx)?;
-                    (
-                        projections::postgres::position(pool, FRACAS).await,
-                        projections::log::head_postgres(pool).await,
-                    )
-                }
-                Db::Sqlite(pool) => {
-                    projections::log::sequence_sqlite(pool, 5_000)
-                        .await
-                        .map_err(from_sqlx)?;
-                    (
-                        projections::sqlite::position(pool, FRACAS).await,
-                        projections::log::head_sqlite(pool).await,
-                    )
-                }
-            };
+            let (seen, head) = (self.db.checkpoint(FRACAS).await, self.db.head().await);
             let (seen, head) = (seen.map_err(from_sqlx)?, head.map_err(from_sqlx)?);
             if head >= committed && seen >= head {
                 return Ok(());

@@ -137,7 +137,7 @@ pub(crate) fn timestamp(
 /// A command's optional `context.occurred_at`, at the microsecond
 /// precision both stores keep.
 pub(crate) fn occurred_at(raw: Option<&prost_types::Timestamp>) -> Parsed<Option<DateTime<Utc>>> {
-    Ok(optional_timestamp(domain::timing::FIELD, raw)?.map(projections::append::to_micros))
+    Ok(optional_timestamp(domain::timing::FIELD, raw)?.map(projections::log::append::to_micros))
 }
 
 pub(crate) fn optional_timestamp(

@@ -13,7 +13,7 @@ use super::pb::ticket_queries_server::TicketQueries;
 use super::status::{from_command_error, from_sqlx, invalid, invalid_field};
 use super::views;
 use crate::bus::CommandBus;
-use crate::store::Db;
+use crate::store::Pool;
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
@@ -21,11 +21,11 @@ const MAX_PAGE: u32 = 500;
 #[derive(Debug)]
 pub struct QueryService {
     bus: Arc<CommandBus>,
-    db: Db,
+    db: Pool,
 }
 
 impl QueryService {
-    pub fn new(bus: Arc<CommandBus>, db: Db) -> Self {
+    pub fn new(bus: Arc<CommandBus>, db: Pool) -> Self {
         Self { bus, db }
     }
 }
@@ -116,8 +116,8 @@ impl TicketQueries for QueryService {
             limit: i64::from(page) + 1,
         };
         let mut rows = match &self.db {
-            Db::Postgres(pool) => list_postgres(pool, &filter).await,
-            Db::Sqlite(pool) => list_sqlite(pool, &filter).await,
+            Pool::Postgres(pool) => list_postgres(pool, &filter).await,
+            Pool::Sqlite(pool) => list_sqlite(pool, &filter).await,
         }
         .map_err(from_sqlx)?;
         let more = rows.len() > page as usize;

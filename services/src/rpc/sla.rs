@@ -17,17 +17,17 @@ use super::pb;
 use super::pb::sla_dashboard_server::SlaDashboard;
 use super::status::{from_sqlx, invalid_field};
 use super::views;
-use crate::store::Db;
+use crate::store::Pool;
 
 #[derive(Debug, Clone)]
 pub struct SlaDashboardService {
-    db: Db,
+    db: Pool,
     config: &'static SlaConfig,
     clock: Arc<dyn Clock>,
 }
 
 impl SlaDashboardService {
-    pub fn new(db: Db, config: &'static SlaConfig, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(db: Pool, config: &'static SlaConfig, clock: Arc<dyn Clock>) -> Self {
         Self { db, config, clock }
     }
 }
@@ -102,8 +102,8 @@ impl SlaDashboardService {
         let filter = self.parse_open(m)?;
         let now = self.clock.now();
         let clocks = match &self.db {
-            Db::Postgres(pool) => open_postgres(pool, &filter, self.config, now).await,
-            Db::Sqlite(pool) => open_sqlite(pool, &filter, self.config, now).await,
+            Pool::Postgres(pool) => open_postgres(pool, &filter, self.config, now).await,
+            Pool::Sqlite(pool) => open_sqlite(pool, &filter, self.config, now).await,
         }
         .map_err(from_sqlx)?;
         Ok((now, clocks))
@@ -152,8 +152,8 @@ impl SlaDashboardService {
     async fn kpis(&self, m: &pb::KpiRequest) -> Result<Vec<KpiFigure>, GrpcStatus> {
         let q = self.parse_kpis(m)?;
         match &self.db {
-            Db::Postgres(pool) => kpis_postgres(pool, self.config, &q).await,
-            Db::Sqlite(pool) => kpis_sqlite(pool, self.config, &q).await,
+            Pool::Postgres(pool) => kpis_postgres(pool, self.config, &q).await,
+            Pool::Sqlite(pool) => kpis_sqlite(pool, self.config, &q).await,
         }
         .map_err(from_sqlx)
     }

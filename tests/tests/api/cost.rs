@@ -177,7 +177,7 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
 
     // A rebuild from position 0 gives identical figures.
     let before = all_reports(&server).await;
-    let db = ticketd::store::Db::open(&server.config)
+    let db = ticketd::store::open(&server.config)
         .await
         .expect("open store");
     ticketd::maintenance::rebuild(

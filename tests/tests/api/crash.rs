@@ -47,7 +47,7 @@ pub fn write_token_file(dir: &Path) -> PathBuf {
     for role in domain_roles() {
         text.push_str(&format!(
             "[[token]]\nactor = \"{role}-1\"\nrole = \"{role}\"\nsha256 = \"{}\"\n\n",
-            projections::seal::sha256_hex(&token(role))
+            projections::log::seal::sha256_hex(&token(role))
         ));
     }
     let path = dir.join("tokens.toml");

@@ -535,7 +535,7 @@ async fn closing_is_gated_on_recurrence_in_the_window(backend: Backend) {
     for kind in ALL_REPORTS {
         before.push(rows(&server, report(kind)).await);
     }
-    let db = ticketd::store::Db::open(&server.config)
+    let db = ticketd::store::open(&server.config)
         .await
         .expect("open store");
     ticketd::maintenance::rebuild(

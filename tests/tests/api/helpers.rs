@@ -12,7 +12,7 @@ use ticketd::rpc::pb::event_log_client::EventLogClient;
 use ticketd::rpc::pb::ticket_commands_client::TicketCommandsClient;
 use ticketd::rpc::pb::ticket_queries_client::TicketQueriesClient;
 use ticketd::server::{start, Listen, Running};
-use ticketd::store::{Db, StoreConfig};
+use ticketd::store::{Pool, StoreConfig};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
@@ -289,8 +289,10 @@ impl TestServer {
     }
 
     /// A pool of our own on the server's store, for maintenance calls.
-    pub async fn open_db(&self) -> Db {
-        Db::open(&self.config).await.expect("open the store")
+    pub async fn open_db(&self) -> Pool {
+        ticketd::store::open(&self.config)
+            .await
+            .expect("open the store")
     }
 
     /// Waits until every event in the store is in the log and every

@@ -92,10 +92,10 @@ async fn token_json_is_machine_readable_and_output_has_no_colour_when_piped() {
     let token = json["token"].as_str().expect("token");
     assert_eq!(json["actor"], "crm-1");
     assert_eq!(json["role"], "integration");
-    assert_eq!(json["sha256"], projections::seal::sha256_hex(token));
+    assert_eq!(json["sha256"], projections::log::seal::sha256_hex(token));
     let entry = json["token_file_entry"].as_str().expect("entry");
     assert!(
-        entry.contains(&projections::seal::sha256_hex(token)),
+        entry.contains(&projections::log::seal::sha256_hex(token)),
         "{entry}"
     );
     assert!(!entry.contains(token), "the file keeps only the hash");

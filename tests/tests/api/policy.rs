@@ -9,7 +9,7 @@ use domain::policy::file::BUILTIN;
 use ticketd::policy::PolicyHandle;
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::cost_ledger_client::CostLedgerClient;
-use ticketd::store::Db;
+use ticketd::store::Pool;
 use tonic::Code;
 
 use crate::flow::Flow;
@@ -65,7 +65,7 @@ async fn ticket(server: &TestServer, id: &str) -> pb::Ticket {
 async fn metadata(server: &TestServer, id: &str, key: &str) -> Vec<String> {
     let db = server.open_db().await;
     let rows: Vec<(Option<String>,)> = match &db {
-        Db::Postgres(pool) => sqlx::query_as(
+        Pool::Postgres(pool) => sqlx::query_as(
             "SELECT metadata->>$1 FROM events WHERE aggregate_id = $2 ORDER BY sequence",
         )
         .bind(key)
@@ -73,7 +73,7 @@ async fn metadata(server: &TestServer, id: &str, key: &str) -> Vec<String> {
         .fetch_all(pool)
         .await
         .expect("metadata"),
-        Db::Sqlite(pool) => sqlx::query_as(
+        Pool::Sqlite(pool) => sqlx::query_as(
             "SELECT json_extract(metadata, '$.' || ?1) FROM events WHERE aggregate_id = ?2 ORDER BY sequence",
         )
         .bind(key)

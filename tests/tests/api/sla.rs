@@ -288,13 +288,13 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
 async fn alert_count(server: &TestServer) -> Vec<String> {
     let db = server.open_db().await;
     let rows: Vec<String> = match &db {
-        ticketd::store::Db::Postgres(pool) => sqlx::query_scalar(
+        ticketd::store::Pool::Postgres(pool) => sqlx::query_scalar(
             "SELECT event_type FROM events WHERE aggregate_type = 'SlaClock' ORDER BY sequence",
         )
         .fetch_all(pool)
         .await
         .expect("alerts"),
-        ticketd::store::Db::Sqlite(pool) => sqlx::query_scalar(
+        ticketd::store::Pool::Sqlite(pool) => sqlx::query_scalar(
             "SELECT event_type FROM events WHERE aggregate_type = 'SlaClock' ORDER BY sequence",
         )
         .fetch_all(pool)

@@ -2,7 +2,7 @@
 //!
 //! Invariant: every column a reader uses is written here from values
 //! ticketd chose (ids and times from its own clock, never a database
-//! default) and sealed into `hash` (format 2, see [`crate::seal`]). The
+//! default) and sealed into `hash` (format 2, see [`crate::log::seal`]). The
 //! caller holds the transaction and the stream's write lock (PostgreSQL:
 //! the primary key makes a racing writer fail; SQLite: `BEGIN IMMEDIATE`).
 
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::log::parse_time;
-use crate::seal::{event_hash, sealed_time, Sealed, Stamp, SEAL_V2};
+use crate::log::seal::{event_hash, sealed_time, Sealed, Stamp, SEAL_V2};
 
 /// One event to append, with everything that is sealed.
 #[derive(Debug, Clone, PartialEq)]

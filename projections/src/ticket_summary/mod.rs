@@ -5,50 +5,53 @@
 use chrono::{DateTime, Utc};
 use domain::{TicketEvent, TicketStatus};
 
-use crate::log::LoggedEvent;
+use async_trait::async_trait;
 
-/// Where a ticket summary is written: the live table, or a shadow table
-/// being rebuilt beside it. Names come from code, never from input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub table: String,
-    pub checkpoint: String,
-}
+use crate::db::Tx;
+use crate::engine::{Context, Projection, Target};
+use crate::log::{LoggedEvent, RawEvent};
+use crate::ProjectionError;
 
-impl Target {
-    /// The table ListTickets reads.
-    pub fn live() -> Self {
-        Self {
-            table: "ticket_summary".into(),
-            checkpoint: crate::TICKET_SUMMARY.into(),
-        }
+mod postgres;
+mod sqlite;
+
+/// The projection's table.
+pub const TABLE: &str = "ticket_summary";
+
+/// The ticket summary read model: one row per ticket.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TicketSummary;
+
+#[async_trait]
+impl Projection for TicketSummary {
+    fn name(&self) -> &'static str {
+        crate::TICKET_SUMMARY
     }
 
-    /// The shadow table a rebuild fills before it is swapped in.
-    pub fn rebuild() -> Self {
-        Self {
-            table: "ticket_summary_rebuild".into(),
-            checkpoint: format!("{}_rebuild", crate::TICKET_SUMMARY),
+    fn tables(&self) -> &'static [&'static str] {
+        &[TABLE]
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        at: &Target,
+        batch: &[RawEvent],
+        _: &Context,
+    ) -> Result<(), ProjectionError> {
+        let mut changes = Vec::with_capacity(batch.len());
+        for raw in batch.iter().filter(|e| e.aggregate_type == "Ticket") {
+            changes.push(change_for(&raw.decode()?));
         }
+        let (table, changes) = (at.table(TABLE), coalesce(changes));
+        // The one store difference: set-based `UNNEST` writes on PostgreSQL.
+        match tx {
+            Tx::Postgres(t) => postgres::write(t, &table, changes).await?,
+            Tx::Sqlite(t) => sqlite::write(t, &table, changes).await?,
+        }
+        Ok(())
     }
 }
-
-/// Secondary indexes of the summary table: (name, columns). The
-/// migrations create them; a rebuild recreates them on the new table.
-pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
-    (
-        "ticket_summary_received",
-        "(received_at DESC, ticket_id DESC)",
-    ),
-    (
-        "ticket_summary_status",
-        "(status, received_at DESC, ticket_id DESC)",
-    ),
-    ("ticket_summary_serial", "(serial_number)"),
-    ("ticket_summary_model", "(product_model)"),
-    ("ticket_summary_technician", "(technician)"),
-    ("ticket_summary_phone", "(customer_phone)"),
-];
 
 /// A new row, written when a ticket is received.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +83,7 @@ pub enum Change {
     },
 }
 
+/// What `logged` does to its ticket's row. Every event type has an arm.
 pub fn change_for(logged: &LoggedEvent) -> Change {
     match &logged.event {
         TicketEvent::TicketReceived {
@@ -101,7 +105,36 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
             product_model: product.model.to_string(),
             received_at: *received_at,
         }),
-        event => Change::Update {
+        // Every other event moves the version and time; its status and
+        // technician (if it sets them) come from the domain.
+        event @ TicketEvent::WarrantyDetermined { .. }
+        | event @ TicketEvent::TechnicianDispatched { .. }
+        | event @ TicketEvent::TechnicianArrived { .. }
+        | event @ TicketEvent::FaultDiagnosed { .. }
+        | event @ TicketEvent::ResolvedRemotely { .. }
+        | event @ TicketEvent::RepairQuoted { .. }
+        | event @ TicketEvent::QuoteApproved { .. }
+        | event @ TicketEvent::QuoteAccepted { .. }
+        | event @ TicketEvent::QuoteDeclined { .. }
+        | event @ TicketEvent::FeeWaiverApproved { .. }
+        | event @ TicketEvent::SentToFactory { .. }
+        | event @ TicketEvent::ReturnedFromFactory { .. }
+        | event @ TicketEvent::ExchangeShipped { .. }
+        | event @ TicketEvent::RepairRecorded { .. }
+        | event @ TicketEvent::QcPassed { .. }
+        | event @ TicketEvent::QcFailed { .. }
+        | event @ TicketEvent::ItemShipped { .. }
+        | event @ TicketEvent::ItemDelivered { .. }
+        | event @ TicketEvent::InvoiceIssued { .. }
+        | event @ TicketEvent::PaymentRecorded { .. }
+        | event @ TicketEvent::CustomerRevisited { .. }
+        | event @ TicketEvent::TicketClosed { .. }
+        | event @ TicketEvent::TicketReopened { .. }
+        | event @ TicketEvent::TicketCancelled { .. }
+        | event @ TicketEvent::TicketEscalated { .. }
+        | event @ TicketEvent::RepairCycleExtended { .. }
+        | event @ TicketEvent::ComplaintRouted { .. }
+        | event @ TicketEvent::ComplaintReplied { .. } => Change::Update {
             ticket_id: logged.ticket_id.clone(),
             version: logged.sequence,
             updated_at: logged.occurred_at,
@@ -111,8 +144,6 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
     }
 }
 
-/// Times in the SQLite read model: RFC 3339 UTC with microseconds, which
-/// sorts correctly as text.
 /// The net effect of a batch of changes, for writing it with one statement
 /// per kind: every insert first (a ticket's receipt is always its first
 /// event), then at most one update per ticket that carries its last version
@@ -168,13 +199,10 @@ pub fn coalesce(changes: impl IntoIterator<Item = Change>) -> Vec<Change> {
     inserts
 }
 
-pub fn sortable_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::sortable_time;
     use chrono::TimeZone;
 
     fn logged(event: TicketEvent) -> LoggedEvent {

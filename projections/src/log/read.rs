@@ -7,56 +7,6 @@ use sqlx::{PgPool, Row, SqlitePool};
 
 use crate::ProjectionError;
 
-/// One stream's stored events up to sequence `upto`, in order, as
-/// (payload, occurred_at), business time: what a projection that recomputes a ticket (or
-/// a corrective action) from its whole history reads.
-pub async fn stream_postgres(
-    conn: &mut sqlx::PgConnection,
-    aggregate_type: &str,
-    id: &str,
-    upto: i64,
-) -> Result<Vec<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT payload, occurred_at FROM events
-          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence <= $3 ORDER BY sequence",
-    )
-    .bind(aggregate_type)
-    .bind(id)
-    .bind(upto)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| Ok((r.try_get("payload")?, r.try_get("occurred_at")?)))
-    .collect()
-}
-
-/// [`stream_postgres`] on SQLite (JSON and times are stored as text).
-pub async fn stream_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    aggregate_type: &str,
-    id: &str,
-    upto: i64,
-) -> Result<Vec<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT payload, occurred_at FROM events
-          WHERE aggregate_type = ?1 AND aggregate_id = ?2 AND sequence <= ?3 ORDER BY sequence",
-    )
-    .bind(aggregate_type)
-    .bind(id)
-    .bind(upto)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|r| {
-        let payload: String = r.try_get("payload")?;
-        let at: String = r.try_get("occurred_at")?;
-        let payload =
-            serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        Ok((payload, parse_time(&at)?))
-    })
-    .collect()
-}
-
 /// One event as stored, with its place in the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawEvent {
@@ -68,7 +18,10 @@ pub struct RawEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: serde_json::Value,
+    /// The event's JSON as the store keeps it (SQLite's text, PostgreSQL's
+    /// `jsonb` rendered by the server): decoded straight into the event
+    /// type by a projection, handed on unchanged to a subscriber.
+    pub payload: String,
     pub metadata: serde_json::Value,
     /// When ticketd stored it.
     pub recorded_at: DateTime<Utc>,
@@ -89,12 +42,11 @@ pub struct LoggedEvent {
 
 impl RawEvent {
     pub fn decode(&self) -> Result<LoggedEvent, ProjectionError> {
-        let event = serde_json::from_value(self.payload.clone()).map_err(|source| {
-            ProjectionError::Undecodable {
+        let event =
+            serde_json::from_str(&self.payload).map_err(|source| ProjectionError::Undecodable {
                 position: self.log_position,
                 source,
-            }
-        })?;
+            })?;
         Ok(LoggedEvent {
             position: self.log_position,
             ticket_id: self.ticket_id.clone(),
@@ -108,7 +60,8 @@ impl RawEvent {
 
 const PG_READ: &str = "
 SELECT l.log_position, e.event_id::text AS event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at
+       e.event_type, e.event_version, e.payload::text AS payload, e.metadata, e.recorded_at,
+       e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position
@@ -187,7 +140,7 @@ pub async fn read_sqlite<'e, E: sqlx::SqliteExecutor<'e>>(
                 sequence: row.try_get("sequence")?,
                 event_type: row.try_get("event_type")?,
                 event_version: row.try_get("event_version")?,
-                payload: json(&payload)?,
+                payload,
                 metadata: json(&metadata)?,
                 recorded_at: parse_time(&recorded_at)?,
                 occurred_at: parse_time(&occurred_at)?,
@@ -233,7 +186,7 @@ fn chain(
         .into_iter()
         .enumerate()
         .map(|(i, (event_position, hash))| {
-            digest = crate::seal::log_digest(&digest, hash.as_deref().unwrap_or(""));
+            digest = crate::log::seal::log_digest(&digest, hash.as_deref().unwrap_or(""));
             (tail_position + 1 + i as i64, event_position, digest.clone())
         })
         .collect()
@@ -353,4 +306,12 @@ pub async fn sequence_sqlite(pool: &SqlitePool, limit: i64) -> Result<usize, sql
     }
     tx.commit().await?;
     Ok(rows.len())
+}
+
+/// What an earlier request with the same id wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub ticket_id: String,
+    pub version: i64,
+    pub event_type: String,
 }

@@ -1,106 +1,12 @@
-//! The ticket summary on PostgreSQL.
+//! The ticket summary's writes on PostgreSQL.
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
-use crate::log::read_postgres;
-use crate::ticket_summary::{change_for, coalesce, Change, Target};
-use crate::ProjectionError;
-
-async fn checkpoint(pool: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
-    let position: Option<i64> =
-        sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE projection = $1")
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
-    Ok(position.unwrap_or(0))
-}
-
-/// Where the projection stands (0 before its first batch).
-pub async fn position(pool: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
-    checkpoint(pool, name).await
-}
-
-/// Applies the next batch of at most `limit` log events to `target`, rows
-/// and checkpoint in one transaction. Returns how many were applied.
-pub async fn ticket_summary_batch(
-    pool: &PgPool,
-    target: &Target,
-    limit: i64,
-) -> Result<usize, ProjectionError> {
-    // Cheap look without locks first: an idle runner writes nothing.
-    if !crate::postgres::behind(pool, &target.checkpoint).await? {
-        return Ok(0);
-    }
-    let mut tx = pool.begin().await?;
-    let from = lock_checkpoint(&mut tx, &target.checkpoint).await?;
-    let (applied, _) = apply_after(&mut tx, target, from, limit).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// True when the log holds events past `name`'s checkpoint. A cheap look
-/// without locks, so that an idle runner writes nothing.
-pub async fn behind(pool: &PgPool, name: &str) -> Result<bool, ProjectionError> {
-    let seen = checkpoint(pool, name).await?;
-    Ok(!read_postgres(pool, seen, 1).await?.is_empty())
-}
-
-/// Moves `name`'s checkpoint to `position`, in the batch's transaction.
-pub(crate) async fn move_checkpoint(
-    tx: &mut Transaction<'_, Postgres>,
-    name: &str,
-    position: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1",
-    )
-    .bind(name)
-    .bind(position)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Upserting the checkpoint row locks it until commit and returns it as
-/// any other runner left it: two runners never apply the same event.
-pub(crate) async fn lock_checkpoint(
-    tx: &mut Transaction<'_, Postgres>,
-    name: &str,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, 0)
-         ON CONFLICT (projection) DO UPDATE SET updated_at = now()
-         RETURNING position",
-    )
-    .bind(name)
-    .fetch_one(&mut **tx)
-    .await
-}
-
-/// Applies up to `limit` events after `from` to `target` inside `tx` and
-/// moves its checkpoint. Returns how many, and the new position.
-pub(crate) async fn apply_after(
-    tx: &mut Transaction<'_, Postgres>,
-    target: &Target,
-    from: i64,
-    limit: i64,
-) -> Result<(usize, i64), ProjectionError> {
-    let batch = read_postgres(&mut **tx, from, limit).await?;
-    let Some(last) = batch.last().map(|e| e.log_position) else {
-        return Ok((0, from));
-    };
-    let mut changes = Vec::with_capacity(batch.len());
-    for raw in batch.iter().filter(|e| e.aggregate_type == "Ticket") {
-        changes.push(change_for(&raw.decode()?));
-    }
-    apply(tx, &target.table, coalesce(changes)).await?;
-    crate::postgres::move_checkpoint(tx, &target.checkpoint, last).await?;
-    Ok((batch.len(), last))
-}
+use super::Change;
 
 /// Writes a coalesced batch with two statements: every new row in one
 /// `INSERT … SELECT FROM UNNEST`, every update in one `UPDATE … FROM UNNEST`.
-async fn apply(
+pub(super) async fn write(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
     changes: Vec<Change>,

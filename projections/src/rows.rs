@@ -1,0 +1,170 @@
+//! Set-based writes for the read models that replace a stream's rows: a
+//! batch's writes are described as values ([`Write`]) and written with one
+//! statement per table and kind (a `DELETE … IN (…)`, a multi-row
+//! `INSERT`), not one round trip per row. The SQL is built from the
+//! description, the same on both stores.
+//!
+//! Invariant: a batch's writes are applied as all its clears, then all its
+//! inserts, then the rest in order. That is what applying each stream's
+//! writes in turn gives, because each stream clears and inserts only rows
+//! keyed by its own id.
+
+use crate::db::{Tx, Val};
+
+/// Parameters per statement, under both stores' limits.
+const MAX_PARAMS: usize = 30_000;
+
+/// What to do when an inserted row's key is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Conflict {
+    /// Nothing: the key is new (an error otherwise).
+    None,
+    /// Keep the row there.
+    Ignore,
+    /// Replace these columns of the row there, on this key.
+    Update {
+        key: &'static str,
+        columns: &'static [&'static str],
+    },
+}
+
+/// One write of a read model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// Remove every row of `table` whose `key` column is `id`.
+    Clear {
+        table: String,
+        key: &'static str,
+        id: String,
+    },
+    /// Add one row.
+    Insert {
+        table: String,
+        columns: &'static [&'static str],
+        values: Vec<Val>,
+        conflict: Conflict,
+    },
+    /// Any other statement, run as it is, after the clears and inserts.
+    Run(String, Vec<Val>),
+}
+
+impl Write {
+    pub fn clear(table: &str, key: &'static str, id: &str) -> Self {
+        Write::Clear {
+            table: table.to_owned(),
+            key,
+            id: id.to_owned(),
+        }
+    }
+
+    pub fn insert(table: &str, columns: &'static [&'static str], values: Vec<Val>) -> Self {
+        Write::Insert {
+            table: table.to_owned(),
+            columns,
+            values,
+            conflict: Conflict::None,
+        }
+    }
+
+    /// The same insert, resolving a taken key by `conflict`.
+    pub fn on_conflict(self, conflict: Conflict) -> Self {
+        match self {
+            Write::Insert {
+                table,
+                columns,
+                values,
+                ..
+            } => Write::Insert {
+                table,
+                columns,
+                values,
+                conflict,
+            },
+            other => other,
+        }
+    }
+}
+
+/// `$from`, …, `$(from + n - 1)` in parentheses.
+fn tuple(from: usize, n: usize) -> String {
+    let params: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
+    format!("({})", params.join(", "))
+}
+
+/// Applies `writes` in `tx`: each table's clears in one statement, each
+/// (table, columns, conflict)'s inserts in one multi-row statement (split
+/// under the parameter limit), then the other statements in order.
+pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
+    let mut clears: Vec<((String, &'static str), Vec<Val>)> = Vec::new();
+    type InsertKey = (String, &'static [&'static str], Conflict);
+    let mut inserts: Vec<(InsertKey, Vec<Vec<Val>>)> = Vec::new();
+    let mut runs = Vec::new();
+    for w in writes {
+        match w {
+            Write::Clear { table, key, id } => {
+                let group = (table, key);
+                match clears.iter_mut().find(|(k, _)| *k == group) {
+                    Some((_, ids)) => ids.push(Val::Text(id)),
+                    None => clears.push((group, vec![Val::Text(id)])),
+                }
+            }
+            Write::Insert {
+                table,
+                columns,
+                values,
+                conflict,
+            } => {
+                if values.len() != columns.len() {
+                    return Err(sqlx::Error::Protocol(format!(
+                        "a row for {table} has {} values for {} columns",
+                        values.len(),
+                        columns.len()
+                    )));
+                }
+                let group = (table, columns, conflict);
+                match inserts.iter_mut().find(|(k, _)| *k == group) {
+                    Some((_, rows)) => rows.push(values),
+                    None => inserts.push((group, vec![values])),
+                }
+            }
+            Write::Run(sql, vals) => runs.push((sql, vals)),
+        }
+    }
+    for ((table, key), ids) in clears {
+        for chunk in ids.chunks(MAX_PARAMS) {
+            let sql = format!(
+                "DELETE FROM {table} WHERE {key} IN {}",
+                tuple(1, chunk.len())
+            );
+            tx.run(&sql, chunk.to_vec()).await?;
+        }
+    }
+    for ((table, columns, conflict), rows) in inserts {
+        let on_conflict = match conflict {
+            Conflict::None => String::new(),
+            Conflict::Ignore => " ON CONFLICT DO NOTHING".to_owned(),
+            Conflict::Update { key, columns } => {
+                let set: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("{c} = excluded.{c}"))
+                    .collect();
+                format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
+            }
+        };
+        let per = columns.len().max(1);
+        for chunk in rows.chunks((MAX_PARAMS / per).max(1)) {
+            let tuples: Vec<String> = (0..chunk.len()).map(|i| tuple(1 + i * per, per)).collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES {}{on_conflict}",
+                columns.join(", "),
+                tuples.join(", ")
+            );
+            tx.run(&sql, chunk.iter().flatten().cloned().collect())
+                .await?;
+        }
+    }
+    for (sql, vals) in runs {
+        tx.run(&sql, vals).await?;
+    }
+    Ok(())
+}
