@@ -173,7 +173,9 @@ mod tests {
         };
         let error = Tls::load(&files).unwrap_err();
         assert!(
-            error.to_string().starts_with("cannot read /nonexistent/cert.pem"),
+            error
+                .to_string()
+                .starts_with("cannot read /nonexistent/cert.pem"),
             "{error}"
         );
     }

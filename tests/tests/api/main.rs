@@ -26,3 +26,4 @@ mod robustness;
 mod sla;
 mod subscriptions;
 mod times;
+mod tls;
