@@ -199,6 +199,17 @@ struct ServeArgs {
     /// instead of bearer tokens. Never in production.
     #[arg(long, conflicts_with = "auth_file")]
     insecure_dev_auth: bool,
+    /// PEM certificate chain: serve gRPC and /metrics over TLS (with
+    /// --tls-key).
+    #[arg(long, env = "TICKETD_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "TICKETD_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s): gRPC clients must present a certificate it
+    /// signed (mutual TLS for service clients).
+    #[arg(long, env = "TICKETD_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
     #[command(flatten)]
     timing: TimingArgs,
     #[command(flatten)]
@@ -273,9 +284,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             // Before anything is opened or written: a bad policy stops here.
             let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
             let store = args.store.config()?;
+            let tls = match (&args.tls_cert, &args.tls_key) {
+                (Some(cert), Some(key)) => Some(crate::tls::Tls::load(&crate::tls::TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    client_ca: args.tls_client_ca.clone(),
+                })?),
+                _ => None,
+            };
             let listen = crate::server::Listen {
                 grpc: args.listen,
                 metrics: (!args.no_metrics).then_some(args.metrics_listen),
+                tls,
             };
             let auth = match &args.auth_file {
                 Some(path) => crate::auth::Auth::load(path)?,

@@ -25,4 +25,5 @@ pub mod sealed;
 pub mod server;
 pub mod sla;
 pub mod store;
+pub mod tls;
 pub mod units;

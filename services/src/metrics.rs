@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 use crate::rpc::events::log_status;
 use crate::store::Pool;
@@ -48,7 +49,10 @@ pub async fn render(db: &Pool) -> Result<String, sqlx::Error> {
     Ok(out)
 }
 
-async fn answer(mut stream: TcpStream, db: Pool) -> std::io::Result<()> {
+async fn answer<S>(mut stream: S, db: Pool) -> std::io::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut buf = vec![0_u8; 4096];
     let n = stream.read(&mut buf).await?;
     let request = String::from_utf8_lossy(&buf[..n]);
@@ -72,24 +76,38 @@ async fn answer(mut stream: TcpStream, db: Pool) -> std::io::Result<()> {
     stream.shutdown().await
 }
 
-/// Serves `/metrics` on `listener` until `stop`.
-pub async fn serve(listener: TcpListener, db: Pool, mut stop: watch::Receiver<bool>) {
+/// Serves `/metrics` on `listener` (over TLS when given) until `stop`.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    db: Pool,
+    mut stop: watch::Receiver<bool>,
+) {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, "metrics on /metrics");
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    let db = db.clone();
-                    tokio::spawn(async move {
-                        if let Err(error) = answer(stream, db).await {
-                            tracing::debug!(%error, "metrics request failed");
-                        }
-                    });
+                    tokio::spawn(answer_one(stream, tls.clone(), db.clone()));
                 }
                 Err(error) => tracing::warn!(%error, "metrics accept failed"),
             },
             _ = stop.wait_for(|s| *s) => break,
         }
+    }
+}
+
+/// One connection: the TLS handshake if configured, then one answer.
+async fn answer_one(stream: TcpStream, tls: Option<TlsAcceptor>, db: Db) {
+    let answered = match tls {
+        Some(tls) => match tls.accept(stream).await {
+            Ok(stream) => answer(stream, db).await,
+            Err(error) => Err(error),
+        },
+        None => answer(stream, db).await,
+    };
+    if let Err(error) = answered {
+        tracing::debug!(%error, "metrics request failed");
     }
 }

@@ -61,12 +61,14 @@ pub enum ServeError {
 }
 
 /// Where to listen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Listen {
     /// gRPC (port 0 picks a free port).
     pub grpc: SocketAddr,
     /// Prometheus `/metrics`; `None` turns it off.
     pub metrics: Option<SocketAddr>,
+    /// TLS on every port; `None` serves clear text (loopback, development).
+    pub tls: Option<crate::tls::Tls>,
 }
 
 /// A server that is up and listening.
@@ -188,8 +190,15 @@ pub async fn start_with(
         head,
         stopped.clone(),
     ));
-    let metrics = metrics_listener
-        .map(|(l, _)| tokio::spawn(crate::metrics::serve(l, db.clone(), stopped.clone())));
+    let metrics_tls = listen.tls.as_ref().map(crate::tls::Tls::metrics);
+    let metrics = metrics_listener.map(|(l, _)| {
+        tokio::spawn(crate::metrics::serve(
+            l,
+            metrics_tls,
+            db.clone(),
+            stopped.clone(),
+        ))
+    });
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -278,16 +287,22 @@ pub async fn start_with(
     );
 
     let policy_version = policy.current().version.clone();
+    let grpc_tls = listen.tls.clone();
     let mut until_stopped = stopped.clone();
     let mut grace_from = stopped.clone();
     let server = tokio::spawn(async move {
         tracing::info!(
             %addr,
+            tls = grpc_tls.as_ref().map_or("off", |t| if t.mutual() { "mutual" } else { "on" }),
             policy = %policy_version.label,
             digest = %policy_version.digest,
             "ticketd serving gRPC"
         );
-        let serving = tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = &grpc_tls {
+            builder = builder.tls_config(tls.grpc())?;
+        }
+        let serving = builder
             .timeout(Duration::from_secs(30))
             .layer(tower::util::MapResponseLayer::new(
                 crate::rpc::limits::size_cap_as_resource_exhausted,

@@ -520,6 +520,7 @@ fn a_same_fault_rework_within_the_guarantee_is_the_companys() {
     assert_eq!(cycle_2.len(), 2);
     assert!(cycle_2.iter().all(|x| x.bearer == Bearer::Company));
     assert_eq!(total(&l, Bearer::Customer), 50_000);
+}
 
 /// A random repair as the ledger reads it: in or out of warranty, with or
 /// without a visit, any of four root causes, a quote where the customer

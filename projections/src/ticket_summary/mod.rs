@@ -134,7 +134,17 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
         | event @ TicketEvent::TicketEscalated { .. }
         | event @ TicketEvent::RepairCycleExtended { .. }
         | event @ TicketEvent::ComplaintRouted { .. }
-        | event @ TicketEvent::ComplaintReplied { .. } => Change::Update {
+        | event @ TicketEvent::ComplaintReplied { .. }
+        | event @ TicketEvent::RefundApproved { .. }
+        | event @ TicketEvent::ItemReturned { .. }
+        | event @ TicketEvent::RefundPaid { .. }
+        | event @ TicketEvent::DispatchAccepted { .. }
+        | event @ TicketEvent::DispatchDeclined { .. }
+        | event @ TicketEvent::ItemTakenIn { .. }
+        | event @ TicketEvent::ItemHandedBack { .. }
+        | event @ TicketEvent::CustomerContacted { .. }
+        | event @ TicketEvent::TechnicianBack { .. }
+        | event @ TicketEvent::TripReportFiled { .. } => Change::Update {
             ticket_id: logged.ticket_id.clone(),
             version: logged.sequence,
             updated_at: logged.occurred_at,

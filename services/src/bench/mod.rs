@@ -187,8 +187,9 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
     let listen = Listen {
         grpc: "127.0.0.1:0".parse()?,
         metrics: None,
+        tls: None,
     };
-    let server = start(&pg, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
+    let server = start(&pg, listen.clone(), Auth::InsecureHeaders, o.policy.clone()).await?;
     let target = format!("http://{}", server.addr);
     let sampler = bulk::LagSampler::start(&pg_url).await?;
     let b = bar(lifecycle_events, "ticketd gRPC (PG)");

@@ -83,6 +83,7 @@ fn listen() -> Listen {
     Listen {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         metrics: Some("127.0.0.1:0".parse().expect("addr")),
+        tls: None,
     }
 }
 

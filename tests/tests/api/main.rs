@@ -30,3 +30,4 @@ mod sla;
 mod sla_rules;
 mod subscriptions;
 mod times;
+mod tls;
