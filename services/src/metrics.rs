@@ -99,7 +99,7 @@ pub async fn serve(
 }
 
 /// One connection: the TLS handshake if configured, then one answer.
-async fn answer_one(stream: TcpStream, tls: Option<TlsAcceptor>, db: Db) {
+async fn answer_one(stream: TcpStream, tls: Option<TlsAcceptor>, db: Pool) {
     let answered = match tls {
         Some(tls) => match tls.accept(stream).await {
             Ok(stream) => answer(stream, db).await,

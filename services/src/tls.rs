@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_file_without_a_certificate_is_refused_naming_it() {
-        let error = Tls::from_pem(b"not pem".to_vec(), b"".to_vec(), None).unwrap_err();
+        let error = Tls::from_pem(b"not pem".to_vec(), b"".to_vec(), None).expect_err("refused");
         assert_eq!(
             error.to_string(),
             "the certificate file holds no PEM certificate"
@@ -171,7 +171,7 @@ mod tests {
             key: "/nonexistent/key.pem".into(),
             client_ca: None,
         };
-        let error = Tls::load(&files).unwrap_err();
+        let error = Tls::load(&files).expect_err("refused");
         assert!(
             error
                 .to_string()
