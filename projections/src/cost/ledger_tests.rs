@@ -545,15 +545,7 @@ fn random_repair(
         None
     });
     if visit {
-        d.run(
-            Role::ServiceManager,
-            TicketCommand::DispatchTechnician(DispatchTechnician {
-                technician: ActorId::parse("technician-1").expect("id"),
-                planned_arrival: now(),
-            }),
-        );
-        d.run(Role::Technician, TicketCommand::AcceptDispatch);
-        d.run(Role::Technician, TicketCommand::RecordArrival);
+        d.visit();
     }
     d.diagnose(cause);
     if !in_warranty || cause == RootCause::Misuse {
