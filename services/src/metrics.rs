@@ -1,5 +1,6 @@
-//! A Prometheus text endpoint (`GET /metrics`): the log head and each
-//! projection's position and lag. Deliberately tiny: one plain HTTP/1.1
+//! A Prometheus text endpoint (`GET /metrics`): the log head, each
+//! projection's position and lag, and every RPC's calls by status code and
+//! latency (`rpc::observe`). Deliberately tiny: one plain HTTP/1.1
 //! response per connection, no other routes.
 
 use std::fmt::Write as _;
@@ -11,11 +12,19 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::rpc::events::log_status;
+use crate::rpc::observe::RpcMetrics;
 use crate::store::Pool;
 
+/// What the endpoint reports from.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub db: Pool,
+    pub rpc: RpcMetrics,
+}
+
 /// Renders the metrics in the Prometheus text format.
-pub async fn render(db: &Pool) -> Result<String, sqlx::Error> {
-    let status = log_status(db).await?;
+pub async fn render(sources: &Sources) -> Result<String, sqlx::Error> {
+    let status = log_status(&sources.db).await?;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -46,10 +55,11 @@ pub async fn render(db: &Pool) -> Result<String, sqlx::Error> {
             status.head - position
         );
     }
+    sources.rpc.render(&mut out);
     Ok(out)
 }
 
-async fn answer<S>(mut stream: S, db: Pool) -> std::io::Result<()>
+async fn answer<S>(mut stream: S, sources: Sources) -> std::io::Result<()>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -58,7 +68,7 @@ where
     let request = String::from_utf8_lossy(&buf[..n]);
     let path = request.split_whitespace().nth(1).unwrap_or("");
     let (status, body) = if path == "/metrics" {
-        match render(&db).await {
+        match render(&sources).await {
             Ok(body) => ("200 OK", body),
             Err(error) => (
                 "503 Service Unavailable",
@@ -80,7 +90,7 @@ where
 pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    db: Pool,
+    sources: Sources,
     mut stop: watch::Receiver<bool>,
 ) {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
@@ -89,7 +99,7 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(answer_one(stream, tls.clone(), db.clone()));
+                    tokio::spawn(answer_one(stream, tls.clone(), sources.clone()));
                 }
                 Err(error) => tracing::warn!(%error, "metrics accept failed"),
             },
@@ -99,13 +109,13 @@ pub async fn serve(
 }
 
 /// One connection: the TLS handshake if configured, then one answer.
-async fn answer_one(stream: TcpStream, tls: Option<TlsAcceptor>, db: Pool) {
+async fn answer_one(stream: TcpStream, tls: Option<TlsAcceptor>, sources: Sources) {
     let answered = match tls {
         Some(tls) => match tls.accept(stream).await {
-            Ok(stream) => answer(stream, db).await,
+            Ok(stream) => answer(stream, sources).await,
             Err(error) => Err(error),
         },
-        None => answer(stream, db).await,
+        None => answer(stream, sources).await,
     };
     if let Err(error) = answered {
         tracing::debug!(%error, "metrics request failed");

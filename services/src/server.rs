@@ -191,11 +191,15 @@ pub async fn start_with(
         stopped.clone(),
     ));
     let metrics_tls = listen.tls.as_ref().map(crate::tls::Tls::metrics);
+    let rpc_metrics = crate::rpc::observe::RpcMetrics::default();
     let metrics = metrics_listener.map(|(l, _)| {
         tokio::spawn(crate::metrics::serve(
             l,
             metrics_tls,
-            db.clone(),
+            crate::metrics::Sources {
+                db: db.clone(),
+                rpc: rpc_metrics.clone(),
+            },
             stopped.clone(),
         ))
     });
@@ -304,6 +308,8 @@ pub async fn start_with(
         }
         let serving = builder
             .timeout(Duration::from_secs(30))
+            // Outermost, so that it counts the code the caller gets.
+            .layer(crate::rpc::observe::ObserveLayer(rpc_metrics))
             .layer(tower::util::MapResponseLayer::new(
                 crate::rpc::limits::size_cap_as_resource_exhausted,
             ))

@@ -12,6 +12,7 @@ pub mod fracas_8d;
 pub mod fracas_life;
 pub mod import;
 pub mod limits;
+pub mod observe;
 mod parse;
 pub mod queries;
 pub mod sla;

@@ -66,7 +66,11 @@ async fn reflection_lists_the_services(backend: Backend) {
     server.stop().await;
 }
 
-crate::on_both_stores!(health_reports_serving, reflection_lists_the_services);
+crate::on_both_stores!(
+    health_reports_serving,
+    reflection_lists_the_services,
+    metrics_count_each_rpc_by_status_code,
+);
 
 /// `ticketd token --json` prints one JSON object a script can read: the
 /// token, its SHA-256 (what the token file keeps) and the entry to add.
@@ -131,4 +135,44 @@ async fn token_json_is_machine_readable_and_output_has_no_colour_when_piped() {
             String::from_utf8_lossy(stream)
         );
     }
+}
+
+/// `/metrics` counts every RPC by the code its caller got, with a latency
+/// histogram: an accepted and a refused receipt, and a query.
+async fn metrics_count_each_rpc_by_status_code(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mut commands = server.commands().await;
+    commands
+        .receive_ticket(crate::helpers::as_role(
+            "customer_service",
+            crate::helpers::receive_request("metrics-1", Some(10)),
+        ))
+        .await
+        .expect("received");
+    let mut bad = crate::helpers::receive_request("metrics-2", Some(10));
+    bad.description = String::new();
+    commands
+        .receive_ticket(crate::helpers::as_role("customer_service", bad))
+        .await
+        .expect_err("no serial number");
+    server
+        .queries()
+        .await
+        .get_ticket(ticketd::rpc::pb::GetTicketRequest {
+            ticket_id: "metrics-1".into(),
+        })
+        .await
+        .expect("read");
+
+    let text = crate::projections::scrape(server.metrics_addr.expect("metrics on")).await;
+    for line in [
+        "ticketd_rpc_requests_total{method=\"repair.v1.TicketCommands/ReceiveTicket\",code=\"OK\"} 1",
+        "ticketd_rpc_requests_total{method=\"repair.v1.TicketCommands/ReceiveTicket\",code=\"INVALID_ARGUMENT\"} 1",
+        "ticketd_rpc_requests_total{method=\"repair.v1.TicketQueries/GetTicket\",code=\"OK\"} 1",
+        "ticketd_rpc_duration_seconds_count{method=\"repair.v1.TicketCommands/ReceiveTicket\"} 2",
+        "ticketd_rpc_duration_seconds_bucket{method=\"repair.v1.TicketCommands/ReceiveTicket\",le=\"+Inf\"} 2",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    server.stop().await;
 }
