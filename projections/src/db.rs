@@ -66,6 +66,14 @@ pub type Cells = Vec<Option<String>>;
 const CHECKPOINT: &str = "SELECT position FROM projection_checkpoints WHERE projection = $1";
 
 impl Pool {
+    /// Connections open now, and how many of them are idle.
+    pub fn connections(&self) -> (u32, usize) {
+        match self {
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),

@@ -20,6 +20,7 @@ use crate::store::Pool;
 pub struct Sources {
     pub db: Pool,
     pub rpc: RpcMetrics,
+    pub bus: std::sync::Arc<crate::bus::CommandBus>,
 }
 
 /// Renders the metrics in the Prometheus text format.
@@ -55,6 +56,29 @@ pub async fn render(sources: &Sources) -> Result<String, sqlx::Error> {
             status.head - position
         );
     }
+    let (open, idle) = sources.db.connections();
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_db_connections Database connections of this process, by state."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_db_connections gauge");
+    let _ = writeln!(out, "ticketd_db_connections{{state=\"idle\"}} {idle}");
+    let in_use = u64::from(open).saturating_sub(idle as u64);
+    let _ = writeln!(out, "ticketd_db_connections{{state=\"in_use\"}} {in_use}");
+    let (hits, misses) = sources.bus.cache_counts();
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_aggregate_cache_lookups_total Aggregate-cache lookups, by whether the stream was there."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_aggregate_cache_lookups_total counter");
+    let _ = writeln!(
+        out,
+        "ticketd_aggregate_cache_lookups_total{{result=\"hit\"}} {hits}"
+    );
+    let _ = writeln!(
+        out,
+        "ticketd_aggregate_cache_lookups_total{{result=\"miss\"}} {misses}"
+    );
     sources.rpc.render(&mut out);
     Ok(out)
 }

@@ -199,6 +199,7 @@ pub async fn start_with(
             crate::metrics::Sources {
                 db: db.clone(),
                 rpc: rpc_metrics.clone(),
+                bus: bus.clone(),
             },
             stopped.clone(),
         ))

@@ -8,6 +8,7 @@
 //! durable, and dropped on any failed append.
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use lru::LruCache;
@@ -26,17 +27,36 @@ pub struct Cached<A> {
 #[derive(Debug)]
 pub struct StreamCache<A> {
     entries: Mutex<LruCache<String, Cached<A>>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<A: Clone> StreamCache<A> {
     pub fn new(capacity: NonZeroUsize) -> Self {
         Self {
             entries: Mutex::new(LruCache::new(capacity)),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
     pub fn get(&self, id: &str) -> Option<Cached<A>> {
-        self.entries.lock().ok()?.get(id).cloned()
+        let found = self.entries.lock().ok()?.get(id).cloned();
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Lookups that found the stream, and lookups that did not, so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     pub fn put(&self, id: &str, entry: Cached<A>) {
@@ -74,6 +94,8 @@ mod tests {
         assert!(cache.get("b").is_none());
         assert_eq!(cache.get("a").map(|e| e.version), Some(1));
         assert_eq!(cache.get("c").map(|e| e.hash), Some("h3".into()));
+        // a, a and c were found; b (evicted) was not.
+        assert_eq!(cache.counts(), (3, 1));
     }
 
     #[test]

@@ -289,6 +289,14 @@ impl CommandBus {
         self.services_now()
     }
 
+    /// Aggregate-cache lookups so far, over every aggregate type: (found,
+    /// not found).
+    pub fn cache_counts(&self) -> (u64, u64) {
+        let (th, tm) = self.tickets.counts();
+        let (ah, am) = self.action_streams.counts();
+        (th + ah, tm + am)
+    }
+
     /// Wakes the log watcher after a write made outside [`Self::execute`].
     pub(crate) fn committed(&self) {
         self.committed.notify_one();

@@ -171,6 +171,8 @@ async fn metrics_count_each_rpc_by_status_code(backend: Backend) {
         "ticketd_rpc_requests_total{method=\"repair.v1.TicketQueries/GetTicket\",code=\"OK\"} 1",
         "ticketd_rpc_duration_seconds_count{method=\"repair.v1.TicketCommands/ReceiveTicket\"} 2",
         "ticketd_rpc_duration_seconds_bucket{method=\"repair.v1.TicketCommands/ReceiveTicket\",le=\"+Inf\"} 2",
+        "ticketd_db_connections{state=\"idle\"}",
+        "ticketd_aggregate_cache_lookups_total{result=\"miss\"}",
     ] {
         assert!(text.contains(line), "{line} missing from\n{text}");
     }
