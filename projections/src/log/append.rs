@@ -221,12 +221,20 @@ pub async fn insert_rows_postgres(
 /// skipping each row a unique index refuses (a taken version or a reused
 /// request id) instead of failing the others: the group commit's write.
 /// Returns, per row, whether it was inserted.
+///
+/// Invariant: a row is inserted only if its stream's stored event just
+/// before it has the hash it was chained to (`previous`), so an event is
+/// never chained to one the store does not hold: a command decided on a
+/// cached state the store has lost (a failover to a standby that lacked
+/// the last commits) is refused like a taken version, and reloaded.
 pub async fn insert_batch_postgres(
     conn: &mut sqlx::PgConnection,
     events: &[&NewEvent],
     hashes: &[String],
+    previous: &[String],
 ) -> Result<Vec<bool>, sqlx::Error> {
     let inserted: Vec<String> = bind_rows(sqlx::query_scalar(INSERT_BATCH), events, hashes)
+        .bind(previous.to_vec())
         .fetch_all(conn)
         .await?;
     let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
@@ -236,8 +244,8 @@ pub async fn insert_batch_postgres(
         .collect())
 }
 
-/// The multi-row insert both statements share; the sequencer gives the
-/// rows their log positions later, in commit order.
+/// The multi-row insert; the sequencer gives the rows their log positions
+/// later, in commit order.
 macro_rules! insert_rows {
     () => {
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
@@ -251,12 +259,24 @@ macro_rules! insert_rows {
 
 const INSERT_ROWS: &str = insert_rows!();
 
-const INSERT_BATCH: &str = concat!(
-    insert_rows!(),
-    " ON CONFLICT DO NOTHING RETURNING event_id::text"
-);
+/// [`INSERT_ROWS`] that skips a refused row, and a row whose predecessor
+/// in the store is not the event it was chained to (`$13`: each row's
+/// previous hash).
+const INSERT_BATCH: &str =
+    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
+         SELECT t, i, s, et, ev, p, m, id::uuid, r, o, $11, h
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
+                       $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[],
+                       $13::text[])
+                AS u(t, i, s, et, ev, p, m, id, r, o, h, prev)
+          WHERE u.s = 1
+             OR EXISTS (SELECT 1 FROM events e
+                         WHERE e.aggregate_type = u.t AND e.aggregate_id = u.i
+                           AND e.sequence = u.s - 1 AND COALESCE(e.hash, '') = u.prev)
+         ON CONFLICT DO NOTHING RETURNING event_id::text";
 
-/// Binds the twelve columns of [`INSERT_ROWS`] / [`INSERT_BATCH`].
+/// Binds the first twelve columns of [`INSERT_ROWS`] / [`INSERT_BATCH`].
 fn bind_rows<'q, Q: BindRows<'q>>(query: Q, events: &[&NewEvent], hashes: &[String]) -> Q {
     let text =
         |f: fn(&NewEvent) -> &String| events.iter().map(|e| f(e).clone()).collect::<Vec<String>>();

@@ -2,8 +2,10 @@
 //! last hash, so that a command on a hot ticket needs no read at all.
 //!
 //! Invariant: an entry is only a guess. The append names the version it
-//! expects (the stream's primary key refuses a taken sequence), so a stale
-//! entry (another process wrote the stream) costs a conflict and a reload,
+//! expects (the stream's primary key refuses a taken sequence) and the
+//! hash it chains to (a row is inserted only if the stored event before it
+//! has that hash), so a stale entry (another process wrote the stream, or
+//! the store lost events the entry holds) costs a conflict and a reload,
 //! never a wrong event. An entry is replaced only after its event is
 //! durable, and dropped on any failed append.
 

@@ -12,6 +12,10 @@
 //!   id) is simply not returned, and only its command sees the conflict.
 //! * SQLite: `BEGIN IMMEDIATE`, each row in its own savepoint, `COMMIT`.
 //!
+//! On both, a row whose stream does not end, in the store, with the event
+//! it was chained to is refused like a taken version: a cached state the
+//! store has lost never gets an event chained to a missing one.
+//!
 //! Invariant: a command is answered only after the `COMMIT` of its batch
 //! returned, so an acknowledged event is durable (`synchronous_commit` on,
 //! `synchronous=FULL`); a refused row never sinks the others.
@@ -19,7 +23,8 @@
 use std::sync::Arc;
 
 use projections::log::append::{
-    chain_hashes, insert_batch_postgres, insert_sqlite, is_unique_violation, NewEvent,
+    chain_hashes, hash_at_sqlite, insert_batch_postgres, insert_sqlite, is_unique_violation,
+    NewEvent,
 };
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -140,8 +145,9 @@ async fn postgres_writer(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pendin
             .map(|p| chain_hashes(std::slice::from_ref(&p.event), &p.previous).remove(0))
             .collect();
         let rows: Vec<&NewEvent> = batch.iter().map(|p| &p.event).collect();
+        let previous: Vec<String> = batch.iter().map(|p| p.previous.clone()).collect();
         let written = match pool.acquire().await {
-            Ok(mut conn) => insert_batch_postgres(&mut conn, &rows, &hashes).await,
+            Ok(mut conn) => insert_batch_postgres(&mut conn, &rows, &hashes, &previous).await,
             Err(error) => Err(error),
         };
         match written {
@@ -161,7 +167,8 @@ async fn postgres_writer(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pendin
             Err(error) if !crate::store::is_unavailable(&error) && batch.len() > 1 => {
                 tracing::debug!(%error, rows = batch.len(), "batch failed; writing rows one by one");
                 for (pending, hash) in batch.into_iter().zip(hashes) {
-                    let outcome = one_postgres(&pool, &pending.event, hash).await;
+                    let outcome =
+                        one_postgres(&pool, &pending.event, hash, &pending.previous).await;
                     let _ = pending.done.send(outcome);
                 }
             }
@@ -178,10 +185,17 @@ async fn one_postgres(
     pool: &PgPool,
     event: &NewEvent,
     hash: String,
+    previous: &str,
 ) -> Result<String, AppendError> {
     let written = match pool.acquire().await {
         Ok(mut conn) => {
-            insert_batch_postgres(&mut conn, &[event], std::slice::from_ref(&hash)).await
+            insert_batch_postgres(
+                &mut conn,
+                &[event],
+                std::slice::from_ref(&hash),
+                &[previous.to_owned()],
+            )
+            .await
         }
         Err(error) => Err(error),
     };
@@ -218,6 +232,20 @@ async fn sqlite_batch(
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for pending in batch {
+        // Chained to the event the store holds just before it, or refused
+        // (see `insert_batch_postgres`).
+        let event = &pending.event;
+        let stored = hash_at_sqlite(
+            &mut tx,
+            &event.aggregate_type,
+            &event.aggregate_id,
+            event.sequence - 1,
+        )
+        .await?;
+        if stored != pending.previous {
+            outcomes.push(Err(AppendError::Taken));
+            continue;
+        }
         sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
         match insert_sqlite(&mut tx, &pending.event, &pending.previous).await {
             Ok(hash) => outcomes.push(Ok(hash)),
