@@ -19,7 +19,7 @@ impl Ticket {
             Some(technician) if *technician != actor.id => Err(TicketError::NotYourJob {
                 technician: technician.clone(),
             }),
-            _ => Ok(()),
+            Some(_) | None => Ok(()),
         }
     }
 

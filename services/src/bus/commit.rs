@@ -23,9 +23,9 @@
 use std::sync::Arc;
 
 use projections::log::append::{
-    chain_hashes, hash_at_sqlite, insert_batch_postgres, insert_sqlite, is_unique_violation,
-    NewEvent,
+    hash_at_sqlite, insert_batch_postgres, insert_sqlite, is_unique_violation, NewEvent,
 };
+use projections::log::seal::event_hash;
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -142,7 +142,7 @@ async fn postgres_writer(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pendin
     while let Some(batch) = next_batch(&receiver).await {
         let hashes: Vec<String> = batch
             .iter()
-            .map(|p| chain_hashes(std::slice::from_ref(&p.event), &p.previous).remove(0))
+            .map(|p| event_hash(&p.previous, &p.event.sealed()))
             .collect();
         let rows: Vec<&NewEvent> = batch.iter().map(|p| &p.event).collect();
         let previous: Vec<String> = batch.iter().map(|p| p.previous.clone()).collect();

@@ -46,8 +46,11 @@ async fn a_major_diagnosis_reaches_the_general_managers_list(backend: Backend) {
     assert_eq!(listed[0].ticket_id, "major-1");
     assert!(listed[0].major_fault);
     assert_eq!(listed[0].reason, "major fault MOTOR-FIRE");
-    // Escalating it again by hand is refused: it already is.
+    // Escalating it again by hand is refused: it already is; nothing is
+    // written.
+    let events = server.event_count().await;
     expect_code(t.escalate().await, Code::FailedPrecondition);
+    assert_eq!(server.event_count().await, events, "a refusal wrote");
     // The list is for managers.
     expect_code(list(&server, "technician").await, Code::PermissionDenied);
     server.stop().await;
