@@ -57,6 +57,43 @@ enum Command {
     /// product_model, batch, serial, quantity, date, date_kind). Every line
     /// is checked first; with any bad line nothing is written.
     ImportUnits(ImportUnitsArgs),
+    /// Publish every event of the log, in order, to a NATS JetStream stream
+    /// whose sequence equals the log position (docs/DEPLOYMENT.md). Several
+    /// may run on one PostgreSQL: one publishes, the others stand by.
+    Relay(RelayArgs),
+}
+
+#[derive(Debug, Args)]
+struct RelayArgs {
+    /// The NATS server.
+    #[arg(
+        long,
+        env = "TICKETD_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    nats_url: String,
+    /// The JetStream stream (made when missing, on subjects `<prefix>.>`).
+    #[arg(long, default_value = "REPAIR")]
+    stream: String,
+    /// Subjects are `<prefix>.<aggregate type>.<event type>`.
+    #[arg(long, default_value = "repair")]
+    subject_prefix: String,
+    /// Publishes awaiting JetStream's acknowledgement at once (1-10000).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u16).range(1..=10000))]
+    window: u16,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+impl RelayArgs {
+    fn settings(&self) -> crate::relay::RelaySettings {
+        crate::relay::RelaySettings {
+            url: self.nats_url.clone(),
+            stream: self.stream.clone(),
+            subject_prefix: self.subject_prefix.clone(),
+            window: usize::from(self.window),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +194,18 @@ struct BenchArgs {
     /// PostgreSQL and on SQLite), print the figures and write nothing.
     #[arg(long, conflicts_with = "only_import")]
     only_commands: bool,
+    /// Measure only the NATS relay, on a log of --bulk-events; print the
+    /// figure instead of writing the report.
+    #[arg(long, conflicts_with_all = ["only_import", "only_commands"])]
+    only_relay: bool,
+    /// The NATS server the relay figure publishes to (a stream of the
+    /// bench's own, deleted afterwards).
+    #[arg(
+        long,
+        env = "TICKETD_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    nats_url: String,
     /// Where to write the report.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     output: PathBuf,
@@ -370,10 +419,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 import_copies: args.import_copies,
                 only_import: args.only_import,
                 only_commands: args.only_commands,
+                only_relay: args.only_relay,
+                nats_url: args.nats_url.clone(),
                 output: args.output.clone(),
             })
             .await?;
-            if args.only_import || args.only_commands {
+            if args.only_import || args.only_commands || args.only_relay {
                 println!("{report}");
             } else {
                 println!("{report}\nwritten to {}", args.output.display());
@@ -430,6 +481,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             db.close().await;
             println!("{} units registered", done?);
         }
+        Command::Relay(args) => relay(args).await?,
         Command::Project(args) => {
             let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
                 .current()
@@ -448,6 +500,36 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// `ticketd relay`: extends the log (another process may be writing) and
+/// relays it while this process leads the stream's relay.
+async fn relay(args: RelayArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let db = crate::store::open(&args.store.config()?).await?;
+    crate::store::migrate(&db).await?;
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let (head, seen) = watch::channel(0);
+    let watcher = tokio::spawn(crate::project::watch_log(
+        db.clone(),
+        Arc::new(Notify::new()),
+        head,
+        stopped.clone(),
+    ));
+    let settings = args.settings();
+    // The relay returns by itself only when it cannot go on (`Some`); a
+    // lost lease or the stop ends it with `Ok` and leadership decides.
+    let outcome = crate::project::while_leading(&db, &settings.name(), stopped, |lost| {
+        let run = crate::relay::run(db.clone(), settings.clone(), seen.clone(), lost);
+        async move { run.await.err().map(Err::<(), _>) }
+    })
+    .await;
+    let _ = watcher.await;
+    db.close().await;
+    outcome.unwrap_or(Ok(())).map_err(Into::into)
 }
 
 /// The whole program: parses the arguments, runs the subcommand on a

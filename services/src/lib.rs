@@ -20,6 +20,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod policy;
 pub mod project;
+pub mod relay;
 pub mod rpc;
 pub mod sealed;
 pub mod server;

@@ -56,6 +56,19 @@ pub async fn render(sources: &Sources) -> Result<String, sqlx::Error> {
             status.head - position
         );
     }
+    let relays = crate::relay::checkpoints(&sources.db).await?;
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_relay_lag Events in the log a relay's broker has not acknowledged yet."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_relay_lag gauge");
+    for (name, position) in &relays {
+        let _ = writeln!(
+            out,
+            "ticketd_relay_lag{{relay=\"{name}\"}} {}",
+            status.head - position
+        );
+    }
     let (open, idle) = sources.db.connections();
     let _ = writeln!(
         out,

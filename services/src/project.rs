@@ -122,6 +122,61 @@ fn batch(db: &Pool, p: &'static dyn Projection, cx: Context) -> Batch {
     Box::pin(async move { engine::batch(&db, p, &Target::live(p), &cx, BATCH).await })
 }
 
+/// Runs `work` while this process leads `key`, until `stop` turns true or
+/// `work` finishes with `Some`. On PostgreSQL exactly one process leads a
+/// key (a session advisory lock on a connection of its own); `work` gets a
+/// receiver that turns true when that lease breaks, must then return
+/// `None`, and runs again once the lease is won back. On SQLite (one
+/// process) `work` runs once with `stop`.
+pub async fn while_leading<T, F, Fut>(
+    db: &Pool,
+    key: &str,
+    mut stop: watch::Receiver<bool>,
+    mut work: F,
+) -> Option<T>
+where
+    F: FnMut(watch::Receiver<bool>) -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let Pool::Postgres(pool) = db else {
+        return work(stop).await;
+    };
+    while let Some(lease) = lead(pool, key, &mut stop).await {
+        let mut lease = lease.detach();
+        let (lost_tx, lost) = watch::channel(false);
+        // Stop the work when the process stops or the lease breaks.
+        let mut outer = stop.clone();
+        let (done_tx, mut done) = watch::channel(false);
+        let watchdog = async {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                        if sqlx::query("SELECT 1").execute(&mut lease).await.is_err() {
+                            tracing::warn!(key, "lost the leadership connection");
+                            break;
+                        }
+                    }
+                    _ = outer.changed() => break,
+                    _ = done.changed() => break,
+                }
+            }
+            let _ = lost_tx.send(true);
+        };
+        let working = async {
+            let finished = work(lost).await;
+            // Wakes the watchdog when the work ends by itself.
+            let _ = done_tx.send(true);
+            finished
+        };
+        let ((), finished) = tokio::join!(watchdog, working);
+        drop(lease);
+        if finished.is_some() {
+            return finished;
+        }
+    }
+    None
+}
+
 /// Keeps one projection caught up until `stop` turns true. On PostgreSQL
 /// exactly one process runs it; the others stand by.
 async fn run_one(
@@ -129,37 +184,17 @@ async fn run_one(
     p: &'static dyn Projection,
     cx: Context,
     head: watch::Receiver<i64>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let projection = p.name();
-    match &db {
-        Pool::Postgres(pool) => {
-            while let Some(lease) = lead(pool, projection, &mut stop).await {
-                let mut lease = lease.detach();
-                let (lost_tx, lost) = watch::channel(false);
-                // Stop the runner when the process stops or the lease breaks.
-                let mut outer = stop.clone();
-                let watchdog = async {
-                    loop {
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => {
-                                if sqlx::query("SELECT 1").execute(&mut lease).await.is_err() {
-                                    tracing::warn!(projection, "lost the projection lock connection");
-                                    break;
-                                }
-                            }
-                            _ = outer.changed() => break,
-                        }
-                    }
-                    let _ = lost_tx.send(true);
-                };
-                let runner = run(projection, || batch(&db, p, cx), head.clone(), lost);
-                tokio::join!(watchdog, runner);
-                drop(lease);
-            }
+    while_leading(&db, projection, stop, |lost| {
+        let runner = run(projection, || batch(&db, p, cx), head.clone(), lost);
+        async move {
+            runner.await;
+            None::<()>
         }
-        Pool::Sqlite(_) => run(projection, || batch(&db, p, cx), head, stop).await,
-    }
+    })
+    .await;
 }
 
 /// Keeps every projection caught up until `stop` turns true. `local` (the

@@ -85,27 +85,20 @@ fn auth<T>(role: &str, message: T) -> Request<T> {
     request
 }
 
-/// Grows the log to `target_events`, then measures.
-pub async fn measure(
-    url: &str,
-    grpc: &str,
-    target_events: u64,
-    local: domain::LocalTime,
-) -> Result<Bulk, Error> {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(4)
-        .connect(url)
-        .await?;
+/// Copies the first closed ticket's events under new ids until the
+/// `events` table holds `target_events` (the running server's sequencer
+/// then logs them).
+pub async fn grow(pool: &sqlx::PgPool, target_events: u64) -> Result<Grown, Error> {
     let sample: String =
         sqlx::query_scalar("SELECT aggregate_id FROM events WHERE event_type = 'TicketClosed' ORDER BY position LIMIT 1")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await?;
     let per_ticket: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
         .bind(&sample)
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await?;
     let wanted = i64::try_from(target_events)
         .unwrap_or(i64::MAX)
@@ -129,15 +122,49 @@ pub async fn measure(
         .bind(done + 1)
         .bind(upto)
         .bind(&sample)
-        .execute(&pool)
+        .execute(pool)
         .await?;
         bar.set_position(u64::try_from(upto).unwrap_or_default());
         done = upto;
     }
     bar.finish();
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await?;
+    Ok(Grown {
+        events,
+        sample,
+        copies,
+    })
+}
+
+/// What [`grow`] left.
+#[derive(Debug)]
+pub struct Grown {
+    /// Events the table holds.
+    pub events: i64,
+    /// The ticket copied.
+    pub sample: String,
+    /// How many copies were made (`bulk-1` …).
+    pub copies: i64,
+}
+
+/// Grows the log to `target_events`, then measures.
+pub async fn measure(
+    url: &str,
+    grpc: &str,
+    target_events: u64,
+    local: domain::LocalTime,
+) -> Result<Bulk, Error> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(url)
+        .await?;
+    let Grown {
+        events,
+        sample,
+        copies,
+    } = grow(&pool, target_events).await?;
     let tickets: i64 = sqlx::query_scalar("SELECT count(DISTINCT aggregate_id) FROM events")
         .fetch_one(&pool)
         .await?;

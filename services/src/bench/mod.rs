@@ -7,6 +7,7 @@ mod baselines;
 mod bulk;
 mod import;
 mod load;
+mod relay;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -40,6 +41,10 @@ pub struct Options {
     pub only_import: bool,
     /// Measure only the command loads; write no report.
     pub only_commands: bool,
+    /// Measure the NATS relay only (on a log of `bulk_events`).
+    pub only_relay: bool,
+    /// Where the relay figure publishes (a stream of the bench's own).
+    pub nats_url: String,
     pub output: PathBuf,
     /// The policy the servers and the plain cqrs-es baseline decide under.
     pub policy: PolicyHandle,
@@ -211,6 +216,11 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
             .await?,
         )
     };
+    let relayed = if o.only_commands {
+        None
+    } else {
+        Some(relay_figure(&pg, &o.nats_url).await)
+    };
     server.shutdown().await?;
 
     // 5. The embedded default.
@@ -243,9 +253,73 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
             grpc,
             sqlite,
             lag_ms,
+            relayed,
         },
         bulk,
     ))
+}
+
+/// The relay's figure, or why it could not be taken (NATS unreachable).
+async fn relay_figure(store: &StoreConfig, nats_url: &str) -> Result<relay::Relayed, String> {
+    eprintln!("relay: the whole log to NATS at {nats_url}");
+    let db = crate::store::open(store).await.map_err(|e| e.to_string())?;
+    let measured = relay::measure(&db, nats_url)
+        .await
+        .map_err(|e| e.to_string());
+    db.close().await;
+    measured
+}
+
+/// `--only-relay`: a log of `bulk_events` (a few lifecycles over gRPC,
+/// then copies), relayed.
+async fn only_relay(o: &Options) -> Result<Result<relay::Relayed, String>, Error> {
+    let url = fresh_database(&o.admin_url, "ticketd_bench_relay").await?;
+    let store = StoreConfig::Postgres { url: url.clone() };
+    let listen = Listen {
+        grpc: "127.0.0.1:0".parse()?,
+        metrics: None,
+        tls: None,
+    };
+    let server = start(&store, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
+    let b = bar(4 * 5 * EVENTS_PER_TICKET, "lifecycles (PG)");
+    load::run(&format!("http://{}", server.addr), "relay", 4, 5, false, &b).await?;
+    b.finish();
+    let pool = sqlx::PgPool::connect(&url).await?;
+    let events = bulk::grow(&pool, o.bulk_events).await?.events;
+    while projections::log::head_postgres(&pool).await? < events {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    pool.close().await;
+    let relayed = relay_figure(&store, &o.nats_url).await;
+    server.shutdown().await?;
+    let mut admin = sqlx::PgConnection::connect(&o.admin_url).await?;
+    sqlx::query("DROP DATABASE IF EXISTS ticketd_bench_relay WITH (FORCE)")
+        .execute(&mut admin)
+        .await?;
+    Ok(relayed)
+}
+
+fn relay_row(s: &mut String, relayed: &Result<relay::Relayed, String>) {
+    match relayed {
+        Ok(r) => {
+            let _ = writeln!(
+                s,
+                "| relay to NATS JetStream (PG, {} events, sequence = position), events/s | {:.0} | JetStream alone {:.0} | {} | ≥ 10,000 | {} |",
+                r.events,
+                r.per_second,
+                r.broker_per_second,
+                ratio(r.per_second, r.broker_per_second),
+                verdict(r.per_second >= 10_000.0)
+            );
+        }
+        Err(why) => {
+            let _ = writeln!(
+                s,
+                "| relay to NATS JetStream, events/s | not measured: {} | | | ≥ 10,000 | **missed** |",
+                why.replace('|', "/")
+            );
+        }
+    }
 }
 
 /// What the command loads measured.
@@ -255,6 +329,7 @@ struct Loads {
     grpc: Measured,
     sqlite: Measured,
     lag_ms: Vec<u64>,
+    relayed: Option<Result<relay::Relayed, String>>,
 }
 
 /// Runs everything and writes the report. Returns the report's text.
@@ -267,6 +342,15 @@ pub async fn run(options: Options) -> Result<String, Error> {
             "| figure | value | baseline | ratio | target | |\n|---|---|---|---|---|---|\n",
         );
         import_rows(&mut s, &pg, &sqlite, 0.0);
+        return Ok(s);
+    }
+    if o.only_relay {
+        eprintln!("relay only");
+        let relayed = only_relay(o).await?;
+        let mut s = String::from(
+            "| figure | value | baseline | ratio | target | |\n|---|---|---|---|---|---|\n",
+        );
+        relay_row(&mut s, &relayed);
         return Ok(s);
     }
     if o.only_commands {
@@ -293,6 +377,9 @@ pub async fn run(options: Options) -> Result<String, Error> {
         &import_sqlite,
         loads.grpc.commands_per_second(),
     );
+    if let Some(relayed) = &loads.relayed {
+        relay_row(&mut rows, relayed);
+    }
     if let Some(at) = report.find("| peak RSS") {
         report.insert_str(at, &rows);
     }
@@ -401,6 +488,7 @@ fn command_rows(s: &mut String, loads: &mut Loads) {
         grpc,
         sqlite,
         lag_ms,
+        relayed: _,
     } = loads;
     let raw_tps = *raw_tps;
     let grpc_cps = grpc.commands_per_second();

@@ -22,6 +22,7 @@ mod policy;
 mod projections;
 mod queries;
 mod rejections;
+mod relay;
 mod replicas;
 mod restart;
 mod robustness;
