@@ -13,6 +13,7 @@ pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod clock;
+pub mod consumers;
 pub mod import;
 mod import_cli;
 pub mod lists;

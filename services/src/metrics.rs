@@ -69,6 +69,37 @@ pub async fn render(sources: &Sources) -> Result<String, sqlx::Error> {
             status.head - position
         );
     }
+    let consumers = crate::consumers::list(&sources.db)
+        .await
+        .map_err(|e| match e {
+            crate::consumers::ConsumerError::Store(e) => e,
+            other => sqlx::Error::Protocol(other.to_string()),
+        })?;
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_consumer_lag Events in the log past a named consumer's acknowledged position."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_consumer_lag gauge");
+    for c in &consumers {
+        let _ = writeln!(
+            out,
+            "ticketd_consumer_lag{{consumer=\"{}\"}} {}",
+            c.name,
+            status.head - c.acked_through
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_consumer_in_flight Events delivered to a named consumer and not acknowledged yet."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_consumer_in_flight gauge");
+    for c in &consumers {
+        let _ = writeln!(
+            out,
+            "ticketd_consumer_in_flight{{consumer=\"{}\"}} {}",
+            c.name, c.in_flight
+        );
+    }
     let (open, idle) = sources.db.connections();
     let _ = writeln!(
         out,

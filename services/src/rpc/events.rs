@@ -12,6 +12,7 @@ use super::parse::to_timestamp;
 use super::pb;
 use super::pb::event_log_server::EventLog;
 use super::status::{from_sqlx, invalid_field};
+use crate::consumers::ConsumerFilter;
 use crate::store::Pool;
 
 /// Messages buffered per subscriber; a full buffer pauses only that
@@ -84,7 +85,7 @@ impl Filter {
     }
 }
 
-fn message(e: RawEvent) -> pb::SubscribeResponse {
+pub(super) fn message(e: RawEvent) -> pb::SubscribeResponse {
     let metadata: BTreeMap<String, String> = e
         .metadata
         .as_object()
@@ -115,7 +116,7 @@ fn message(e: RawEvent) -> pb::SubscribeResponse {
     }
 }
 
-fn heartbeat(head: i64) -> pb::SubscribeResponse {
+pub(super) fn heartbeat(head: i64) -> pb::SubscribeResponse {
     pb::SubscribeResponse {
         message: Some(pb::subscribe_response::Message::Heartbeat(pb::Heartbeat {
             head_position: u64::try_from(head).unwrap_or_default(),
@@ -131,7 +132,7 @@ async fn read(db: &Pool, after: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
 /// Sends `message` unless the server shuts down first (the head's sender
 /// is dropped): a subscriber that stopped reading must not hold up a
 /// shutdown. False: stop feeding.
-async fn send(
+pub(super) async fn send(
     out: &mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
     head: &mut watch::Receiver<i64>,
     message: Result<pb::SubscribeResponse, Status>,
@@ -224,6 +225,23 @@ impl EventLog for EventLogService {
             }
         };
         let (tx, rx) = mpsc::channel(BUFFER);
+        if let Some(named) = super::consumers::Named::parse(&m)? {
+            let sorted = |set: &HashSet<String>| set.iter().cloned().collect::<Vec<_>>();
+            let wanted = ConsumerFilter::new(
+                sorted(&filter.event_types),
+                sorted(&filter.ticket_ids),
+                sorted(&filter.product_models),
+            );
+            super::consumers::open(&self.db, &named, &wanted, from).await?;
+            tokio::spawn(super::consumers::feed(
+                self.db.clone(),
+                self.head.clone(),
+                named,
+                Duration::from_secs(u64::from(beat)),
+                tx,
+            ));
+            return Ok(Response::new(ReceiverStream::new(rx)));
+        }
         tokio::spawn(feed(
             self.db.clone(),
             self.head.clone(),
@@ -233,6 +251,22 @@ impl EventLog for EventLogService {
             tx,
         ));
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn ack(
+        &self,
+        request: Request<pb::AckRequest>,
+    ) -> Result<Response<pb::AckResponse>, Status> {
+        super::consumers::ack(&self.db, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_consumers(
+        &self,
+        _request: Request<pb::ListConsumersRequest>,
+    ) -> Result<Response<pb::ConsumerList>, Status> {
+        super::consumers::list(&self.db).await.map(Response::new)
     }
 
     async fn get_log_status(

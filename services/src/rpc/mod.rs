@@ -5,6 +5,7 @@
 pub mod audit;
 mod build;
 pub mod commands;
+pub mod consumers;
 pub mod cost;
 pub mod events;
 pub mod fracas;

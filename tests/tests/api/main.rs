@@ -4,6 +4,7 @@
 mod helpers;
 
 mod audit;
+mod consumers;
 mod cost;
 mod crash;
 mod custody;

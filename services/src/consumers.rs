@@ -1,0 +1,347 @@
+//! Durable named consumers: positions kept on the server, work split
+//! between the streams that share a name, redelivery after a time-out.
+//!
+//! Invariants (tables in `migrations/*/20261201000501_consumers.sql`):
+//! - Every change to a consumer first locks its `consumer_groups` row (an
+//!   `UPDATE` of it), so claims, acknowledgements and releases of one
+//!   consumer are serialised across every process on the store.
+//! - A matching event past `claimed_through` is leased to exactly one
+//!   member stream at a time; it leaves `consumer_leases` only when
+//!   acknowledged. A lease past its deadline is leased again (delivered at
+//!   least once).
+//! - `acked_through` is one below the oldest lease (or `claimed_through`
+//!   when none): every event up to it is acknowledged.
+
+use projections::db::{Cells, Tx, Val};
+use projections::log::RawEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::store::Pool;
+
+/// Events read from the log at a time when looking for matching ones, and
+/// how many such reads one claim makes at most (it holds the consumer's
+/// lock meanwhile).
+const SCAN: i64 = 1_000;
+const SCANS: usize = 10;
+
+/// What a consumer receives, fixed when it is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerFilter {
+    pub event_types: Vec<String>,
+    pub ticket_ids: Vec<String>,
+    pub product_models: Vec<String>,
+}
+
+impl ConsumerFilter {
+    /// Sorted and deduplicated, so equal filters compare equal.
+    pub fn new(
+        mut event_types: Vec<String>,
+        mut ticket_ids: Vec<String>,
+        mut product_models: Vec<String>,
+    ) -> Self {
+        for list in [&mut event_types, &mut ticket_ids, &mut product_models] {
+            list.sort();
+            list.dedup();
+        }
+        Self {
+            event_types,
+            ticket_ids,
+            product_models,
+        }
+    }
+
+    pub fn matches(&self, e: &RawEvent) -> bool {
+        let model = e
+            .metadata
+            .get("product_model")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let ok = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        ok(&self.event_types, &e.event_type)
+            && ok(&self.ticket_ids, &e.ticket_id)
+            && ok(&self.product_models, model)
+    }
+}
+
+/// A consumer as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumer {
+    pub name: String,
+    pub filter: ConsumerFilter,
+    pub ack_timeout_ms: i64,
+    pub acked_through: i64,
+    pub in_flight: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error("consumer {0} does not exist")]
+    NotFound(String),
+    #[error("consumer {name} exists with other filters ({existing}); subscribe with the same ones or choose another name")]
+    OtherFilter { name: String, existing: String },
+    #[error("event store: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("consumer {name} has an unreadable stored filter: {error}")]
+    Corrupt { name: String, error: String },
+}
+
+fn int(cells: &Cells, i: usize) -> i64 {
+    cells
+        .get(i)
+        .cloned()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn text(cells: &Cells, i: usize) -> String {
+    cells.get(i).cloned().flatten().unwrap_or_default()
+}
+
+/// Locks consumer `name` for this transaction and returns
+/// `(claimed_through, filter, ack_timeout_ms)`.
+async fn lock(tx: &mut Tx, name: &str) -> Result<(i64, ConsumerFilter, i64), ConsumerError> {
+    let changed = tx
+        .run(
+            "UPDATE consumer_groups SET claimed_through = claimed_through WHERE name = $1",
+            vec![Val::Text(name.to_owned())],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(ConsumerError::NotFound(name.to_owned()));
+    }
+    let rows = tx
+        .texts(
+            "SELECT CAST(claimed_through AS TEXT), filter, CAST(ack_timeout_ms AS TEXT) \
+             FROM consumer_groups WHERE name = $1",
+            vec![Val::Text(name.to_owned())],
+        )
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ConsumerError::NotFound(name.to_owned()))?;
+    let filter = serde_json::from_str(&text(row, 1)).map_err(|e| ConsumerError::Corrupt {
+        name: name.to_owned(),
+        error: e.to_string(),
+    })?;
+    Ok((int(row, 0), filter, int(row, 2)))
+}
+
+/// Moves `acked_through` to one below the oldest lease, or to
+/// `claimed_through` when nothing is in flight.
+async fn settle(tx: &mut Tx, name: &str) -> Result<i64, ConsumerError> {
+    tx.run(
+        "UPDATE consumer_groups SET acked_through = COALESCE( \
+           (SELECT MIN(position) - 1 FROM consumer_leases WHERE name = $1), claimed_through) \
+         WHERE name = $1",
+        vec![Val::Text(name.to_owned())],
+    )
+    .await?;
+    let rows = tx
+        .texts(
+            "SELECT CAST(acked_through AS TEXT) FROM consumer_groups WHERE name = $1",
+            vec![Val::Text(name.to_owned())],
+        )
+        .await?;
+    Ok(rows.first().map_or(0, |r| int(r, 0)))
+}
+
+/// Makes consumer `name` if it does not exist (starting after `from`), or
+/// checks an existing one has the same filter.
+pub async fn open(
+    db: &Pool,
+    name: &str,
+    filter: &ConsumerFilter,
+    ack_timeout_ms: i64,
+    from: i64,
+) -> Result<(), ConsumerError> {
+    let json = serde_json::to_string(filter).map_err(|e| ConsumerError::Corrupt {
+        name: name.to_owned(),
+        error: e.to_string(),
+    })?;
+    let mut tx = db.begin().await?;
+    tx.run(
+        "INSERT INTO consumer_groups (name, filter, ack_timeout_ms, claimed_through, acked_through) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING",
+        vec![
+            Val::Text(name.to_owned()),
+            Val::Text(json.clone()),
+            Val::Int(ack_timeout_ms),
+            Val::Int(from),
+        ],
+    )
+    .await?;
+    let (_, existing, _) = lock(&mut tx, name).await?;
+    if existing != *filter {
+        return Err(ConsumerError::OtherFilter {
+            name: name.to_owned(),
+            existing: serde_json::to_string(&existing).unwrap_or_default(),
+        });
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Leases up to `room` events to `member`: first leases whose deadline
+/// passed, then matching events past `claimed_through`. Returns them in
+/// position order.
+pub async fn claim(
+    db: &Pool,
+    name: &str,
+    member: &str,
+    room: i64,
+    now_ms: i64,
+) -> Result<Vec<RawEvent>, ConsumerError> {
+    let mut tx = db.begin().await?;
+    let (claimed, filter, timeout) = lock(&mut tx, name).await?;
+    let deadline = now_ms + timeout;
+    let expired = tx
+        .texts(
+            "SELECT CAST(position AS TEXT) FROM consumer_leases \
+             WHERE name = $1 AND deadline_ms < $2 ORDER BY position LIMIT $3",
+            vec![Val::Text(name.to_owned()), Val::Int(now_ms), Val::Int(room)],
+        )
+        .await?;
+    let mut positions: Vec<i64> = expired.iter().map(|r| int(r, 0)).collect();
+    if let Some(last) = positions.last() {
+        tx.run(
+            "UPDATE consumer_leases SET member = $2, deadline_ms = $3, deliveries = deliveries + 1 \
+             WHERE name = $1 AND deadline_ms < $4 AND position <= $5",
+            vec![
+                Val::Text(name.to_owned()),
+                Val::Text(member.to_owned()),
+                Val::Int(deadline),
+                Val::Int(now_ms),
+                Val::Int(*last),
+            ],
+        )
+        .await?;
+    }
+    let mut events = Vec::new();
+    for p in &positions {
+        events.extend(tx.read(p - 1, 1).await?);
+    }
+    let mut through = claimed;
+    for _ in 0..SCANS {
+        if (events.len() as i64) >= room {
+            break;
+        }
+        let scanned = tx.read(through, SCAN).await?;
+        let Some(end) = scanned.last().map(|e| e.log_position) else {
+            break;
+        };
+        for e in scanned {
+            if (events.len() as i64) >= room {
+                break;
+            }
+            through = e.log_position;
+            if filter.matches(&e) {
+                tx.run(
+                    "INSERT INTO consumer_leases (name, position, member, deadline_ms, deliveries) \
+                     VALUES ($1, $2, $3, $4, 1)",
+                    vec![
+                        Val::Text(name.to_owned()),
+                        Val::Int(e.log_position),
+                        Val::Text(member.to_owned()),
+                        Val::Int(deadline),
+                    ],
+                )
+                .await?;
+                positions.push(e.log_position);
+                events.push(e);
+            }
+        }
+        if through < end {
+            break;
+        }
+    }
+    if through != claimed {
+        tx.run(
+            "UPDATE consumer_groups SET claimed_through = $2 WHERE name = $1",
+            vec![Val::Text(name.to_owned()), Val::Int(through)],
+        )
+        .await?;
+        settle(&mut tx, name).await?;
+    }
+    tx.commit().await?;
+    events.sort_by_key(|e| e.log_position);
+    Ok(events)
+}
+
+/// Acknowledges `positions`; returns how many were awaiting it and where
+/// the consumer's acknowledged prefix ends.
+pub async fn ack(db: &Pool, name: &str, positions: &[i64]) -> Result<(u32, i64), ConsumerError> {
+    let mut tx = db.begin().await?;
+    lock(&mut tx, name).await?;
+    let mut acknowledged = 0_u32;
+    for p in positions {
+        let gone = tx
+            .run(
+                "DELETE FROM consumer_leases WHERE name = $1 AND position = $2",
+                vec![Val::Text(name.to_owned()), Val::Int(*p)],
+            )
+            .await?;
+        acknowledged += u32::try_from(gone).unwrap_or(0);
+    }
+    let through = settle(&mut tx, name).await?;
+    tx.commit().await?;
+    Ok((acknowledged, through))
+}
+
+/// How many events `member` holds unacknowledged within their deadline
+/// (an expired one is due again, to whichever stream has room).
+pub async fn held(db: &Pool, name: &str, member: &str, now_ms: i64) -> Result<i64, ConsumerError> {
+    let rows = db
+        .texts(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM consumer_leases \
+             WHERE name = $1 AND member = $2 AND deadline_ms >= $3",
+            vec![
+                Val::Text(name.to_owned()),
+                Val::Text(member.to_owned()),
+                Val::Int(now_ms),
+            ],
+        )
+        .await?;
+    Ok(rows.first().map_or(0, |r| int(r, 0)))
+}
+
+/// A member stream ended: its unacknowledged events are due again now.
+pub async fn release(db: &Pool, name: &str, member: &str) -> Result<(), ConsumerError> {
+    let mut tx = db.begin().await?;
+    lock(&mut tx, name).await?;
+    tx.run(
+        "UPDATE consumer_leases SET deadline_ms = 0 WHERE name = $1 AND member = $2",
+        vec![Val::Text(name.to_owned()), Val::Text(member.to_owned())],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every consumer, by name.
+pub async fn list(db: &Pool) -> Result<Vec<Consumer>, ConsumerError> {
+    let rows = db
+        .texts(
+            "SELECT g.name, g.filter, CAST(g.ack_timeout_ms AS TEXT), CAST(g.acked_through AS TEXT), \
+                    CAST((SELECT COUNT(*) FROM consumer_leases l WHERE l.name = g.name) AS TEXT) \
+             FROM consumer_groups g ORDER BY g.name",
+            vec![],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let name = text(r, 0);
+            let filter = serde_json::from_str(&text(r, 1)).map_err(|e| ConsumerError::Corrupt {
+                name: name.clone(),
+                error: e.to_string(),
+            })?;
+            Ok(Consumer {
+                name,
+                filter,
+                ack_timeout_ms: int(r, 2),
+                acked_through: int(r, 3),
+                in_flight: int(r, 4),
+            })
+        })
+        .collect()
+}
