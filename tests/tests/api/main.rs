@@ -9,6 +9,7 @@ mod cost;
 mod crash;
 mod custody;
 mod escalations;
+mod failover;
 mod flow;
 mod fracas;
 mod fracas_8d;
