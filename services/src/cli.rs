@@ -21,6 +21,18 @@ struct Cli {
     /// cost rates); without it the built-in config/policy.toml applies.
     #[arg(long, global = true, env = "TICKETD_POLICY")]
     policy: Option<PathBuf>,
+    /// Export traces over OTLP (gRPC) to this endpoint, e.g.
+    /// http://otel-collector:4317. Without it no traces are made.
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
+    /// The `service.name` of the traces.
+    #[arg(
+        long,
+        global = true,
+        env = "OTEL_SERVICE_NAME",
+        default_value = "ticketd"
+    )]
+    otlp_service_name: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -286,22 +298,6 @@ impl TimingArgs {
     }
 }
 
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    // Logs go to stderr, so that what a command prints on stdout (a report,
-    // a token, JSON) stays machine-readable; colours only on a terminal.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 /// Resolves on SIGINT or SIGTERM.
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
@@ -536,7 +532,6 @@ async fn relay(args: RelayArgs) -> Result<(), Box<dyn std::error::Error>> {
 /// multi-threaded runtime, and returns the exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -547,12 +542,36 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(%error, "ticketd failed");
-            eprintln!("ticketd: {error}");
-            ExitCode::FAILURE
+    let tracing = cli
+        .otlp_endpoint
+        .clone()
+        .map(|endpoint| crate::telemetry::Tracing {
+            endpoint,
+            service: cli.otlp_service_name.clone(),
+        });
+    let telemetry = {
+        // The OTLP exporter's client lives on the runtime.
+        let _inside = runtime.enter();
+        match crate::telemetry::init(cli.log_json, tracing.as_ref()) {
+            Ok(telemetry) => telemetry,
+            Err(error) => {
+                eprintln!("ticketd: {error}");
+                return ExitCode::FAILURE;
+            }
         }
+    };
+    let outcome = runtime.block_on(run(cli));
+    if let Err(error) = &outcome {
+        tracing::error!(%error, "ticketd failed");
+        eprintln!("ticketd: {error}");
+    }
+    {
+        let _inside = runtime.enter();
+        telemetry.shutdown();
+    }
+    if outcome.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

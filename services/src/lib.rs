@@ -27,5 +27,6 @@ pub mod sealed;
 pub mod server;
 pub mod sla;
 pub mod store;
+pub mod telemetry;
 pub mod tls;
 pub mod units;

@@ -28,6 +28,7 @@ use projections::log::append::{
 use projections::log::seal::event_hash;
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
+use tracing::Instrument;
 
 use super::CommandError;
 use crate::store::Pool;
@@ -56,6 +57,8 @@ struct Pending {
     event: NewEvent,
     previous: String,
     done: oneshot::Sender<Result<String, AppendError>>,
+    /// The command's span, which the batch's span links to.
+    span: tracing::Span,
 }
 
 /// The queue in front of the writer tasks. Cheap to share.
@@ -95,18 +98,24 @@ impl GroupCommit {
         event: NewEvent,
         previous: String,
     ) -> Result<String, AppendError> {
+        let wait = tracing::info_span!("commit.wait");
         let (done, outcome) = oneshot::channel();
         let pending = Pending {
             event,
             previous,
             done,
+            span: wait.clone(),
         };
-        if self.queue.send(pending).await.is_err() {
-            return Err(stopped());
+        async {
+            if self.queue.send(pending).await.is_err() {
+                return Err(stopped());
+            }
+            // A writer that went away without answering wrote nothing it
+            // acknowledged; the client may retry under the same request id.
+            outcome.await.unwrap_or_else(|_| Err(stopped()))
         }
-        // A writer that went away without answering wrote nothing it
-        // acknowledged; the client may retry under the same request id.
-        outcome.await.unwrap_or_else(|_| Err(stopped()))
+        .instrument(wait)
+        .await
     }
 }
 
@@ -116,8 +125,11 @@ fn stopped() -> AppendError {
     ))
 }
 
-/// Waits for the first row, then takes every row already waiting.
-async fn next_batch(receiver: &Mutex<mpsc::Receiver<Pending>>) -> Option<Vec<Pending>> {
+/// Waits for the first row, then takes every row already waiting; with
+/// the batch's span, linked to each command's.
+async fn next_batch(
+    receiver: &Mutex<mpsc::Receiver<Pending>>,
+) -> Option<(Vec<Pending>, tracing::Span)> {
     let mut receiver = receiver.lock().await;
     let first = receiver.recv().await?;
     let mut batch = vec![first];
@@ -127,7 +139,11 @@ async fn next_batch(receiver: &Mutex<mpsc::Receiver<Pending>>) -> Option<Vec<Pen
             Err(_) => break,
         }
     }
-    Some(batch)
+    let span = tracing::info_span!("commit.batch", rows = batch.len());
+    for pending in &batch {
+        span.follows_from(&pending.span);
+    }
+    Some((batch, span))
 }
 
 fn failed(error: &sqlx::Error) -> AppendError {
@@ -139,43 +155,47 @@ fn failed(error: &sqlx::Error) -> AppendError {
 }
 
 async fn postgres_writer(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
-    while let Some(batch) = next_batch(&receiver).await {
-        let hashes: Vec<String> = batch
-            .iter()
-            .map(|p| event_hash(&p.previous, &p.event.sealed()))
-            .collect();
-        let rows: Vec<&NewEvent> = batch.iter().map(|p| &p.event).collect();
-        let previous: Vec<String> = batch.iter().map(|p| p.previous.clone()).collect();
-        let written = match pool.acquire().await {
-            Ok(mut conn) => insert_batch_postgres(&mut conn, &rows, &hashes, &previous).await,
-            Err(error) => Err(error),
-        };
-        match written {
-            Ok(inserted) => {
-                for ((pending, hash), ok) in batch.into_iter().zip(hashes).zip(inserted) {
-                    let outcome = if ok {
-                        Ok(hash)
-                    } else {
-                        Err(AppendError::Taken)
-                    };
-                    let _ = pending.done.send(outcome);
-                }
+    while let Some((batch, span)) = next_batch(&receiver).await {
+        postgres_batch(&pool, batch).instrument(span).await;
+    }
+}
+
+/// Writes one batch and answers each of its commands.
+async fn postgres_batch(pool: &PgPool, batch: Vec<Pending>) {
+    let hashes: Vec<String> = batch
+        .iter()
+        .map(|p| event_hash(&p.previous, &p.event.sealed()))
+        .collect();
+    let rows: Vec<&NewEvent> = batch.iter().map(|p| &p.event).collect();
+    let previous: Vec<String> = batch.iter().map(|p| p.previous.clone()).collect();
+    let written = match pool.acquire().await {
+        Ok(mut conn) => insert_batch_postgres(&mut conn, &rows, &hashes, &previous).await,
+        Err(error) => Err(error),
+    };
+    match written {
+        Ok(inserted) => {
+            for ((pending, hash), ok) in batch.into_iter().zip(hashes).zip(inserted) {
+                let outcome = if ok {
+                    Ok(hash)
+                } else {
+                    Err(AppendError::Taken)
+                };
+                let _ = pending.done.send(outcome);
             }
-            // A failure of the statement as a whole (a deadlock with
-            // another process's batch, say): each row alone, so that one
-            // bad row does not fail the others.
-            Err(error) if !crate::store::is_unavailable(&error) && batch.len() > 1 => {
-                tracing::debug!(%error, rows = batch.len(), "batch failed; writing rows one by one");
-                for (pending, hash) in batch.into_iter().zip(hashes) {
-                    let outcome =
-                        one_postgres(&pool, &pending.event, hash, &pending.previous).await;
-                    let _ = pending.done.send(outcome);
-                }
+        }
+        // A failure of the statement as a whole (a deadlock with
+        // another process's batch, say): each row alone, so that one
+        // bad row does not fail the others.
+        Err(error) if !crate::store::is_unavailable(&error) && batch.len() > 1 => {
+            tracing::debug!(%error, rows = batch.len(), "batch failed; writing rows one by one");
+            for (pending, hash) in batch.into_iter().zip(hashes) {
+                let outcome = one_postgres(pool, &pending.event, hash, &pending.previous).await;
+                let _ = pending.done.send(outcome);
             }
-            Err(error) => {
-                for pending in batch {
-                    let _ = pending.done.send(Err(failed(&error)));
-                }
+        }
+        Err(error) => {
+            for pending in batch {
+                let _ = pending.done.send(Err(failed(&error)));
             }
         }
     }
@@ -207,8 +227,9 @@ async fn one_postgres(
 }
 
 async fn sqlite_writer(pool: SqlitePool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
-    while let Some(batch) = next_batch(&receiver).await {
-        match sqlite_batch(&pool, &batch).await {
+    while let Some((batch, span)) = next_batch(&receiver).await {
+        let outcomes = sqlite_batch(&pool, &batch).instrument(span).await;
+        match outcomes {
             Ok(outcomes) => {
                 for (pending, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = pending.done.send(outcome);

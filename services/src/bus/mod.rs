@@ -17,6 +17,7 @@ mod commit;
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
@@ -327,7 +328,11 @@ impl CommandBus {
 
     /// Executes a ticket command.
     pub async fn execute(&self, request: CommandRequest) -> Result<Applied, CommandError> {
-        self.run(&self.events, &self.tickets, request).await
+        let span =
+            tracing::info_span!("bus.execute", aggregate = "Ticket", id = %request.ticket_id);
+        self.run(&self.events, &self.tickets, request)
+            .instrument(span)
+            .await
     }
 
     /// Executes a corrective-action command.
@@ -335,7 +340,14 @@ impl CommandBus {
         &self,
         request: CommandRequest<ActionCommand>,
     ) -> Result<Applied, CommandError> {
-        self.run(&self.actions, &self.action_streams, request).await
+        let span = tracing::info_span!(
+            "bus.execute",
+            aggregate = "CorrectiveAction",
+            id = %request.ticket_id
+        );
+        self.run(&self.actions, &self.action_streams, request)
+            .instrument(span)
+            .await
     }
 
     /// The stream's state, version and last hash from the store.

@@ -14,6 +14,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
+use tracing::Instrument;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
@@ -170,18 +171,23 @@ where
         let method = request.uri().path().trim_start_matches('/').to_owned();
         let started = Instant::now();
         let metrics = self.metrics.clone();
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let response = answer.await?;
-            let code = code_name(
-                response
-                    .headers()
-                    .get("grpc-status")
-                    .map(http::HeaderValue::as_bytes),
-            );
-            metrics.record(&method, code, started.elapsed().as_secs_f64());
-            Ok(response)
-        })
+        let span = crate::telemetry::rpc_span(&method, request.headers());
+        let answer = span.in_scope(|| self.inner.call(request));
+        Box::pin(
+            async move {
+                let response = answer.await?;
+                let code = code_name(
+                    response
+                        .headers()
+                        .get("grpc-status")
+                        .map(http::HeaderValue::as_bytes),
+                );
+                tracing::Span::current().record("rpc.grpc.status_code", code);
+                metrics.record(&method, code, started.elapsed().as_secs_f64());
+                Ok(response)
+            }
+            .instrument(span),
+        )
     }
 }
 

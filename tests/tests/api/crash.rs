@@ -63,6 +63,17 @@ pub fn free_addr() -> SocketAddr {
 
 /// `ticketd serve` as a child process on `addr` over `server`'s store.
 pub fn spawn_child(server: &TestServer, addr: SocketAddr, tokens: &Path) -> tokio::process::Child {
+    child_command(server, addr, tokens)
+        .spawn()
+        .expect("start ticketd-child")
+}
+
+/// The command line of [`spawn_child`], for a test to add to.
+pub fn child_command(
+    server: &TestServer,
+    addr: SocketAddr,
+    tokens: &Path,
+) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"));
     command
         .args([
@@ -89,7 +100,7 @@ pub fn spawn_child(server: &TestServer, addr: SocketAddr, tokens: &Path) -> toki
             command.args(["--database-url", url]);
         }
     }
-    command.spawn().expect("start ticketd-child")
+    command
 }
 
 /// Waits until the server at `addr` reports SERVING.

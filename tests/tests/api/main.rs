@@ -34,3 +34,4 @@ mod sla_rules;
 mod subscriptions;
 mod times;
 mod tls;
+mod traces;
