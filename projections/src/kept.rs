@@ -125,13 +125,12 @@ impl<P: PerStream> Projection for P {
                     source,
                 })?;
             writes.push(
-                Write::insert(
+                Write::row(
                     &table,
-                    &["kind", "stream_id", "state"],
                     vec![
-                        Val::Text(kind.to_owned()),
-                        Val::Text(id.to_owned()),
-                        Val::Text(raw),
+                        ("kind", Val::Text(kind.to_owned())),
+                        ("stream_id", Val::Text(id.to_owned())),
+                        ("state", Val::Text(raw)),
                     ],
                 )
                 .on_conflict(Conflict::Update {

@@ -12,7 +12,7 @@
 use crate::db::{Tx, Val};
 
 /// Parameters per statement, under both stores' limits.
-const MAX_PARAMS: usize = 30_000;
+pub(crate) const MAX_PARAMS: usize = 30_000;
 
 /// What to do when an inserted row's key is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,7 +40,7 @@ pub enum Write {
     /// Add one row.
     Insert {
         table: String,
-        columns: &'static [&'static str],
+        columns: Vec<&'static str>,
         values: Vec<Val>,
         conflict: Conflict,
     },
@@ -57,7 +57,9 @@ impl Write {
         }
     }
 
-    pub fn insert(table: &str, columns: &'static [&'static str], values: Vec<Val>) -> Self {
+    /// Add one row of `table`: each column with its value.
+    pub fn row(table: &str, cells: Vec<(&'static str, Val)>) -> Self {
+        let (columns, values) = cells.into_iter().unzip();
         Write::Insert {
             table: table.to_owned(),
             columns,
@@ -91,12 +93,18 @@ fn tuple(from: usize, n: usize) -> String {
     format!("({})", params.join(", "))
 }
 
+/// `rows` tuples of `per` parameters each, numbered from `$1`.
+pub(crate) fn tuples(rows: usize, per: usize) -> String {
+    let all: Vec<String> = (0..rows).map(|i| tuple(1 + i * per, per)).collect();
+    all.join(", ")
+}
+
 /// Applies `writes` in `tx`: each table's clears in one statement, each
 /// (table, columns, conflict)'s inserts in one multi-row statement (split
 /// under the parameter limit), then the other statements in order.
 pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
     let mut clears: Vec<((String, &'static str), Vec<Val>)> = Vec::new();
-    type InsertKey = (String, &'static [&'static str], Conflict);
+    type InsertKey = (String, Vec<&'static str>, Conflict);
     let mut inserts: Vec<(InsertKey, Vec<Vec<Val>>)> = Vec::new();
     let mut runs = Vec::new();
     for w in writes {
@@ -114,13 +122,6 @@ pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
                 values,
                 conflict,
             } => {
-                if values.len() != columns.len() {
-                    return Err(sqlx::Error::Protocol(format!(
-                        "a row for {table} has {} values for {} columns",
-                        values.len(),
-                        columns.len()
-                    )));
-                }
                 let group = (table, columns, conflict);
                 match inserts.iter_mut().find(|(k, _)| *k == group) {
                     Some((_, rows)) => rows.push(values),
@@ -140,6 +141,7 @@ pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
         }
     }
     for ((table, columns, conflict), rows) in inserts {
+        let per = columns.len().max(1);
         let on_conflict = match conflict {
             Conflict::None => String::new(),
             Conflict::Ignore => " ON CONFLICT DO NOTHING".to_owned(),
@@ -151,13 +153,11 @@ pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
                 format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
             }
         };
-        let per = columns.len().max(1);
         for chunk in rows.chunks((MAX_PARAMS / per).max(1)) {
-            let tuples: Vec<String> = (0..chunk.len()).map(|i| tuple(1 + i * per, per)).collect();
             let sql = format!(
                 "INSERT INTO {table} ({}) VALUES {}{on_conflict}",
                 columns.join(", "),
-                tuples.join(", ")
+                tuples(chunk.len(), per)
             );
             tx.run(&sql, chunk.iter().flatten().cloned().collect())
                 .await?;

@@ -161,19 +161,6 @@ fn warranty_moves(
     out
 }
 
-/// The columns of a `cost_tickets` row.
-const TICKET_COLUMNS: &[&str] = &[
-    "ticket_id",
-    "product_model",
-    "sale_month",
-    "region",
-    "currency",
-    "invoiced_minor",
-    "paid_minor",
-    "first_month",
-    "problem",
-];
-
 /// The statements that replace one ticket's rows with `ledger`.
 fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -> Statements {
     let (lines, quoted, tickets) = (
@@ -187,93 +174,63 @@ fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -
         Write::clear(&quoted, "ticket_id", ticket_id),
         Write::clear(&tickets, "ticket_id", ticket_id),
     ];
-    let l = match result {
-        Ok(l) => l,
-        Err(problem) => {
-            out.push(Write::insert(
-                &tickets,
-                TICKET_COLUMNS,
-                vec![
-                    id(),
-                    Val::Text(String::new()),
-                    Val::OptText(None),
-                    Val::Text(String::new()),
-                    Val::OptText(None),
-                    Val::Int(0),
-                    Val::Int(0),
-                    Val::Text(String::new()),
-                    Val::OptText(Some(problem)),
-                ],
-            ));
-            return out;
-        }
+    // A ticket whose costing stopped keeps one row: the problem, nothing else.
+    let (l, problem) = match result {
+        Ok(l) => (l, None),
+        Err(problem) => (TicketLedger::default(), Some(problem)),
     };
     let currency = l.currency.as_ref().map(ToString::to_string);
-    out.push(Write::insert(
+    out.push(Write::row(
         &tickets,
-        TICKET_COLUMNS,
         vec![
-            id(),
-            Val::Text(l.product_model.clone()),
-            Val::OptText(l.sale_month.clone()),
-            Val::Text(l.region.clone()),
-            Val::OptText(currency.clone()),
-            Val::Int(l.invoiced),
-            Val::Int(l.paid),
-            Val::Text(l.received_at.map(month).unwrap_or_default()),
-            Val::OptText(None),
+            ("ticket_id", id()),
+            ("product_model", Val::Text(l.product_model.clone())),
+            ("sale_month", Val::OptText(l.sale_month.clone())),
+            ("region", Val::Text(l.region.clone())),
+            ("currency", Val::OptText(currency.clone())),
+            ("invoiced_minor", Val::Int(l.invoiced)),
+            ("paid_minor", Val::Int(l.paid)),
+            (
+                "first_month",
+                Val::Text(l.received_at.map(month).unwrap_or_default()),
+            ),
+            ("problem", Val::OptText(problem)),
         ],
     ));
     for (kind, amount) in &l.quoted {
-        out.push(Write::insert(
+        out.push(Write::row(
             &quoted,
-            &["ticket_id", "kind", "amount_minor", "currency"],
             vec![
-                id(),
-                Val::Text(kind.as_str().to_owned()),
-                Val::Int(*amount),
-                Val::Text(currency.clone().unwrap_or_default()),
+                ("ticket_id", id()),
+                ("kind", Val::Text(kind.as_str().to_owned())),
+                ("amount_minor", Val::Int(*amount)),
+                ("currency", Val::Text(currency.clone().unwrap_or_default())),
             ],
         ));
     }
     for (n, line) in l.lines.iter().enumerate() {
-        out.push(Write::insert(
+        out.push(Write::row(
             &lines,
-            &[
-                "ticket_id",
-                "line_no",
-                "cycle",
-                "kind",
-                "bearer",
-                "amount_minor",
-                "currency",
-                "part_number",
-                "quantity",
-                "occurred_at",
-                "occurred_month",
-                "product_model",
-                "sale_month",
-                "region",
-                "approver",
-                "tier",
-            ],
             vec![
-                id(),
-                Val::Int(n as i64 + 1),
-                Val::Int(i64::from(line.cycle)),
-                Val::Text(line.kind.as_str().to_owned()),
-                Val::Text(line.bearer.as_str().to_owned()),
-                Val::Int(line.amount.minor()),
-                Val::Text(line.amount.currency().to_string()),
-                Val::OptText(line.part_number.clone()),
-                Val::OptInt(line.quantity.map(i64::from)),
-                Val::Time(line.occurred_at),
-                Val::Text(month(line.occurred_at)),
-                Val::Text(l.product_model.clone()),
-                Val::OptText(l.sale_month.clone()),
-                Val::Text(l.region.clone()),
-                Val::OptText(line.approver.clone()),
-                Val::OptText(line.tier.map(|t| format!("{t:?}").to_lowercase())),
+                ("ticket_id", id()),
+                ("line_no", Val::Int(n as i64 + 1)),
+                ("cycle", Val::Int(i64::from(line.cycle))),
+                ("kind", Val::Text(line.kind.as_str().to_owned())),
+                ("bearer", Val::Text(line.bearer.as_str().to_owned())),
+                ("amount_minor", Val::Int(line.amount.minor())),
+                ("currency", Val::Text(line.amount.currency().to_string())),
+                ("part_number", Val::OptText(line.part_number.clone())),
+                ("quantity", Val::OptInt(line.quantity.map(i64::from))),
+                ("occurred_at", Val::Time(line.occurred_at)),
+                ("occurred_month", Val::Text(month(line.occurred_at))),
+                ("product_model", Val::Text(l.product_model.clone())),
+                ("sale_month", Val::OptText(l.sale_month.clone())),
+                ("region", Val::Text(l.region.clone())),
+                ("approver", Val::OptText(line.approver.clone())),
+                (
+                    "tier",
+                    Val::OptText(line.tier.map(|t| format!("{t:?}").to_lowercase())),
+                ),
             ],
         ));
     }

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::db::At;
 use crate::log::parse_time;
 use crate::log::seal::{event_hash, sealed_time, Sealed, Stamp, SEAL_V2};
 
@@ -81,98 +82,64 @@ pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     chrono::SubsecRound::trunc_subsecs(t, 6)
 }
 
-/// The hash of the stream's event at `sequence` ("" if none).
-pub async fn hash_at_postgres(
-    conn: &mut sqlx::PgConnection,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    sequence: i64,
-) -> Result<String, sqlx::Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-    )
-    .bind(aggregate_type)
-    .bind(aggregate_id)
-    .bind(sequence)
-    .fetch_optional(conn)
-    .await?
-    .unwrap_or_default())
+/// The single-event writes, the same on both stores but for the event id
+/// (a `uuid` on PostgreSQL, text on SQLite); [`At`] and the JSON values
+/// decide how each store keeps times and JSON.
+macro_rules! single_writes {
+    ($($hash_at:ident, $insert:ident, $conn:ty, $event_id:literal;)*) => {$(
+        /// The hash of the stream's event at `sequence` ("" if none).
+        pub async fn $hash_at(
+            conn: &mut $conn,
+            aggregate_type: &str,
+            aggregate_id: &str,
+            sequence: i64,
+        ) -> Result<String, sqlx::Error> {
+            Ok(sqlx::query_scalar(
+                "SELECT COALESCE(hash, '') FROM events
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+            )
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(sequence)
+            .fetch_optional(conn)
+            .await?
+            .unwrap_or_default())
+        }
+
+        /// Inserts `event` chained to `previous`; returns its hash.
+        pub async fn $insert(
+            conn: &mut $conn,
+            event: &NewEvent,
+            previous: &str,
+        ) -> Result<String, sqlx::Error> {
+            let hash = event_hash(previous, &event.sealed());
+            sqlx::query(concat!(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                                     payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, ", $event_id, ", $9, $10, $11, $12)"
+            ))
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(&event.payload)
+            .bind(&event.metadata)
+            .bind(&event.event_id)
+            .bind(At(event.recorded_at))
+            .bind(At(event.occurred_at))
+            .bind(SEAL_V2)
+            .bind(&hash)
+            .execute(conn)
+            .await?;
+            Ok(hash)
+        }
+    )*};
 }
 
-/// [`hash_at_postgres`] on SQLite.
-pub async fn hash_at_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    sequence: i64,
-) -> Result<String, sqlx::Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-    )
-    .bind(aggregate_type)
-    .bind(aggregate_id)
-    .bind(sequence)
-    .fetch_optional(conn)
-    .await?
-    .unwrap_or_default())
-}
-
-/// Inserts `event` chained to `previous`; returns its hash.
-pub async fn insert_postgres(
-    conn: &mut sqlx::PgConnection,
-    event: &NewEvent,
-    previous: &str,
-) -> Result<String, sqlx::Error> {
-    let hash = event_hash(previous, &event.sealed());
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid, $9, $10, $11, $12)",
-    )
-    .bind(&event.aggregate_type)
-    .bind(&event.aggregate_id)
-    .bind(event.sequence)
-    .bind(&event.event_type)
-    .bind(&event.event_version)
-    .bind(&event.payload)
-    .bind(&event.metadata)
-    .bind(&event.event_id)
-    .bind(event.recorded_at)
-    .bind(event.occurred_at)
-    .bind(SEAL_V2)
-    .bind(&hash)
-    .execute(conn)
-    .await?;
-    Ok(hash)
-}
-
-/// [`insert_postgres`] on SQLite (JSON and times stored as text).
-pub async fn insert_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    event: &NewEvent,
-    previous: &str,
-) -> Result<String, sqlx::Error> {
-    let hash = event_hash(previous, &event.sealed());
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&event.aggregate_type)
-    .bind(&event.aggregate_id)
-    .bind(event.sequence)
-    .bind(&event.event_type)
-    .bind(&event.event_version)
-    .bind(event.payload.to_string())
-    .bind(event.metadata.to_string())
-    .bind(&event.event_id)
-    .bind(sealed_time(event.recorded_at))
-    .bind(sealed_time(event.occurred_at))
-    .bind(SEAL_V2)
-    .bind(&hash)
-    .execute(conn)
-    .await?;
-    Ok(hash)
+single_writes! {
+    hash_at_postgres, insert_postgres, sqlx::PgConnection, "$8::uuid";
+    hash_at_sqlite, insert_sqlite, sqlx::SqliteConnection, "$8";
 }
 
 /// The hashes of one stream's `events`, in order, chained to `previous`.

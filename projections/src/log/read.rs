@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use domain::TicketEvent;
 use sqlx::{PgPool, Row, SqlitePool};
 
+use crate::db::{At, Pool, Val};
 use crate::ProjectionError;
 
 /// One event as stored, with its place in the log.
@@ -58,48 +59,52 @@ impl RawEvent {
     }
 }
 
-const PG_READ: &str = "
-SELECT l.log_position, e.event_id::text AS event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload::text AS payload, e.metadata, e.recorded_at,
-       e.occurred_at
+/// Reading the log, the same SQL on both stores: the JSON as text, the
+/// times as [`At`].
+pub(crate) const READ: &str = "
+SELECT l.log_position, CAST(e.event_id AS TEXT), e.aggregate_type, e.aggregate_id, e.sequence,
+       e.event_type, e.event_version, CAST(e.payload AS TEXT), CAST(e.metadata AS TEXT),
+       e.recorded_at, e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position
  LIMIT $2";
 
-const SQLITE_READ: &str = "
-SELECT l.log_position, e.event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at
-  FROM event_log l JOIN events e ON e.position = l.event_position
- WHERE l.log_position > ?1
- ORDER BY l.log_position
- LIMIT ?2";
+pub(crate) fn read_vals(after: i64, limit: i64) -> Vec<Val> {
+    vec![Val::Int(after), Val::Int(limit)]
+}
 
-/// Up to `limit` events after `after`, in log order.
-pub async fn read_postgres<'e, E: sqlx::PgExecutor<'e>>(
-    executor: E,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<RawEvent>, sqlx::Error> {
-    let rows = sqlx::query(PG_READ)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(executor)
-        .await?;
+type ReadRow = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    At,
+    At,
+);
+
+/// The events of [`READ`]'s rows.
+pub(crate) fn raw_events(rows: Vec<ReadRow>) -> Result<Vec<RawEvent>, sqlx::Error> {
     rows.into_iter()
-        .map(|row| {
+        .map(|r| {
             Ok(RawEvent {
-                log_position: row.try_get("log_position")?,
-                event_id: row.try_get("event_id")?,
-                aggregate_type: row.try_get("aggregate_type")?,
-                ticket_id: row.try_get("aggregate_id")?,
-                sequence: row.try_get("sequence")?,
-                event_type: row.try_get("event_type")?,
-                event_version: row.try_get("event_version")?,
-                payload: row.try_get("payload")?,
-                metadata: row.try_get("metadata")?,
-                recorded_at: row.try_get("recorded_at")?,
-                occurred_at: row.try_get("occurred_at")?,
+                log_position: r.0,
+                event_id: r.1,
+                aggregate_type: r.2,
+                ticket_id: r.3,
+                sequence: r.4,
+                event_type: r.5,
+                event_version: r.6,
+                payload: r.7,
+                metadata: serde_json::from_str(&r.8)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                recorded_at: r.9 .0,
+                occurred_at: r.10 .0,
             })
         })
         .collect()
@@ -111,56 +116,15 @@ pub(crate) fn parse_time(raw: &str) -> Result<DateTime<Utc>, sqlx::Error> {
         .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-fn json(raw: &str) -> Result<serde_json::Value, sqlx::Error> {
-    serde_json::from_str(raw).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-/// Up to `limit` events after `after`, in log order.
-pub async fn read_sqlite<'e, E: sqlx::SqliteExecutor<'e>>(
-    executor: E,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<RawEvent>, sqlx::Error> {
-    let rows = sqlx::query(SQLITE_READ)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(executor)
+/// The last position in the log (0 when empty).
+pub async fn head(pool: &Pool) -> Result<i64, sqlx::Error> {
+    let head: Vec<(i64,)> = pool
+        .fetch(
+            "SELECT CAST(COALESCE(MAX(log_position), 0) AS BIGINT) FROM event_log",
+            vec![],
+        )
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            let payload: String = row.try_get("payload")?;
-            let metadata: String = row.try_get("metadata")?;
-            let recorded_at: String = row.try_get("recorded_at")?;
-            let occurred_at: String = row.try_get("occurred_at")?;
-            Ok(RawEvent {
-                log_position: row.try_get("log_position")?,
-                event_id: row.try_get("event_id")?,
-                aggregate_type: row.try_get("aggregate_type")?,
-                ticket_id: row.try_get("aggregate_id")?,
-                sequence: row.try_get("sequence")?,
-                event_type: row.try_get("event_type")?,
-                event_version: row.try_get("event_version")?,
-                payload,
-                metadata: json(&metadata)?,
-                recorded_at: parse_time(&recorded_at)?,
-                occurred_at: parse_time(&occurred_at)?,
-            })
-        })
-        .collect()
-}
-
-/// The last position in the log (0 when empty).
-pub async fn head_postgres(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(log_position), 0)::bigint FROM event_log")
-        .fetch_one(pool)
-        .await
-}
-
-/// The last position in the log (0 when empty).
-pub async fn head_sqlite(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(log_position), 0) FROM event_log")
-        .fetch_one(pool)
-        .await
+    Ok(head.first().map_or(0, |h| h.0))
 }
 
 /// Advisory lock key of the PostgreSQL sequencer ("ticketd sequencer").
@@ -314,4 +278,14 @@ pub struct RecordedRequest {
     pub ticket_id: String,
     pub version: i64,
     pub event_type: String,
+}
+
+impl From<(String, i64, String)> for RecordedRequest {
+    fn from((ticket_id, version, event_type): (String, i64, String)) -> Self {
+        Self {
+            ticket_id,
+            version,
+            event_type,
+        }
+    }
 }

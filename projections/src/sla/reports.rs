@@ -3,15 +3,12 @@
 //! technician, per region (site) or per ISO week. Everything can become a
 //! [`Table`] and CSV.
 
-use chrono::{DateTime, Utc};
-use sqlx::{PgPool, SqlitePool};
-
 use super::clocks::{ClockState, State, Status, View};
 use super::policy::Basis;
 use super::SlaConfig;
 use crate::cost::reports::Table;
-use crate::db::sortable_time;
-use crate::db::Val;
+use crate::db::{sortable_time, Pool, Val};
+use chrono::{DateTime, Utc};
 
 /// Filters of the open-clocks query; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,30 +144,19 @@ fn open_from(
     out
 }
 
-pub async fn open_postgres(
-    pool: &PgPool,
+pub async fn open(
+    pool: &Pool,
     filter: &OpenFilter,
     config: &SlaConfig,
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenClock>, sqlx::Error> {
     let (sql, vals) = open_sql(filter);
-    let rows: Vec<OpenRow> = bind_all!(sqlx::query_as(&sql), vals)
-        .fetch_all(pool)
-        .await?;
-    Ok(open_from(rows, filter, config, now))
-}
-
-pub async fn open_sqlite(
-    pool: &SqlitePool,
-    filter: &OpenFilter,
-    config: &SlaConfig,
-    now: DateTime<Utc>,
-) -> Result<Vec<OpenClock>, sqlx::Error> {
-    let (sql, vals) = open_sql(filter);
-    let rows: Vec<OpenRow> = bind_all!(sqlx::query_as(&sql), vals)
-        .fetch_all(pool)
-        .await?;
-    Ok(open_from(rows, filter, config, now))
+    Ok(open_from(
+        pool.fetch(&sql, vals).await?,
+        filter,
+        config,
+        now,
+    ))
 }
 
 /// Open clocks as a table (minutes of the clock's basis).
@@ -362,55 +348,27 @@ fn figures(
     out
 }
 
-macro_rules! kpi_query {
-    ($pool:expr, $config:expr, $q:expr, $sql:expr) => {{
-        let (q, config) = ($q, $config);
-        let times = [
-            sortable_time(q.from),
-            sortable_time(q.to),
-            sortable_time(q.now),
+pub async fn kpis(
+    pool: &Pool,
+    config: &SlaConfig,
+    q: &KpiQuery,
+) -> Result<Vec<KpiFigure>, sqlx::Error> {
+    let (from, to) = (Val::Time(q.from), Val::Time(q.to));
+    let k = &config.policy.kpi;
+    let mut on_time = Vec::new();
+    for clock in [&k.complaint_clock, &k.repair_clock] {
+        let vals = vec![
+            Val::Text(clock.clone()),
+            from.clone(),
+            to.clone(),
+            Val::Time(q.now),
         ];
-        let mut on_time = Vec::new();
-        for clock in [
-            &config.policy.kpi.complaint_clock,
-            &config.policy.kpi.repair_clock,
-        ] {
-            let sql = $sql(on_time_sql(q.group_by));
-            let rows: Counts = sqlx::query_as(&sql)
-                .bind(clock)
-                .bind(&times[0])
-                .bind(&times[1])
-                .bind(&times[2])
-                .fetch_all($pool)
-                .await?;
-            on_time.push(rows);
-        }
-        let sql = $sql(revisit_sql(q.group_by));
-        let revisits: RevisitCounts = sqlx::query_as(&sql)
-            .bind(&times[0])
-            .bind(&times[1])
-            .fetch_all($pool)
-            .await?;
-        let repair = on_time.pop().unwrap_or_default();
-        let complaint = on_time.pop().unwrap_or_default();
-        Ok(figures(config, complaint, repair, revisits))
-    }};
-}
-
-pub async fn kpis_postgres(
-    pool: &PgPool,
-    config: &SlaConfig,
-    q: &KpiQuery,
-) -> Result<Vec<KpiFigure>, sqlx::Error> {
-    kpi_query!(pool, config, q, |s: String| s)
-}
-
-pub async fn kpis_sqlite(
-    pool: &SqlitePool,
-    config: &SlaConfig,
-    q: &KpiQuery,
-) -> Result<Vec<KpiFigure>, sqlx::Error> {
-    kpi_query!(pool, config, q, |s: String| s)
+        on_time.push(pool.fetch(&on_time_sql(q.group_by), vals).await?);
+    }
+    let revisits = pool.fetch(&revisit_sql(q.group_by), vec![from, to]).await?;
+    let repair = on_time.pop().unwrap_or_default();
+    let complaint = on_time.pop().unwrap_or_default();
+    Ok(figures(config, complaint, repair, revisits))
 }
 
 /// KPI figures as a table.
