@@ -201,12 +201,9 @@ impl Pool {
     }
 
     /// Extends the log with up to `limit` committed events (see
-    /// [`log::sequence_postgres`]). Returns how many were appended.
+    /// [`log::sequence`]). Returns how many were appended.
     pub async fn sequence(&self, limit: i64) -> Result<usize, sqlx::Error> {
-        match self {
-            Pool::Postgres(p) => log::sequence_postgres(p, limit).await,
-            Pool::Sqlite(p) => log::sequence_sqlite(p, limit).await,
-        }
+        log::sequence(self, limit).await
     }
 
     /// The event a request id already produced, if any.
@@ -375,26 +372,11 @@ impl Tx {
         table: &str,
         ids: &[String],
     ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-        match self {
-            Tx::Postgres(t) => {
-                sqlx::query_as(&format!(
-                    "SELECT kind, stream_id, state FROM {table} WHERE stream_id = ANY($1)"
-                ))
-                .bind(ids)
-                .fetch_all(&mut **t)
-                .await
-            }
-            Tx::Sqlite(t) => {
-                let ids =
-                    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                sqlx::query_as(&format!(
-                    "SELECT kind, stream_id, state FROM {table}
-                      WHERE stream_id IN (SELECT value FROM json_each($1))"
-                ))
-                .bind(ids)
-                .fetch_all(&mut **t)
-                .await
-            }
-        }
+        let sql = format!(
+            "SELECT kind, stream_id, state FROM {table} WHERE stream_id IN {}",
+            crate::rows::tuple(1, ids.len())
+        );
+        self.fetch(&sql, ids.iter().cloned().map(Val::Text).collect())
+            .await
     }
 }

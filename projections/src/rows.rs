@@ -10,6 +10,7 @@
 //! keyed by its own id.
 
 use crate::db::{Tx, Val};
+use crate::engine::Target;
 
 /// Parameters per statement, under both stores' limits.
 pub(crate) const MAX_PARAMS: usize = 30_000;
@@ -87,8 +88,21 @@ impl Write {
     }
 }
 
+/// The tables `names` at `at`, and the writes that clear from each the
+/// rows whose `key` is `id` (a stream's rows, before they are written anew).
+pub fn cleared<const N: usize>(
+    at: &Target,
+    names: [&str; N],
+    key: &'static str,
+    id: &str,
+) -> ([String; N], Vec<Write>) {
+    let tables = names.map(|t| at.table(t));
+    let clears = tables.iter().map(|t| Write::clear(t, key, id)).collect();
+    (tables, clears)
+}
+
 /// `$from`, …, `$(from + n - 1)` in parentheses.
-fn tuple(from: usize, n: usize) -> String {
+pub(crate) fn tuple(from: usize, n: usize) -> String {
     let params: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
     format!("({})", params.join(", "))
 }

@@ -44,6 +44,13 @@ pub struct Table {
 }
 
 impl Table {
+    pub fn new(columns: &[&str], rows: Vec<Vec<String>>) -> Self {
+        Self {
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows,
+        }
+    }
+
     /// RFC 4180 CSV with a header row.
     pub fn to_csv(&self) -> String {
         fn cell(s: &str) -> String {
@@ -203,13 +210,12 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
 pub async fn run(pool: &Pool, report: Report, filter: &Filter) -> Result<Table, sqlx::Error> {
     let (columns, sql, vals) = build(report, filter);
     let rows = pool.texts(&sql, vals).await?;
-    Ok(Table {
-        columns: columns.into_iter().map(str::to_owned).collect(),
-        rows: rows
-            .into_iter()
+    Ok(Table::new(
+        &columns,
+        rows.into_iter()
             .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
             .collect(),
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
-use crate::rows::Write;
+use crate::rows::{cleared, Write};
 use crate::ProjectionError;
 
 fn month(t: DateTime<Utc>) -> String {
@@ -163,17 +163,9 @@ fn warranty_moves(
 
 /// The statements that replace one ticket's rows with `ledger`.
 fn replace(at: &Target, ticket_id: &str, result: Result<TicketLedger, String>) -> Statements {
-    let (lines, quoted, tickets) = (
-        at.table("cost_lines"),
-        at.table("cost_quoted"),
-        at.table("cost_tickets"),
-    );
+    let tables = ["cost_lines", "cost_quoted", "cost_tickets"];
+    let ([lines, quoted, tickets], mut out) = cleared(at, tables, "ticket_id", ticket_id);
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Statements = vec![
-        Write::clear(&lines, "ticket_id", ticket_id),
-        Write::clear(&quoted, "ticket_id", ticket_id),
-        Write::clear(&tickets, "ticket_id", ticket_id),
-    ];
     // A ticket whose costing stopped keeps one row: the problem, nothing else.
     let (l, problem) = match result {
         Ok(l) => (l, None),

@@ -307,11 +307,10 @@ pub async fn linked_actions(
     if tickets.is_empty() {
         return Ok(out);
     }
-    let marks: Vec<String> = (1..=tickets.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT ticket_id, action_id FROM fracas_action_links WHERE ticket_id IN ({})
+        "SELECT ticket_id, action_id FROM fracas_action_links WHERE ticket_id IN {}
           ORDER BY ticket_id, action_id",
-        marks.join(", ")
+        crate::rows::tuple(1, tickets.len())
     );
     let vals = tickets.iter().cloned().map(Val::Text).collect();
     for c in store.texts(&sql, vals).await? {

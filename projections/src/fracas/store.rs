@@ -13,7 +13,7 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
-use crate::rows::{Conflict, Write};
+use crate::rows::{cleared, Conflict, Write};
 use crate::ProjectionError;
 
 /// The FRACAS read model: failure records per ticket, corrective actions.
@@ -81,17 +81,9 @@ fn replace_ticket(
     unit: Option<Unit>,
     records: Vec<FailureRecord>,
 ) -> Statements {
-    let (parts, failures, units) = (
-        at.table("fracas_failure_parts"),
-        at.table("fracas_failures"),
-        at.table("fracas_units"),
-    );
+    let tables = ["fracas_failure_parts", "fracas_failures", "fracas_units"];
+    let ([parts, failures, units], mut out) = cleared(at, tables, "ticket_id", ticket_id);
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Statements = vec![
-        Write::clear(&parts, "ticket_id", ticket_id),
-        Write::clear(&failures, "ticket_id", ticket_id),
-        Write::clear(&units, "ticket_id", ticket_id),
-    ];
     if let Some(u) = unit {
         out.push(Write::row(
             &units,
@@ -156,19 +148,14 @@ fn replace_ticket(
 
 /// The statements that replace one corrective action's rows.
 fn replace_action(at: &Target, action_id: &str, a: &CorrectiveAction) -> Statements {
-    let (scope, actions, plan, links) = (
-        at.table("fracas_action_scope"),
-        at.table("fracas_actions"),
-        at.table("fracas_action_plan"),
-        at.table("fracas_action_links"),
-    );
-    let id = || Val::Text(action_id.to_owned());
-    let mut out: Statements = vec![
-        Write::clear(&scope, "action_id", action_id),
-        Write::clear(&actions, "action_id", action_id),
-        Write::clear(&plan, "action_id", action_id),
-        Write::clear(&links, "action_id", action_id),
+    let tables = [
+        "fracas_action_scope",
+        "fracas_actions",
+        "fracas_action_plan",
+        "fracas_action_links",
     ];
+    let ([scope, actions, plan, links], mut out) = cleared(at, tables, "action_id", action_id);
+    let id = || Val::Text(action_id.to_owned());
     let Some(opened) = a.steps.first() else {
         return out;
     };

@@ -65,13 +65,6 @@ pub struct Request {
     pub local: LocalTime,
 }
 
-fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
-    Table {
-        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
-        rows,
-    }
-}
-
 fn local_date(local: LocalTime, rfc3339: &str) -> Option<NaiveDate> {
     DateTime::parse_from_rfc3339(rfc3339)
         .ok()
@@ -92,7 +85,7 @@ pub async fn population(store: &Pool, filter: &Filter) -> Result<Population, sql
 }
 
 fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
-    table(
+    Table::new(
         &[
             "period",
             "product_model",
@@ -121,7 +114,7 @@ async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     let f = failures(store, &r.filter).await?;
     let pop = population(store, &r.filter).await?;
     let rows = trends::rate_trend(&f, &pop, r.as_of, r.filter.from, r.filter.to, r.period);
-    Ok(table(
+    Ok(Table::new(
         &[
             "product_model",
             "batch",
@@ -150,7 +143,7 @@ async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
 /// Runs a report.
 pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     let pareto = |rows: Vec<analysis::ParetoRow>, key: &str| {
-        table(
+        Table::new(
             &[key, "failures", "percent", "cumulative_percent"],
             rows.into_iter()
                 .map(|p| vec![p.key, p.count.to_string(), p.percent, p.cumulative_percent])
@@ -173,7 +166,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             "part_number",
         ),
         Report::FailureRateTrendByBatch => rate_trend(store, r).await?,
-        Report::OverdueActionSteps => table(
+        Report::OverdueActionSteps => Table::new(
             &[
                 "action_id",
                 "title",
@@ -199,7 +192,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
         ),
         Report::Failures => {
             let rows = failures(store, &r.filter).await?;
-            table(
+            Table::new(
                 &[
                     "ticket_id",
                     "record_no",
@@ -250,7 +243,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             analysis::part_pareto(&failures(store, &r.filter).await?),
             "part_number",
         ),
-        Report::RepeatFailures => table(
+        Report::RepeatFailures => Table::new(
             &[
                 "serial",
                 "product_model",
@@ -285,7 +278,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             };
             let f = failures(store, &r.filter).await?;
             let pop = population(store, &r.filter).await?;
-            table(
+            Table::new(
                 &[
                     "product_model",
                     "batch",
@@ -311,7 +304,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                     .collect(),
             )
         }
-        Report::NffRate => table(
+        Report::NffRate => Table::new(
             &["product_model", "diagnoses", "no_fault_found", "percent"],
             analysis::nff_rate(&failures(store, &r.filter).await?)
                 .into_iter()
@@ -340,7 +333,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                 b.0.cmp(&a.0)
                     .then_with(|| a.1.action_id.cmp(&b.1.action_id))
             });
-            table(
+            Table::new(
                 &[
                     "action_id",
                     "title",
@@ -397,7 +390,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                     ]);
                 }
             }
-            table(
+            Table::new(
                 &[
                     "action_id",
                     "closed_on",

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::TicketEvent;
-use sqlx::{PgPool, Row, SqlitePool};
 
-use crate::db::{At, Pool, Val};
+use crate::db::{At, Pool, Tx, Val};
+use crate::rows::{self, Write};
 use crate::ProjectionError;
 
 /// One event as stored, with its place in the log.
@@ -130,14 +130,6 @@ pub async fn head(pool: &Pool) -> Result<i64, sqlx::Error> {
 /// Advisory lock key of the PostgreSQL sequencer ("ticketd sequencer").
 const SEQUENCER_LOCK: i64 = 0x7469_636b_6574_0001;
 
-/// The last log entry: its position, digest and the event's place.
-struct Tail {
-    log_position: i64,
-    digest: String,
-    transaction_id: String,
-    position: i64,
-}
-
 /// Chains `events` (event position, event hash) onto `tail` and returns the
 /// rows to append: (log position, event position, digest).
 fn chain(
@@ -156,118 +148,87 @@ fn chain(
         .collect()
 }
 
-/// Appends to the log, in `(transaction_id, position)` order, the events
-/// whose transaction is older than every transaction still running: no
-/// event can later commit in front of them. At most one sequencer works at
-/// a time (a transaction-scoped advisory lock); a caller that does not get
-/// the lock returns 0 and leaves the work to the holder. Returns how many
-/// events were appended.
-pub async fn sequence_postgres(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-        .bind(SEQUENCER_LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !locked {
-        tx.rollback().await?;
-        return Ok(0);
+/// The last log entry: its position and digest, its event's transaction
+/// (PostgreSQL) and position.
+const TAIL_PG: &str =
+    "SELECT l.log_position, COALESCE(l.digest, ''), e.transaction_id::text, e.position
+   FROM event_log l JOIN events e ON e.position = l.event_position
+  ORDER BY l.log_position DESC LIMIT 1";
+const TAIL_SQLITE: &str = "SELECT log_position, COALESCE(digest, ''), '0', event_position
+   FROM event_log ORDER BY log_position DESC LIMIT 1";
+
+/// The events to append after the tail: on PostgreSQL in
+/// `(transaction_id, position)` order and only those whose transaction is
+/// older than every transaction still running, so no event can later commit
+/// in front of them; on SQLite position order is commit order.
+const NEXT_PG: &str = "SELECT position, hash FROM events
+  WHERE (transaction_id, position) > ($1::text::xid8, $2)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id, position LIMIT $3";
+const NEXT_SQLITE: &str = "SELECT position, hash FROM events
+  WHERE position > $1 ORDER BY position LIMIT $2";
+
+/// Whether SQLite has committed events the log lacks.
+const BEHIND_SQLITE: &str = "SELECT EXISTS (SELECT 1 FROM events
+  WHERE position > (SELECT COALESCE(MAX(event_position), 0) FROM event_log))";
+
+/// The sequencer's transaction, if it is this caller's turn. PostgreSQL:
+/// at most one sequencer works at a time (a transaction-scoped advisory
+/// lock); a caller that does not get it leaves the work to the holder.
+/// SQLite: a look without the write lock first (an idle sequencer blocks
+/// no writer), then `BEGIN IMMEDIATE`, so no writer slips in before the
+/// tail is read.
+async fn sequencer(pool: &Pool) -> Result<Option<Tx>, sqlx::Error> {
+    let yes = |rows: Vec<(bool,)>| rows.first().is_some_and(|r| r.0);
+    match pool {
+        Pool::Postgres(_) => {
+            let mut tx = pool.begin().await?;
+            let lock = vec![Val::Int(SEQUENCER_LOCK)];
+            let locked = tx
+                .fetch("SELECT pg_try_advisory_xact_lock($1)", lock)
+                .await?;
+            // Dropped without commit, the transaction rolls back.
+            Ok(yes(locked).then_some(tx))
+        }
+        Pool::Sqlite(_) if yes(pool.fetch(BEHIND_SQLITE, vec![]).await?) => {
+            Ok(Some(pool.begin_write().await?))
+        }
+        Pool::Sqlite(_) => Ok(None),
     }
-    let tail = sqlx::query(
-        "SELECT l.log_position, COALESCE(l.digest, '') AS digest,
-                e.transaction_id::text AS transaction_id, e.position
-           FROM event_log l JOIN events e ON e.position = l.event_position
-          ORDER BY l.log_position DESC
-          LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|row| -> Result<Tail, sqlx::Error> {
-        Ok(Tail {
-            log_position: row.try_get("log_position")?,
-            digest: row.try_get("digest")?,
-            transaction_id: row.try_get("transaction_id")?,
-            position: row.try_get("position")?,
-        })
-    })
-    .transpose()?
-    .unwrap_or(Tail {
-        log_position: 0,
-        digest: String::new(),
-        transaction_id: "0".into(),
-        position: 0,
-    });
-    let next: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT position, hash FROM events
-          WHERE (transaction_id, position) > ($1::text::xid8, $2)
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY transaction_id, position
-          LIMIT $3",
-    )
-    .bind(&tail.transaction_id)
-    .bind(tail.position)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    let rows = chain(tail.log_position, &tail.digest, next);
-    let appended = rows.len();
-    if appended > 0 {
-        let (logs, (events, digests)): (Vec<i64>, (Vec<i64>, Vec<String>)) =
-            rows.into_iter().map(|(l, e, d)| (l, (e, d))).unzip();
-        sqlx::query(
-            "INSERT INTO event_log (log_position, event_position, digest)
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[])",
-        )
-        .bind(logs)
-        .bind(events)
-        .bind(digests)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(appended)
 }
 
-/// Appends committed events to the log in position order (on SQLite
-/// position order is commit order). Returns how many were appended.
-pub async fn sequence_sqlite(pool: &SqlitePool, limit: i64) -> Result<usize, sqlx::Error> {
-    // Look without the write lock first: an idle sequencer blocks no writer.
-    let behind: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM events
-                         WHERE position > (SELECT COALESCE(MAX(event_position), 0) FROM event_log))",
-    )
-    .fetch_one(pool)
-    .await?;
-    if !behind {
+/// Extends the log with up to `limit` committed events, chained onto its
+/// tail (see [`NEXT_PG`]). Returns how many were appended.
+pub async fn sequence(pool: &Pool, limit: i64) -> Result<usize, sqlx::Error> {
+    let Some(mut tx) = sequencer(pool).await? else {
         return Ok(0);
-    }
-    // BEGIN IMMEDIATE: take the write lock before reading the tail, so no
-    // other writer can slip in between.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let (tail_log, tail_digest, tail_event): (i64, String, i64) = sqlx::query_as(
-        "SELECT log_position, COALESCE(digest, ''), event_position FROM event_log
-          ORDER BY log_position DESC LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .unwrap_or((0, String::new(), 0));
-    let next: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT position, hash FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
-    )
-    .bind(tail_event)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    let rows = chain(tail_log, &tail_digest, next);
-    for (log_position, event_position, digest) in &rows {
-        sqlx::query(
-            "INSERT INTO event_log (log_position, event_position, digest) VALUES (?1, ?2, ?3)",
+    };
+    let tail: Vec<(i64, String, String, i64)> =
+        tx.fetch(tx.pick(TAIL_PG, TAIL_SQLITE), vec![]).await?;
+    let (log, digest, xid, position) =
+        tail.into_iter()
+            .next()
+            .unwrap_or((0, String::new(), "0".into(), 0));
+    let (position, limit) = (Val::Int(position), Val::Int(limit));
+    let (sql, vals) = tx.pick(
+        (
+            NEXT_PG,
+            vec![Val::Text(xid), position.clone(), limit.clone()],
+        ),
+        (NEXT_SQLITE, vec![position, limit]),
+    );
+    let rows = chain(log, &digest, tx.fetch(sql, vals).await?);
+    let writes = rows.iter().map(|(log, event, digest)| {
+        Write::row(
+            "event_log",
+            vec![
+                ("log_position", Val::Int(*log)),
+                ("event_position", Val::Int(*event)),
+                ("digest", Val::Text(digest.clone())),
+            ],
         )
-        .bind(log_position)
-        .bind(event_position)
-        .bind(digest)
-        .execute(&mut *tx)
-        .await?;
-    }
+    });
+    rows::apply(&mut tx, writes.collect()).await?;
     tx.commit().await?;
     Ok(rows.len())
 }

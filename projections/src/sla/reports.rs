@@ -162,8 +162,8 @@ pub async fn open(
 /// Open clocks as a table (minutes of the clock's basis).
 pub fn open_table(clocks: &[OpenClock]) -> Table {
     let opt = |t: Option<DateTime<Utc>>| t.map(sortable_time).unwrap_or_default();
-    Table {
-        columns: [
+    Table::new(
+        &[
             "ticket_id",
             "clock",
             "cycle",
@@ -176,10 +176,8 @@ pub fn open_table(clocks: &[OpenClock]) -> Table {
             "region",
             "technician",
             "priority",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: clocks
+        ],
+        clocks
             .iter()
             .map(|o| {
                 vec![
@@ -198,7 +196,7 @@ pub fn open_table(clocks: &[OpenClock]) -> Table {
                 ]
             })
             .collect(),
-    }
+    )
 }
 
 /// How KPI figures are grouped.
@@ -310,39 +308,20 @@ fn figures(
 ) -> Vec<KpiFigure> {
     let k = &config.policy.kpi;
     let mut out = Vec::new();
-    for (group, met, all) in complaint {
-        out.push(KpiFigure::new(
-            group,
-            Kpi::ComplaintOnTime,
-            met,
-            all,
-            k.complaint_on_time,
-        ));
+    for (kpi, counts, target) in [
+        (Kpi::ComplaintOnTime, complaint, k.complaint_on_time),
+        (Kpi::RepairOnTime, repair, k.repair_on_time),
+    ] {
+        out.extend(
+            counts
+                .into_iter()
+                .map(|(group, met, all)| KpiFigure::new(group, kpi, met, all, target)),
+        );
     }
     for (group, resolved, satisfied, all) in revisits {
-        out.push(KpiFigure::new(
-            group.clone(),
-            Kpi::Resolution,
-            resolved,
-            all,
-            k.resolution,
-        ));
-        out.push(KpiFigure::new(
-            group,
-            Kpi::Satisfaction,
-            satisfied,
-            all,
-            k.satisfaction,
-        ));
-    }
-    for (group, met, all) in repair {
-        out.push(KpiFigure::new(
-            group,
-            Kpi::RepairOnTime,
-            met,
-            all,
-            k.repair_on_time,
-        ));
+        let figure = |kpi, n, target| KpiFigure::new(group.clone(), kpi, n, all, target);
+        out.push(figure(Kpi::Resolution, resolved, k.resolution));
+        out.push(figure(Kpi::Satisfaction, satisfied, k.satisfaction));
     }
     out.sort_by(|a, b| (&a.group, a.kpi).cmp(&(&b.group, b.kpi)));
     out
@@ -373,8 +352,8 @@ pub async fn kpis(
 
 /// KPI figures as a table.
 pub fn kpi_table(figures: &[KpiFigure]) -> Table {
-    Table {
-        columns: [
+    Table::new(
+        &[
             "group",
             "kpi",
             "numerator",
@@ -382,10 +361,8 @@ pub fn kpi_table(figures: &[KpiFigure]) -> Table {
             "rate_percent",
             "target_percent",
             "meets_target",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: figures
+        ],
+        figures
             .iter()
             .map(|f| {
                 vec![
@@ -399,7 +376,7 @@ pub fn kpi_table(figures: &[KpiFigure]) -> Table {
                 ]
             })
             .collect(),
-    }
+    )
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
-use crate::rows::Write;
+use crate::rows::{cleared, Write};
 use crate::ProjectionError;
 
 /// The service-level read model: each ticket's clocks and revisits.
@@ -94,12 +94,9 @@ fn replace(
     noted: &Noted,
     config: &SlaConfig,
 ) -> Statements {
-    let (clocks, revisits) = (at.table("sla_clocks"), at.table("sla_revisits"));
+    let tables = ["sla_clocks", "sla_revisits"];
+    let ([clocks, revisits], mut out) = cleared(at, tables, "ticket_id", ticket_id);
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Statements = vec![
-        Write::clear(&clocks, "ticket_id", ticket_id),
-        Write::clear(&revisits, "ticket_id", ticket_id),
-    ];
     let cal = config.calendars.for_region(&sla.facts.region);
     let t = Val::OptTime;
     let technician = sla.technician.clone().unwrap_or_default();
