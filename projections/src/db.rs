@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgRow, PgTypeInfo, PgValueRef};
-use sqlx::sqlite::{SqliteArgumentValue, SqliteRow, SqliteTypeInfo, SqliteValueRef};
+use sqlx::postgres::{PgRow, PgTypeInfo};
+use sqlx::sqlite::{SqliteArgumentValue, SqliteRow, SqliteTypeInfo};
 use sqlx::{Decode, Encode, PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction, Type};
 
 use crate::log::{self, RawEvent, RecordedRequest};
@@ -59,10 +59,18 @@ pub fn sortable_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// An instant in a time column: `timestamptz` on PostgreSQL, on SQLite
-/// text as [`sortable_time`] writes it (so it sorts and compares as text).
-/// The one place that difference is decided; reading either gives the
-/// instant back.
+/// An instant read back from text (RFC 3339, as [`sortable_time`] and the
+/// seals write it); `None` if it is not one.
+pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// An instant bound to a time column: `timestamptz` on PostgreSQL, on
+/// SQLite text as [`sortable_time`] writes it (so it sorts and compares as
+/// text). The one place that difference is decided; either column decodes
+/// as a `DateTime<Utc>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct At(pub DateTime<Utc>);
 
@@ -75,9 +83,6 @@ impl Type<Postgres> for At {
 impl Type<Sqlite> for At {
     fn type_info() -> SqliteTypeInfo {
         <String as Type<Sqlite>>::type_info()
-    }
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <DateTime<Utc> as Type<Sqlite>>::compatible(ty)
     }
 }
 
@@ -96,18 +101,6 @@ impl<'q> Encode<'q, Sqlite> for At {
         buf: &mut Vec<SqliteArgumentValue<'q>>,
     ) -> Result<sqlx::encode::IsNull, BoxDynError> {
         <String as Encode<Sqlite>>::encode(sortable_time(self.0), buf)
-    }
-}
-
-impl<'r> Decode<'r, Postgres> for At {
-    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        <DateTime<Utc> as Decode<Postgres>>::decode(value).map(At)
-    }
-}
-
-impl<'r> Decode<'r, Sqlite> for At {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        <DateTime<Utc> as Decode<Sqlite>>::decode(value).map(At)
     }
 }
 
@@ -197,7 +190,7 @@ impl Pool {
 
     /// Up to `limit` events after `after`, in log order.
     pub async fn read(&self, after: i64, limit: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
-        log::raw_events(self.fetch(log::READ, log::read_vals(after, limit)).await?)
+        self.fetch(log::READ, log::read_vals(after, limit)).await
     }
 
     /// Extends the log with up to `limit` committed events (see
@@ -215,10 +208,8 @@ impl Pool {
             Pool::Postgres(_) => REQUEST_PG,
             Pool::Sqlite(_) => REQUEST_SQLITE,
         };
-        let found: Vec<(String, i64, String)> = self
-            .fetch(sql, vec![Val::Text(request_id.to_owned())])
-            .await?;
-        Ok(found.into_iter().next().map(RecordedRequest::from))
+        let found = self.fetch(sql, vec![Val::Text(request_id.to_owned())]);
+        Ok(found.await?.into_iter().next())
     }
 
     pub async fn close(&self) {
@@ -263,9 +254,11 @@ const MOVE_SQLITE: &str = "UPDATE projection_checkpoints SET position = $2 WHERE
 /// Finding an earlier request's event: its id is in the metadata, which is
 /// `jsonb` on PostgreSQL (read with its operators, which its index serves)
 /// and JSON text on SQLite.
-const REQUEST_PG: &str = "SELECT aggregate_id, sequence, event_type FROM events
+const REQUEST_PG: &str =
+    "SELECT aggregate_id AS ticket_id, sequence AS version, event_type FROM events
   WHERE metadata ->> 'request_id' = $1 AND metadata ? 'request_id'";
-const REQUEST_SQLITE: &str = "SELECT aggregate_id, sequence, event_type FROM events
+const REQUEST_SQLITE: &str =
+    "SELECT aggregate_id AS ticket_id, sequence AS version, event_type FROM events
   WHERE json_extract(metadata, '$.request_id') = $1";
 
 impl Tx {
@@ -311,7 +304,7 @@ impl Tx {
 
     /// Up to `limit` events after `after`, in log order.
     pub async fn read(&mut self, after: i64, limit: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
-        log::raw_events(self.fetch(log::READ, log::read_vals(after, limit)).await?)
+        self.fetch(log::READ, log::read_vals(after, limit)).await
     }
 
     /// The event a request id already produced, if any.
@@ -320,10 +313,8 @@ impl Tx {
         request_id: &str,
     ) -> Result<Option<RecordedRequest>, sqlx::Error> {
         let sql = self.pick(REQUEST_PG, REQUEST_SQLITE);
-        let found: Vec<(String, i64, String)> = self
-            .fetch(sql, vec![Val::Text(request_id.to_owned())])
-            .await?;
-        Ok(found.into_iter().next().map(RecordedRequest::from))
+        let found = self.fetch(sql, vec![Val::Text(request_id.to_owned())]);
+        Ok(found.await?.into_iter().next())
     }
 
     /// Appends `event` chained to `previous` (see [`log::append`]).

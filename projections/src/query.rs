@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{At, Pool, Val};
+use crate::db::{Pool, Val};
 
 /// All filters optional; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,7 +20,8 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A row of the summary, as either store gives it back.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SummaryRow {
     pub ticket_id: String,
     pub version: i64,
@@ -50,21 +51,6 @@ fn like_pattern(raw: &str) -> String {
         .collect();
     format!("%{}%", escaped.to_lowercase())
 }
-
-type Row = (
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    At,
-    At,
-);
 
 /// The page of the summary `filter` asks for, on either store.
 pub async fn list(pool: &Pool, filter: &ListFilter) -> Result<Vec<SummaryRow>, sqlx::Error> {
@@ -116,24 +102,7 @@ pub async fn list(pool: &Pool, filter: &ListFilter) -> Result<Vec<SummaryRow>, s
     sql.push_str(&format!(
         " ORDER BY received_at DESC, ticket_id DESC LIMIT {limit}"
     ));
-    let rows: Vec<Row> = pool.fetch(&sql, vals).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SummaryRow {
-            ticket_id: r.0,
-            version: r.1,
-            status: r.2,
-            kind: r.3,
-            priority: r.4,
-            customer_name: r.5,
-            customer_phone: r.6,
-            serial_number: r.7,
-            product_model: r.8,
-            technician: r.9,
-            received_at: r.10 .0,
-            updated_at: r.11 .0,
-        })
-        .collect())
+    pool.fetch(&sql, vals).await
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Every FRACAS report as a table: rows read by [`super::reports`], figures
 //! computed by [`super::analysis`].
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use domain::LocalTime;
 
 use super::analysis::{self, GroupBy};
@@ -10,7 +10,7 @@ use super::installed::Population;
 use super::reports::{actions, failures, units, ActionRow, Filter};
 use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::Table;
-use crate::db::Pool;
+use crate::db::{parse_time, Pool};
 
 /// The reports FRACAS offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,9 +66,7 @@ pub struct Request {
 }
 
 fn local_date(local: LocalTime, rfc3339: &str) -> Option<NaiveDate> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .ok()
-        .map(|t| local.local_date(t.with_timezone(&Utc)))
+    parse_time(rfc3339).map(|t| local.local_date(t))
 }
 
 /// The population of the reliability figures: the installed base and the

@@ -9,8 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::db::At;
-use crate::log::parse_time;
+use crate::db::{parse_time, At};
 use crate::log::seal::{event_hash, sealed_time, Sealed, Stamp, SEAL_V2};
 
 /// One event to append, with everything that is sealed.
@@ -62,7 +61,7 @@ impl NewEvent {
     /// of the three is missing or unreadable.
     pub fn stamp_from_metadata(metadata: &Value) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
         let text = |key: &str| metadata.get(key).and_then(Value::as_str);
-        let time = |key: &str| text(key).and_then(|t| parse_time(t).ok());
+        let time = |key: &str| text(key).and_then(parse_time);
         Some((
             text("event_id")?.to_owned(),
             time("recorded_at")?,

@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 use domain::TicketEvent;
 
-use crate::db::{At, Pool, Tx, Val};
+use crate::db::{Pool, Tx, Val};
 use crate::rows::{self, Write};
 use crate::ProjectionError;
 
-/// One event as stored, with its place in the log.
-#[derive(Debug, Clone, PartialEq)]
+/// One event as stored, with its place in the log ([`READ`]'s row on
+/// either store: `jsonb` or JSON text, `timestamptz` or RFC 3339 text).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RawEvent {
     pub log_position: i64,
     pub event_id: String,
@@ -62,9 +63,9 @@ impl RawEvent {
 /// Reading the log, the same SQL on both stores: the JSON as text, the
 /// times as [`At`].
 pub(crate) const READ: &str = "
-SELECT l.log_position, CAST(e.event_id AS TEXT), e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, CAST(e.payload AS TEXT), CAST(e.metadata AS TEXT),
-       e.recorded_at, e.occurred_at
+SELECT l.log_position, CAST(e.event_id AS TEXT) AS event_id, e.aggregate_type,
+       e.aggregate_id AS ticket_id, e.sequence, e.event_type, e.event_version,
+       CAST(e.payload AS TEXT) AS payload, e.metadata, e.recorded_at, e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position
@@ -72,48 +73,6 @@ SELECT l.log_position, CAST(e.event_id AS TEXT), e.aggregate_type, e.aggregate_i
 
 pub(crate) fn read_vals(after: i64, limit: i64) -> Vec<Val> {
     vec![Val::Int(after), Val::Int(limit)]
-}
-
-type ReadRow = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    At,
-    At,
-);
-
-/// The events of [`READ`]'s rows.
-pub(crate) fn raw_events(rows: Vec<ReadRow>) -> Result<Vec<RawEvent>, sqlx::Error> {
-    rows.into_iter()
-        .map(|r| {
-            Ok(RawEvent {
-                log_position: r.0,
-                event_id: r.1,
-                aggregate_type: r.2,
-                ticket_id: r.3,
-                sequence: r.4,
-                event_type: r.5,
-                event_version: r.6,
-                payload: r.7,
-                metadata: serde_json::from_str(&r.8)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                recorded_at: r.9 .0,
-                occurred_at: r.10 .0,
-            })
-        })
-        .collect()
-}
-
-pub(crate) fn parse_time(raw: &str) -> Result<DateTime<Utc>, sqlx::Error> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// The last position in the log (0 when empty).
@@ -234,19 +193,9 @@ pub async fn sequence(pool: &Pool, limit: i64) -> Result<usize, sqlx::Error> {
 }
 
 /// What an earlier request with the same id wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecordedRequest {
     pub ticket_id: String,
     pub version: i64,
     pub event_type: String,
-}
-
-impl From<(String, i64, String)> for RecordedRequest {
-    fn from((ticket_id, version, event_type): (String, i64, String)) -> Self {
-        Self {
-            ticket_id,
-            version,
-            event_type,
-        }
-    }
 }

@@ -9,7 +9,7 @@
 //! request ids refuses a second one, whichever process or restart tries.
 
 use super::ALERT_AGGREGATE;
-use crate::db::{Pool, Val};
+use crate::db::{parse_time, Pool, Val};
 use crate::log::append::{is_unique_violation, to_micros, NewEvent};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -99,12 +99,8 @@ SELECT ticket_id, clock, CAST(cycle AS bigint), state, at_risk_at, deadline_at,
  LIMIT $2";
 
 fn time(raw: Option<String>) -> Result<Option<DateTime<Utc>>, AlertError> {
-    raw.map(|s| {
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| AlertError::Time(s))
-    })
-    .transpose()
+    raw.map(|s| parse_time(&s).ok_or(AlertError::Time(s)))
+        .transpose()
 }
 
 type DueRow = (

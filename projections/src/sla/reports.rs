@@ -7,7 +7,7 @@ use super::clocks::{ClockState, State, Status, View};
 use super::policy::Basis;
 use super::SlaConfig;
 use crate::cost::reports::Table;
-use crate::db::{sortable_time, Pool, Val};
+use crate::db::{parse_time, sortable_time, Pool, Val};
 use chrono::{DateTime, Utc};
 
 /// Filters of the open-clocks query; they combine with AND.
@@ -83,12 +83,6 @@ fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
     (sql, vals)
 }
 
-fn parse(raw: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 fn open_from(
     rows: Vec<OpenRow>,
     filter: &OpenFilter,
@@ -99,7 +93,7 @@ fn open_from(
     for r in rows {
         let (ticket_id, clock, cycle, basis, target, started, state) =
             (r.0, r.1, r.2, r.3, r.4, r.5, r.6);
-        let Some(started_at) = parse(&started) else {
+        let Some(started_at) = parse_time(&started) else {
             continue;
         };
         let c = ClockState {
@@ -122,9 +116,9 @@ fn open_from(
             paused_since: None,
             awaiting_custody: false,
             elapsed: r.9,
-            stopped_at: r.8.as_deref().and_then(parse),
-            at_risk_at: r.10.as_deref().and_then(parse),
-            deadline: r.11.as_deref().and_then(parse),
+            stopped_at: r.8.as_deref().and_then(parse_time),
+            at_risk_at: r.10.as_deref().and_then(parse_time),
+            deadline: r.11.as_deref().and_then(parse_time),
             met: r.12.map(|m| m == 1),
         };
         let cal = config.calendars.for_region(&r.13);

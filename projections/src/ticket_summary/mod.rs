@@ -208,49 +208,35 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
 /// and time and the last status and technician any of its events set.
 /// Writing the result gives the same rows as applying `changes` one by one.
 pub fn coalesce(changes: impl IntoIterator<Item = Change>) -> Vec<Change> {
-    let mut inserts = Vec::new();
-    let mut updates: Vec<Change> = Vec::new();
+    let (mut inserts, mut updates) = (Vec::new(), Vec::new());
     let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for change in changes {
         match change {
-            Change::Insert(row) => inserts.push(Change::Insert(row)),
+            Change::Insert(_) => inserts.push(change),
+            Change::Update { ref ticket_id, .. } if !at.contains_key(ticket_id) => {
+                at.insert(ticket_id.clone(), updates.len());
+                updates.push(change);
+            }
             Change::Update {
                 ticket_id,
                 version,
                 updated_at,
                 status,
                 technician,
-            } => match at.get(&ticket_id) {
-                Some(&i) => {
-                    if let Some(Change::Update {
-                        version: v,
-                        updated_at: u,
-                        status: s,
-                        technician: t,
-                        ..
-                    }) = updates.get_mut(i)
-                    {
-                        *v = version;
-                        *u = updated_at;
-                        if status.is_some() {
-                            *s = status;
-                        }
-                        if technician.is_some() {
-                            *t = technician;
-                        }
-                    }
+            } => {
+                if let Some(Change::Update {
+                    version: v,
+                    updated_at: u,
+                    status: s,
+                    technician: t,
+                    ..
+                }) = updates.get_mut(at[&ticket_id])
+                {
+                    (*v, *u) = (version, updated_at);
+                    *s = status.or(s.take());
+                    *t = technician.or(t.take());
                 }
-                None => {
-                    at.insert(ticket_id.clone(), updates.len());
-                    updates.push(Change::Update {
-                        ticket_id,
-                        version,
-                        updated_at,
-                        status,
-                        technician,
-                    });
-                }
-            },
+            }
         }
     }
     inserts.extend(updates);
