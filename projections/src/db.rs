@@ -172,8 +172,7 @@ impl Pool {
     /// Where projection `name` stands (0 before its first batch). A look
     /// without locks.
     pub async fn checkpoint(&self, name: &str) -> Result<i64, sqlx::Error> {
-        let at: Vec<(i64,)> = self.fetch(CHECKPOINT, vec![Val::Text(name.into())]).await?;
-        Ok(at.first().map_or(0, |p| p.0))
+        self.number(CHECKPOINT, vec![Val::Text(name.into())]).await
     }
 
     /// The last position in the log (0 when empty).
@@ -184,8 +183,7 @@ impl Pool {
     /// How many events the `events` table holds (committed, whether or
     /// not the sequencer has logged them yet).
     pub async fn stored(&self) -> Result<i64, sqlx::Error> {
-        let n: Vec<(i64,)> = self.fetch("SELECT count(*) FROM events", vec![]).await?;
-        Ok(n.first().map_or(0, |n| n.0))
+        self.number("SELECT count(*) FROM events", vec![]).await
     }
 
     /// Up to `limit` events after `after`, in log order.
@@ -229,6 +227,12 @@ impl Pool {
             .iter()
             .map(cells)
             .collect())
+    }
+
+    /// The number in the first column of `sql`'s first row (0 if none).
+    pub async fn number(&self, sql: &str, vals: Vec<Val>) -> Result<i64, sqlx::Error> {
+        let rows: Vec<(i64,)> = self.fetch(sql, vals).await?;
+        Ok(rows.first().map_or(0, |r| r.0))
     }
 
     /// Runs `sql` with `vals` bound in order and decodes its rows as `T`.

@@ -113,6 +113,14 @@ pub(crate) fn tuples(rows: usize, per: usize) -> String {
     all.join(", ")
 }
 
+/// Adds `item` to `key`'s group, in first-seen order.
+fn group<K: PartialEq, T>(groups: &mut Vec<(K, Vec<T>)>, key: K, item: T) {
+    match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, items)) => items.push(item),
+        None => groups.push((key, vec![item])),
+    }
+}
+
 /// Applies `writes` in `tx`: each table's clears in one statement, each
 /// (table, columns, conflict)'s inserts in one multi-row statement (split
 /// under the parameter limit), then the other statements in order.
@@ -123,25 +131,13 @@ pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
     let mut runs = Vec::new();
     for w in writes {
         match w {
-            Write::Clear { table, key, id } => {
-                let group = (table, key);
-                match clears.iter_mut().find(|(k, _)| *k == group) {
-                    Some((_, ids)) => ids.push(Val::Text(id)),
-                    None => clears.push((group, vec![Val::Text(id)])),
-                }
-            }
+            Write::Clear { table, key, id } => group(&mut clears, (table, key), Val::Text(id)),
             Write::Insert {
                 table,
                 columns,
                 values,
                 conflict,
-            } => {
-                let group = (table, columns, conflict);
-                match inserts.iter_mut().find(|(k, _)| *k == group) {
-                    Some((_, rows)) => rows.push(values),
-                    None => inserts.push((group, vec![values])),
-                }
-            }
+            } => group(&mut inserts, (table, columns, conflict), values),
             Write::Run(sql, vals) => runs.push((sql, vals)),
         }
     }

@@ -15,7 +15,7 @@ use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
 use crate::rows::{cleared, Write};
-use crate::ProjectionError;
+use crate::{ProjectionError, TICKET};
 
 fn month(t: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", t.year(), t.month())
@@ -32,8 +32,6 @@ pub struct Kept {
     costing: Costing,
     problem: Option<String>,
 }
-
-const TICKET: &str = "Ticket";
 
 impl PerStream for CostLedger {
     type State = Kept;

@@ -14,7 +14,7 @@ use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
 use crate::rows::{cleared, Conflict, Write};
-use crate::ProjectionError;
+use crate::{ProjectionError, TICKET};
 
 /// The FRACAS read model: failure records per ticket, corrective actions.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,7 +27,6 @@ pub struct Kept {
     action: Option<CorrectiveAction>,
 }
 
-const TICKET: &str = "Ticket";
 const ACTION: &str = "CorrectiveAction";
 
 impl PerStream for Fracas {

@@ -77,13 +77,8 @@ pub(crate) fn read_vals(after: i64, limit: i64) -> Vec<Val> {
 
 /// The last position in the log (0 when empty).
 pub async fn head(pool: &Pool) -> Result<i64, sqlx::Error> {
-    let head: Vec<(i64,)> = pool
-        .fetch(
-            "SELECT CAST(COALESCE(MAX(log_position), 0) AS BIGINT) FROM event_log",
-            vec![],
-        )
-        .await?;
-    Ok(head.first().map_or(0, |h| h.0))
+    let max = "SELECT CAST(COALESCE(MAX(log_position), 0) AS BIGINT) FROM event_log";
+    pool.number(max, vec![]).await
 }
 
 /// Advisory lock key of the PostgreSQL sequencer ("ticketd sequencer").

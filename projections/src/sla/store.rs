@@ -15,7 +15,7 @@ use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
 use crate::rows::{cleared, Write};
-use crate::ProjectionError;
+use crate::{ProjectionError, TICKET};
 
 /// The service-level read model: each ticket's clocks and revisits.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,8 +37,6 @@ impl Default for Kept {
         }
     }
 }
-
-const TICKET: &str = "Ticket";
 
 impl PerStream for Sla {
     type State = Kept;

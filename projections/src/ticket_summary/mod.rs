@@ -38,7 +38,7 @@ impl Projection for TicketSummary {
         _: &Context,
     ) -> Result<(), ProjectionError> {
         let mut changes = Vec::with_capacity(batch.len());
-        for raw in batch.iter().filter(|e| e.aggregate_type == "Ticket") {
+        for raw in batch.iter().filter(|e| e.aggregate_type == crate::TICKET) {
             changes.push(change_for(&raw.decode()?));
         }
         rows::apply(tx, writes(&at.table(TABLE), coalesce(changes))).await?;
