@@ -164,13 +164,14 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
                 ),
             )
         }
+        // From the parts roll-up (`cost_parts`), not from every line.
         Report::PartsByMonth => (
             vec!["part_number", "occurred_month", "currency", "quantity", "amount_minor"],
             format!(
-                "SELECT part_number, occurred_month, currency, CAST(SUM(quantity) AS TEXT), CAST(SUM(amount_minor) AS TEXT)
-                   FROM cost_lines{} AND kind = 'parts'
-                  GROUP BY part_number, occurred_month, currency ORDER BY part_number, occurred_month",
-                line_filter(filter, "occurred_month", &mut vals)
+                "SELECT part_number, month, currency, CAST(SUM(quantity) AS TEXT), CAST(SUM(amount_minor) AS TEXT)
+                   FROM cost_parts{}
+                  GROUP BY part_number, month, currency ORDER BY part_number, month",
+                line_filter(filter, "month", &mut vals)
             ),
         ),
         Report::QuoteVsActual => {

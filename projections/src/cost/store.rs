@@ -2,24 +2,18 @@
 //! event of a ticket arrives, the ticket's rows are replaced with what its
 //! events say now.
 
-use chrono::{DateTime, Datelike, Utc};
 use domain::TicketEvent;
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeMap;
-
-use super::ledger::{Bearer, Costing, TicketLedger};
-use super::{COST_LEDGER, TABLES, WARRANTY};
+use super::ledger::{Costing, TicketLedger};
+use super::rollup::{month, ROLLUPS};
+use super::{COST_LEDGER, TABLES};
 use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
 use crate::rows::{cleared, Write};
 use crate::{ProjectionError, TICKET};
-
-fn month(t: DateTime<Utc>) -> String {
-    format!("{:04}-{:02}", t.year(), t.month())
-}
 
 /// The cost ledger read model.
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,8 +61,12 @@ impl PerStream for CostLedger {
         state: &Kept,
         _: &Context,
     ) -> Statements {
-        let mut out = replace(at, id, state.ledger());
-        out.extend(warranty_moves(at, &before.ledger(), &state.ledger()));
+        let (was, is) = (before.ledger(), state.ledger());
+        let mut out = Statements::new();
+        for r in ROLLUPS {
+            out.extend(r.moves(at, &r.of(&was), &r.of(&is)));
+        }
+        out.extend(replace(at, id, is));
         out
     }
 }
@@ -80,83 +78,6 @@ impl Kept {
             None => self.costing.ledger().map_err(|e| e.to_string()),
         }
     }
-}
-
-/// A cell of the warranty roll-up: (basis, product model, month, region,
-/// currency); the basis is "sale" (the month of the sale, '' when unknown)
-/// or "repair" (the month of the cost).
-type Cell = (&'static str, String, String, String, String);
-
-/// What one ticket's ledger adds to the warranty roll-up: its
-/// company-borne amount per cell.
-fn warranty_cells(ledger: &Result<TicketLedger, String>) -> BTreeMap<Cell, i64> {
-    let mut out = BTreeMap::new();
-    let Ok(l) = ledger else { return out };
-    for line in l.lines.iter().filter(|l| l.bearer == Bearer::Company) {
-        let sale = l.sale_month.clone().unwrap_or_default();
-        for (basis, month) in [("sale", sale), ("repair", month(line.occurred_at))] {
-            let cell = (
-                basis,
-                l.product_model.clone(),
-                month,
-                l.region.clone(),
-                line.amount.currency().to_string(),
-            );
-            *out.entry(cell).or_insert(0) += line.amount.minor();
-        }
-    }
-    out
-}
-
-/// The statements that move the warranty roll-up from what a ticket's
-/// ledger added `before` to what it adds now: each cell it leaves loses
-/// the ticket and its amount, each cell it enters gains them.
-fn warranty_moves(
-    at: &Target,
-    before: &Result<TicketLedger, String>,
-    now: &Result<TicketLedger, String>,
-) -> Statements {
-    let (old, new) = (warranty_cells(before), warranty_cells(now));
-    let table = at.table(WARRANTY);
-    let upsert = format!(
-        "INSERT INTO {table} (basis, product_model, month, region, currency, tickets, amount_minor)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (basis, product_model, month, region, currency) DO UPDATE
-            SET tickets = {table}.tickets + excluded.tickets,
-                amount_minor = {table}.amount_minor + excluded.amount_minor"
-    );
-    let empty = format!(
-        "DELETE FROM {table} WHERE basis = $1 AND product_model = $2 AND month = $3
-            AND region = $4 AND currency = $5 AND tickets = 0"
-    );
-    let mut out = Statements::new();
-    for cell in old
-        .keys()
-        .chain(new.keys().filter(|c| !old.contains_key(*c)))
-    {
-        let (was, is) = (old.get(cell), new.get(cell));
-        let tickets = i64::from(is.is_some()) - i64::from(was.is_some());
-        let amount = is.unwrap_or(&0) - was.unwrap_or(&0);
-        if tickets == 0 && amount == 0 {
-            continue;
-        }
-        let (basis, model, month, region, currency) = cell.clone();
-        let key = vec![
-            Val::Text(basis.to_owned()),
-            Val::Text(model),
-            Val::Text(month),
-            Val::Text(region),
-            Val::Text(currency),
-        ];
-        let mut vals = key.clone();
-        vals.extend([Val::Int(tickets), Val::Int(amount)]);
-        out.push(Write::Run(upsert.clone(), vals));
-        if tickets < 0 {
-            // The last ticket left the cell.
-            out.push(Write::Run(empty.clone(), key));
-        }
-    }
-    out
 }
 
 /// The statements that replace one ticket's rows with `ledger`.
