@@ -1,11 +1,15 @@
 //! The two stores behind one type each: [`Pool`] (either pool), [`Tx`] (a
 //! transaction on either) and [`Val`] (a value to bind, whatever the store).
 //! Every difference between the stores that the engine needs is one method
-//! here, decided once by a `match`; the read models write store-neutral SQL
-//! (`$n` parameters, which both stores accept) through [`Tx::run`].
+//! or one type here, decided once by a `match`; the read models write
+//! store-neutral SQL (`$n` parameters, which both stores accept) through
+//! [`Tx::run`], [`Pool::fetch`] and [`Tx::fetch`].
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgRow, PgTypeInfo};
+use sqlx::sqlite::{SqliteArgumentValue, SqliteRow, SqliteTypeInfo};
+use sqlx::{Decode, Encode, PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction, Type};
 
 use crate::log::{self, RawEvent, RecordedRequest};
 
@@ -23,6 +27,17 @@ pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
 }
 
+/// `$body` with `$c` bound to the store's own pool or transaction: for
+/// statements that are the same on both stores.
+macro_rules! on_store {
+    ($on:expr, $kind:ident, $c:ident => $body:expr) => {
+        match $on {
+            $kind::Postgres($c) => $body,
+            $kind::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// A value to bind, whatever the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Val {
@@ -34,12 +49,59 @@ pub enum Val {
     /// them as RFC 3339 UTC with microseconds, which sorts as text).
     Time(DateTime<Utc>),
     OptTime(Option<DateTime<Utc>>),
+    /// An instant in a time column of the store's own kind (see [`At`]).
+    At(DateTime<Utc>),
 }
 
 /// Times in text columns: RFC 3339 UTC with microseconds, which sorts
 /// correctly as text.
 pub fn sortable_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// An instant read back from text (RFC 3339, as [`sortable_time`] and the
+/// seals write it); `None` if it is not one.
+pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// An instant bound to a time column: `timestamptz` on PostgreSQL, on
+/// SQLite text as [`sortable_time`] writes it (so it sorts and compares as
+/// text). The one place that difference is decided; either column decodes
+/// as a `DateTime<Utc>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct At(pub DateTime<Utc>);
+
+impl Type<Postgres> for At {
+    fn type_info() -> PgTypeInfo {
+        <DateTime<Utc> as Type<Postgres>>::type_info()
+    }
+}
+
+impl Type<Sqlite> for At {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for At {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        <DateTime<Utc> as Encode<Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for At {
+    fn encode_by_ref(
+        &self,
+        buf: &mut Vec<SqliteArgumentValue<'q>>,
+    ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        <String as Encode<Sqlite>>::encode(sortable_time(self.0), buf)
+    }
 }
 
 /// Binds a list of [`Val`]s to a query, in order, on either store.
@@ -54,6 +116,7 @@ macro_rules! bind_all {
                 $crate::db::Val::OptInt(i) => q.bind(i),
                 $crate::db::Val::Time(t) => q.bind($crate::db::sortable_time(t)),
                 $crate::db::Val::OptTime(t) => q.bind(t.map($crate::db::sortable_time)),
+                $crate::db::Val::At(t) => q.bind($crate::db::At(t)),
             };
         }
         q
@@ -63,15 +126,31 @@ macro_rules! bind_all {
 /// Text cells of one row.
 pub type Cells = Vec<Option<String>>;
 
+/// A row type both stores can decode (tuples of [`At`], text and numbers).
+pub trait FromRows:
+    Send + Unpin + for<'r> sqlx::FromRow<'r, PgRow> + for<'r> sqlx::FromRow<'r, SqliteRow>
+{
+}
+
+impl<T> FromRows for T where
+    T: Send + Unpin + for<'r> sqlx::FromRow<'r, PgRow> + for<'r> sqlx::FromRow<'r, SqliteRow>
+{
+}
+
+fn cells<R: Row>(row: &R) -> Result<Cells, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    (0..row.len()).map(|i| row.try_get(i)).collect()
+}
+
 const CHECKPOINT: &str = "SELECT position FROM projection_checkpoints WHERE projection = $1";
 
 impl Pool {
     /// Connections open now, and how many of them are idle.
     pub fn connections(&self) -> (u32, usize) {
-        match self {
-            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
-            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
-        }
+        on_store!(self, Pool, p => (p.size(), p.num_idle()))
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
@@ -81,59 +160,41 @@ impl Pool {
         })
     }
 
+    /// A transaction that will write: on SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so what it reads stays true until commit.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
     /// Where projection `name` stands (0 before its first batch). A look
     /// without locks.
     pub async fn checkpoint(&self, name: &str) -> Result<i64, sqlx::Error> {
-        let position: Option<i64> = match self {
-            Pool::Postgres(p) => {
-                sqlx::query_scalar(CHECKPOINT)
-                    .bind(name)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Pool::Sqlite(p) => {
-                sqlx::query_scalar(CHECKPOINT)
-                    .bind(name)
-                    .fetch_optional(p)
-                    .await?
-            }
-        };
-        Ok(position.unwrap_or(0))
+        self.number(CHECKPOINT, vec![Val::Text(name.into())]).await
     }
 
     /// The last position in the log (0 when empty).
     pub async fn head(&self) -> Result<i64, sqlx::Error> {
-        match self {
-            Pool::Postgres(p) => log::head_postgres(p).await,
-            Pool::Sqlite(p) => log::head_sqlite(p).await,
-        }
+        log::head(self).await
     }
 
     /// How many events the `events` table holds (committed, whether or
     /// not the sequencer has logged them yet).
     pub async fn stored(&self) -> Result<i64, sqlx::Error> {
-        const COUNT: &str = "SELECT count(*) FROM events";
-        match self {
-            Pool::Postgres(p) => sqlx::query_scalar(COUNT).fetch_one(p).await,
-            Pool::Sqlite(p) => sqlx::query_scalar(COUNT).fetch_one(p).await,
-        }
+        self.number("SELECT count(*) FROM events", vec![]).await
     }
 
     /// Up to `limit` events after `after`, in log order.
     pub async fn read(&self, after: i64, limit: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
-        match self {
-            Pool::Postgres(p) => log::read_postgres(p, after, limit).await,
-            Pool::Sqlite(p) => log::read_sqlite(p, after, limit).await,
-        }
+        self.fetch(log::READ, log::read_vals(after, limit)).await
     }
 
     /// Extends the log with up to `limit` committed events (see
-    /// [`log::sequence_postgres`]). Returns how many were appended.
+    /// [`log::sequence`]). Returns how many were appended.
     pub async fn sequence(&self, limit: i64) -> Result<usize, sqlx::Error> {
-        match self {
-            Pool::Postgres(p) => log::sequence_postgres(p, limit).await,
-            Pool::Sqlite(p) => log::sequence_sqlite(p, limit).await,
-        }
+        log::sequence(self, limit).await
     }
 
     /// The event a request id already produced, if any.
@@ -141,77 +202,46 @@ impl Pool {
         &self,
         request_id: &str,
     ) -> Result<Option<RecordedRequest>, sqlx::Error> {
-        let row = match self {
-            Pool::Postgres(pool) => sqlx::query(
-                "SELECT aggregate_id, sequence, event_type FROM events
-                      WHERE metadata ->> 'request_id' = $1 AND metadata ? 'request_id'",
-            )
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await?
-            .map(|row| -> Result<_, sqlx::Error> {
-                Ok(RecordedRequest {
-                    ticket_id: row.try_get("aggregate_id")?,
-                    version: row.try_get::<i64, _>("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                })
-            }),
-            Pool::Sqlite(pool) => sqlx::query(
-                "SELECT aggregate_id, sequence, event_type FROM events
-                  WHERE json_extract(metadata, '$.request_id') = ?1",
-            )
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await?
-            .map(|row| -> Result<_, sqlx::Error> {
-                Ok(RecordedRequest {
-                    ticket_id: row.try_get("aggregate_id")?,
-                    version: row.try_get::<i64, _>("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                })
-            }),
+        let sql = match self {
+            Pool::Postgres(_) => REQUEST_PG,
+            Pool::Sqlite(_) => REQUEST_SQLITE,
         };
-        row.transpose()
+        let found = self.fetch(sql, vec![Val::Text(request_id.to_owned())]);
+        Ok(found.await?.into_iter().next())
     }
 
     pub async fn close(&self) {
-        match self {
-            Pool::Postgres(pool) => pool.close().await,
-            Pool::Sqlite(pool) => pool.close().await,
-        }
+        on_store!(self, Pool, p => p.close().await)
     }
 
     /// Runs one statement that returns nothing, outside a transaction.
     pub async fn execute(&self, sql: &str) -> Result<(), sqlx::Error> {
-        match self {
-            Pool::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
-            Pool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
-        }
+        on_store!(self, Pool, p => sqlx::query(sql).execute(p).await.map(drop))
     }
 
     /// Runs `sql` (every selected column text) and returns its cells.
     pub async fn texts(&self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
-        fn cells<R: Row>(row: &R) -> Result<Cells, sqlx::Error>
-        where
-            usize: sqlx::ColumnIndex<R>,
-            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        {
-            (0..row.len()).map(|i| row.try_get(i)).collect()
-        }
-        match self {
-            Pool::Postgres(p) => bind_all!(sqlx::query(sql), vals)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(cells)
-                .collect(),
-            Pool::Sqlite(p) => bind_all!(sqlx::query(sql), vals)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(cells)
-                .collect(),
-        }
+        on_store!(self, Pool, p => bind_all!(sqlx::query(sql), vals)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(cells)
+            .collect())
+    }
+
+    /// The number in the first column of `sql`'s first row (0 if none).
+    pub async fn number(&self, sql: &str, vals: Vec<Val>) -> Result<i64, sqlx::Error> {
+        let rows: Vec<(i64,)> = self.fetch(sql, vals).await?;
+        Ok(rows.first().map_or(0, |r| r.0))
+    }
+
+    /// Runs `sql` with `vals` bound in order and decodes its rows as `T`.
+    pub async fn fetch<T: FromRows>(
+        &self,
+        sql: &str,
+        vals: Vec<Val>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        on_store!(self, Pool, p => bind_all!(sqlx::query_as(sql), vals).fetch_all(p).await)
     }
 }
 
@@ -224,12 +254,20 @@ const LOCK_SQLITE: &str = "INSERT INTO projection_checkpoints (projection, posit
 const MOVE_PG: &str =
     "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1";
 const MOVE_SQLITE: &str = "UPDATE projection_checkpoints SET position = $2 WHERE projection = $1";
+
+/// Finding an earlier request's event: its id is in the metadata, which is
+/// `jsonb` on PostgreSQL (read with its operators, which its index serves)
+/// and JSON text on SQLite.
+const REQUEST_PG: &str =
+    "SELECT aggregate_id AS ticket_id, sequence AS version, event_type FROM events
+  WHERE metadata ->> 'request_id' = $1 AND metadata ? 'request_id'";
+const REQUEST_SQLITE: &str =
+    "SELECT aggregate_id AS ticket_id, sequence AS version, event_type FROM events
+  WHERE json_extract(metadata, '$.request_id') = $1";
+
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Postgres(t) => t.commit().await,
-            Tx::Sqlite(t) => t.commit().await,
-        }
+        on_store!(self, Tx, t => t.commit().await)
     }
 
     /// Takes projection `name`'s checkpoint for this transaction and
@@ -237,31 +275,25 @@ impl Tx {
     /// until commit on PostgreSQL; writing first takes SQLite's write lock
     /// for the whole transaction. Two runners never apply the same event.
     pub async fn lock_checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-        match self {
-            Tx::Postgres(t) => {
-                sqlx::query_scalar(LOCK_PG)
-                    .bind(name)
-                    .fetch_one(&mut **t)
-                    .await
-            }
-            Tx::Sqlite(t) => {
-                sqlx::query_scalar(LOCK_SQLITE)
-                    .bind(name)
-                    .fetch_one(&mut **t)
-                    .await
-            }
-        }
+        let sql = self.pick(LOCK_PG, LOCK_SQLITE);
+        let at: Vec<(i64,)> = self.fetch(sql, vec![Val::Text(name.to_owned())]).await?;
+        at.first().map(|p| p.0).ok_or(sqlx::Error::RowNotFound)
     }
 
     /// Moves `name`'s checkpoint to `position`, in this transaction.
     pub async fn move_checkpoint(&mut self, name: &str, position: i64) -> Result<(), sqlx::Error> {
-        let sql = match self {
-            Tx::Postgres(_) => MOVE_PG,
-            Tx::Sqlite(_) => MOVE_SQLITE,
-        };
+        let sql = self.pick(MOVE_PG, MOVE_SQLITE);
         self.run(sql, vec![Val::Text(name.to_owned()), Val::Int(position)])
             .await
             .map(drop)
+    }
+
+    /// `postgres` on PostgreSQL, `sqlite` on SQLite.
+    pub fn pick<T>(&self, postgres: T, sqlite: T) -> T {
+        match self {
+            Tx::Postgres(_) => postgres,
+            Tx::Sqlite(_) => sqlite,
+        }
     }
 
     /// Forgets `name`'s checkpoint (a rebuild's shadow, once swapped in).
@@ -276,44 +308,57 @@ impl Tx {
 
     /// Up to `limit` events after `after`, in log order.
     pub async fn read(&mut self, after: i64, limit: i64) -> Result<Vec<RawEvent>, sqlx::Error> {
+        self.fetch(log::READ, log::read_vals(after, limit)).await
+    }
+
+    /// The event a request id already produced, if any.
+    pub async fn find_request(
+        &mut self,
+        request_id: &str,
+    ) -> Result<Option<RecordedRequest>, sqlx::Error> {
+        let sql = self.pick(REQUEST_PG, REQUEST_SQLITE);
+        let found = self.fetch(sql, vec![Val::Text(request_id.to_owned())]);
+        Ok(found.await?.into_iter().next())
+    }
+
+    /// Appends `event` chained to `previous` (see [`log::append`]).
+    pub async fn append(
+        &mut self,
+        event: &log::append::NewEvent,
+        previous: &str,
+    ) -> Result<String, sqlx::Error> {
         match self {
-            Tx::Postgres(t) => log::read_postgres(&mut **t, after, limit).await,
-            Tx::Sqlite(t) => log::read_sqlite(&mut **t, after, limit).await,
+            Tx::Postgres(t) => log::append::insert_postgres(t, event, previous).await,
+            Tx::Sqlite(t) => log::append::insert_sqlite(t, event, previous).await,
         }
     }
 
     /// Runs one statement of store-neutral SQL with `vals` bound in order.
     /// Returns how many rows it changed.
     pub async fn run(&mut self, sql: &str, vals: Vec<Val>) -> Result<u64, sqlx::Error> {
-        Ok(match self {
-            Tx::Postgres(t) => bind_all!(sqlx::query(sql), vals)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), vals)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-        })
+        on_store!(self, Tx, t => Ok(bind_all!(sqlx::query(sql), vals)
+            .execute(&mut **t)
+            .await?
+            .rows_affected()))
     }
 
     /// Runs `sql` (every selected column text) and returns its cells.
     pub async fn texts(&mut self, sql: &str, vals: Vec<Val>) -> Result<Vec<Cells>, sqlx::Error> {
-        let rows = match self {
-            Tx::Postgres(t) => bind_all!(sqlx::query(sql), vals)
-                .fetch_all(&mut **t)
-                .await?
-                .iter()
-                .map(|r| (0..r.len()).map(|i| r.try_get(i)).collect())
-                .collect(),
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), vals)
-                .fetch_all(&mut **t)
-                .await?
-                .iter()
-                .map(|r| (0..r.len()).map(|i| r.try_get(i)).collect())
-                .collect(),
-        };
-        rows
+        on_store!(self, Tx, t => bind_all!(sqlx::query(sql), vals)
+            .fetch_all(&mut **t)
+            .await?
+            .iter()
+            .map(cells)
+            .collect())
+    }
+
+    /// Runs `sql` with `vals` bound in order and decodes its rows as `T`.
+    pub async fn fetch<T: FromRows>(
+        &mut self,
+        sql: &str,
+        vals: Vec<Val>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        on_store!(self, Tx, t => bind_all!(sqlx::query_as(sql), vals).fetch_all(&mut **t).await)
     }
 
     /// The kept states in `table` of the streams `ids`: (kind, id, state).
@@ -322,26 +367,11 @@ impl Tx {
         table: &str,
         ids: &[String],
     ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-        match self {
-            Tx::Postgres(t) => {
-                sqlx::query_as(&format!(
-                    "SELECT kind, stream_id, state FROM {table} WHERE stream_id = ANY($1)"
-                ))
-                .bind(ids)
-                .fetch_all(&mut **t)
-                .await
-            }
-            Tx::Sqlite(t) => {
-                let ids =
-                    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                sqlx::query_as(&format!(
-                    "SELECT kind, stream_id, state FROM {table}
-                      WHERE stream_id IN (SELECT value FROM json_each($1))"
-                ))
-                .bind(ids)
-                .fetch_all(&mut **t)
-                .await
-            }
-        }
+        let sql = format!(
+            "SELECT kind, stream_id, state FROM {table} WHERE stream_id IN {}",
+            crate::rows::tuple(1, ids.len())
+        );
+        self.fetch(&sql, ids.iter().cloned().map(Val::Text).collect())
+            .await
     }
 }

@@ -103,15 +103,15 @@ impl<P: PerStream> Projection for P {
             .into_iter()
             .map(|(kind, id, state)| ((kind, id), state))
             .collect();
+        // A kept state that does not read back (or write) has no log position.
+        let undecodable = |source| ProjectionError::Undecodable {
+            position: 0,
+            source,
+        };
         let mut writes = Vec::new();
         for key @ (kind, id) in order {
             let mut state = match kept.remove(&(kind.to_owned(), id.to_owned())) {
-                Some(raw) => {
-                    serde_json::from_str(&raw).map_err(|source| ProjectionError::Undecodable {
-                        position: 0,
-                        source,
-                    })?
-                }
+                Some(raw) => serde_json::from_str(&raw).map_err(undecodable)?,
                 None => P::State::default(),
             };
             let before = state.clone();
@@ -119,19 +119,14 @@ impl<P: PerStream> Projection for P {
                 P::step(&mut state, kind, id, e, cx)?;
             }
             writes.extend(P::rows(at, kind, id, &before, &state, cx));
-            let raw =
-                serde_json::to_string(&state).map_err(|source| ProjectionError::Undecodable {
-                    position: 0,
-                    source,
-                })?;
+            let raw = serde_json::to_string(&state).map_err(undecodable)?;
             writes.push(
-                Write::insert(
+                Write::row(
                     &table,
-                    &["kind", "stream_id", "state"],
                     vec![
-                        Val::Text(kind.to_owned()),
-                        Val::Text(id.to_owned()),
-                        Val::Text(raw),
+                        ("kind", Val::Text(kind.to_owned())),
+                        ("stream_id", Val::Text(id.to_owned())),
+                        ("state", Val::Text(raw)),
                     ],
                 )
                 .on_conflict(Conflict::Update {

@@ -31,6 +31,9 @@ pub mod runner;
 pub mod sla;
 pub mod ticket_summary;
 
+/// The aggregate type of ticket events in the log.
+pub const TICKET: &str = "Ticket";
+
 /// Name under which the ticket summary stores its checkpoint.
 pub const TICKET_SUMMARY: &str = "ticket_summary";
 

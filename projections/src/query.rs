@@ -1,10 +1,8 @@
 //! Reading the ticket summary: filtered, newest first, keyset-paged.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, QueryBuilder, Row, SqlitePool};
 
-use crate::db::sortable_time;
-use crate::log::parse_time;
+use crate::db::{Pool, Val};
 
 /// All filters optional; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,7 +20,8 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A row of the summary, as either store gives it back.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SummaryRow {
     pub ticket_id: String,
     pub version: i64,
@@ -53,146 +52,57 @@ fn like_pattern(raw: &str) -> String {
     format!("%{}%", escaped.to_lowercase())
 }
 
-pub async fn list_postgres(
-    pool: &PgPool,
-    filter: &ListFilter,
-) -> Result<Vec<SummaryRow>, sqlx::Error> {
-    let mut q = QueryBuilder::<sqlx::Postgres>::new(COLUMNS);
-    match filter.statuses.as_slice() {
-        [] => {}
+/// The page of the summary `filter` asks for, on either store.
+pub async fn list(pool: &Pool, filter: &ListFilter) -> Result<Vec<SummaryRow>, sqlx::Error> {
+    let mut vals = Vec::new();
+    let mut param = |v: Val| {
+        vals.push(v);
+        format!("${}", vals.len())
+    };
+    let mut sql = String::from(COLUMNS);
+    if !filter.statuses.is_empty() {
         // One status (the common case) reads the (status, received_at,
         // ticket_id) index in page order: no sort, however many match.
-        [status] => {
-            q.push(" AND status = ").push_bind(status.clone());
-        }
-        statuses => {
-            q.push(" AND status = ANY(")
-                .push_bind(statuses.to_vec())
-                .push(")");
-        }
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| param(Val::Text(s.clone())))
+            .collect();
+        sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
     }
     if let Some(c) = &filter.customer {
-        q.push(" AND (lower(customer_name) LIKE ")
-            .push_bind(like_pattern(c))
-            .push(" ESCAPE '\\' OR customer_phone = ")
-            .push_bind(c.clone())
-            .push(")");
+        let (like, phone) = (
+            param(Val::Text(like_pattern(c))),
+            param(Val::Text(c.clone())),
+        );
+        sql.push_str(&format!(
+            " AND (lower(customer_name) LIKE {like} ESCAPE '\\' OR customer_phone = {phone})"
+        ));
     }
-    push_equal(&mut q, "serial_number", &filter.serial_number);
-    push_equal(&mut q, "product_model", &filter.product_model);
-    push_equal(&mut q, "technician", &filter.technician);
-    if let Some(from) = filter.received_from {
-        q.push(" AND received_at >= ").push_bind(from);
-    }
-    if let Some(to) = filter.received_to {
-        q.push(" AND received_at < ").push_bind(to);
-    }
-    if let Some((at, id)) = &filter.after {
-        q.push(" AND (received_at, ticket_id) < (")
-            .push_bind(*at)
-            .push(", ")
-            .push_bind(id.clone())
-            .push(")");
-    }
-    q.push(" ORDER BY received_at DESC, ticket_id DESC LIMIT ")
-        .push_bind(filter.limit);
-    q.build()
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| {
-            Ok(SummaryRow {
-                ticket_id: row.try_get("ticket_id")?,
-                version: row.try_get("version")?,
-                status: row.try_get("status")?,
-                kind: row.try_get("kind")?,
-                priority: row.try_get("priority")?,
-                customer_name: row.try_get("customer_name")?,
-                customer_phone: row.try_get("customer_phone")?,
-                serial_number: row.try_get("serial_number")?,
-                product_model: row.try_get("product_model")?,
-                technician: row.try_get("technician")?,
-                received_at: row.try_get("received_at")?,
-                updated_at: row.try_get("updated_at")?,
-            })
-        })
-        .collect()
-}
-
-fn push_equal<'a, DB: sqlx::Database>(
-    q: &mut QueryBuilder<'a, DB>,
-    column: &str,
-    value: &Option<String>,
-) where
-    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    if let Some(v) = value {
-        q.push(format!(" AND {column} = ")).push_bind(v.clone());
-    }
-}
-
-pub async fn list_sqlite(
-    pool: &SqlitePool,
-    filter: &ListFilter,
-) -> Result<Vec<SummaryRow>, sqlx::Error> {
-    let mut q = QueryBuilder::<sqlx::Sqlite>::new(COLUMNS);
-    if !filter.statuses.is_empty() {
-        q.push(" AND status IN (");
-        let mut list = q.separated(", ");
-        for status in &filter.statuses {
-            list.push_bind(status.clone());
+    for (column, value) in [
+        ("serial_number", &filter.serial_number),
+        ("product_model", &filter.product_model),
+        ("technician", &filter.technician),
+    ] {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND {column} = {}", param(Val::Text(v.clone()))));
         }
-        q.push(")");
     }
-    if let Some(c) = &filter.customer {
-        q.push(" AND (lower(customer_name) LIKE ")
-            .push_bind(like_pattern(c))
-            .push(" ESCAPE '\\' OR customer_phone = ")
-            .push_bind(c.clone())
-            .push(")");
-    }
-    push_equal(&mut q, "serial_number", &filter.serial_number);
-    push_equal(&mut q, "product_model", &filter.product_model);
-    push_equal(&mut q, "technician", &filter.technician);
     if let Some(from) = filter.received_from {
-        q.push(" AND received_at >= ")
-            .push_bind(sortable_time(from));
+        sql.push_str(&format!(" AND received_at >= {}", param(Val::At(from))));
     }
     if let Some(to) = filter.received_to {
-        q.push(" AND received_at < ").push_bind(sortable_time(to));
+        sql.push_str(&format!(" AND received_at < {}", param(Val::At(to))));
     }
     if let Some((at, id)) = &filter.after {
-        q.push(" AND (received_at, ticket_id) < (")
-            .push_bind(sortable_time(*at))
-            .push(", ")
-            .push_bind(id.clone())
-            .push(")");
+        let (at, id) = (param(Val::At(*at)), param(Val::Text(id.clone())));
+        sql.push_str(&format!(" AND (received_at, ticket_id) < ({at}, {id})"));
     }
-    q.push(" ORDER BY received_at DESC, ticket_id DESC LIMIT ")
-        .push_bind(filter.limit);
-    q.build()
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| {
-            let received_at: String = row.try_get("received_at")?;
-            let updated_at: String = row.try_get("updated_at")?;
-            Ok(SummaryRow {
-                ticket_id: row.try_get("ticket_id")?,
-                version: row.try_get("version")?,
-                status: row.try_get("status")?,
-                kind: row.try_get("kind")?,
-                priority: row.try_get("priority")?,
-                customer_name: row.try_get("customer_name")?,
-                customer_phone: row.try_get("customer_phone")?,
-                serial_number: row.try_get("serial_number")?,
-                product_model: row.try_get("product_model")?,
-                technician: row.try_get("technician")?,
-                received_at: parse_time(&received_at)?,
-                updated_at: parse_time(&updated_at)?,
-            })
-        })
-        .collect()
+    let limit = param(Val::Int(filter.limit));
+    sql.push_str(&format!(
+        " ORDER BY received_at DESC, ticket_id DESC LIMIT {limit}"
+    ));
+    pool.fetch(&sql, vals).await
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //!
 //! 1. Create a shadow of each table (`<table>_rebuild`: the live table's
 //!    columns and primary key, no secondary index) and fill it from the
-//!    log, batch by batch, with the same [`apply_after`] the live runner
-//!    uses; the live runner and readers carry on.
+//!    log, batch by batch, with the same [`batch`] the live runner uses;
+//!    the live runner and readers carry on.
 //! 2. In one transaction: lock the live checkpoint (the live runner waits),
 //!    apply to the shadow whatever arrived since, read the live tables'
 //!    secondary indexes from the catalog, swap the tables, build those
@@ -14,7 +14,7 @@
 //!    restated), built once after the fill rather than kept during it.
 
 use crate::db::{Pool, Tx, Val};
-use crate::engine::{apply_after, Context, Projection, Target};
+use crate::engine::{apply_after, batch, Context, Projection, Target};
 use crate::ProjectionError;
 
 /// Events applied per rebuild transaction.
@@ -44,12 +44,12 @@ pub async fn rebuild(
     tx.commit().await?;
     let mut events = 0_u64;
     loop {
-        let mut tx = pool.begin().await?;
-        let from = tx.lock_checkpoint(&shadow.checkpoint).await?;
-        let (n, at) = apply_after(&mut tx, p, &shadow, cx, from, CHUNK).await?;
-        tx.commit().await?;
+        let n = batch(pool, p, &shadow, cx, CHUNK).await?;
         events += n as u64;
-        progress(at, pool.head().await?);
+        progress(
+            pool.checkpoint(&shadow.checkpoint).await?,
+            pool.head().await?,
+        );
         if n == 0 {
             break;
         }

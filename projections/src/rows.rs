@@ -10,9 +10,10 @@
 //! keyed by its own id.
 
 use crate::db::{Tx, Val};
+use crate::engine::Target;
 
 /// Parameters per statement, under both stores' limits.
-const MAX_PARAMS: usize = 30_000;
+pub(crate) const MAX_PARAMS: usize = 30_000;
 
 /// What to do when an inserted row's key is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,7 +41,7 @@ pub enum Write {
     /// Add one row.
     Insert {
         table: String,
-        columns: &'static [&'static str],
+        columns: Vec<&'static str>,
         values: Vec<Val>,
         conflict: Conflict,
     },
@@ -57,7 +58,9 @@ impl Write {
         }
     }
 
-    pub fn insert(table: &str, columns: &'static [&'static str], values: Vec<Val>) -> Self {
+    /// Add one row of `table`: each column with its value.
+    pub fn row(table: &str, cells: Vec<(&'static str, Val)>) -> Self {
+        let (columns, values) = cells.into_iter().unzip();
         Write::Insert {
             table: table.to_owned(),
             columns,
@@ -85,10 +88,37 @@ impl Write {
     }
 }
 
+/// The tables `names` at `at`, and the writes that clear from each the
+/// rows whose `key` is `id` (a stream's rows, before they are written anew).
+pub fn cleared<const N: usize>(
+    at: &Target,
+    names: [&str; N],
+    key: &'static str,
+    id: &str,
+) -> ([String; N], Vec<Write>) {
+    let tables = names.map(|t| at.table(t));
+    let clears = tables.iter().map(|t| Write::clear(t, key, id)).collect();
+    (tables, clears)
+}
+
 /// `$from`, …, `$(from + n - 1)` in parentheses.
-fn tuple(from: usize, n: usize) -> String {
+pub(crate) fn tuple(from: usize, n: usize) -> String {
     let params: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
     format!("({})", params.join(", "))
+}
+
+/// `rows` tuples of `per` parameters each, numbered from `$1`.
+pub(crate) fn tuples(rows: usize, per: usize) -> String {
+    let all: Vec<String> = (0..rows).map(|i| tuple(1 + i * per, per)).collect();
+    all.join(", ")
+}
+
+/// Adds `item` to `key`'s group, in first-seen order.
+fn group<K: PartialEq, T>(groups: &mut Vec<(K, Vec<T>)>, key: K, item: T) {
+    match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, items)) => items.push(item),
+        None => groups.push((key, vec![item])),
+    }
 }
 
 /// Applies `writes` in `tx`: each table's clears in one statement, each
@@ -96,37 +126,18 @@ fn tuple(from: usize, n: usize) -> String {
 /// under the parameter limit), then the other statements in order.
 pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
     let mut clears: Vec<((String, &'static str), Vec<Val>)> = Vec::new();
-    type InsertKey = (String, &'static [&'static str], Conflict);
+    type InsertKey = (String, Vec<&'static str>, Conflict);
     let mut inserts: Vec<(InsertKey, Vec<Vec<Val>>)> = Vec::new();
     let mut runs = Vec::new();
     for w in writes {
         match w {
-            Write::Clear { table, key, id } => {
-                let group = (table, key);
-                match clears.iter_mut().find(|(k, _)| *k == group) {
-                    Some((_, ids)) => ids.push(Val::Text(id)),
-                    None => clears.push((group, vec![Val::Text(id)])),
-                }
-            }
+            Write::Clear { table, key, id } => group(&mut clears, (table, key), Val::Text(id)),
             Write::Insert {
                 table,
                 columns,
                 values,
                 conflict,
-            } => {
-                if values.len() != columns.len() {
-                    return Err(sqlx::Error::Protocol(format!(
-                        "a row for {table} has {} values for {} columns",
-                        values.len(),
-                        columns.len()
-                    )));
-                }
-                let group = (table, columns, conflict);
-                match inserts.iter_mut().find(|(k, _)| *k == group) {
-                    Some((_, rows)) => rows.push(values),
-                    None => inserts.push((group, vec![values])),
-                }
-            }
+            } => group(&mut inserts, (table, columns, conflict), values),
             Write::Run(sql, vals) => runs.push((sql, vals)),
         }
     }
@@ -140,6 +151,7 @@ pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
         }
     }
     for ((table, columns, conflict), rows) in inserts {
+        let per = columns.len().max(1);
         let on_conflict = match conflict {
             Conflict::None => String::new(),
             Conflict::Ignore => " ON CONFLICT DO NOTHING".to_owned(),
@@ -151,13 +163,11 @@ pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
                 format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
             }
         };
-        let per = columns.len().max(1);
         for chunk in rows.chunks((MAX_PARAMS / per).max(1)) {
-            let tuples: Vec<String> = (0..chunk.len()).map(|i| tuple(1 + i * per, per)).collect();
             let sql = format!(
                 "INSERT INTO {table} ({}) VALUES {}{on_conflict}",
                 columns.join(", "),
-                tuples.join(", ")
+                tuples(chunk.len(), per)
             );
             tx.run(&sql, chunk.iter().flatten().cloned().collect())
                 .await?;

@@ -14,9 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::Clock;
-use projections::sla::alerts::{
-    append_postgres, append_sqlite, due_postgres, due_sqlite, AlertError,
-};
+use projections::sla::alerts::{append, due, AlertError};
 use projections::sla::{Calendar, CalendarError, Calendars, PolicyError, SlaConfig, SlaPolicy};
 use tokio::sync::{watch, Notify};
 
@@ -105,17 +103,10 @@ pub fn load(
 /// this call wrote.
 pub async fn watch_once(db: &Pool, clock: &dyn Clock) -> Result<usize, AlertError> {
     let now = clock.now();
-    let due = match db {
-        Pool::Postgres(pool) => due_postgres(pool, now, DUE_BATCH).await?,
-        Pool::Sqlite(pool) => due_sqlite(pool, now, DUE_BATCH).await?,
-    };
+    let due = due(db, now, DUE_BATCH).await?;
     let mut written = 0;
     for d in &due {
-        let wrote = match db {
-            Pool::Postgres(pool) => append_postgres(pool, d).await?,
-            Pool::Sqlite(pool) => append_sqlite(pool, d).await?,
-        };
-        if wrote {
+        if append(db, d).await? {
             tracing::info!(ticket = %d.ticket_id, clock = d.alert.clock(), cycle = d.alert.cycle(), alert = d.alert.name(), "SLA alert");
             written += 1;
         }

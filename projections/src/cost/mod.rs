@@ -9,6 +9,7 @@
 
 pub mod ledger;
 pub mod reports;
+pub mod rollup;
 pub mod store;
 
 pub use store::CostLedger;
@@ -18,16 +19,13 @@ pub use ledger::{ledger, Bearer, Kind, Line, TicketLedger};
 /// Checkpoint name of the cost ledger projection.
 pub const COST_LEDGER: &str = "cost_ledger";
 
-/// The ledger's tables (the last keeps each ticket's state).
+/// The ledger's tables: its rows, its roll-ups ([`rollup::ROLLUPS`]) and
+/// last the table that keeps each ticket's state.
 pub const TABLES: &[&str] = &[
     "cost_lines",
     "cost_tickets",
     "cost_quoted",
-    WARRANTY,
+    "cost_warranty",
+    "cost_parts",
     "cost_state",
 ];
-
-/// The warranty roll-up: company-borne cost per product model and month
-/// (of the sale, or of the cost), region and currency, kept by the
-/// projection so that the warranty reports read it instead of every line.
-pub const WARRANTY: &str = "cost_warranty";

@@ -1,9 +1,7 @@
 //! Cost ledger reports: the same SQL on both stores, every cell returned as
 //! text (money in minor units with its currency beside it), and CSV.
 
-use sqlx::{PgPool, Row, SqlitePool};
-
-use crate::db::Val;
+use crate::db::{Pool, Val};
 
 /// The reports the ledger offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +44,13 @@ pub struct Table {
 }
 
 impl Table {
+    pub fn new(columns: &[&str], rows: Vec<Vec<String>>) -> Self {
+        Self {
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows,
+        }
+    }
+
     /// RFC 4180 CSV with a header row.
     pub fn to_csv(&self) -> String {
         fn cell(s: &str) -> String {
@@ -67,7 +72,12 @@ impl Table {
 /// WHERE clauses over `cost_lines` (alias-free) for `filter`, with `month`
 /// naming the month column to filter on.
 fn line_filter(filter: &Filter, month: &str, vals: &mut Vec<Val>) -> String {
-    let mut sql = String::from(" WHERE 1 = 1");
+    format!(" WHERE 1 = 1{}", clauses(filter, month, vals))
+}
+
+/// `filter`'s clauses, each starting " AND ".
+fn clauses(filter: &Filter, month: &str, vals: &mut Vec<Val>) -> String {
+    let mut sql = String::new();
     let mut push = |clause: &str, v: &Option<String>, vals: &mut Vec<Val>| {
         if let Some(v) = v {
             vals.push(Val::Text(v.clone()));
@@ -80,6 +90,14 @@ fn line_filter(filter: &Filter, month: &str, vals: &mut Vec<Val>) -> String {
     push("region =", &filter.region, vals);
     push("bearer =", &filter.bearer, vals);
     sql
+}
+
+/// `start` and the clauses over `cost_tickets` for `filter` (no bearer:
+/// a ticket has none).
+fn ticket_filter(filter: &Filter, start: &str, vals: &mut Vec<Val>) -> String {
+    let mut f = filter.clone();
+    f.bearer = None;
+    format!("{start}{}", clauses(&f, "first_month", vals))
 }
 
 fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val>) {
@@ -146,32 +164,22 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
                 ),
             )
         }
+        // From the parts roll-up (`cost_parts`), not from every line.
         Report::PartsByMonth => (
             vec!["part_number", "occurred_month", "currency", "quantity", "amount_minor"],
             format!(
-                "SELECT part_number, occurred_month, currency, CAST(SUM(quantity) AS TEXT), CAST(SUM(amount_minor) AS TEXT)
-                   FROM cost_lines{} AND kind = 'parts'
-                  GROUP BY part_number, occurred_month, currency ORDER BY part_number, occurred_month",
-                line_filter(filter, "occurred_month", &mut vals)
+                "SELECT part_number, month, currency, CAST(SUM(quantity) AS TEXT), CAST(SUM(amount_minor) AS TEXT)
+                   FROM cost_parts{}
+                  GROUP BY part_number, month, currency ORDER BY part_number, month",
+                line_filter(filter, "month", &mut vals)
             ),
         ),
         Report::QuoteVsActual => {
-            let mut tickets = String::from(" WHERE 1 = 1");
-            for (clause, v) in [
-                ("t.first_month >=", &filter.from_month),
-                ("t.first_month <=", &filter.to_month),
-                ("t.product_model =", &filter.product_model),
-                ("t.region =", &filter.region),
-            ] {
-                if let Some(v) = v {
-                    vals.push(Val::Text(v.clone()));
-                    tickets.push_str(&format!(" AND {clause} ${}", vals.len()));
-                }
-            }
+            let tickets = ticket_filter(filter, " WHERE 1 = 1", &mut vals);
             (
                 vec!["kind", "currency", "quoted_minor", "actual_minor", "variance_minor"],
                 format!(
-                    "WITH chosen AS (SELECT ticket_id FROM cost_tickets t{tickets}),
+                    "WITH chosen AS (SELECT ticket_id FROM cost_tickets{tickets}),
                           q AS (SELECT kind, currency, SUM(amount_minor) AS amount FROM cost_quoted
                                  WHERE ticket_id IN (SELECT ticket_id FROM chosen) GROUP BY kind, currency),
                           a AS (SELECT kind, currency, SUM(amount_minor) AS amount FROM cost_lines
@@ -186,18 +194,7 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
             )
         }
         Report::Billing => {
-            let mut tickets = String::from(" WHERE currency IS NOT NULL");
-            for (clause, v) in [
-                ("first_month >=", &filter.from_month),
-                ("first_month <=", &filter.to_month),
-                ("product_model =", &filter.product_model),
-                ("region =", &filter.region),
-            ] {
-                if let Some(v) = v {
-                    vals.push(Val::Text(v.clone()));
-                    tickets.push_str(&format!(" AND {clause} ${}", vals.len()));
-                }
-            }
+            let tickets = ticket_filter(filter, " WHERE currency IS NOT NULL", &mut vals);
             (
                 vec!["currency", "tickets", "invoiced_minor", "paid_minor", "outstanding_minor"],
                 format!(
@@ -211,50 +208,15 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
     (columns, sql, vals)
 }
 
-pub async fn run_postgres(
-    pool: &PgPool,
-    report: Report,
-    filter: &Filter,
-) -> Result<Table, sqlx::Error> {
+pub async fn run(pool: &Pool, report: Report, filter: &Filter) -> Result<Table, sqlx::Error> {
     let (columns, sql, vals) = build(report, filter);
-    let rows = bind_all!(sqlx::query(&sql), vals).fetch_all(pool).await?;
-    Ok(Table {
-        columns: columns.into_iter().map(str::to_owned).collect(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| {
-                        r.try_get::<Option<String>, _>(i)
-                            .map(Option::unwrap_or_default)
-                    })
-                    .collect()
-            })
-            .collect::<Result<_, _>>()?,
-    })
-}
-
-pub async fn run_sqlite(
-    pool: &SqlitePool,
-    report: Report,
-    filter: &Filter,
-) -> Result<Table, sqlx::Error> {
-    let (columns, sql, vals) = build(report, filter);
-    let rows = bind_all!(sqlx::query(&sql), vals).fetch_all(pool).await?;
-    Ok(Table {
-        columns: columns.into_iter().map(str::to_owned).collect(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| {
-                        r.try_get::<Option<String>, _>(i)
-                            .map(Option::unwrap_or_default)
-                    })
-                    .collect()
-            })
-            .collect::<Result<_, _>>()?,
-    })
+    let rows = pool.texts(&sql, vals).await?;
+    Ok(Table::new(
+        &columns,
+        rows.into_iter()
+            .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+            .collect(),
+    ))
 }
 
 #[cfg(test)]

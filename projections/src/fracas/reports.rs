@@ -5,14 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use domain::capa::Recurrence;
 
 pub use super::tables::{run, Report, Request};
 pub use crate::cost::reports::Table;
 
 use super::records::{FailureRecord, Signal, Unit};
-use crate::db::{Cells, Pool, Val};
+use crate::db::{parse_time, Cells, Pool, Val};
 
 /// Which failure records to read; every filter is optional (AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,9 +96,7 @@ fn decode_failure(c: &Cells) -> Result<FailureRecord, sqlx::Error> {
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| bad("record_no"))?,
         signal: Signal::parse(&text(&c[2])).ok_or_else(|| bad("signal"))?,
-        occurred_at: DateTime::parse_from_rfc3339(&text(&c[3]))
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| bad("occurred_at"))?,
+        occurred_at: parse_time(&text(&c[3])).ok_or_else(|| bad("occurred_at"))?,
         failed_on: date(4, "failed_on")?,
         product_model: text(&c[5]),
         serial: text(&c[6]),
@@ -210,7 +208,7 @@ pub async fn units(store: &Pool, filter: &Filter) -> Result<Vec<Unit>, sqlx::Err
 }
 
 /// A corrective action as the read model holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ActionRow {
     pub action_id: String,
     pub title: String,
@@ -221,7 +219,9 @@ pub struct ActionRow {
     pub window_to: Option<String>,
     pub closed_at: Option<String>,
     pub closed_by: Option<String>,
+    #[sqlx(skip)]
     pub failure_modes: Vec<String>,
+    #[sqlx(skip)]
     pub models: Vec<String>,
 }
 
@@ -242,32 +242,17 @@ pub async fn actions(store: &Pool) -> Result<Vec<ActionRow>, sqlx::Error> {
             e.1.push(text(&c[2]));
         }
     }
-    let rows = store
-        .texts(
+    let mut rows: Vec<ActionRow> = store
+        .fetch(
             "SELECT action_id, title, status, opened_at, opened_by, implemented_on, window_to, closed_at, closed_by
                FROM fracas_actions ORDER BY opened_at, action_id",
             vec![],
         )
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|c| {
-            let (failure_modes, models) = scope.remove(&text(&c[0])).unwrap_or_default();
-            ActionRow {
-                action_id: text(&c[0]),
-                title: text(&c[1]),
-                status: text(&c[2]),
-                opened_at: text(&c[3]),
-                opened_by: text(&c[4]),
-                implemented_on: c[5].clone(),
-                window_to: c[6].clone(),
-                closed_at: c[7].clone(),
-                closed_by: c[8].clone(),
-                failure_modes,
-                models,
-            }
-        })
-        .collect())
+    for row in &mut rows {
+        (row.failure_modes, row.models) = scope.remove(&row.action_id).unwrap_or_default();
+    }
+    Ok(rows)
 }
 
 /// Relevant failures of any of `modes` on any of `models` on or after
@@ -307,11 +292,10 @@ pub async fn linked_actions(
     if tickets.is_empty() {
         return Ok(out);
     }
-    let marks: Vec<String> = (1..=tickets.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT ticket_id, action_id FROM fracas_action_links WHERE ticket_id IN ({})
+        "SELECT ticket_id, action_id FROM fracas_action_links WHERE ticket_id IN {}
           ORDER BY ticket_id, action_id",
-        marks.join(", ")
+        crate::rows::tuple(1, tickets.len())
     );
     let vals = tickets.iter().cloned().map(Val::Text).collect();
     for c in store.texts(&sql, vals).await? {

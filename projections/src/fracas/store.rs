@@ -13,8 +13,8 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
-use crate::rows::{Conflict, Write};
-use crate::ProjectionError;
+use crate::rows::{cleared, Conflict, Write};
+use crate::{ProjectionError, TICKET};
 
 /// The FRACAS read model: failure records per ticket, corrective actions.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,7 +27,6 @@ pub struct Kept {
     action: Option<CorrectiveAction>,
 }
 
-const TICKET: &str = "Ticket";
 const ACTION: &str = "CorrectiveAction";
 
 impl PerStream for Fracas {
@@ -81,35 +80,22 @@ fn replace_ticket(
     unit: Option<Unit>,
     records: Vec<FailureRecord>,
 ) -> Statements {
-    let (parts, failures, units) = (
-        at.table("fracas_failure_parts"),
-        at.table("fracas_failures"),
-        at.table("fracas_units"),
-    );
+    let tables = ["fracas_failure_parts", "fracas_failures", "fracas_units"];
+    let ([parts, failures, units], mut out) = cleared(at, tables, "ticket_id", ticket_id);
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Statements = vec![
-        Write::clear(&parts, "ticket_id", ticket_id),
-        Write::clear(&failures, "ticket_id", ticket_id),
-        Write::clear(&units, "ticket_id", ticket_id),
-    ];
     if let Some(u) = unit {
-        out.push(Write::insert(
+        out.push(Write::row(
             &units,
-            &[
-                "ticket_id",
-                "product_model",
-                "serial",
-                "batch",
-                "in_service_on",
-                "received_on",
-            ],
             vec![
-                id(),
-                Val::Text(u.product_model),
-                Val::Text(u.serial),
-                Val::OptText(u.batch),
-                Val::OptText(u.in_service_on.map(|d| d.to_string())),
-                Val::Text(u.received_on.to_string()),
+                ("ticket_id", id()),
+                ("product_model", Val::Text(u.product_model)),
+                ("serial", Val::Text(u.serial)),
+                ("batch", Val::OptText(u.batch)),
+                (
+                    "in_service_on",
+                    Val::OptText(u.in_service_on.map(|d| d.to_string())),
+                ),
+                ("received_on", Val::Text(u.received_on.to_string())),
             ],
         ));
     }
@@ -117,56 +103,42 @@ fn replace_ticket(
         let no = Val::Int(i64::from(r.record_no));
         for part in &r.failed_parts {
             out.push(
-                Write::insert(
+                Write::row(
                     &parts,
-                    &["ticket_id", "record_no", "part_number"],
-                    vec![id(), no.clone(), Val::Text(part.clone())],
+                    vec![
+                        ("ticket_id", id()),
+                        ("record_no", no.clone()),
+                        ("part_number", Val::Text(part.clone())),
+                    ],
                 )
                 .on_conflict(Conflict::Ignore),
             );
         }
         let relevant = r.relevant();
-        out.push(Write::insert(
+        out.push(Write::row(
             &failures,
-            &[
-                "ticket_id",
-                "record_no",
-                "signal",
-                "occurred_at",
-                "failed_on",
-                "product_model",
-                "serial",
-                "batch",
-                "failure_mode",
-                "symptom",
-                "failed_parts",
-                "root_cause",
-                "responsible_department",
-                "operating_days",
-                "no_fault_found",
-                "misuse",
-                "relevant",
-                "cycle",
-            ],
             vec![
-                id(),
-                no,
-                Val::Text(r.signal.as_str().to_owned()),
-                Val::Time(r.occurred_at),
-                Val::Text(r.failed_on.to_string()),
-                Val::Text(r.product_model),
-                Val::Text(r.serial),
-                Val::OptText(r.batch),
-                Val::Text(r.failure_mode),
-                Val::Text(r.symptom),
-                Val::Text(r.failed_parts.join(",")),
-                Val::OptText(r.root_cause),
-                Val::OptText(r.responsible_department),
-                Val::OptInt(r.operating_days),
-                flag(r.no_fault_found),
-                flag(r.misuse),
-                flag(relevant),
-                Val::Int(i64::from(r.cycle)),
+                ("ticket_id", id()),
+                ("record_no", no),
+                ("signal", Val::Text(r.signal.as_str().to_owned())),
+                ("occurred_at", Val::Time(r.occurred_at)),
+                ("failed_on", Val::Text(r.failed_on.to_string())),
+                ("product_model", Val::Text(r.product_model)),
+                ("serial", Val::Text(r.serial)),
+                ("batch", Val::OptText(r.batch)),
+                ("failure_mode", Val::Text(r.failure_mode)),
+                ("symptom", Val::Text(r.symptom)),
+                ("failed_parts", Val::Text(r.failed_parts.join(","))),
+                ("root_cause", Val::OptText(r.root_cause)),
+                (
+                    "responsible_department",
+                    Val::OptText(r.responsible_department),
+                ),
+                ("operating_days", Val::OptInt(r.operating_days)),
+                ("no_fault_found", flag(r.no_fault_found)),
+                ("misuse", flag(r.misuse)),
+                ("relevant", flag(relevant)),
+                ("cycle", Val::Int(i64::from(r.cycle))),
             ],
         ));
     }
@@ -175,85 +147,85 @@ fn replace_ticket(
 
 /// The statements that replace one corrective action's rows.
 fn replace_action(at: &Target, action_id: &str, a: &CorrectiveAction) -> Statements {
-    let (scope, actions, plan, links) = (
-        at.table("fracas_action_scope"),
-        at.table("fracas_actions"),
-        at.table("fracas_action_plan"),
-        at.table("fracas_action_links"),
-    );
-    let id = || Val::Text(action_id.to_owned());
-    let mut out: Statements = vec![
-        Write::clear(&scope, "action_id", action_id),
-        Write::clear(&actions, "action_id", action_id),
-        Write::clear(&plan, "action_id", action_id),
-        Write::clear(&links, "action_id", action_id),
+    let tables = [
+        "fracas_action_scope",
+        "fracas_actions",
+        "fracas_action_plan",
+        "fracas_action_links",
     ];
+    let ([scope, actions, plan, links], mut out) = cleared(at, tables, "action_id", action_id);
+    let id = || Val::Text(action_id.to_owned());
     let Some(opened) = a.steps.first() else {
         return out;
     };
     let closed = a.steps.iter().find(|s| s.step == ActionStatus::Closed);
-    out.push(Write::insert(
+    out.push(Write::row(
         &actions,
-        &[
-            "action_id",
-            "title",
-            "status",
-            "verification_window_days",
-            "root_cause",
-            "implemented_on",
-            "window_to",
-            "opened_at",
-            "opened_by",
-            "closed_at",
-            "closed_by",
-            "version",
-        ],
         vec![
-            id(),
-            Val::Text(
-                a.title
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
+            ("action_id", id()),
+            (
+                "title",
+                Val::Text(
+                    a.title
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ),
             ),
-            Val::Text(a.status.as_str().to_owned()),
-            Val::Int(i64::from(a.verification_window_days)),
-            Val::OptText(a.root_cause.map(|r| r.as_str().to_owned())),
-            Val::OptText(a.implemented_on.map(|d| d.to_string())),
-            Val::OptText(a.window().map(|(_, to)| to.to_string())),
-            Val::Time(opened.at),
-            Val::Text(opened.by.to_string()),
-            Val::OptTime(closed.map(|s| s.at)),
-            Val::OptText(closed.map(|s| s.by.to_string())),
-            Val::Int(i64::try_from(a.version).unwrap_or(i64::MAX)),
+            ("status", Val::Text(a.status.as_str().to_owned())),
+            (
+                "verification_window_days",
+                Val::Int(i64::from(a.verification_window_days)),
+            ),
+            (
+                "root_cause",
+                Val::OptText(a.root_cause.map(|r| r.as_str().to_owned())),
+            ),
+            (
+                "implemented_on",
+                Val::OptText(a.implemented_on.map(|d| d.to_string())),
+            ),
+            (
+                "window_to",
+                Val::OptText(a.window().map(|(_, to)| to.to_string())),
+            ),
+            ("opened_at", Val::Time(opened.at)),
+            ("opened_by", Val::Text(opened.by.to_string())),
+            ("closed_at", Val::OptTime(closed.map(|s| s.at))),
+            ("closed_by", Val::OptText(closed.map(|s| s.by.to_string()))),
+            (
+                "version",
+                Val::Int(i64::try_from(a.version).unwrap_or(i64::MAX)),
+            ),
         ],
     ));
     for (d, p) in &a.eight_d.plan {
-        out.push(Write::insert(
+        out.push(Write::row(
             &plan,
-            &["action_id", "discipline", "owner", "due_on", "done"],
             vec![
-                id(),
-                Val::Text(d.as_str().to_owned()),
-                Val::Text(p.owner.to_string()),
-                Val::Text(p.due_on.to_string()),
-                flag(a.done(*d)),
+                ("action_id", id()),
+                ("discipline", Val::Text(d.as_str().to_owned())),
+                ("owner", Val::Text(p.owner.to_string())),
+                ("due_on", Val::Text(p.due_on.to_string())),
+                ("done", flag(a.done(*d))),
             ],
         ));
     }
     for t in &a.eight_d.linked_tickets {
-        out.push(Write::insert(
+        out.push(Write::row(
             &links,
-            &["action_id", "ticket_id"],
-            vec![id(), Val::Text(t.clone())],
+            vec![("action_id", id()), ("ticket_id", Val::Text(t.clone()))],
         ));
     }
     for (kind, values) in [("mode", &a.failure_modes), ("model", &a.models)] {
         for v in values {
-            out.push(Write::insert(
+            out.push(Write::row(
                 &scope,
-                &["action_id", "kind", "value"],
-                vec![id(), Val::Text(kind.to_owned()), Val::Text(v.to_string())],
+                vec![
+                    ("action_id", id()),
+                    ("kind", Val::Text(kind.to_owned())),
+                    ("value", Val::Text(v.to_string())),
+                ],
             ));
         }
     }

@@ -1,7 +1,7 @@
 //! Every FRACAS report as a table: rows read by [`super::reports`], figures
 //! computed by [`super::analysis`].
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use domain::LocalTime;
 
 use super::analysis::{self, GroupBy};
@@ -10,7 +10,7 @@ use super::installed::Population;
 use super::reports::{actions, failures, units, ActionRow, Filter};
 use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::Table;
-use crate::db::Pool;
+use crate::db::{parse_time, Pool};
 
 /// The reports FRACAS offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,17 +65,8 @@ pub struct Request {
     pub local: LocalTime,
 }
 
-fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
-    Table {
-        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
-        rows,
-    }
-}
-
 fn local_date(local: LocalTime, rfc3339: &str) -> Option<NaiveDate> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .ok()
-        .map(|t| local.local_date(t.with_timezone(&Utc)))
+    parse_time(rfc3339).map(|t| local.local_date(t))
 }
 
 /// The population of the reliability figures: the installed base and the
@@ -92,7 +83,7 @@ pub async fn population(store: &Pool, filter: &Filter) -> Result<Population, sql
 }
 
 fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
-    table(
+    Table::new(
         &[
             "period",
             "product_model",
@@ -121,7 +112,7 @@ async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     let f = failures(store, &r.filter).await?;
     let pop = population(store, &r.filter).await?;
     let rows = trends::rate_trend(&f, &pop, r.as_of, r.filter.from, r.filter.to, r.period);
-    Ok(table(
+    Ok(Table::new(
         &[
             "product_model",
             "batch",
@@ -150,7 +141,7 @@ async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
 /// Runs a report.
 pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     let pareto = |rows: Vec<analysis::ParetoRow>, key: &str| {
-        table(
+        Table::new(
             &[key, "failures", "percent", "cumulative_percent"],
             rows.into_iter()
                 .map(|p| vec![p.key, p.count.to_string(), p.percent, p.cumulative_percent])
@@ -173,7 +164,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             "part_number",
         ),
         Report::FailureRateTrendByBatch => rate_trend(store, r).await?,
-        Report::OverdueActionSteps => table(
+        Report::OverdueActionSteps => Table::new(
             &[
                 "action_id",
                 "title",
@@ -199,7 +190,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
         ),
         Report::Failures => {
             let rows = failures(store, &r.filter).await?;
-            table(
+            Table::new(
                 &[
                     "ticket_id",
                     "record_no",
@@ -250,7 +241,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             analysis::part_pareto(&failures(store, &r.filter).await?),
             "part_number",
         ),
-        Report::RepeatFailures => table(
+        Report::RepeatFailures => Table::new(
             &[
                 "serial",
                 "product_model",
@@ -285,7 +276,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             };
             let f = failures(store, &r.filter).await?;
             let pop = population(store, &r.filter).await?;
-            table(
+            Table::new(
                 &[
                     "product_model",
                     "batch",
@@ -311,7 +302,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                     .collect(),
             )
         }
-        Report::NffRate => table(
+        Report::NffRate => Table::new(
             &["product_model", "diagnoses", "no_fault_found", "percent"],
             analysis::nff_rate(&failures(store, &r.filter).await?)
                 .into_iter()
@@ -340,7 +331,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                 b.0.cmp(&a.0)
                     .then_with(|| a.1.action_id.cmp(&b.1.action_id))
             });
-            table(
+            Table::new(
                 &[
                     "action_id",
                     "title",
@@ -397,7 +388,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                     ]);
                 }
             }
-            table(
+            Table::new(
                 &[
                     "action_id",
                     "closed_on",

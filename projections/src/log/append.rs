@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::log::parse_time;
+use crate::db::{parse_time, At};
 use crate::log::seal::{event_hash, sealed_time, Sealed, Stamp, SEAL_V2};
 
 /// One event to append, with everything that is sealed.
@@ -61,7 +61,7 @@ impl NewEvent {
     /// of the three is missing or unreadable.
     pub fn stamp_from_metadata(metadata: &Value) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
         let text = |key: &str| metadata.get(key).and_then(Value::as_str);
-        let time = |key: &str| text(key).and_then(|t| parse_time(t).ok());
+        let time = |key: &str| text(key).and_then(parse_time);
         Some((
             text("event_id")?.to_owned(),
             time("recorded_at")?,
@@ -81,98 +81,64 @@ pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     chrono::SubsecRound::trunc_subsecs(t, 6)
 }
 
-/// The hash of the stream's event at `sequence` ("" if none).
-pub async fn hash_at_postgres(
-    conn: &mut sqlx::PgConnection,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    sequence: i64,
-) -> Result<String, sqlx::Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-    )
-    .bind(aggregate_type)
-    .bind(aggregate_id)
-    .bind(sequence)
-    .fetch_optional(conn)
-    .await?
-    .unwrap_or_default())
+/// The single-event writes, the same on both stores but for the event id
+/// (a `uuid` on PostgreSQL, text on SQLite); [`At`] and the JSON values
+/// decide how each store keeps times and JSON.
+macro_rules! single_writes {
+    ($($hash_at:ident, $insert:ident, $conn:ty, $event_id:literal;)*) => {$(
+        /// The hash of the stream's event at `sequence` ("" if none).
+        pub async fn $hash_at(
+            conn: &mut $conn,
+            aggregate_type: &str,
+            aggregate_id: &str,
+            sequence: i64,
+        ) -> Result<String, sqlx::Error> {
+            Ok(sqlx::query_scalar(
+                "SELECT COALESCE(hash, '') FROM events
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+            )
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(sequence)
+            .fetch_optional(conn)
+            .await?
+            .unwrap_or_default())
+        }
+
+        /// Inserts `event` chained to `previous`; returns its hash.
+        pub async fn $insert(
+            conn: &mut $conn,
+            event: &NewEvent,
+            previous: &str,
+        ) -> Result<String, sqlx::Error> {
+            let hash = event_hash(previous, &event.sealed());
+            sqlx::query(concat!(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                                     payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, ", $event_id, ", $9, $10, $11, $12)"
+            ))
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(&event.payload)
+            .bind(&event.metadata)
+            .bind(&event.event_id)
+            .bind(At(event.recorded_at))
+            .bind(At(event.occurred_at))
+            .bind(SEAL_V2)
+            .bind(&hash)
+            .execute(conn)
+            .await?;
+            Ok(hash)
+        }
+    )*};
 }
 
-/// [`hash_at_postgres`] on SQLite.
-pub async fn hash_at_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    sequence: i64,
-) -> Result<String, sqlx::Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT COALESCE(hash, '') FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-    )
-    .bind(aggregate_type)
-    .bind(aggregate_id)
-    .bind(sequence)
-    .fetch_optional(conn)
-    .await?
-    .unwrap_or_default())
-}
-
-/// Inserts `event` chained to `previous`; returns its hash.
-pub async fn insert_postgres(
-    conn: &mut sqlx::PgConnection,
-    event: &NewEvent,
-    previous: &str,
-) -> Result<String, sqlx::Error> {
-    let hash = event_hash(previous, &event.sealed());
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid, $9, $10, $11, $12)",
-    )
-    .bind(&event.aggregate_type)
-    .bind(&event.aggregate_id)
-    .bind(event.sequence)
-    .bind(&event.event_type)
-    .bind(&event.event_version)
-    .bind(&event.payload)
-    .bind(&event.metadata)
-    .bind(&event.event_id)
-    .bind(event.recorded_at)
-    .bind(event.occurred_at)
-    .bind(SEAL_V2)
-    .bind(&hash)
-    .execute(conn)
-    .await?;
-    Ok(hash)
-}
-
-/// [`insert_postgres`] on SQLite (JSON and times stored as text).
-pub async fn insert_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    event: &NewEvent,
-    previous: &str,
-) -> Result<String, sqlx::Error> {
-    let hash = event_hash(previous, &event.sealed());
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                             payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&event.aggregate_type)
-    .bind(&event.aggregate_id)
-    .bind(event.sequence)
-    .bind(&event.event_type)
-    .bind(&event.event_version)
-    .bind(event.payload.to_string())
-    .bind(event.metadata.to_string())
-    .bind(&event.event_id)
-    .bind(sealed_time(event.recorded_at))
-    .bind(sealed_time(event.occurred_at))
-    .bind(SEAL_V2)
-    .bind(&hash)
-    .execute(conn)
-    .await?;
-    Ok(hash)
+single_writes! {
+    hash_at_postgres, insert_postgres, sqlx::PgConnection, "$8::uuid";
+    hash_at_sqlite, insert_sqlite, sqlx::SqliteConnection, "$8";
 }
 
 /// The hashes of one stream's `events`, in order, chained to `previous`.
@@ -211,8 +177,8 @@ pub async fn insert_rows_postgres(
     hashes: &[String],
 ) -> Result<(), sqlx::Error> {
     let rows: Vec<&NewEvent> = events.iter().collect();
-    bind_rows(sqlx::query(INSERT_ROWS), &rows, hashes)
-        .execute(conn)
+    bind_rows(INSERT_ROWS, &rows, hashes)
+        .fetch_all(conn)
         .await?;
     Ok(())
 }
@@ -233,31 +199,27 @@ pub async fn insert_batch_postgres(
     hashes: &[String],
     previous: &[String],
 ) -> Result<Vec<bool>, sqlx::Error> {
-    let inserted: Vec<String> = bind_rows(sqlx::query_scalar(INSERT_BATCH), events, hashes)
+    let inserted: std::collections::HashSet<(String,)> = bind_rows(INSERT_BATCH, events, hashes)
         .bind(previous.to_vec())
         .fetch_all(conn)
-        .await?;
-    let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        .await?
+        .into_iter()
+        .collect();
     Ok(events
         .iter()
-        .map(|e| inserted.contains(&e.event_id))
+        .map(|e| inserted.contains(&(e.event_id.clone(),)))
         .collect())
 }
 
 /// The multi-row insert; the sequencer gives the rows their log positions
 /// later, in commit order.
-macro_rules! insert_rows {
-    () => {
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+const INSERT_ROWS: &str =
+    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
          SELECT t, i, s, et, ev, p, m, id::uuid, r, o, $11, h
            FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
                        $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[])
-                AS u(t, i, s, et, ev, p, m, id, r, o, h)"
-    };
-}
-
-const INSERT_ROWS: &str = insert_rows!();
+                AS u(t, i, s, et, ev, p, m, id, r, o, h)";
 
 /// [`INSERT_ROWS`] that skips a refused row, and a row whose predecessor
 /// in the store is not the event it was chained to (`$13`: each row's
@@ -276,69 +238,27 @@ const INSERT_BATCH: &str =
                            AND e.sequence = u.s - 1 AND COALESCE(e.hash, '') = u.prev)
          ON CONFLICT DO NOTHING RETURNING event_id::text";
 
-/// Binds the first twelve columns of [`INSERT_ROWS`] / [`INSERT_BATCH`].
-fn bind_rows<'q, Q: BindRows<'q>>(query: Q, events: &[&NewEvent], hashes: &[String]) -> Q {
-    let text =
-        |f: fn(&NewEvent) -> &String| events.iter().map(|e| f(e).clone()).collect::<Vec<String>>();
-    query
-        .bind_one(text(|e| &e.aggregate_type))
-        .bind_one(text(|e| &e.aggregate_id))
-        .bind_one(events.iter().map(|e| e.sequence).collect::<Vec<i64>>())
-        .bind_one(text(|e| &e.event_type))
-        .bind_one(text(|e| &e.event_version))
-        .bind_one(
-            events
-                .iter()
-                .map(|e| e.payload.clone())
-                .collect::<Vec<Value>>(),
-        )
-        .bind_one(
-            events
-                .iter()
-                .map(|e| e.metadata.clone())
-                .collect::<Vec<Value>>(),
-        )
-        .bind_one(text(|e| &e.event_id))
-        .bind_one(
-            events
-                .iter()
-                .map(|e| e.recorded_at)
-                .collect::<Vec<DateTime<Utc>>>(),
-        )
-        .bind_one(
-            events
-                .iter()
-                .map(|e| e.occurred_at)
-                .collect::<Vec<DateTime<Utc>>>(),
-        )
-        .bind_one(SEAL_V2.to_owned())
-        .bind_one(hashes.to_vec())
-}
-
-/// `sqlx::query` and `sqlx::query_scalar` both bind; this lets
-/// [`bind_rows`] serve either.
-trait BindRows<'q>: Sized {
-    fn bind_one<T>(self, value: T) -> Self
-    where
-        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>;
-}
-
-impl<'q> BindRows<'q> for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    fn bind_one<T>(self, value: T) -> Self
-    where
-        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-    {
-        self.bind(value)
+/// [`INSERT_ROWS`] / [`INSERT_BATCH`] with their first twelve columns
+/// bound; a row returned is an inserted event's id.
+fn bind_rows<'q>(
+    sql: &'q str,
+    events: &[&NewEvent],
+    hashes: &[String],
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, (String,), sqlx::postgres::PgArguments> {
+    fn column<T>(events: &[&NewEvent], f: impl Fn(&NewEvent) -> T) -> Vec<T> {
+        events.iter().map(|e| f(e)).collect()
     }
-}
-
-impl<'q, O> BindRows<'q>
-    for sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
-{
-    fn bind_one<T>(self, value: T) -> Self
-    where
-        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-    {
-        self.bind(value)
-    }
+    sqlx::query_as(sql)
+        .bind(column(events, |e| e.aggregate_type.clone()))
+        .bind(column(events, |e| e.aggregate_id.clone()))
+        .bind(column(events, |e| e.sequence))
+        .bind(column(events, |e| e.event_type.clone()))
+        .bind(column(events, |e| e.event_version.clone()))
+        .bind(column(events, |e| e.payload.clone()))
+        .bind(column(events, |e| e.metadata.clone()))
+        .bind(column(events, |e| e.event_id.clone()))
+        .bind(column(events, |e| e.recorded_at))
+        .bind(column(events, |e| e.occurred_at))
+        .bind(SEAL_V2)
+        .bind(hashes.to_vec())
 }

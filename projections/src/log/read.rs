@@ -3,12 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use domain::TicketEvent;
-use sqlx::{PgPool, Row, SqlitePool};
 
+use crate::db::{Pool, Tx, Val};
+use crate::rows::{self, Write};
 use crate::ProjectionError;
 
-/// One event as stored, with its place in the log.
-#[derive(Debug, Clone, PartialEq)]
+/// One event as stored, with its place in the log ([`READ`]'s row on
+/// either store: `jsonb` or JSON text, `timestamptz` or RFC 3339 text).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RawEvent {
     pub log_position: i64,
     pub event_id: String,
@@ -58,121 +60,29 @@ impl RawEvent {
     }
 }
 
-const PG_READ: &str = "
-SELECT l.log_position, e.event_id::text AS event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload::text AS payload, e.metadata, e.recorded_at,
-       e.occurred_at
+/// Reading the log, the same SQL on both stores: the JSON as text, the
+/// times as [`At`].
+pub(crate) const READ: &str = "
+SELECT l.log_position, CAST(e.event_id AS TEXT) AS event_id, e.aggregate_type,
+       e.aggregate_id AS ticket_id, e.sequence, e.event_type, e.event_version,
+       CAST(e.payload AS TEXT) AS payload, e.metadata, e.recorded_at, e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position
  LIMIT $2";
 
-const SQLITE_READ: &str = "
-SELECT l.log_position, e.event_id, e.aggregate_type, e.aggregate_id, e.sequence,
-       e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at
-  FROM event_log l JOIN events e ON e.position = l.event_position
- WHERE l.log_position > ?1
- ORDER BY l.log_position
- LIMIT ?2";
-
-/// Up to `limit` events after `after`, in log order.
-pub async fn read_postgres<'e, E: sqlx::PgExecutor<'e>>(
-    executor: E,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<RawEvent>, sqlx::Error> {
-    let rows = sqlx::query(PG_READ)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(executor)
-        .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(RawEvent {
-                log_position: row.try_get("log_position")?,
-                event_id: row.try_get("event_id")?,
-                aggregate_type: row.try_get("aggregate_type")?,
-                ticket_id: row.try_get("aggregate_id")?,
-                sequence: row.try_get("sequence")?,
-                event_type: row.try_get("event_type")?,
-                event_version: row.try_get("event_version")?,
-                payload: row.try_get("payload")?,
-                metadata: row.try_get("metadata")?,
-                recorded_at: row.try_get("recorded_at")?,
-                occurred_at: row.try_get("occurred_at")?,
-            })
-        })
-        .collect()
-}
-
-pub(crate) fn parse_time(raw: &str) -> Result<DateTime<Utc>, sqlx::Error> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-fn json(raw: &str) -> Result<serde_json::Value, sqlx::Error> {
-    serde_json::from_str(raw).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-/// Up to `limit` events after `after`, in log order.
-pub async fn read_sqlite<'e, E: sqlx::SqliteExecutor<'e>>(
-    executor: E,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<RawEvent>, sqlx::Error> {
-    let rows = sqlx::query(SQLITE_READ)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(executor)
-        .await?;
-    rows.into_iter()
-        .map(|row| {
-            let payload: String = row.try_get("payload")?;
-            let metadata: String = row.try_get("metadata")?;
-            let recorded_at: String = row.try_get("recorded_at")?;
-            let occurred_at: String = row.try_get("occurred_at")?;
-            Ok(RawEvent {
-                log_position: row.try_get("log_position")?,
-                event_id: row.try_get("event_id")?,
-                aggregate_type: row.try_get("aggregate_type")?,
-                ticket_id: row.try_get("aggregate_id")?,
-                sequence: row.try_get("sequence")?,
-                event_type: row.try_get("event_type")?,
-                event_version: row.try_get("event_version")?,
-                payload,
-                metadata: json(&metadata)?,
-                recorded_at: parse_time(&recorded_at)?,
-                occurred_at: parse_time(&occurred_at)?,
-            })
-        })
-        .collect()
+pub(crate) fn read_vals(after: i64, limit: i64) -> Vec<Val> {
+    vec![Val::Int(after), Val::Int(limit)]
 }
 
 /// The last position in the log (0 when empty).
-pub async fn head_postgres(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(log_position), 0)::bigint FROM event_log")
-        .fetch_one(pool)
-        .await
-}
-
-/// The last position in the log (0 when empty).
-pub async fn head_sqlite(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(log_position), 0) FROM event_log")
-        .fetch_one(pool)
-        .await
+pub async fn head(pool: &Pool) -> Result<i64, sqlx::Error> {
+    let max = "SELECT CAST(COALESCE(MAX(log_position), 0) AS BIGINT) FROM event_log";
+    pool.number(max, vec![]).await
 }
 
 /// Advisory lock key of the PostgreSQL sequencer ("ticketd sequencer").
 const SEQUENCER_LOCK: i64 = 0x7469_636b_6574_0001;
-
-/// The last log entry: its position, digest and the event's place.
-struct Tail {
-    log_position: i64,
-    digest: String,
-    transaction_id: String,
-    position: i64,
-}
 
 /// Chains `events` (event position, event hash) onto `tail` and returns the
 /// rows to append: (log position, event position, digest).
@@ -192,124 +102,93 @@ fn chain(
         .collect()
 }
 
-/// Appends to the log, in `(transaction_id, position)` order, the events
-/// whose transaction is older than every transaction still running: no
-/// event can later commit in front of them. At most one sequencer works at
-/// a time (a transaction-scoped advisory lock); a caller that does not get
-/// the lock returns 0 and leaves the work to the holder. Returns how many
-/// events were appended.
-pub async fn sequence_postgres(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-        .bind(SEQUENCER_LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !locked {
-        tx.rollback().await?;
-        return Ok(0);
+/// The last log entry: its position and digest, its event's transaction
+/// (PostgreSQL) and position.
+const TAIL_PG: &str =
+    "SELECT l.log_position, COALESCE(l.digest, ''), e.transaction_id::text, e.position
+   FROM event_log l JOIN events e ON e.position = l.event_position
+  ORDER BY l.log_position DESC LIMIT 1";
+const TAIL_SQLITE: &str = "SELECT log_position, COALESCE(digest, ''), '0', event_position
+   FROM event_log ORDER BY log_position DESC LIMIT 1";
+
+/// The events to append after the tail: on PostgreSQL in
+/// `(transaction_id, position)` order and only those whose transaction is
+/// older than every transaction still running, so no event can later commit
+/// in front of them; on SQLite position order is commit order.
+const NEXT_PG: &str = "SELECT position, hash FROM events
+  WHERE (transaction_id, position) > ($1::text::xid8, $2)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id, position LIMIT $3";
+const NEXT_SQLITE: &str = "SELECT position, hash FROM events
+  WHERE position > $1 ORDER BY position LIMIT $2";
+
+/// Whether SQLite has committed events the log lacks.
+const BEHIND_SQLITE: &str = "SELECT EXISTS (SELECT 1 FROM events
+  WHERE position > (SELECT COALESCE(MAX(event_position), 0) FROM event_log))";
+
+/// The sequencer's transaction, if it is this caller's turn. PostgreSQL:
+/// at most one sequencer works at a time (a transaction-scoped advisory
+/// lock); a caller that does not get it leaves the work to the holder.
+/// SQLite: a look without the write lock first (an idle sequencer blocks
+/// no writer), then `BEGIN IMMEDIATE`, so no writer slips in before the
+/// tail is read.
+async fn sequencer(pool: &Pool) -> Result<Option<Tx>, sqlx::Error> {
+    let yes = |rows: Vec<(bool,)>| rows.first().is_some_and(|r| r.0);
+    match pool {
+        Pool::Postgres(_) => {
+            let mut tx = pool.begin().await?;
+            let lock = vec![Val::Int(SEQUENCER_LOCK)];
+            let locked = tx
+                .fetch("SELECT pg_try_advisory_xact_lock($1)", lock)
+                .await?;
+            // Dropped without commit, the transaction rolls back.
+            Ok(yes(locked).then_some(tx))
+        }
+        Pool::Sqlite(_) if yes(pool.fetch(BEHIND_SQLITE, vec![]).await?) => {
+            Ok(Some(pool.begin_write().await?))
+        }
+        Pool::Sqlite(_) => Ok(None),
     }
-    let tail = sqlx::query(
-        "SELECT l.log_position, COALESCE(l.digest, '') AS digest,
-                e.transaction_id::text AS transaction_id, e.position
-           FROM event_log l JOIN events e ON e.position = l.event_position
-          ORDER BY l.log_position DESC
-          LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|row| -> Result<Tail, sqlx::Error> {
-        Ok(Tail {
-            log_position: row.try_get("log_position")?,
-            digest: row.try_get("digest")?,
-            transaction_id: row.try_get("transaction_id")?,
-            position: row.try_get("position")?,
-        })
-    })
-    .transpose()?
-    .unwrap_or(Tail {
-        log_position: 0,
-        digest: String::new(),
-        transaction_id: "0".into(),
-        position: 0,
-    });
-    let next: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT position, hash FROM events
-          WHERE (transaction_id, position) > ($1::text::xid8, $2)
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY transaction_id, position
-          LIMIT $3",
-    )
-    .bind(&tail.transaction_id)
-    .bind(tail.position)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    let rows = chain(tail.log_position, &tail.digest, next);
-    let appended = rows.len();
-    if appended > 0 {
-        let (logs, (events, digests)): (Vec<i64>, (Vec<i64>, Vec<String>)) =
-            rows.into_iter().map(|(l, e, d)| (l, (e, d))).unzip();
-        sqlx::query(
-            "INSERT INTO event_log (log_position, event_position, digest)
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[])",
-        )
-        .bind(logs)
-        .bind(events)
-        .bind(digests)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(appended)
 }
 
-/// Appends committed events to the log in position order (on SQLite
-/// position order is commit order). Returns how many were appended.
-pub async fn sequence_sqlite(pool: &SqlitePool, limit: i64) -> Result<usize, sqlx::Error> {
-    // Look without the write lock first: an idle sequencer blocks no writer.
-    let behind: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM events
-                         WHERE position > (SELECT COALESCE(MAX(event_position), 0) FROM event_log))",
-    )
-    .fetch_one(pool)
-    .await?;
-    if !behind {
+/// Extends the log with up to `limit` committed events, chained onto its
+/// tail (see [`NEXT_PG`]). Returns how many were appended.
+pub async fn sequence(pool: &Pool, limit: i64) -> Result<usize, sqlx::Error> {
+    let Some(mut tx) = sequencer(pool).await? else {
         return Ok(0);
-    }
-    // BEGIN IMMEDIATE: take the write lock before reading the tail, so no
-    // other writer can slip in between.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let (tail_log, tail_digest, tail_event): (i64, String, i64) = sqlx::query_as(
-        "SELECT log_position, COALESCE(digest, ''), event_position FROM event_log
-          ORDER BY log_position DESC LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .unwrap_or((0, String::new(), 0));
-    let next: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT position, hash FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
-    )
-    .bind(tail_event)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    let rows = chain(tail_log, &tail_digest, next);
-    for (log_position, event_position, digest) in &rows {
-        sqlx::query(
-            "INSERT INTO event_log (log_position, event_position, digest) VALUES (?1, ?2, ?3)",
+    };
+    let tail: Vec<(i64, String, String, i64)> =
+        tx.fetch(tx.pick(TAIL_PG, TAIL_SQLITE), vec![]).await?;
+    let (log, digest, xid, position) =
+        tail.into_iter()
+            .next()
+            .unwrap_or((0, String::new(), "0".into(), 0));
+    let (position, limit) = (Val::Int(position), Val::Int(limit));
+    let (sql, vals) = tx.pick(
+        (
+            NEXT_PG,
+            vec![Val::Text(xid), position.clone(), limit.clone()],
+        ),
+        (NEXT_SQLITE, vec![position, limit]),
+    );
+    let rows = chain(log, &digest, tx.fetch(sql, vals).await?);
+    let writes = rows.iter().map(|(log, event, digest)| {
+        Write::row(
+            "event_log",
+            vec![
+                ("log_position", Val::Int(*log)),
+                ("event_position", Val::Int(*event)),
+                ("digest", Val::Text(digest.clone())),
+            ],
         )
-        .bind(log_position)
-        .bind(event_position)
-        .bind(digest)
-        .execute(&mut *tx)
-        .await?;
-    }
+    });
+    rows::apply(&mut tx, writes.collect()).await?;
     tx.commit().await?;
     Ok(rows.len())
 }
 
 /// What an earlier request with the same id wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecordedRequest {
     pub ticket_id: String,
     pub version: i64,

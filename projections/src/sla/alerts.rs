@@ -8,15 +8,11 @@
 //! is `sla:<ticket>:<clock>:<cycle>:<kind>`, and the log's unique index on
 //! request ids refuses a second one, whichever process or restart tries.
 
+use super::ALERT_AGGREGATE;
+use crate::db::{parse_time, Pool, Val};
+use crate::log::append::{is_unique_violation, to_micros, NewEvent};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Row, SqlitePool};
-
-use super::ALERT_AGGREGATE;
-use crate::db::sortable_time;
-use crate::log::append::{
-    insert_postgres, insert_sqlite, is_unique_violation, to_micros, NewEvent,
-};
 
 /// Schema version of the alert shapes.
 pub const ALERT_VERSION: &str = "1.0";
@@ -103,12 +99,8 @@ SELECT ticket_id, clock, CAST(cycle AS bigint), state, at_risk_at, deadline_at,
  LIMIT $2";
 
 fn time(raw: Option<String>) -> Result<Option<DateTime<Utc>>, AlertError> {
-    raw.map(|s| {
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| AlertError::Time(s))
-    })
-    .transpose()
+    raw.map(|s| parse_time(&s).ok_or(AlertError::Time(s)))
+        .transpose()
 }
 
 type DueRow = (
@@ -162,30 +154,10 @@ fn due_from(rows: Vec<DueRow>, now: DateTime<Utc>) -> Result<Vec<Due>, AlertErro
     Ok(out)
 }
 
-/// Alerts due at `now` (at most `limit`), on PostgreSQL.
-pub async fn due_postgres(
-    pool: &PgPool,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Due>, AlertError> {
-    let rows: Vec<DueRow> = sqlx::query_as(DUE)
-        .bind(sortable_time(now))
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    due_from(rows, now)
-}
-
-/// Alerts due at `now` (at most `limit`), on SQLite.
-pub async fn due_sqlite(
-    pool: &SqlitePool,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Due>, AlertError> {
-    let rows: Vec<DueRow> = sqlx::query_as(DUE)
-        .bind(sortable_time(now))
-        .bind(limit)
-        .fetch_all(pool)
+/// Alerts due at `now` (at most `limit`).
+pub async fn due(pool: &Pool, now: DateTime<Utc>, limit: i64) -> Result<Vec<Due>, AlertError> {
+    let rows: Vec<DueRow> = pool
+        .fetch(DUE, vec![Val::Time(now), Val::Int(limit)])
         .await?;
     due_from(rows, now)
 }
@@ -227,34 +199,30 @@ fn new_event(due: &Due, sequence: i64) -> Result<NewEvent, sqlx::Error> {
 }
 
 /// Appends `due` unless its request id is already in the log. Returns
-/// whether this call wrote it. Safe to race from several processes.
-pub async fn append_postgres(pool: &PgPool, due: &Due) -> Result<bool, AlertError> {
-    let request = due.request_id();
+/// whether this call wrote it. Safe to race from several processes: on
+/// PostgreSQL a racing writer makes the insert fail and the loop look
+/// again; on SQLite the write lock is held from the start.
+pub async fn append(pool: &Pool, due: &Due) -> Result<bool, AlertError> {
     for _ in 0..5 {
-        let mut tx = pool.begin().await?;
-        let exists: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM events WHERE metadata ->> 'request_id' = $1 AND metadata ? 'request_id'",
-        )
-        .bind(&request)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if exists.is_some() {
+        let mut tx = pool.begin_write().await?;
+        if tx.find_request(&due.request_id()).await?.is_some() {
             return Ok(false);
         }
-        let last = sqlx::query(
-            "SELECT sequence, COALESCE(hash, '') AS hash FROM events
-              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
-        )
-        .bind(ALERT_AGGREGATE)
-        .bind(&due.ticket_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (sequence, previous): (i64, String) = match last {
-            Some(r) => (r.try_get::<i64, _>("sequence")? + 1, r.try_get("hash")?),
-            None => (1, String::new()),
-        };
-        let inserted = insert_postgres(&mut tx, &new_event(due, sequence)?, &previous).await;
-        match inserted {
+        let last: Vec<(i64, String)> = tx
+            .fetch(
+                "SELECT sequence, COALESCE(hash, '') FROM events
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
+                vec![
+                    Val::Text(ALERT_AGGREGATE.into()),
+                    Val::Text(due.ticket_id.clone()),
+                ],
+            )
+            .await?;
+        let (sequence, previous) = last
+            .into_iter()
+            .next()
+            .map_or((1, String::new()), |(s, h)| (s + 1, h));
+        match tx.append(&new_event(due, sequence)?, &previous).await {
             Ok(_) => {
                 tx.commit().await?;
                 return Ok(true);
@@ -268,40 +236,10 @@ pub async fn append_postgres(pool: &PgPool, due: &Due) -> Result<bool, AlertErro
     Ok(false)
 }
 
-/// Appends `due` unless its request id is already in the log (SQLite: one
-/// writer at a time). Returns whether this call wrote it.
-pub async fn append_sqlite(pool: &SqlitePool, due: &Due) -> Result<bool, AlertError> {
-    let request = due.request_id();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let exists: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM events WHERE json_extract(metadata, '$.request_id') = ?1",
-    )
-    .bind(&request)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if exists.is_some() {
-        return Ok(false);
-    }
-    let last = sqlx::query(
-        "SELECT sequence, COALESCE(hash, '') AS hash FROM events
-          WHERE aggregate_type = ?1 AND aggregate_id = ?2 ORDER BY sequence DESC LIMIT 1",
-    )
-    .bind(ALERT_AGGREGATE)
-    .bind(&due.ticket_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (sequence, previous): (i64, String) = match last {
-        Some(r) => (r.try_get::<i64, _>("sequence")? + 1, r.try_get("hash")?),
-        None => (1, String::new()),
-    };
-    insert_sqlite(&mut tx, &new_event(due, sequence)?, &previous).await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::sortable_time;
     use chrono::TimeZone;
 
     fn t(h: u32) -> DateTime<Utc> {

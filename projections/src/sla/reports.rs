@@ -3,15 +3,12 @@
 //! technician, per region (site) or per ISO week. Everything can become a
 //! [`Table`] and CSV.
 
-use chrono::{DateTime, Utc};
-use sqlx::{PgPool, SqlitePool};
-
 use super::clocks::{ClockState, State, Status, View};
 use super::policy::Basis;
 use super::SlaConfig;
 use crate::cost::reports::Table;
-use crate::db::sortable_time;
-use crate::db::Val;
+use crate::db::{parse_time, sortable_time, Pool, Val};
+use chrono::{DateTime, Utc};
 
 /// Filters of the open-clocks query; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,12 +83,6 @@ fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
     (sql, vals)
 }
 
-fn parse(raw: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 fn open_from(
     rows: Vec<OpenRow>,
     filter: &OpenFilter,
@@ -102,7 +93,7 @@ fn open_from(
     for r in rows {
         let (ticket_id, clock, cycle, basis, target, started, state) =
             (r.0, r.1, r.2, r.3, r.4, r.5, r.6);
-        let Some(started_at) = parse(&started) else {
+        let Some(started_at) = parse_time(&started) else {
             continue;
         };
         let c = ClockState {
@@ -125,9 +116,9 @@ fn open_from(
             paused_since: None,
             awaiting_custody: false,
             elapsed: r.9,
-            stopped_at: r.8.as_deref().and_then(parse),
-            at_risk_at: r.10.as_deref().and_then(parse),
-            deadline: r.11.as_deref().and_then(parse),
+            stopped_at: r.8.as_deref().and_then(parse_time),
+            at_risk_at: r.10.as_deref().and_then(parse_time),
+            deadline: r.11.as_deref().and_then(parse_time),
             met: r.12.map(|m| m == 1),
         };
         let cal = config.calendars.for_region(&r.13);
@@ -147,37 +138,26 @@ fn open_from(
     out
 }
 
-pub async fn open_postgres(
-    pool: &PgPool,
+pub async fn open(
+    pool: &Pool,
     filter: &OpenFilter,
     config: &SlaConfig,
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenClock>, sqlx::Error> {
     let (sql, vals) = open_sql(filter);
-    let rows: Vec<OpenRow> = bind_all!(sqlx::query_as(&sql), vals)
-        .fetch_all(pool)
-        .await?;
-    Ok(open_from(rows, filter, config, now))
-}
-
-pub async fn open_sqlite(
-    pool: &SqlitePool,
-    filter: &OpenFilter,
-    config: &SlaConfig,
-    now: DateTime<Utc>,
-) -> Result<Vec<OpenClock>, sqlx::Error> {
-    let (sql, vals) = open_sql(filter);
-    let rows: Vec<OpenRow> = bind_all!(sqlx::query_as(&sql), vals)
-        .fetch_all(pool)
-        .await?;
-    Ok(open_from(rows, filter, config, now))
+    Ok(open_from(
+        pool.fetch(&sql, vals).await?,
+        filter,
+        config,
+        now,
+    ))
 }
 
 /// Open clocks as a table (minutes of the clock's basis).
 pub fn open_table(clocks: &[OpenClock]) -> Table {
     let opt = |t: Option<DateTime<Utc>>| t.map(sortable_time).unwrap_or_default();
-    Table {
-        columns: [
+    Table::new(
+        &[
             "ticket_id",
             "clock",
             "cycle",
@@ -190,10 +170,8 @@ pub fn open_table(clocks: &[OpenClock]) -> Table {
             "region",
             "technician",
             "priority",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: clocks
+        ],
+        clocks
             .iter()
             .map(|o| {
                 vec![
@@ -212,7 +190,7 @@ pub fn open_table(clocks: &[OpenClock]) -> Table {
                 ]
             })
             .collect(),
-    }
+    )
 }
 
 /// How KPI figures are grouped.
@@ -324,99 +302,52 @@ fn figures(
 ) -> Vec<KpiFigure> {
     let k = &config.policy.kpi;
     let mut out = Vec::new();
-    for (group, met, all) in complaint {
-        out.push(KpiFigure::new(
-            group,
-            Kpi::ComplaintOnTime,
-            met,
-            all,
-            k.complaint_on_time,
-        ));
+    for (kpi, counts, target) in [
+        (Kpi::ComplaintOnTime, complaint, k.complaint_on_time),
+        (Kpi::RepairOnTime, repair, k.repair_on_time),
+    ] {
+        out.extend(
+            counts
+                .into_iter()
+                .map(|(group, met, all)| KpiFigure::new(group, kpi, met, all, target)),
+        );
     }
     for (group, resolved, satisfied, all) in revisits {
-        out.push(KpiFigure::new(
-            group.clone(),
-            Kpi::Resolution,
-            resolved,
-            all,
-            k.resolution,
-        ));
-        out.push(KpiFigure::new(
-            group,
-            Kpi::Satisfaction,
-            satisfied,
-            all,
-            k.satisfaction,
-        ));
-    }
-    for (group, met, all) in repair {
-        out.push(KpiFigure::new(
-            group,
-            Kpi::RepairOnTime,
-            met,
-            all,
-            k.repair_on_time,
-        ));
+        let figure = |kpi, n, target| KpiFigure::new(group.clone(), kpi, n, all, target);
+        out.push(figure(Kpi::Resolution, resolved, k.resolution));
+        out.push(figure(Kpi::Satisfaction, satisfied, k.satisfaction));
     }
     out.sort_by(|a, b| (&a.group, a.kpi).cmp(&(&b.group, b.kpi)));
     out
 }
 
-macro_rules! kpi_query {
-    ($pool:expr, $config:expr, $q:expr, $sql:expr) => {{
-        let (q, config) = ($q, $config);
-        let times = [
-            sortable_time(q.from),
-            sortable_time(q.to),
-            sortable_time(q.now),
+pub async fn kpis(
+    pool: &Pool,
+    config: &SlaConfig,
+    q: &KpiQuery,
+) -> Result<Vec<KpiFigure>, sqlx::Error> {
+    let (from, to) = (Val::Time(q.from), Val::Time(q.to));
+    let k = &config.policy.kpi;
+    let mut on_time = Vec::new();
+    for clock in [&k.complaint_clock, &k.repair_clock] {
+        let vals = vec![
+            Val::Text(clock.clone()),
+            from.clone(),
+            to.clone(),
+            Val::Time(q.now),
         ];
-        let mut on_time = Vec::new();
-        for clock in [
-            &config.policy.kpi.complaint_clock,
-            &config.policy.kpi.repair_clock,
-        ] {
-            let sql = $sql(on_time_sql(q.group_by));
-            let rows: Counts = sqlx::query_as(&sql)
-                .bind(clock)
-                .bind(&times[0])
-                .bind(&times[1])
-                .bind(&times[2])
-                .fetch_all($pool)
-                .await?;
-            on_time.push(rows);
-        }
-        let sql = $sql(revisit_sql(q.group_by));
-        let revisits: RevisitCounts = sqlx::query_as(&sql)
-            .bind(&times[0])
-            .bind(&times[1])
-            .fetch_all($pool)
-            .await?;
-        let repair = on_time.pop().unwrap_or_default();
-        let complaint = on_time.pop().unwrap_or_default();
-        Ok(figures(config, complaint, repair, revisits))
-    }};
-}
-
-pub async fn kpis_postgres(
-    pool: &PgPool,
-    config: &SlaConfig,
-    q: &KpiQuery,
-) -> Result<Vec<KpiFigure>, sqlx::Error> {
-    kpi_query!(pool, config, q, |s: String| s)
-}
-
-pub async fn kpis_sqlite(
-    pool: &SqlitePool,
-    config: &SlaConfig,
-    q: &KpiQuery,
-) -> Result<Vec<KpiFigure>, sqlx::Error> {
-    kpi_query!(pool, config, q, |s: String| s)
+        on_time.push(pool.fetch(&on_time_sql(q.group_by), vals).await?);
+    }
+    let revisits = pool.fetch(&revisit_sql(q.group_by), vec![from, to]).await?;
+    let repair = on_time.pop().unwrap_or_default();
+    let complaint = on_time.pop().unwrap_or_default();
+    Ok(figures(config, complaint, repair, revisits))
 }
 
 /// KPI figures as a table.
 pub fn kpi_table(figures: &[KpiFigure]) -> Table {
-    Table {
-        columns: [
+    Table::new(
+        &[
             "group",
             "kpi",
             "numerator",
@@ -424,10 +355,8 @@ pub fn kpi_table(figures: &[KpiFigure]) -> Table {
             "rate_percent",
             "target_percent",
             "meets_target",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: figures
+        ],
+        figures
             .iter()
             .map(|f| {
                 vec![
@@ -441,7 +370,7 @@ pub fn kpi_table(figures: &[KpiFigure]) -> Table {
                 ]
             })
             .collect(),
-    }
+    )
 }
 
 #[cfg(test)]

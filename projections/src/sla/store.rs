@@ -14,8 +14,8 @@ use crate::db::Val;
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
-use crate::rows::Write;
-use crate::ProjectionError;
+use crate::rows::{cleared, Write};
+use crate::{ProjectionError, TICKET};
 
 /// The service-level read model: each ticket's clocks and revisits.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,8 +37,6 @@ impl Default for Kept {
         }
     }
 }
-
-const TICKET: &str = "Ticket";
 
 impl PerStream for Sla {
     type State = Kept;
@@ -94,12 +92,9 @@ fn replace(
     noted: &Noted,
     config: &SlaConfig,
 ) -> Statements {
-    let (clocks, revisits) = (at.table("sla_clocks"), at.table("sla_revisits"));
+    let tables = ["sla_clocks", "sla_revisits"];
+    let ([clocks, revisits], mut out) = cleared(at, tables, "ticket_id", ticket_id);
     let id = || Val::Text(ticket_id.to_owned());
-    let mut out: Statements = vec![
-        Write::clear(&clocks, "ticket_id", ticket_id),
-        Write::clear(&revisits, "ticket_id", ticket_id),
-    ];
     let cal = config.calendars.for_region(&sla.facts.region);
     let t = Val::OptTime;
     let technician = sla.technician.clone().unwrap_or_default();
@@ -112,82 +107,50 @@ fn replace(
                 kind.to_owned(),
             ))))
         };
-        out.push(Write::insert(
+        out.push(Write::row(
             &clocks,
-            &[
-                "ticket_id",
-                "clock",
-                "cycle",
-                "basis",
-                "target_seconds",
-                "started_at",
-                "state",
-                "paused_seconds",
-                "paused_since",
-                "elapsed_seconds",
-                "stopped_at",
-                "at_risk_at",
-                "deadline_at",
-                "met",
-                "outcome_at",
-                "outcome_week",
-                "kind",
-                "priority",
-                "region",
-                "technician",
-                "risk_noted",
-                "breach_noted",
-            ],
             vec![
-                id(),
-                Val::Text(c.clock.clone()),
-                Val::Int(i64::from(c.cycle)),
-                Val::Text(format!("{:?}", c.basis).to_lowercase()),
-                Val::Int(c.target),
-                Val::Time(c.started_at),
-                Val::Text(c.state.as_str().to_owned()),
-                Val::Int(c.paused),
-                t(c.paused_since),
-                Val::Int(c.elapsed),
-                t(c.stopped_at),
-                t(c.at_risk_at),
-                t(c.deadline),
-                Val::OptInt(c.met.map(i64::from)),
-                t(outcome),
-                Val::OptText(outcome.map(|o| cal.week_of(o))),
-                Val::Text(sla.facts.kind.clone()),
-                Val::Text(sla.facts.priority.clone()),
-                Val::Text(sla.facts.region.clone()),
-                Val::Text(technician.clone()),
-                note(Alert::AT_RISK),
-                note(Alert::BREACHED),
+                ("ticket_id", id()),
+                ("clock", Val::Text(c.clock.clone())),
+                ("cycle", Val::Int(i64::from(c.cycle))),
+                ("basis", Val::Text(format!("{:?}", c.basis).to_lowercase())),
+                ("target_seconds", Val::Int(c.target)),
+                ("started_at", Val::Time(c.started_at)),
+                ("state", Val::Text(c.state.as_str().to_owned())),
+                ("paused_seconds", Val::Int(c.paused)),
+                ("paused_since", t(c.paused_since)),
+                ("elapsed_seconds", Val::Int(c.elapsed)),
+                ("stopped_at", t(c.stopped_at)),
+                ("at_risk_at", t(c.at_risk_at)),
+                ("deadline_at", t(c.deadline)),
+                ("met", Val::OptInt(c.met.map(i64::from))),
+                ("outcome_at", t(outcome)),
+                (
+                    "outcome_week",
+                    Val::OptText(outcome.map(|o| cal.week_of(o))),
+                ),
+                ("kind", Val::Text(sla.facts.kind.clone())),
+                ("priority", Val::Text(sla.facts.priority.clone())),
+                ("region", Val::Text(sla.facts.region.clone())),
+                ("technician", Val::Text(technician.clone())),
+                ("risk_noted", note(Alert::AT_RISK)),
+                ("breach_noted", note(Alert::BREACHED)),
             ],
         ));
     }
     for (n, r) in sla.revisits.iter().enumerate() {
-        out.push(Write::insert(
+        out.push(Write::row(
             &revisits,
-            &[
-                "ticket_id",
-                "n",
-                "cycle",
-                "revisited_at",
-                "week",
-                "resolved",
-                "satisfied",
-                "region",
-                "technician",
-            ],
             vec![
-                id(),
-                Val::Int(n as i64 + 1),
-                Val::Int(i64::from(r.cycle)),
-                Val::Time(r.at),
-                Val::Text(cal.week_of(r.at)),
-                Val::Int(i64::from(r.resolved)),
-                Val::Int(i64::from(r.satisfied)),
-                Val::Text(sla.facts.region.clone()),
-                Val::Text(technician.clone()),
+                ("ticket_id", id()),
+                ("n", Val::Int(n as i64 + 1)),
+                ("cycle", Val::Int(i64::from(r.cycle))),
+                ("revisited_at", Val::Time(r.at)),
+                ("week", Val::Text(cal.week_of(r.at))),
+                ("resolved", Val::Int(i64::from(r.resolved))),
+                ("satisfied", Val::Int(i64::from(r.satisfied))),
+                ("region", Val::Text(sla.facts.region.clone())),
+                ("technician", Val::Text(technician.clone())),
             ],
         ));
     }

@@ -7,13 +7,11 @@ use domain::{TicketEvent, TicketStatus};
 
 use async_trait::async_trait;
 
-use crate::db::Tx;
+use crate::db::{Tx, Val};
 use crate::engine::{Context, Projection, Target};
 use crate::log::{LoggedEvent, RawEvent};
+use crate::rows::{self, Conflict, Write};
 use crate::ProjectionError;
-
-mod postgres;
-mod sqlite;
 
 /// The projection's table.
 pub const TABLE: &str = "ticket_summary";
@@ -40,17 +38,67 @@ impl Projection for TicketSummary {
         _: &Context,
     ) -> Result<(), ProjectionError> {
         let mut changes = Vec::with_capacity(batch.len());
-        for raw in batch.iter().filter(|e| e.aggregate_type == "Ticket") {
+        for raw in batch.iter().filter(|e| e.aggregate_type == crate::TICKET) {
             changes.push(change_for(&raw.decode()?));
         }
-        let (table, changes) = (at.table(TABLE), coalesce(changes));
-        // The one store difference: set-based `UNNEST` writes on PostgreSQL.
-        match tx {
-            Tx::Postgres(t) => postgres::write(t, &table, changes).await?,
-            Tx::Sqlite(t) => sqlite::write(t, &table, changes).await?,
-        }
+        rows::apply(tx, writes(&at.table(TABLE), coalesce(changes))).await?;
         Ok(())
     }
+}
+
+/// The writes of a coalesced batch, set-based on both stores: every new
+/// row in one multi-row `INSERT`, every update in one `UPDATE … FROM` a
+/// list of values (split under the parameter limit).
+fn writes(table: &str, changes: Vec<Change>) -> Vec<Write> {
+    let (mut out, mut updates) = (Vec::new(), Vec::new());
+    for change in changes {
+        match change {
+            Change::Insert(r) => out.push(
+                Write::row(
+                    table,
+                    vec![
+                        ("ticket_id", Val::Text(r.ticket_id)),
+                        ("version", Val::Int(r.version)),
+                        ("status", Val::Text(r.status.as_str().to_owned())),
+                        ("kind", Val::Text(r.kind)),
+                        ("priority", Val::Text(r.priority)),
+                        ("customer_name", Val::Text(r.customer_name)),
+                        ("customer_phone", Val::Text(r.customer_phone)),
+                        ("serial_number", Val::Text(r.serial_number)),
+                        ("product_model", Val::Text(r.product_model)),
+                        ("received_at", Val::At(r.received_at)),
+                        ("updated_at", Val::At(r.received_at)),
+                    ],
+                )
+                .on_conflict(Conflict::Ignore),
+            ),
+            Change::Update {
+                ticket_id,
+                version,
+                updated_at,
+                status,
+                technician,
+            } => updates.push(vec![
+                Val::Text(ticket_id),
+                Val::Int(version),
+                Val::At(updated_at),
+                Val::OptText(status.map(|s| s.as_str().to_owned())),
+                Val::OptText(technician),
+            ]),
+        }
+    }
+    for chunk in updates.chunks(rows::MAX_PARAMS / 5) {
+        let sql = format!(
+            "WITH u (ticket_id, version, updated_at, status, technician) AS (VALUES {})
+             UPDATE {table} SET version = u.version, updated_at = u.updated_at,
+                    status = COALESCE(u.status, {table}.status),
+                    technician = COALESCE(u.technician, {table}.technician)
+               FROM u WHERE {table}.ticket_id = u.ticket_id",
+            rows::tuples(chunk.len(), 5)
+        );
+        out.push(Write::Run(sql, chunk.concat()));
+    }
+    out
 }
 
 /// A new row, written when a ticket is received.
@@ -160,49 +208,35 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
 /// and time and the last status and technician any of its events set.
 /// Writing the result gives the same rows as applying `changes` one by one.
 pub fn coalesce(changes: impl IntoIterator<Item = Change>) -> Vec<Change> {
-    let mut inserts = Vec::new();
-    let mut updates: Vec<Change> = Vec::new();
+    let (mut inserts, mut updates) = (Vec::new(), Vec::new());
     let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for change in changes {
         match change {
-            Change::Insert(row) => inserts.push(Change::Insert(row)),
+            Change::Insert(_) => inserts.push(change),
+            Change::Update { ref ticket_id, .. } if !at.contains_key(ticket_id) => {
+                at.insert(ticket_id.clone(), updates.len());
+                updates.push(change);
+            }
             Change::Update {
                 ticket_id,
                 version,
                 updated_at,
                 status,
                 technician,
-            } => match at.get(&ticket_id) {
-                Some(&i) => {
-                    if let Some(Change::Update {
-                        version: v,
-                        updated_at: u,
-                        status: s,
-                        technician: t,
-                        ..
-                    }) = updates.get_mut(i)
-                    {
-                        *v = version;
-                        *u = updated_at;
-                        if status.is_some() {
-                            *s = status;
-                        }
-                        if technician.is_some() {
-                            *t = technician;
-                        }
-                    }
+            } => {
+                if let Some(Change::Update {
+                    version: v,
+                    updated_at: u,
+                    status: s,
+                    technician: t,
+                    ..
+                }) = updates.get_mut(at[&ticket_id])
+                {
+                    (*v, *u) = (version, updated_at);
+                    *s = status.or(s.take());
+                    *t = technician.or(t.take());
                 }
-                None => {
-                    at.insert(ticket_id.clone(), updates.len());
-                    updates.push(Change::Update {
-                        ticket_id,
-                        version,
-                        updated_at,
-                        status,
-                        technician,
-                    });
-                }
-            },
+            }
         }
     }
     inserts.extend(updates);

@@ -171,9 +171,10 @@ pub async fn measure(
 
     // The running server's sequencer orders the copies into the log.
     let started = Instant::now();
-    let head_before = projections::log::head_postgres(&pool).await?;
+    let head_before =
+        projections::log::head(&projections::db::Pool::Postgres(pool.clone())).await?;
     loop {
-        let head = projections::log::head_postgres(&pool).await?;
+        let head = projections::log::head(&projections::db::Pool::Postgres(pool.clone())).await?;
         if head >= events {
             break;
         }

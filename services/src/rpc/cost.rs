@@ -4,7 +4,7 @@ use domain::money::{Currency, Money};
 use domain::policy::ApprovalTier;
 use domain::values::Problem;
 use domain::{Role, TicketEvent};
-use projections::cost::reports::{run_postgres, run_sqlite, Filter, Report, Table};
+use projections::cost::reports::{run, Filter, Report, Table};
 use projections::cost::{ledger, Kind};
 use tonic::{Request, Response, Status};
 
@@ -134,11 +134,7 @@ fn parse_report(m: &pb::ReportRequest) -> Result<(Report, Filter), Status> {
 impl CostLedgerService {
     async fn table(&self, m: &pb::ReportRequest) -> Result<(Report, Table), Status> {
         let (report, filter) = parse_report(m)?;
-        let table = match &self.db {
-            Pool::Postgres(pool) => run_postgres(pool, report, &filter).await,
-            Pool::Sqlite(pool) => run_sqlite(pool, report, &filter).await,
-        }
-        .map_err(from_sqlx)?;
+        let table = run(&self.db, report, &filter).await.map_err(from_sqlx)?;
         Ok((report, table))
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::DateTime;
 use domain::values::Problem;
-use projections::query::{list_postgres, list_sqlite, ListFilter};
+use projections::query::{list, ListFilter};
 use tonic::{Request, Response, Status};
 
 use super::parse::{self as p, to_timestamp};
@@ -115,11 +115,7 @@ impl TicketQueries for QueryService {
             // One more than asked tells whether another page follows.
             limit: i64::from(page) + 1,
         };
-        let mut rows = match &self.db {
-            Pool::Postgres(pool) => list_postgres(pool, &filter).await,
-            Pool::Sqlite(pool) => list_sqlite(pool, &filter).await,
-        }
-        .map_err(from_sqlx)?;
+        let mut rows = list(&self.db, &filter).await.map_err(from_sqlx)?;
         let more = rows.len() > page as usize;
         rows.truncate(page as usize);
         let next_page_token = if more {

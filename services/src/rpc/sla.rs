@@ -6,8 +6,7 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use domain::{Clock, Role};
 use projections::cost::reports::Table;
 use projections::sla::reports::{
-    kpi_table, kpis_postgres, kpis_sqlite, open_postgres, open_sqlite, open_table, GroupBy,
-    KpiFigure, KpiQuery, OpenClock, OpenFilter,
+    kpi_table, kpis, open, open_table, GroupBy, KpiFigure, KpiQuery, OpenClock, OpenFilter,
 };
 use projections::sla::{SlaConfig, Status};
 use tonic::{Request, Response, Status as GrpcStatus};
@@ -101,11 +100,9 @@ impl SlaDashboardService {
     ) -> Result<(DateTime<Utc>, Vec<OpenClock>), GrpcStatus> {
         let filter = self.parse_open(m)?;
         let now = self.clock.now();
-        let clocks = match &self.db {
-            Pool::Postgres(pool) => open_postgres(pool, &filter, self.config, now).await,
-            Pool::Sqlite(pool) => open_sqlite(pool, &filter, self.config, now).await,
-        }
-        .map_err(from_sqlx)?;
+        let clocks = open(&self.db, &filter, self.config, now)
+            .await
+            .map_err(from_sqlx)?;
         Ok((now, clocks))
     }
 
@@ -151,11 +148,7 @@ impl SlaDashboardService {
 
     async fn kpis(&self, m: &pb::KpiRequest) -> Result<Vec<KpiFigure>, GrpcStatus> {
         let q = self.parse_kpis(m)?;
-        match &self.db {
-            Pool::Postgres(pool) => kpis_postgres(pool, self.config, &q).await,
-            Pool::Sqlite(pool) => kpis_sqlite(pool, self.config, &q).await,
-        }
-        .map_err(from_sqlx)
+        kpis(&self.db, self.config, &q).await.map_err(from_sqlx)
     }
 }
 

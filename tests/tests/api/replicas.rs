@@ -93,14 +93,16 @@ async fn a_cached_event_the_store_lost_is_never_chained_to(backend: Backend) {
     let mut t = crate::flow::Flow::receive(&server, "lost-1", Some(60)).await;
     t.determine_warranty().await.expect("warranty determined");
     server.caught_up().await;
+    // One transaction: the running sequencer would log the event again
+    // between two separate deletes.
     server
         .exec(
-            "DELETE FROM event_log WHERE event_position IN \
-             (SELECT position FROM events WHERE aggregate_id = 'lost-1' AND sequence = 2)",
+            "BEGIN; \
+             DELETE FROM event_log WHERE event_position IN \
+             (SELECT position FROM events WHERE aggregate_id = 'lost-1' AND sequence = 2); \
+             DELETE FROM events WHERE aggregate_id = 'lost-1' AND sequence = 2; \
+             COMMIT;",
         )
-        .await;
-    server
-        .exec("DELETE FROM events WHERE aggregate_id = 'lost-1' AND sequence = 2")
         .await;
 
     // The cache still says version 2 (warranty determined), on which a

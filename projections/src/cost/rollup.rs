@@ -1,0 +1,160 @@
+//! Roll-ups the cost ledger keeps, so that a report reads one row per cell
+//! (its key columns: how many tickets contribute, the sums they add)
+//! instead of every ledger line.
+//!
+//! Invariant: a row is the sum over tickets of what each one's ledger adds
+//! to that cell now: a changed ledger moves each cell by the difference and
+//! deletes a cell no ticket is left in (`kept_tests` checks it against a
+//! rebuild). Adding one: a [`Rollup`], a line in [`ROLLUPS`] and `TABLES`,
+//! its table in a migration per store.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::ledger::{Bearer, Kind, TicketLedger};
+use crate::db::Val;
+use crate::engine::Target;
+use crate::kept::Statements;
+use crate::rows::{tuple, Write};
+
+/// What one ticket adds to a roll-up: per cell (its key values), its sums.
+pub type Cells = BTreeMap<Vec<String>, Vec<i64>>;
+
+/// One roll-up table.
+#[derive(Debug)]
+pub struct Rollup {
+    pub table: &'static str,
+    pub keys: &'static [&'static str],
+    pub sums: &'static [&'static str],
+    /// What a ticket's ledger adds to it.
+    pub cells: fn(&TicketLedger) -> Cells,
+}
+
+/// Every roll-up the ledger keeps.
+pub const ROLLUPS: &[Rollup] = &[WARRANTY, PARTS];
+
+/// Company-borne cost per basis ("sale": the month of the sale, '' when
+/// unknown; "repair": the month of the cost), product model, month, region
+/// and currency: the warranty reports.
+pub const WARRANTY: Rollup = Rollup {
+    table: "cost_warranty",
+    keys: &["basis", "product_model", "month", "region", "currency"],
+    sums: &["amount_minor"],
+    cells: warranty,
+};
+
+/// Parts per part number, month of use, currency, product model, region
+/// and bearer: the parts-by-month report.
+pub const PARTS: Rollup = Rollup {
+    table: "cost_parts",
+    keys: &[
+        "part_number",
+        "month",
+        "currency",
+        "product_model",
+        "region",
+        "bearer",
+    ],
+    sums: &["quantity", "amount_minor"],
+    cells: parts,
+};
+
+/// "YYYY-MM" of an instant.
+pub fn month(t: DateTime<Utc>) -> String {
+    format!("{:04}-{:02}", t.year(), t.month())
+}
+
+fn add(cells: &mut Cells, key: Vec<String>, sums: &[i64]) {
+    let sum = cells.entry(key).or_insert_with(|| vec![0; sums.len()]);
+    for (s, v) in sum.iter_mut().zip(sums) {
+        *s += v;
+    }
+}
+
+fn warranty(l: &TicketLedger) -> Cells {
+    let mut out = Cells::new();
+    for line in l.lines.iter().filter(|l| l.bearer == Bearer::Company) {
+        let sale = l.sale_month.clone().unwrap_or_default();
+        for (basis, month) in [("sale", sale), ("repair", month(line.occurred_at))] {
+            let (model, region) = (l.product_model.clone(), l.region.clone());
+            let currency = line.amount.currency().to_string();
+            let key = vec![basis.to_owned(), model, month, region, currency];
+            add(&mut out, key, &[line.amount.minor()]);
+        }
+    }
+    out
+}
+
+fn parts(l: &TicketLedger) -> Cells {
+    let mut out = Cells::new();
+    for line in l.lines.iter().filter(|l| l.kind == Kind::Parts) {
+        let key = vec![
+            line.part_number.clone().unwrap_or_default(),
+            month(line.occurred_at),
+            line.amount.currency().to_string(),
+            l.product_model.clone(),
+            l.region.clone(),
+            line.bearer.as_str().to_owned(),
+        ];
+        let quantity = i64::from(line.quantity.unwrap_or(0));
+        add(&mut out, key, &[quantity, line.amount.minor()]);
+    }
+    out
+}
+
+impl Rollup {
+    /// What `ledger` adds (nothing while a problem stops the ticket's costing).
+    pub fn of(&self, ledger: &Result<TicketLedger, String>) -> Cells {
+        ledger.as_ref().map(self.cells).unwrap_or_default()
+    }
+
+    /// The statements that move the roll-up at `at` from what a ticket
+    /// added `before` to what it adds `now`.
+    pub fn moves(&self, at: &Target, before: &Cells, now: &Cells) -> Statements {
+        let table = at.table(self.table);
+        let keys = self.keys.join(", ");
+        let columns = [self.keys, &["tickets"], self.sums].concat();
+        let sums: String = columns[self.keys.len()..]
+            .iter()
+            .map(|s| format!(", {s} = {table}.{s} + excluded.{s}"))
+            .collect();
+        let upsert = format!(
+            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({keys}) DO UPDATE SET {}",
+            columns.join(", "),
+            tuple(1, columns.len()),
+            &sums[2..]
+        );
+        let key_is: Vec<String> = (self.keys.iter().enumerate())
+            .map(|(i, k)| format!("{k} = ${}", i + 1))
+            .collect();
+        let empty = format!(
+            "DELETE FROM {table} WHERE {} AND tickets = 0",
+            key_is.join(" AND ")
+        );
+        let mut out = Statements::new();
+        for cell in before
+            .keys()
+            .chain(now.keys().filter(|c| !before.contains_key(*c)))
+        {
+            let (was, is) = (before.get(cell), now.get(cell));
+            let tickets = i64::from(is.is_some()) - i64::from(was.is_some());
+            let at = |sums: Option<&Vec<i64>>, i: usize| sums.map_or(0, |s| s[i]);
+            let moved: Vec<i64> = (0..self.sums.len())
+                .map(|i| at(is, i) - at(was, i))
+                .collect();
+            if tickets == 0 && moved.iter().all(|m| *m == 0) {
+                continue;
+            }
+            let key: Vec<Val> = cell.iter().cloned().map(Val::Text).collect();
+            let mut vals = key.clone();
+            vals.extend(std::iter::once(tickets).chain(moved).map(Val::Int));
+            out.push(Write::Run(upsert.clone(), vals));
+            if tickets < 0 {
+                // The last ticket left the cell.
+                out.push(Write::Run(empty.clone(), key));
+            }
+        }
+        out
+    }
+}
