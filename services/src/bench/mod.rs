@@ -286,7 +286,8 @@ async fn only_relay(o: &Options) -> Result<Result<relay::Relayed, String>, Error
     b.finish();
     let pool = sqlx::PgPool::connect(&url).await?;
     let events = bulk::grow(&pool, o.bulk_events).await?.events;
-    while projections::log::head_postgres(&pool).await? < events {
+    let logged = crate::store::Pool::Postgres(pool.clone());
+    while logged.head().await? < events {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     pool.close().await;
