@@ -12,6 +12,26 @@
 //!   was recorded.
 //! * [`capa`]: the `CorrectiveAction` aggregate (FRACAS, 8D style).
 
+/// `name()` and `NAMES` for an event enum from one list of its variants:
+/// `name()`'s match has no wildcard, so a variant missing from the list
+/// does not compile, and `NAMES` (what a policy file may name, what the
+/// proto's `EventType` lists) is that same list.
+macro_rules! event_names {
+    ($event:ident; $($variant:ident),* $(,)?) => {
+        impl $event {
+            /// Every name an event is stored under, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            /// The stable name this event is stored under.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $($event::$variant { .. } => stringify!($variant),)*
+                }
+            }
+        }
+    };
+}
+
 pub mod capa;
 pub mod clock;
 pub mod money;

@@ -80,20 +80,19 @@ pub enum ActionEvent {
     },
 }
 
-impl ActionEvent {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ActionEvent::CorrectiveActionOpened { .. } => "CorrectiveActionOpened",
-            ActionEvent::RootCauseAnalysed { .. } => "RootCauseAnalysed",
-            ActionEvent::ActionImplemented { .. } => "ActionImplemented",
-            ActionEvent::EffectivenessVerified { .. } => "EffectivenessVerified",
-            ActionEvent::CorrectiveActionClosed { .. } => "CorrectiveActionClosed",
-            ActionEvent::StepPlanned { .. } => "StepPlanned",
-            ActionEvent::StepRecorded { .. } => "StepRecorded",
-            ActionEvent::FailuresLinked { .. } => "FailuresLinked",
-        }
-    }
+event_names!(
+    ActionEvent;
+    CorrectiveActionOpened,
+    RootCauseAnalysed,
+    ActionImplemented,
+    EffectivenessVerified,
+    CorrectiveActionClosed,
+    StepPlanned,
+    StepRecorded,
+    FailuresLinked,
+);
 
+impl ActionEvent {
     /// Who, in which role, and when.
     pub fn step(&self) -> (&ActorId, Role, DateTime<Utc>) {
         match self {

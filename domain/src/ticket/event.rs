@@ -280,27 +280,8 @@ pub enum TicketEvent {
     },
 }
 
-/// `name()` and `NAMES` from one list of the variants: `name()`'s match
-/// has no wildcard, so a variant missing from the list does not compile, and
-/// `NAMES` is that same list.
-macro_rules! event_names {
-    ($($variant:ident),* $(,)?) => {
-        impl TicketEvent {
-            /// Every name an event is stored under (what a policy file may
-            /// name), in declaration order.
-            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
-
-            /// The stable name this event is stored under.
-            pub fn name(&self) -> &'static str {
-                match self {
-                    $(TicketEvent::$variant { .. } => stringify!($variant),)*
-                }
-            }
-        }
-    };
-}
-
 event_names!(
+    TicketEvent;
     TicketReceived,
     WarrantyDetermined,
     TechnicianDispatched,

@@ -106,6 +106,7 @@ pub(super) fn message(e: RawEvent) -> pb::SubscribeResponse {
             event_id: e.event_id,
             ticket_id: e.ticket_id,
             version: u64::try_from(e.sequence).unwrap_or_default(),
+            r#type: event_type(&e.event_type) as i32,
             event_type: e.event_type,
             event_version: e.event_version,
             recorded_at: Some(to_timestamp(e.recorded_at)),
@@ -114,6 +115,19 @@ pub(super) fn message(e: RawEvent) -> pb::SubscribeResponse {
             metadata: metadata.into_iter().collect(),
         })),
     }
+}
+
+/// The proto's `EventType` for a stored event type name (`QcPassed` →
+/// `EVENT_TYPE_QC_PASSED`); unspecified for a name it does not list.
+pub fn event_type(name: &str) -> pb::EventType {
+    let mut screaming = String::from("EVENT_TYPE_");
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            screaming.push('_');
+        }
+        screaming.push(c.to_ascii_uppercase());
+    }
+    pb::EventType::from_str_name(&screaming).unwrap_or(pb::EventType::Unspecified)
 }
 
 pub(super) fn heartbeat(head: i64) -> pb::SubscribeResponse {
@@ -303,4 +317,42 @@ pub async fn log_status(db: &Pool) -> Result<LogPositions, sqlx::Error> {
     }
     let head = db.head().await?;
     Ok(LogPositions { head, projections })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use projections::sla::alerts::Alert;
+
+    fn every_stored_name() -> Vec<&'static str> {
+        let mut names = domain::TicketEvent::NAMES.to_vec();
+        names.extend_from_slice(domain::ActionEvent::NAMES);
+        names.extend([Alert::AT_RISK, Alert::BREACHED]);
+        names
+    }
+
+    #[test]
+    fn every_event_type_the_log_can_hold_is_in_the_proto_catalogue() {
+        for name in every_stored_name() {
+            assert_ne!(
+                event_type(name),
+                pb::EventType::Unspecified,
+                "{name} is missing from EventType in proto/repair/v1/events.proto"
+            );
+        }
+    }
+
+    #[test]
+    fn the_proto_catalogue_lists_no_event_type_the_log_cannot_hold() {
+        let listed = (1..1000)
+            .filter_map(|n| pb::EventType::try_from(n).ok())
+            .count();
+        assert_eq!(listed, every_stored_name().len());
+    }
+
+    #[test]
+    fn an_unknown_name_is_unspecified() {
+        assert_eq!(event_type("SomethingNew"), pb::EventType::Unspecified);
+        assert_eq!(event_type("QcPassed"), pb::EventType::QcPassed);
+    }
 }

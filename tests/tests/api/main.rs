@@ -22,6 +22,7 @@ mod outage;
 mod platform;
 mod policy;
 mod projections;
+mod python_client;
 mod queries;
 mod rejections;
 mod relay;
