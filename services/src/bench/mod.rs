@@ -187,6 +187,7 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
     let listen = Listen {
         grpc: "127.0.0.1:0".parse()?,
         metrics: None,
+        console: None,
         tls: None,
     };
     let server = start(&pg, listen.clone(), Auth::InsecureHeaders, o.policy.clone()).await?;

@@ -58,6 +58,7 @@ async fn serve(pki: &Pki, mutual: bool, dir: &tempfile::TempDir) -> Running {
     let listen = Listen {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         metrics: Some("127.0.0.1:0".parse().expect("addr")),
+        console: None,
         tls: Some(tls),
     };
     let store = StoreConfig::Sqlite {
