@@ -12,15 +12,16 @@
 //! session's CSRF token; the session cookie is HttpOnly, SameSite=Strict and
 //! Secure under TLS.
 
-// mod cost;
-// mod fracas;
+mod cost;
+mod fracas;
 mod live;
 mod page;
+mod report;
 mod session;
 mod sla;
 mod svg;
-// mod tail;
-// mod ticket;
+mod tail;
+mod ticket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,15 +102,15 @@ impl Console {
             .route("/sla/open-clocks.csv", get(sla::open_clocks_csv))
             .route("/sla/kpis.csv", get(sla::kpis_csv))
             .route("/live", get(live::changes))
-            // .route("/tickets", get(ticket::find))
-            // .route("/tickets/{id}", get(ticket::timeline))
-            // .route("/tickets/{id}/export", get(ticket::export))
-            // .route("/fracas", get(fracas::page))
-            // .route("/fracas/{report}", get(fracas::csv))
-            // .route("/cost", get(cost::page))
-            // .route("/cost/{report}", get(cost::csv))
-            // .route("/tail", get(tail::page))
-            // .route("/tail/stream", get(tail::stream))
+            .route("/tickets", get(ticket::find))
+            .route("/tickets/{id}", get(ticket::timeline))
+            .route("/tickets/{id}/export", get(ticket::export))
+            .route("/fracas", get(fracas::page))
+            .route("/fracas/{file}", get(fracas::csv))
+            .route("/cost", get(cost::page))
+            .route("/cost/{file}", get(cost::csv))
+            .route("/tail", get(tail::page))
+            .route("/tail/stream", get(tail::stream))
             .layer(axum::middleware::map_response(page::security_headers))
             .with_state(self)
     }

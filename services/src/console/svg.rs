@@ -111,19 +111,16 @@ fn empty(out: &mut String) {
 }
 
 /// Bars of `(label, value)`, in the given order.
-#[allow(dead_code)] // FRACAS and cost pages: next commit
 pub fn bars(title: &str, unit: &str, items: &[(String, f64)]) -> String {
     chart(title, unit, items, false)
 }
 
 /// A Pareto chart: `items` largest first, with the cumulative share as a
 /// line on the right-hand percentage axis.
-#[allow(dead_code)] // FRACAS page: next commit
 pub fn pareto(title: &str, items: &[(String, f64)]) -> String {
     chart(title, "", items, true)
 }
 
-#[allow(dead_code)]
 fn chart(title: &str, unit: &str, items: &[(String, f64)], cumulative: bool) -> String {
     let mut out = String::new();
     open(&mut out, title);

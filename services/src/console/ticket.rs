@@ -135,14 +135,19 @@ pub async fn timeline(
     let actor = &session.actor;
     let audit = &console.services().audit;
     let history = audit
-        .get_history(as_caller(actor, pb::GetHistoryRequest { ticket_id: id.clone() }))
+        .get_history(as_caller(
+            actor,
+            pb::GetHistoryRequest {
+                ticket_id: id.clone(),
+            },
+        ))
         .await?
         .into_inner();
     let latest = history.entries.last().map_or(0, |e| e.version);
     let at = view.at.unwrap_or(latest).clamp(1, latest.max(1));
     let to = view.to.unwrap_or(at);
     let from = view.from.unwrap_or(to.saturating_sub(1));
-    let changes = if from < to || from > to {
+    let changes = if from != to {
         let diff = audit
             .diff(as_caller(
                 actor,
@@ -166,11 +171,17 @@ pub async fn timeline(
         Vec::new()
     };
     let verified = audit
-        .verify(as_caller(actor, pb::VerifyRequest { ticket_id: id.clone() }))
+        .verify(as_caller(
+            actor,
+            pb::VerifyRequest {
+                ticket_id: id.clone(),
+            },
+        ))
         .await?
         .into_inner();
     let zone = console.services().zone;
-    let time = |t: Option<&prost_types::Timestamp>| t.map_or_else(String::new, |t| local_time(zone, t));
+    let time =
+        |t: Option<&prost_types::Timestamp>| t.map_or_else(String::new, |t| local_time(zone, t));
     let state = history
         .entries
         .iter()
@@ -218,8 +229,15 @@ pub async fn export(
     let file = console
         .services()
         .audit
-        .export(as_caller(&session.actor, pb::ExportRequest { ticket_id: id }))
+        .export(as_caller(
+            &session.actor,
+            pb::ExportRequest { ticket_id: id },
+        ))
         .await?
         .into_inner();
-    Ok(attachment(&file.file_name, "application/json", file.content))
+    Ok(attachment(
+        &file.file_name,
+        "application/json",
+        file.content,
+    ))
 }

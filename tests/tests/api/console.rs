@@ -88,6 +88,8 @@ async fn a_service_manager_watches_a_clock_breach_live_and_downloads_csv(backend
     assert_eq!(status, 400);
     assert!(body.contains("status"), "{body}");
 
+    the_other_pages(&browser, &server, backend).await;
+
     // Sign-out (a form with the CSRF token) ends the session.
     browser.sign_out().await;
     let (status, _, body) = browser.fetch("/sla/open-clocks.csv").await;
@@ -99,7 +101,60 @@ async fn a_service_manager_watches_a_clock_breach_live_and_downloads_csv(backend
     server.stop().await;
 }
 
-async fn a_technician_is_refused_the_sla_board(backend: Backend) {
+/// The ticket timeline with its Verify badge and audit export, FRACAS and
+/// cost with their charts and CSV, and the live event tail.
+async fn the_other_pages(browser: &Browser, server: &TestServer, backend: Backend) {
+    browser.goto("/tickets/con-late-1").await;
+    browser.wait_for("#verify").await;
+    assert_eq!(browser.text("#verify").await, "verified intact");
+    let timeline = browser.text("#timeline").await;
+    assert!(
+        timeline.contains("TicketReceived") && timeline.contains("customer_service"),
+        "{timeline}"
+    );
+    assert!(browser.text("#state").await.contains("con-late-1"));
+    if backend == Backend::Sqlite {
+        browser.screenshot("ticket").await;
+    }
+    let (status, disposition, body) = browser.fetch("/tickets/con-late-1/export").await;
+    assert_eq!(status, 200);
+    assert!(
+        disposition.starts_with("attachment; filename="),
+        "{disposition}"
+    );
+    assert!(body.contains("con-late-1"), "{body}");
+    let (status, _, _) = browser.fetch("/tickets/no-such-ticket").await;
+    assert_eq!(status, 404);
+
+    for (page, csv, header) in [
+        ("/fracas", "/fracas/mode_pareto.csv", "failure_mode,"),
+        ("/cost", "/cost/billing.csv", ""),
+    ] {
+        browser.goto(page).await;
+        browser.wait_for("section.report svg").await;
+        let (status, disposition, body) = browser.fetch(csv).await;
+        assert_eq!(status, 200, "{csv}: {body}");
+        assert!(disposition.ends_with(".csv\""), "{disposition}");
+        assert!(body.starts_with(header), "{csv}: {body}");
+        if backend == Backend::Sqlite {
+            browser.screenshot(page.trim_start_matches('/')).await;
+        }
+    }
+    let (status, _, _) = browser.fetch("/fracas/no_such_report.csv").await;
+    assert_eq!(status, 404);
+
+    browser.goto("/tail").await;
+    browser.wait_for("#tail tr").await;
+    receive_dated(server, "con-new-1", 1).await;
+    browser
+        .wait_for("#tail tr td a[href=\"/tickets/con-new-1\"]")
+        .await;
+    if backend == Backend::Sqlite {
+        browser.screenshot("tail").await;
+    }
+}
+
+async fn a_technician_is_refused_the_pages_of_other_roles(backend: Backend) {
     let server = TestServer::start(backend).await;
     let Some(browser) = Browser::open(server.console_addr.expect("console")).await else {
         return;
@@ -113,8 +168,10 @@ async fn a_technician_is_refused_the_sla_board(backend: Backend) {
         reason.contains("technician may not read the SLA dashboard"),
         "{reason}"
     );
-    let (status, _, _) = browser.fetch("/sla/open-clocks.csv").await;
-    assert_eq!(status, 403);
+    for path in ["/sla/open-clocks.csv", "/cost", "/fracas", "/tickets/any-1"] {
+        let (status, _, _) = browser.fetch(path).await;
+        assert_eq!(status, 403, "{path}");
+    }
     if backend == Backend::Sqlite {
         browser.screenshot("refused").await;
     }
@@ -146,6 +203,6 @@ async fn a_form_without_the_csrf_token_is_refused(backend: Backend) {
 
 crate::on_both_stores!(
     a_service_manager_watches_a_clock_breach_live_and_downloads_csv,
-    a_technician_is_refused_the_sla_board,
+    a_technician_is_refused_the_pages_of_other_roles,
     a_form_without_the_csrf_token_is_refused,
 );
