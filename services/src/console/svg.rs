@@ -87,7 +87,7 @@ fn round(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
     } else {
-        format!("{v:.1}")
+        format!("{v:.2}")
     }
 }
 
@@ -133,6 +133,7 @@ fn chart(title: &str, unit: &str, items: &[(String, f64)], cumulative: bool) -> 
     let total: f64 = items.iter().map(|(_, v)| v.max(0.0)).sum();
     axis(&mut out, max, unit, cumulative);
     let slot = plot_width() / items.len() as f64;
+    let bar = (slot * 0.7).min(64.0);
     let mut running = 0.0;
     let mut points = Vec::new();
     for (i, (name, value)) in items.iter().enumerate() {
@@ -141,8 +142,8 @@ fn chart(title: &str, unit: &str, items: &[(String, f64)], cumulative: bool) -> 
         let _ = write!(
             out,
             r##"<rect x="{x:.1}" y="{top:.1}" width="{w:.1}" height="{h:.1}" fill="{c}"><title>{n}: {v}</title></rect>"##,
-            x = x + slot * 0.15,
-            w = slot * 0.7,
+            x = x + (slot - bar) / 2.0,
+            w = bar,
             h = TOP + plot_height() - top,
             c = PALETTE[0],
             n = escape(name),

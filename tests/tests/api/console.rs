@@ -5,6 +5,7 @@
 use chrono::{Duration, Utc};
 
 use crate::browser::Browser;
+use crate::flow::in_warranty_lifecycle;
 use crate::helpers::{as_role, context, receive_request, token, Backend, TestServer};
 
 /// Receives a mail-in ticket dated `hours_ago`: its 24-hour service
@@ -28,6 +29,8 @@ async fn receive_dated(server: &TestServer, id: &str, hours_ago: i64) {
 
 async fn a_service_manager_watches_a_clock_breach_live_and_downloads_csv(backend: Backend) {
     let server = TestServer::start(backend).await;
+    // A repair through to revisit: a failure for FRACAS, costs, KPIs.
+    in_warranty_lifecycle(server.commands().await, "con-done-1").await;
     receive_dated(&server, "con-ok-1", 2).await;
     server.caught_up().await;
     let Some(browser) = Browser::open(server.console_addr.expect("console")).await else {
@@ -127,7 +130,11 @@ async fn the_other_pages(browser: &Browser, server: &TestServer, backend: Backen
     assert_eq!(status, 404);
 
     for (page, csv, header) in [
-        ("/fracas", "/fracas/mode_pareto.csv", "failure_mode,"),
+        (
+            "/fracas",
+            "/fracas/mode_pareto.csv",
+            "failure_mode,failures,",
+        ),
         ("/cost", "/cost/billing.csv", ""),
     ] {
         browser.goto(page).await;
@@ -140,6 +147,11 @@ async fn the_other_pages(browser: &Browser, server: &TestServer, backend: Backen
             browser.screenshot(page.trim_start_matches('/')).await;
         }
     }
+    // The repair's failure is a bar of the failure-mode Pareto.
+    browser.goto("/fracas").await;
+    browser.wait_for("#report-mode_pareto svg rect").await;
+    let (_, _, modes) = browser.fetch("/fracas/mode_pareto.csv").await;
+    assert!(modes.lines().count() > 1, "no failure mode: {modes}");
     let (status, _, _) = browser.fetch("/fracas/no_such_report.csv").await;
     assert_eq!(status, 404);
 
