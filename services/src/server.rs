@@ -125,6 +125,25 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError>
     Ok((listener, bound))
 }
 
+/// What the console's pages read from: the API's own services.
+fn console_services(
+    db: &crate::store::Pool,
+    bus: &Arc<CommandBus>,
+    services: &TicketServices,
+    head: &watch::Receiver<i64>,
+) -> crate::console::Services {
+    crate::console::Services {
+        db: db.clone(),
+        sla: SlaDashboardService::new(db.clone(), SlaConfig::current(), Arc::new(SystemClock)),
+        audit: AuditService::new(db.clone()),
+        cost: CostLedgerService::new(db.clone()),
+        fracas: FracasService::new(db.clone(), bus.clone(), services.clone()),
+        events: EventLogService::new(db.clone(), head.clone()),
+        head: head.clone(),
+        zone: SlaConfig::current().calendars.default.zone,
+    }
+}
+
 /// [`start_with`] the standard limits on back-dated commands
 /// ([`TimingPolicy::STANDARD`]).
 pub async fn start(
@@ -249,18 +268,13 @@ pub async fn start_with(
         .build_v1alpha()?;
 
     let console = console_listener.map(|(l, _)| {
-        let pages = crate::console::Services {
-            db: db.clone(),
-            sla: SlaDashboardService::new(db.clone(), SlaConfig::current(), Arc::new(SystemClock)),
-            audit: AuditService::new(db.clone()),
-            cost: CostLedgerService::new(db.clone()),
-            fracas: FracasService::new(db.clone(), bus.clone(), services.clone()),
-            events: EventLogService::new(db.clone(), head_seen.clone()),
-            head: head_seen.clone(),
-            zone: SlaConfig::current().calendars.default.zone,
-        };
         let secure = listen.tls.is_some();
-        let app = crate::console::Console::new(pages, auth.clone(), secure, stopped.clone());
+        let app = crate::console::Console::new(
+            console_services(&db, &bus, &services, &head_seen),
+            auth.clone(),
+            secure,
+            stopped.clone(),
+        );
         tokio::spawn(crate::console::serve(
             l,
             listen.tls.as_ref().map(crate::tls::Tls::console),

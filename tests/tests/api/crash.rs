@@ -68,6 +68,7 @@ pub fn spawn_child(server: &TestServer, addr: SocketAddr, tokens: &Path) -> toki
         .args([
             "serve",
             "--no-metrics",
+            "--no-console",
             "--listen",
             &addr.to_string(),
             "--auth-file",
