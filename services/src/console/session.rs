@@ -248,6 +248,41 @@ mod tests {
         assert!(sessions.get(&id).is_none());
     }
 
+    fn form(token: &str, actor: &str, role: &str) -> SignIn {
+        SignIn {
+            token: token.to_owned(),
+            actor: actor.to_owned(),
+            role: role.to_owned(),
+        }
+    }
+
+    #[test]
+    fn in_development_mode_the_form_names_the_actor_and_role() {
+        let auth = Auth::InsecureHeaders;
+        let md = credentials(&auth, &form("", " qa-7 ", "qc_inspector")).expect("headers");
+        let actor = auth.identify(&md).expect("identified");
+        assert_eq!(actor.id.to_string(), "qa-7");
+        assert_eq!(actor.role, domain::Role::QcInspector);
+        let md = credentials(&auth, &form("", "qa-7", "janitor")).expect("headers");
+        assert!(
+            auth.identify(&md).is_err(),
+            "an unknown role signs no one in"
+        );
+    }
+
+    #[test]
+    fn a_token_is_checked_as_the_api_checks_it() {
+        let actor = Actor {
+            id: domain::values::ActorId::parse("fin-1").expect("id"),
+            role: domain::Role::Finance,
+        };
+        let auth = Auth::from_tokens([("tkd_good".to_owned(), actor.clone())]);
+        let md = credentials(&auth, &form("tkd_good\n", "", "")).expect("headers");
+        assert_eq!(auth.identify(&md).ok(), Some(actor));
+        let md = credentials(&auth, &form("tkd_bad", "", "")).expect("headers");
+        assert!(auth.identify(&md).is_err());
+    }
+
     #[test]
     fn csrf_tokens_compare_whole() {
         assert!(same("abc", "abc"));

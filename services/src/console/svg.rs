@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 
 const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 260.0;
+const HEIGHT: f64 = 280.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 48.0;
 const TOP: f64 = 16.0;
-const BOTTOM: f64 = 56.0;
+const BOTTOM: f64 = 76.0;
 /// Colours of successive series (accessible on white).
 const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",

@@ -171,6 +171,36 @@ async fn a_technician_is_refused_the_pages_of_other_roles(backend: Backend) {
     let Some(browser) = Browser::open(server.console_addr.expect("console")).await else {
         return;
     };
+    // A token the API does not know signs no one in, with the API's reason.
+    browser.goto("/signin").await;
+    browser
+        .client
+        .find(fantoccini::Locator::Id("token"))
+        .await
+        .expect("token field")
+        .send_keys("not-a-token")
+        .await
+        .expect("type");
+    browser
+        .client
+        .find(fantoccini::Locator::Id("signin"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    browser.wait_for("#error").await;
+    assert_eq!(
+        browser.text("#error").await,
+        "Not signed in: unknown or revoked token"
+    );
+    // A page without a session is the sign-in page.
+    let (_, _, body) = browser.fetch("/tail").await;
+    assert!(
+        body.contains("id=\"token\"") && !body.contains("Event tail"),
+        "{body}"
+    );
+
     browser.sign_in(&token("technician")).await;
     browser.goto("/sla").await;
     browser.wait_for("#refused").await;
