@@ -249,6 +249,12 @@ struct ServeArgs {
     /// Do not serve /metrics.
     #[arg(long)]
     no_metrics: bool,
+    /// Address of the web console (HTTP; HTTPS with --tls-cert).
+    #[arg(long, env = "TICKETD_CONSOLE_LISTEN", default_value = "127.0.0.1:8080")]
+    console_listen: SocketAddr,
+    /// Do not serve the web console.
+    #[arg(long)]
+    no_console: bool,
     /// Token file: who may call, as whom (see `ticketd token`).
     #[arg(
         long,
@@ -260,7 +266,7 @@ struct ServeArgs {
     /// instead of bearer tokens. Never in production.
     #[arg(long, conflicts_with = "auth_file")]
     insecure_dev_auth: bool,
-    /// PEM certificate chain: serve gRPC and /metrics over TLS (with
+    /// PEM certificate chain: serve gRPC, /metrics and the console over TLS (with
     /// --tls-key).
     #[arg(long, env = "TICKETD_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -340,6 +346,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let listen = crate::server::Listen {
                 grpc: args.listen,
                 metrics: (!args.no_metrics).then_some(args.metrics_listen),
+                console: (!args.no_console).then_some(args.console_listen),
                 tls,
             };
             let auth = match &args.auth_file {

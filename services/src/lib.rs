@@ -5,6 +5,8 @@
 //! * [`import`]: history import, each ticket all or nothing.
 //! * [`rpc`]: the gRPC services (the only module that knows tonic/prost).
 //! * [`project`]: running the read-model projections.
+//! * [`console`]: the web console (server-rendered pages over the same
+//!   services as the API).
 //! * [`server`]: wiring it all together, start and graceful shutdown.
 
 pub mod audit;
@@ -13,6 +15,7 @@ pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod consumers;
 pub mod import;
 mod import_cli;

@@ -1,5 +1,6 @@
 //! Assembling and running ticketd: store, command bus, projection runner
-//! and the gRPC server with health and reflection, with graceful shutdown.
+//! the gRPC server with health and reflection, `/metrics` and the web
+//! console, with graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,6 +68,8 @@ pub struct Listen {
     pub grpc: SocketAddr,
     /// Prometheus `/metrics`; `None` turns it off.
     pub metrics: Option<SocketAddr>,
+    /// The web console (HTTP); `None` turns it off.
+    pub console: Option<SocketAddr>,
     /// TLS on every port; `None` serves clear text (loopback, development).
     pub tls: Option<crate::tls::Tls>,
 }
@@ -76,6 +79,7 @@ pub struct Listen {
 pub struct Running {
     pub addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,
+    pub console_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), ServeError>>,
     policy: PolicyHandle,
@@ -121,6 +125,25 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError>
     Ok((listener, bound))
 }
 
+/// What the console's pages read from: the API's own services.
+fn console_services(
+    db: &crate::store::Pool,
+    bus: &Arc<CommandBus>,
+    services: &TicketServices,
+    head: &watch::Receiver<i64>,
+) -> crate::console::Services {
+    crate::console::Services {
+        db: db.clone(),
+        sla: SlaDashboardService::new(db.clone(), SlaConfig::current(), Arc::new(SystemClock)),
+        audit: AuditService::new(db.clone()),
+        cost: CostLedgerService::new(db.clone()),
+        fracas: FracasService::new(db.clone(), bus.clone(), services.clone()),
+        events: EventLogService::new(db.clone(), head.clone()),
+        head: head.clone(),
+        zone: SlaConfig::current().calendars.default.zone,
+    }
+}
+
 /// [`start_with`] the standard limits on back-dated commands
 /// ([`TimingPolicy::STANDARD`]).
 pub async fn start(
@@ -161,6 +184,11 @@ pub async fn start_with(
         None => None,
     };
     let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
+    let console_listener = match listen.console {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let console_addr = console_listener.as_ref().map(|(_, a)| *a);
 
     let committed = Arc::new(Notify::new());
     let services =
@@ -238,6 +266,22 @@ pub async fn start_with(
         .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
+
+    let console = console_listener.map(|(l, _)| {
+        let secure = listen.tls.is_some();
+        let app = crate::console::Console::new(
+            console_services(&db, &bus, &services, &head_seen),
+            auth.clone(),
+            secure,
+            stopped.clone(),
+        );
+        tokio::spawn(crate::console::serve(
+            l,
+            listen.tls.as_ref().map(crate::tls::Tls::console),
+            app,
+            stopped.clone(),
+        ))
+    });
 
     // Every API call but health and reflection is authenticated first.
     let auth = Arc::new(auth);
@@ -356,6 +400,9 @@ pub async fn start_with(
         if let Some(Err(join)) = futures::future::OptionFuture::from(metrics).await {
             tracing::error!(%join, "metrics endpoint failed");
         }
+        if let Some(Err(join)) = futures::future::OptionFuture::from(console).await {
+            tracing::error!(%join, "console failed");
+        }
         db.close().await;
         tracing::info!("ticketd stopped");
         served.map_err(ServeError::from)
@@ -363,6 +410,7 @@ pub async fn start_with(
     Ok(Running {
         addr,
         metrics_addr,
+        console_addr,
         stop,
         server,
         policy,

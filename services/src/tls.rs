@@ -1,4 +1,4 @@
-//! TLS for every listener ticketd opens (gRPC and `/metrics`), with rustls:
+//! TLS for every listener ticketd opens (gRPC, `/metrics` and the console), with rustls:
 //! a certificate chain and key from PEM files, and optionally the CA whose
 //! certificates gRPC clients must present (mutual TLS for service clients).
 //!
@@ -148,6 +148,13 @@ impl Tls {
     /// The `/metrics` endpoint's TLS.
     pub fn metrics(&self) -> TlsAcceptor {
         TlsAcceptor::from(self.metrics.clone())
+    }
+
+    /// The web console's TLS: the same as `/metrics` (HTTP/1.1, server
+    /// authentication only: people sign in with a token, not a client
+    /// certificate).
+    pub fn console(&self) -> TlsAcceptor {
+        self.metrics()
     }
 }
 

@@ -192,6 +192,7 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
     let listen = Listen {
         grpc: "127.0.0.1:0".parse()?,
         metrics: None,
+        console: None,
         tls: None,
     };
     let server = start(&pg, listen.clone(), Auth::InsecureHeaders, o.policy.clone()).await?;
@@ -278,6 +279,7 @@ async fn only_relay(o: &Options) -> Result<Result<relay::Relayed, String>, Error
     let listen = Listen {
         grpc: "127.0.0.1:0".parse()?,
         metrics: None,
+        console: None,
         tls: None,
     };
     let server = start(&store, listen, Auth::InsecureHeaders, o.policy.clone()).await?;

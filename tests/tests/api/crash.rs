@@ -79,6 +79,7 @@ pub fn child_command(
         .args([
             "serve",
             "--no-metrics",
+            "--no-console",
             "--listen",
             &addr.to_string(),
             "--auth-file",

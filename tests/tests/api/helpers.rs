@@ -83,6 +83,7 @@ fn listen() -> Listen {
     Listen {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         metrics: Some("127.0.0.1:0".parse().expect("addr")),
+        console: Some("127.0.0.1:0".parse().expect("addr")),
         tls: None,
     }
 }
@@ -90,6 +91,8 @@ fn listen() -> Listen {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,
+    /// The web console's address.
+    pub console_addr: Option<SocketAddr>,
     pub config: StoreConfig,
     running: Option<Running>,
     pg_database: Option<String>,
@@ -110,6 +113,7 @@ impl TestServer {
             .expect("ticketd starts");
         server.addr = running.addr;
         server.metrics_addr = running.metrics_addr;
+        server.console_addr = running.console_addr;
         server.running = Some(running);
         server
     }
@@ -128,6 +132,7 @@ impl TestServer {
         .expect("ticketd starts");
         server.addr = running.addr;
         server.metrics_addr = running.metrics_addr;
+        server.console_addr = running.console_addr;
         server.running = Some(running);
         server
     }
@@ -164,6 +169,7 @@ impl TestServer {
         Self {
             addr: "127.0.0.1:0".parse().expect("addr"),
             metrics_addr: None,
+            console_addr: None,
             config,
             running: None,
             pg_database,
@@ -180,6 +186,7 @@ impl TestServer {
         Self {
             addr: running.addr,
             metrics_addr: running.metrics_addr,
+            console_addr: running.console_addr,
             config,
             running: Some(running),
             pg_database: None,
@@ -216,6 +223,7 @@ impl TestServer {
             .expect("ticketd restarts");
         self.addr = running.addr;
         self.metrics_addr = running.metrics_addr;
+        self.console_addr = running.console_addr;
         self.running = Some(running);
     }
 
@@ -274,6 +282,7 @@ impl TestServer {
         Self {
             addr: running.addr,
             metrics_addr: running.metrics_addr,
+            console_addr: running.console_addr,
             config: self.config.clone(),
             running: Some(running),
             pg_database: None,

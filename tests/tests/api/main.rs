@@ -4,6 +4,8 @@
 mod helpers;
 
 mod audit;
+mod browser;
+mod console;
 mod consumers;
 mod cost;
 mod crash;

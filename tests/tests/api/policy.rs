@@ -343,6 +343,7 @@ async fn a_server_with_a_bad_policy_refuses_to_start_and_writes_nothing() {
             "serve",
             "--insecure-dev-auth",
             "--no-metrics",
+            "--no-console",
             "--listen",
             "127.0.0.1:0",
             "--data-dir",

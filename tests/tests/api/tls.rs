@@ -58,6 +58,7 @@ async fn serve(pki: &Pki, mutual: bool, dir: &tempfile::TempDir) -> Running {
     let listen = Listen {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         metrics: Some("127.0.0.1:0".parse().expect("addr")),
+        console: Some("127.0.0.1:0".parse().expect("addr")),
         tls: Some(tls),
     };
     let store = StoreConfig::Sqlite {
@@ -93,6 +94,16 @@ async fn receive(channel: Channel, id: &str) -> Result<u64, tonic::Status> {
 
 /// `GET /metrics` over TLS; returns the whole response.
 async fn metrics_over_tls(addr: SocketAddr, pki: &Pki) -> String {
+    over_tls(
+        addr,
+        pki,
+        "GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n",
+    )
+    .await
+}
+
+/// One HTTP/1.1 request over TLS; returns the whole response.
+async fn over_tls(addr: SocketAddr, pki: &Pki, request: &str) -> String {
     use tokio_rustls::rustls;
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pki.ca.as_bytes()) {
@@ -109,10 +120,7 @@ async fn metrics_over_tls(addr: SocketAddr, pki: &Pki) -> String {
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
     let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n")
-        .await
-        .expect("write");
+    stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response).await;
     response
@@ -160,6 +168,39 @@ async fn grpc_and_metrics_answer_over_tls_and_clear_text_gets_nothing() {
     assert!(
         !String::from_utf8_lossy(&answer).contains("ticketd_log_head_position"),
         "no metrics in clear text"
+    );
+
+    // The console: over TLS only, and its session cookie is Secure.
+    let console = running.console_addr.expect("console on");
+    let form = format!("token={}", crate::helpers::token("auditor"));
+    let signed_in = over_tls(
+        console,
+        &pki,
+        &format!(
+            "POST /signin HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .await;
+    assert!(signed_in.starts_with("HTTP/1.1 303"), "{signed_in}");
+    let cookie = signed_in
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_default();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+    }
+    let mut tcp = tokio::net::TcpStream::connect(console)
+        .await
+        .expect("connect");
+    tcp.write_all(b"GET /signin HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer).await;
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("HTTP/1.1"),
+        "no console in clear text"
     );
     running.shutdown().await.expect("stops");
 }

@@ -1,0 +1,164 @@
+//! The web console: server-rendered pages over the same services as the
+//! gRPC API, on their own address (`--console-listen`).
+//!
+//! Every page calls the gRPC service implementations in this process with
+//! the signed-in actor in the request's extensions, exactly as the gRPC
+//! interceptor puts it there: the permission checks, the validation and the
+//! read-model queries are the API's own, by construction. A refusal comes
+//! back as the API's status and is shown with the matching HTTP code.
+//!
+//! Invariants: no page is served without a live session (except sign-in
+//! and the embedded assets); every state-changing form carries the
+//! session's CSRF token; the session cookie is HttpOnly, SameSite=Strict and
+//! Secure under TLS.
+
+mod cost;
+mod fracas;
+mod live;
+mod page;
+mod report;
+mod session;
+mod sla;
+mod svg;
+mod tail;
+mod ticket;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::auth::Auth;
+use crate::rpc::audit::AuditService;
+use crate::rpc::cost::CostLedgerService;
+use crate::rpc::events::EventLogService;
+use crate::rpc::fracas::FracasService;
+use crate::rpc::sla::SlaDashboardService;
+use crate::store::Pool;
+
+pub use session::SESSION_COOKIE;
+
+/// What the pages read from: the API's own services.
+#[derive(Debug)]
+pub struct Services {
+    pub db: Pool,
+    pub sla: SlaDashboardService,
+    pub audit: AuditService,
+    pub cost: CostLedgerService,
+    pub fracas: FracasService,
+    pub events: EventLogService,
+    /// The log head as the projection runner publishes it.
+    pub head: watch::Receiver<i64>,
+    /// Business-calendar zone in which deadlines and dates are shown.
+    pub zone: chrono_tz::Tz,
+}
+
+#[derive(Debug)]
+struct Inner {
+    services: Services,
+    auth: Auth,
+    sessions: session::Sessions,
+    /// Served over TLS: the cookie is `Secure`.
+    secure: bool,
+    stop: watch::Receiver<bool>,
+}
+
+/// The console's shared state.
+#[derive(Debug, Clone)]
+pub struct Console(Arc<Inner>);
+
+impl Console {
+    pub fn new(services: Services, auth: Auth, secure: bool, stop: watch::Receiver<bool>) -> Self {
+        Self(Arc::new(Inner {
+            services,
+            auth,
+            sessions: session::Sessions::default(),
+            secure,
+            stop,
+        }))
+    }
+
+    fn services(&self) -> &Services {
+        &self.0.services
+    }
+
+    /// Every route of the console.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/", get(page::home))
+            .route("/assets/console.css", get(page::css))
+            .route("/assets/console.js", get(page::js))
+            .route("/signin", get(session::form).post(session::sign_in))
+            .route("/signout", post(session::sign_out))
+            .route("/sla", get(sla::board))
+            .route("/sla/clocks", get(sla::clocks_fragment))
+            .route("/sla/open-clocks.csv", get(sla::open_clocks_csv))
+            .route("/sla/kpis.csv", get(sla::kpis_csv))
+            .route("/live", get(live::changes))
+            .route("/tickets", get(ticket::find))
+            .route("/tickets/{id}", get(ticket::timeline))
+            .route("/tickets/{id}/export", get(ticket::export))
+            .route("/fracas", get(fracas::page))
+            .route("/fracas/{file}", get(fracas::csv))
+            .route("/cost", get(cost::page))
+            .route("/cost/{file}", get(cost::csv))
+            .route("/tail", get(tail::page))
+            .route("/tail/stream", get(tail::stream))
+            .layer(axum::middleware::map_response(page::security_headers))
+            .with_state(self)
+    }
+}
+
+/// Serves the console on `listener` (over TLS when given) until `stop`;
+/// then open connections (live streams) are closed.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    console: Console,
+    mut stop: watch::Receiver<bool>,
+) {
+    let addr: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(?addr, tls = tls.is_some(), "console serving HTTP");
+    let app = console.router();
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(connection(stream, tls.clone(), app.clone()));
+                }
+                Err(error) => tracing::warn!(%error, "console accept failed"),
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+}
+
+/// One connection: the TLS handshake if configured, then HTTP/1.1.
+async fn connection(stream: TcpStream, tls: Option<TlsAcceptor>, app: Router) {
+    let service = TowerToHyperService::new(app);
+    let http = hyper::server::conn::http1::Builder::new();
+    let served = match tls {
+        Some(tls) => match tls.accept(stream).await {
+            Ok(stream) => http.serve_connection(TokioIo::new(stream), service).await,
+            Err(error) => {
+                tracing::debug!(%error, "console TLS handshake failed");
+                return;
+            }
+        },
+        None => http.serve_connection(TokioIo::new(stream), service).await,
+    };
+    if let Err(error) = served {
+        tracing::debug!(%error, "console connection ended");
+    }
+}
