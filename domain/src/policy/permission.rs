@@ -29,9 +29,12 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
         | K::CancelTicket
         | K::CloseTicket
         | K::ReopenTicket => operational(&[R::CustomerService]),
-        K::RecordItemReturned | K::TakeInItem | K::HandBackItem | K::ContactCustomer => {
-            operational(&[R::CustomerService, R::Technician])
-        }
+        K::RecordItemReturned
+        | K::TakeInItem
+        | K::HandBackItem
+        | K::ContactCustomer
+        | K::AnswerInquiry
+        | K::AcceptInstallation => operational(&[R::CustomerService, R::Technician]),
         K::AcceptDispatch | K::DeclineDispatch | K::RecordBackFromTrip | K::FileTripReport => {
             operational(&[R::Technician])
         }
@@ -48,10 +51,12 @@ pub fn may_issue(role: Role, command: CommandKind) -> bool {
         | K::ReceiveFromFactory
         | K::ShipExchange
         | K::RecordRepair
-        | K::ShipItem => operational(&[R::Technician]),
+        | K::ShipItem
+        | K::RecordInstallation
+        | K::RecordMaintenanceVisit => operational(&[R::Technician]),
         K::PassQc | K::FailQc => operational(&[R::QcInspector]),
         // Assigning is the service manager's (001 篇十四 第三、九条).
-        K::ExtendRepairCycle | K::DispatchTechnician => operational(&[]),
+        K::ExtendRepairCycle | K::DispatchTechnician | K::ScheduleInstallation => operational(&[]),
         K::ApproveQuote | K::ApproveFeeWaiver | K::ApproveRefund => {
             matches!(role, R::ServiceManager | R::SalesVp | R::GeneralManager)
         }

@@ -159,6 +159,24 @@ impl Ticket {
             E::DispatchAccepted { .. } => {}
             E::DispatchDeclined { .. } => self.technician = None,
             E::ItemTakenIn { .. } | E::ItemHandedBack { .. } => {}
+            E::InquiryAnswered { .. } => {}
+            E::InstallationScheduled { technician, .. } => self.technician = Some(technician),
+            // The installed unit and the date a warranty counting from
+            // installation counts from.
+            E::ItemInstalled {
+                technician,
+                installed_on,
+                serial,
+                ..
+            } => {
+                self.technician = Some(technician);
+                if let Some(product) = &mut self.product {
+                    product.installed_on = Some(installed_on);
+                    product.serial = serial;
+                }
+            }
+            E::InstallationAccepted { .. } => {}
+            E::MaintenanceVisitDone { technician, .. } => self.technician = Some(technician),
             E::CustomerContacted {
                 commitment,
                 promised_on,

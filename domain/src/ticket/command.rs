@@ -176,6 +176,40 @@ pub struct ContactCustomer {
     pub promised_on: NaiveDate,
 }
 
+/// Booking an installation: the technician and the window agreed with the
+/// customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleInstallation {
+    pub technician: ActorId,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+}
+
+/// The unit installed: when, which serial, and the installer's notes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordInstallation {
+    pub installed_at: DateTime<Utc>,
+    pub serial: SerialNumber,
+    pub notes: Text,
+}
+
+/// The customer accepts the installation: who signed, and what they said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptInstallation {
+    pub signed_by: Label,
+    pub comment: Option<Text>,
+}
+
+/// A maintenance visit done: when, what was found, which parts were
+/// checked, and when the next one is due (if agreed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordMaintenanceVisit {
+    pub visited_at: DateTime<Utc>,
+    pub findings: Text,
+    pub parts_checked: Vec<PartNumber>,
+    pub next_due_on: Option<NaiveDate>,
+}
+
 /// Everything a caller can ask of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TicketCommand {
@@ -218,6 +252,11 @@ pub enum TicketCommand {
     ContactCustomer(ContactCustomer),
     RecordBackFromTrip,
     FileTripReport { report: Text },
+    AnswerInquiry { answer: Text },
+    ScheduleInstallation(ScheduleInstallation),
+    RecordInstallation(RecordInstallation),
+    AcceptInstallation(AcceptInstallation),
+    RecordMaintenanceVisit(RecordMaintenanceVisit),
 }
 
 snake_enum!(
@@ -262,6 +301,11 @@ snake_enum!(
         ContactCustomer => "ContactCustomer",
         RecordBackFromTrip => "RecordBackFromTrip",
         FileTripReport => "FileTripReport",
+        AnswerInquiry => "AnswerInquiry",
+        ScheduleInstallation => "ScheduleInstallation",
+        RecordInstallation => "RecordInstallation",
+        AcceptInstallation => "AcceptInstallation",
+        RecordMaintenanceVisit => "RecordMaintenanceVisit",
     }
 );
 
@@ -308,6 +352,11 @@ impl TicketCommand {
             C::ContactCustomer(_) => CommandKind::ContactCustomer,
             C::RecordBackFromTrip => CommandKind::RecordBackFromTrip,
             C::FileTripReport { .. } => CommandKind::FileTripReport,
+            C::AnswerInquiry { .. } => CommandKind::AnswerInquiry,
+            C::ScheduleInstallation(_) => CommandKind::ScheduleInstallation,
+            C::RecordInstallation(_) => CommandKind::RecordInstallation,
+            C::AcceptInstallation(_) => CommandKind::AcceptInstallation,
+            C::RecordMaintenanceVisit(_) => CommandKind::RecordMaintenanceVisit,
         }
     }
 }

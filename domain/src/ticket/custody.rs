@@ -84,7 +84,12 @@ impl Custody {
             | E::DispatchDeclined { .. }
             | E::CustomerContacted { .. }
             | E::TechnicianBack { .. }
-            | E::TripReportFiled { .. } => current,
+            | E::TripReportFiled { .. }
+            | E::InquiryAnswered { .. }
+            | E::InstallationScheduled { .. }
+            | E::ItemInstalled { .. }
+            | E::InstallationAccepted { .. }
+            | E::MaintenanceVisitDone { .. } => current,
         }
     }
 

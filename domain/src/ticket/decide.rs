@@ -112,6 +112,7 @@ impl Ticket {
             }
             _ => {}
         }
+        self.check_flow(kind)?;
         let now = occurred_at(when, now, self.occurred_at, actor.role, timing)?;
         let today = policies.local_date(now);
         use TicketCommand as C;
@@ -160,6 +161,8 @@ impl Ticket {
                         S::OnSite,
                         S::Diagnosed,
                         S::Reopened,
+                        S::Installed,
+                        S::InstallationAccepted,
                     ],
                 )?;
                 let product = self.product.as_ref().ok_or(TicketError::UnknownTicket)?;
@@ -479,7 +482,7 @@ impl Ticket {
                 }
             }
             C::CloseTicket => {
-                self.require(kind, &[S::Revisited])?;
+                self.check_close()?;
                 if self.last_revisit_resolved == Some(false) {
                     return Err(TicketError::UnresolvedRevisit);
                 }
@@ -518,6 +521,7 @@ impl Ticket {
                         S::QuoteApproved,
                         S::Reopened,
                         S::ComplaintRouted,
+                        S::InstallationScheduled,
                     ],
                 )?;
                 if let Some(outstanding) = self.outstanding().filter(|o| !o.is_zero()) {
@@ -565,6 +569,17 @@ impl Ticket {
             C::FileTripReport { report } => self.decide_trip_report(kind, actor, report, now)?,
             C::HandBackItem { receipt_number } => {
                 self.decide_hand_back(kind, actor, receipt_number, now)?
+            }
+            C::AnswerInquiry { answer } => self.decide_answer_inquiry(kind, actor, answer, now)?,
+            C::ScheduleInstallation(c) => self.decide_schedule_installation(kind, c, now)?,
+            C::RecordInstallation(c) => {
+                let on = policies.local_date(c.installed_at);
+                self.decide_record_installation(kind, actor, c, on, now)?
+            }
+            C::AcceptInstallation(c) => self.decide_accept_installation(kind, c, now)?,
+            C::RecordMaintenanceVisit(c) => {
+                let on = policies.local_date(c.visited_at);
+                self.decide_maintenance_visit(kind, actor, c, on, now)?
             }
         })
     }

@@ -129,6 +129,25 @@ pub enum TicketError {
     NotInCustody,
     #[error("receipt {given} does not match receipt {issued} given at intake")]
     ReceiptMismatch { given: Label, issued: Label },
+    #[error(
+        "{kind} tickets have no {command}: their flow has no diagnosis, quote, repair, QC, \
+         shipping or revisit"
+    )]
+    NotInFlow {
+        command: CommandKind,
+        kind: TicketKind,
+    },
+    #[error("{command} is for {expected} tickets; this ticket is a {kind} ticket")]
+    WrongKind {
+        command: CommandKind,
+        expected: TicketKind,
+        kind: TicketKind,
+    },
+    #[error("{kind} tickets close only after {missing}")]
+    FlowNotFinished {
+        kind: TicketKind,
+        missing: CommandKind,
+    },
     #[error("the item is still in custody against receipt {receipt_number}: hand it back first")]
     ItemInCustody { receipt_number: Label },
 }

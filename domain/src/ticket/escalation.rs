@@ -73,7 +73,12 @@ impl Escalation {
             | E::ItemHandedBack { .. }
             | E::CustomerContacted { .. }
             | E::TechnicianBack { .. }
-            | E::TripReportFiled { .. } => current,
+            | E::TripReportFiled { .. }
+            | E::InquiryAnswered { .. }
+            | E::InstallationScheduled { .. }
+            | E::ItemInstalled { .. }
+            | E::InstallationAccepted { .. }
+            | E::MaintenanceVisitDone { .. } => current,
         }
     }
 

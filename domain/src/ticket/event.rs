@@ -278,6 +278,45 @@ pub enum TicketEvent {
         report: Text,
         at: DateTime<Utc>,
     },
+    /// An inquiry answered: the ticket may close.
+    InquiryAnswered {
+        by: ActorId,
+        answer: Text,
+        at: DateTime<Utc>,
+    },
+    /// An installation booked with a technician for a window.
+    InstallationScheduled {
+        technician: ActorId,
+        window_start: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    /// The unit installed. `installed_on` is the business's local date of
+    /// `installed_at`: the date a warranty counting from installation
+    /// counts from.
+    ItemInstalled {
+        technician: ActorId,
+        installed_at: DateTime<Utc>,
+        installed_on: NaiveDate,
+        serial: SerialNumber,
+        notes: Text,
+        at: DateTime<Utc>,
+    },
+    /// The customer accepted the installation: the ticket may close.
+    InstallationAccepted {
+        signed_by: Label,
+        comment: Option<Text>,
+        at: DateTime<Utc>,
+    },
+    /// A maintenance visit done, with its findings: the ticket may close.
+    MaintenanceVisitDone {
+        technician: ActorId,
+        visited_at: DateTime<Utc>,
+        findings: Text,
+        parts_checked: Vec<PartNumber>,
+        next_due_on: Option<NaiveDate>,
+        at: DateTime<Utc>,
+    },
 }
 
 event_names!(
@@ -321,6 +360,11 @@ event_names!(
     CustomerContacted,
     TechnicianBack,
     TripReportFiled,
+    InquiryAnswered,
+    InstallationScheduled,
+    ItemInstalled,
+    InstallationAccepted,
+    MaintenanceVisitDone,
 );
 
 impl TicketEvent {
@@ -367,7 +411,12 @@ impl TicketEvent {
             | E::ItemHandedBack { at, .. }
             | E::CustomerContacted { at, .. }
             | E::TechnicianBack { at, .. }
-            | E::TripReportFiled { at, .. } => *at,
+            | E::TripReportFiled { at, .. }
+            | E::InquiryAnswered { at, .. }
+            | E::InstallationScheduled { at, .. }
+            | E::ItemInstalled { at, .. }
+            | E::InstallationAccepted { at, .. }
+            | E::MaintenanceVisitDone { at, .. } => *at,
         }
     }
 }
@@ -411,6 +460,11 @@ impl TicketEvent {
             E::RefundPaid { .. } => S::RefundPaid,
             E::DispatchAccepted { .. } => S::DispatchAccepted,
             E::DispatchDeclined { back_to, .. } => *back_to,
+            E::InquiryAnswered { .. } => S::InquiryAnswered,
+            E::InstallationScheduled { .. } => S::InstallationScheduled,
+            E::ItemInstalled { .. } => S::Installed,
+            E::InstallationAccepted { .. } => S::InstallationAccepted,
+            E::MaintenanceVisitDone { .. } => S::MaintenanceDone,
             E::WarrantyDetermined { .. }
             | E::FeeWaiverApproved { .. }
             | E::InvoiceIssued { .. }
@@ -430,7 +484,10 @@ impl TicketEvent {
         match self {
             TicketEvent::TechnicianDispatched { technician, .. }
             | TicketEvent::FaultDiagnosed { technician, .. }
-            | TicketEvent::RepairRecorded { technician, .. } => Some(technician),
+            | TicketEvent::RepairRecorded { technician, .. }
+            | TicketEvent::InstallationScheduled { technician, .. }
+            | TicketEvent::ItemInstalled { technician, .. }
+            | TicketEvent::MaintenanceVisitDone { technician, .. } => Some(technician),
             _ => None,
         }
     }

@@ -15,6 +15,7 @@ mod decide;
 pub mod error;
 pub mod escalation;
 pub mod event;
+pub mod flows;
 mod guarantee;
 mod invoice;
 mod quote;

@@ -32,6 +32,11 @@ snake_enum!(
         ItemReturned => "item_returned",
         RefundPaid => "refund_paid",
         DispatchAccepted => "dispatch_accepted",
+        InquiryAnswered => "inquiry_answered",
+        InstallationScheduled => "installation_scheduled",
+        Installed => "installed",
+        InstallationAccepted => "installation_accepted",
+        MaintenanceDone => "maintenance_done",
     }
 );
 

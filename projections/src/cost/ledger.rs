@@ -344,7 +344,14 @@ impl Costing {
             | TicketEvent::ItemHandedBack { .. }
             | TicketEvent::CustomerContacted { .. }
             | TicketEvent::TechnicianBack { .. }
-            | TicketEvent::TripReportFiled { .. } => {}
+            | TicketEvent::TripReportFiled { .. }
+            // The short flows carry no cost line: no parts, labour rate or
+            // travel is priced on them (a dispatch's arrival still is).
+            | TicketEvent::InquiryAnswered { .. }
+            | TicketEvent::InstallationScheduled { .. }
+            | TicketEvent::ItemInstalled { .. }
+            | TicketEvent::InstallationAccepted { .. }
+            | TicketEvent::MaintenanceVisitDone { .. } => {}
         }
         Ok(())
     }

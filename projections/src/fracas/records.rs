@@ -256,7 +256,14 @@ impl TicketFailures {
             | TicketEvent::ItemHandedBack { .. }
             | TicketEvent::CustomerContacted { .. }
             | TicketEvent::TechnicianBack { .. }
-            | TicketEvent::TripReportFiled { .. } => {}
+            | TicketEvent::TripReportFiled { .. }
+            // The short flows (inquiry, installation, maintenance) record no
+            // failure: their tickets stay out of FRACAS.
+            | TicketEvent::InquiryAnswered { .. }
+            | TicketEvent::InstallationScheduled { .. }
+            | TicketEvent::ItemInstalled { .. }
+            | TicketEvent::InstallationAccepted { .. }
+            | TicketEvent::MaintenanceVisitDone { .. } => {}
         }
     }
 }

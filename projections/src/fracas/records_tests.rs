@@ -172,3 +172,80 @@ fn qc_failures_and_reopens_are_signals_of_the_last_diagnosed_mode() {
     );
     assert_eq!(records[2].failed_parts, vec!["MTR-100".to_owned()]);
 }
+
+#[test]
+fn short_flow_tickets_record_no_failure() {
+    let with_kind = |kind: TicketKind| match received(Some(date(2026, 1, 19)), None) {
+        TicketEvent::TicketReceived {
+            channel,
+            customer,
+            product,
+            description,
+            priority,
+            service_mode,
+            received_at,
+            refers_to,
+            ..
+        } => TicketEvent::TicketReceived {
+            channel,
+            kind,
+            customer,
+            product,
+            description,
+            priority,
+            service_mode,
+            received_at,
+            refers_to,
+        },
+        other => other,
+    };
+    let tech = || ActorId::parse("tech-1").expect("id");
+    let flows = [
+        vec![
+            with_kind(TicketKind::Inquiry),
+            TicketEvent::InquiryAnswered {
+                by: ActorId::parse("cs-1").expect("id"),
+                answer: text("monthly"),
+                at: now(),
+            },
+        ],
+        vec![
+            with_kind(TicketKind::Installation),
+            TicketEvent::InstallationScheduled {
+                technician: tech(),
+                window_start: now(),
+                window_end: now() + Duration::hours(4),
+                at: now(),
+            },
+            TicketEvent::ItemInstalled {
+                technician: tech(),
+                installed_at: now(),
+                installed_on: date(2026, 3, 20),
+                serial: SerialNumber::parse("SN-1").expect("serial"),
+                notes: text("levelled"),
+                at: now(),
+            },
+            TicketEvent::InstallationAccepted {
+                signed_by: label("Li Lei"),
+                comment: None,
+                at: now(),
+            },
+        ],
+        vec![
+            with_kind(TicketKind::Maintenance),
+            TicketEvent::MaintenanceVisitDone {
+                technician: tech(),
+                visited_at: now(),
+                findings: text("seal worn"),
+                parts_checked: vec![PartNumber::parse("SEAL-20").expect("part")],
+                next_due_on: None,
+                at: now(),
+            },
+        ],
+    ];
+    for mut events in flows {
+        events.push(TicketEvent::TicketClosed { at: now() });
+        let (_, records) = failures("t-1", &stamped(events), Policies::default().local_time());
+        assert_eq!(records, vec![]);
+    }
+}

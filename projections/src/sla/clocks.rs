@@ -340,7 +340,14 @@ impl TicketSla {
             | TicketEvent::DispatchDeclined { .. }
             | TicketEvent::CustomerContacted { .. }
             | TicketEvent::TechnicianBack { .. }
-            | TicketEvent::TripReportFiled { .. } => {}
+            | TicketEvent::TripReportFiled { .. }
+            // The short flows' steps change no SLA state; a clock may still
+            // start or stop on them by name in the SLA policy.
+            | TicketEvent::InquiryAnswered { .. }
+            | TicketEvent::InstallationScheduled { .. }
+            | TicketEvent::ItemInstalled { .. }
+            | TicketEvent::InstallationAccepted { .. }
+            | TicketEvent::MaintenanceVisitDone { .. } => {}
         }
         let technician = match event {
             TicketEvent::TechnicianArrived { technician, .. } => Some(technician),

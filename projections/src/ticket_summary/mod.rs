@@ -192,7 +192,12 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
         | event @ TicketEvent::ItemHandedBack { .. }
         | event @ TicketEvent::CustomerContacted { .. }
         | event @ TicketEvent::TechnicianBack { .. }
-        | event @ TicketEvent::TripReportFiled { .. } => Change::Update {
+        | event @ TicketEvent::TripReportFiled { .. }
+        | event @ TicketEvent::InquiryAnswered { .. }
+        | event @ TicketEvent::InstallationScheduled { .. }
+        | event @ TicketEvent::ItemInstalled { .. }
+        | event @ TicketEvent::InstallationAccepted { .. }
+        | event @ TicketEvent::MaintenanceVisitDone { .. } => Change::Update {
             ticket_id: logged.ticket_id.clone(),
             version: logged.sequence,
             updated_at: logged.occurred_at,

@@ -290,6 +290,52 @@ pub(crate) fn file_trip_report(m: &pb::FileTripReportRequest) -> Built {
     })
 }
 
+pub(crate) fn answer_inquiry(m: &pb::AnswerInquiryRequest) -> Built {
+    Ok(TicketCommand::AnswerInquiry {
+        answer: p::text("answer", &m.answer)?,
+    })
+}
+
+pub(crate) fn schedule_installation(m: &pb::ScheduleInstallationRequest) -> Built {
+    Ok(TicketCommand::ScheduleInstallation(ScheduleInstallation {
+        technician: p::actor_id("technician_id", &m.technician_id)?,
+        window_start: p::timestamp("window_start", m.window_start.as_ref())?,
+        window_end: p::timestamp("window_end", m.window_end.as_ref())?,
+    }))
+}
+
+pub(crate) fn record_installation(m: &pb::RecordInstallationRequest) -> Built {
+    Ok(TicketCommand::RecordInstallation(RecordInstallation {
+        installed_at: p::timestamp("installed_at", m.installed_at.as_ref())?,
+        serial: p::serial("serial_number", &m.serial_number)?,
+        notes: p::text("notes", &m.notes)?,
+    }))
+}
+
+pub(crate) fn accept_installation(m: &pb::AcceptInstallationRequest) -> Built {
+    Ok(TicketCommand::AcceptInstallation(AcceptInstallation {
+        signed_by: p::label("signed_by", &m.signed_by)?,
+        comment: p::optional_text("comment", &m.comment)?,
+    }))
+}
+
+pub(crate) fn record_maintenance_visit(m: &pb::RecordMaintenanceVisitRequest) -> Built {
+    p::bounded_list("parts_checked", &m.parts_checked)?;
+    Ok(TicketCommand::RecordMaintenanceVisit(
+        RecordMaintenanceVisit {
+            visited_at: p::timestamp("visited_at", m.visited_at.as_ref())?,
+            findings: p::text("findings", &m.findings)?,
+            parts_checked: m
+                .parts_checked
+                .iter()
+                .enumerate()
+                .map(|(i, part)| p::part_number(&format!("parts_checked[{i}]"), part))
+                .collect::<Result<_, _>>()?,
+            next_due_on: p::optional_date("next_due_on", &m.next_due_on)?,
+        },
+    ))
+}
+
 /// Generates [`from_import`] from the list of commands an import line may
 /// carry: the `match` is over the proto's `oneof`, so a command added there
 /// and not here does not compile.
@@ -348,4 +394,9 @@ import_dispatch!(
     contact_customer: ContactCustomer,
     record_back_from_trip: RecordBackFromTrip,
     file_trip_report: FileTripReport,
+    answer_inquiry: AnswerInquiry,
+    schedule_installation: ScheduleInstallation,
+    record_installation: RecordInstallation,
+    accept_installation: AcceptInstallation,
+    record_maintenance_visit: RecordMaintenanceVisit,
 );

@@ -70,6 +70,11 @@ with_context!(
     ContactCustomerRequest,
     RecordBackFromTripRequest,
     FileTripReportRequest,
+    AnswerInquiryRequest,
+    ScheduleInstallationRequest,
+    RecordInstallationRequest,
+    AcceptInstallationRequest,
+    RecordMaintenanceVisitRequest,
 );
 
 /// Request ids, correlation and causation ids: 1–128 visible characters.
@@ -330,5 +335,32 @@ impl TicketCommands for CommandService {
 
     async fn file_trip_report(&self, request: Request<pb::FileTripReportRequest>) -> Reply {
         self.run(request, false, build::file_trip_report).await
+    }
+
+    async fn answer_inquiry(&self, request: Request<pb::AnswerInquiryRequest>) -> Reply {
+        self.run(request, false, build::answer_inquiry).await
+    }
+
+    async fn schedule_installation(
+        &self,
+        request: Request<pb::ScheduleInstallationRequest>,
+    ) -> Reply {
+        self.run(request, false, build::schedule_installation).await
+    }
+
+    async fn record_installation(&self, request: Request<pb::RecordInstallationRequest>) -> Reply {
+        self.run(request, false, build::record_installation).await
+    }
+
+    async fn accept_installation(&self, request: Request<pb::AcceptInstallationRequest>) -> Reply {
+        self.run(request, false, build::accept_installation).await
+    }
+
+    async fn record_maintenance_visit(
+        &self,
+        request: Request<pb::RecordMaintenanceVisitRequest>,
+    ) -> Reply {
+        self.run(request, false, build::record_maintenance_visit)
+            .await
     }
 }

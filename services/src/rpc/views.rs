@@ -47,6 +47,11 @@ pub(crate) fn status(s: TicketStatus) -> pb::TicketStatus {
         S::ItemReturned => P::ItemReturned,
         S::RefundPaid => P::RefundPaid,
         S::DispatchAccepted => P::DispatchAccepted,
+        S::InquiryAnswered => P::InquiryAnswered,
+        S::InstallationScheduled => P::InstallationScheduled,
+        S::Installed => P::Installed,
+        S::InstallationAccepted => P::InstallationAccepted,
+        S::MaintenanceDone => P::MaintenanceDone,
     }
 }
 

@@ -32,6 +32,7 @@ mod replicas;
 mod restart;
 mod robustness;
 mod rules;
+mod short_flows;
 mod sla;
 mod sla_rules;
 mod subscriptions;

@@ -22,10 +22,12 @@ use crate::ticket::{Policies, Ticket, TicketEvent, TicketServices, TicketStatus}
 use crate::values::{ActorId, Hours, Label, PartNumber, PhoneNumber, Quantity, SerialNumber, Text};
 
 mod catalogue;
+mod flows;
 mod lifecycle;
 mod rules;
 
 pub use catalogue::*;
+pub use flows::*;
 pub use lifecycle::*;
 pub use rules::*;
 

@@ -19,6 +19,7 @@ mod properties;
 mod rejections;
 mod remedies;
 mod rework_and_reopen;
+mod short_flows;
 mod state;
 mod state_rules;
 mod timing;

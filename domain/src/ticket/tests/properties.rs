@@ -99,6 +99,14 @@ fn pool() -> Vec<TicketCommand> {
         C::ContactCustomer(contact()),
         C::RecordBackFromTrip,
         file_trip_report(),
+        C::ReceiveTicket(receive_kind(TicketKind::Inquiry)),
+        C::ReceiveTicket(receive_kind(TicketKind::Installation)),
+        C::ReceiveTicket(receive_kind(TicketKind::Maintenance)),
+        answer_inquiry(),
+        C::ScheduleInstallation(schedule_installation()),
+        C::RecordInstallation(record_installation()),
+        C::AcceptInstallation(accept_installation()),
+        C::RecordMaintenanceVisit(maintenance_visit()),
     ];
     for fen in [30_000, 99_999, 100_000, 499_999, 500_000] {
         pool.push(C::QuoteRepair(quote_of(fen)));
