@@ -21,6 +21,14 @@ struct Cli {
     /// cost rates); without it the built-in config/policy.toml applies.
     #[arg(long, global = true, env = "TICKETD_POLICY")]
     policy: Option<PathBuf>,
+    /// The SLA clock policy file; without it the built-in
+    /// config/sla-policy.toml applies.
+    #[arg(long, global = true, env = "TICKETD_SLA_POLICY")]
+    sla_policy: Option<String>,
+    /// Business calendars: comma-separated files, `region=file` for a
+    /// site's own; without it the built-in config/calendars/cn-2026.toml.
+    #[arg(long, global = true, env = "TICKETD_CALENDARS")]
+    calendars: Option<String>,
     /// Export traces over OTLP (gRPC) to this endpoint, e.g.
     /// http://otel-collector:4317. Without it no traces are made.
     #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
@@ -327,9 +335,12 @@ async fn shutdown_signal() {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    // SLA policy and calendars from the user's files (TICKETD_SLA_POLICY,
-    // TICKETD_CALENDARS): the projection, rebuilds and the dashboard use them.
-    projections::sla::SlaConfig::install(crate::sla::load_from_env()?);
+    // SLA policy and calendars from the user's files (--sla-policy,
+    // --calendars): the projection, rebuilds and the dashboard use them.
+    projections::sla::SlaConfig::install(crate::sla::load(
+        cli.sla_policy.clone(),
+        cli.calendars.clone(),
+    )?);
     match cli.command {
         Command::Serve(args) => {
             // Before anything is opened or written: a bad policy stops here.

@@ -173,9 +173,8 @@ pub async fn start_with(
             "INSECURE development mode: callers are whoever their x-actor-id / x-actor-role headers say; never use this in production"
         );
     }
-    if !SlaConfig::install(crate::sla::load_from_env()?) {
-        tracing::debug!("SLA configuration already installed in this process");
-    }
+    // The SLA configuration is what `main` installed from the settings
+    // (or the shipped default); the library reads no environment.
     let db = crate::store::open(store).await?;
     crate::store::migrate(&db).await?;
     let (listener, addr) = bind(listen.grpc).await?;

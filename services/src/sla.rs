@@ -1,6 +1,7 @@
 //! SLA configuration files and the deadline watcher.
 //!
-//! Files: `TICKETD_SLA_POLICY` names a policy file, `TICKETD_CALENDARS` a
+//! Files: `--sla-policy` (`TICKETD_SLA_POLICY`, read by the CLI in `main`)
+//! names a policy file, `--calendars` (`TICKETD_CALENDARS`) a
 //! comma-separated list of calendar files (several years of one calendar
 //! merge; a file whose name is `region=path` serves that region only).
 //! Without them the shipped files (embedded) apply.
@@ -42,14 +43,6 @@ fn read(path: &str) -> Result<String, SlaConfigError> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// Reads the configuration named by the environment (see the module docs).
-pub fn load_from_env() -> Result<SlaConfig, SlaConfigError> {
-    load(
-        std::env::var("TICKETD_SLA_POLICY").ok(),
-        std::env::var("TICKETD_CALENDARS").ok(),
-    )
 }
 
 /// Reads a policy file and a calendar list (`file,file,region=file`);

@@ -178,3 +178,31 @@ async fn metrics_count_each_rpc_by_status_code(backend: Backend) {
     }
     server.stop().await;
 }
+
+/// The SLA files are settings read by the CLI (`--sla-policy`,
+/// `--calendars`), not by the library: a missing file named on the command
+/// line stops the program before anything is opened, naming the file.
+#[tokio::test]
+async fn a_missing_sla_policy_file_on_the_command_line_stops_the_program_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-sla.toml");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+        .arg("--sla-policy")
+        .arg(&missing)
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("TICKETD_SLA_POLICY")
+        .env_remove("TICKETD_CALENDARS")
+        .output()
+        .await
+        .expect("run ticketd-child");
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no-such-sla.toml"), "{stderr}");
+    assert!(
+        !dir.path().join("ticketd.db").exists(),
+        "nothing was opened before the settings were checked"
+    );
+}
