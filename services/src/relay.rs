@@ -62,7 +62,7 @@ impl RelaySettings {
         format!("nats:{}", self.stream)
     }
 
-    fn subject(&self, e: &RawEvent) -> String {
+    pub(crate) fn subject(&self, e: &RawEvent) -> String {
         format!(
             "{}.{}.{}",
             self.subject_prefix,
@@ -118,7 +118,7 @@ struct Envelope<'a> {
     payload: &'a RawValue,
 }
 
-fn body(e: &RawEvent) -> Result<Bytes, serde_json::Error> {
+pub(crate) fn body(e: &RawEvent) -> Result<Bytes, serde_json::Error> {
     let payload: &RawValue = serde_json::from_str(&e.payload)?;
     let envelope = Envelope {
         position: e.log_position,

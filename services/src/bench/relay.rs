@@ -80,8 +80,8 @@ pub async fn measure(db: &Pool, nats_url: &str) -> Result<Relayed, Error> {
     })
 }
 
-/// JetStream's own rate for the same messages: read into memory first,
-/// then published with the same headers and window.
+/// JetStream's own rate for the same messages (`relay::body`, the same
+/// subjects): read into memory first, then published with the same headers and window.
 async fn broker(
     js: &jetstream::Context,
     db: &Pool,
@@ -101,16 +101,11 @@ async fn broker(
     while at < head {
         for e in db.read(at, 10_000).await? {
             at = e.log_position;
-            let body = serde_json::to_vec(&serde_json::json!({
-                "position": e.log_position,
-                "event_id": e.event_id,
-                "payload": serde_json::from_str::<serde_json::Value>(&e.payload)?,
-                "metadata": e.metadata,
-            }))?;
+            // The relay's own subject and body: only the publishing differs.
             messages.push((
-                format!("{}.Ticket.{}", settings.subject_prefix, e.event_type),
+                settings.subject(&e),
                 PublishMessage::build()
-                    .payload(body.into())
+                    .payload(crate::relay::body(&e)?)
                     .message_id(&e.event_id)
                     .expected_last_sequence(u64::try_from(e.log_position - 1).unwrap_or_default()),
             ));
