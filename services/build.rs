@@ -16,6 +16,7 @@ const PROTOS: &[&str] = &[
     "repair/v1/fracas.proto",
     "repair/v1/sla.proto",
     "repair/v1/import.proto",
+    "repair/v1/privacy.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -10,6 +10,8 @@
 //! * [`ticket`]: the `Ticket` aggregate, its commands, events and errors.
 //! * [`timing`]: when an event happened (stated, checked) versus when it
 //!   was recorded.
+//! * [`schema`]: each event type's version and the upcasters that read
+//!   older shapes.
 //! * [`capa`]: the `CorrectiveAction` aggregate (FRACAS, 8D style).
 
 /// `name()` and `NAMES` for an event enum from one list of its variants:
@@ -35,8 +37,10 @@ macro_rules! event_names {
 pub mod capa;
 pub mod clock;
 pub mod money;
+pub mod personal;
 pub mod policy;
 pub mod roles;
+pub mod schema;
 pub mod ticket;
 pub mod timing;
 pub mod values;
@@ -46,8 +50,8 @@ pub use clock::{Clock, FixedClock};
 pub use money::{Currency, Money, MoneyError};
 pub use roles::{Actor, Role};
 pub use ticket::{
-    Authored, LocalTime, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices,
-    TicketStatus,
+    Authored, LocalTime, PrivacyPolicy, Ticket, TicketCommand, TicketError, TicketEvent,
+    TicketServices, TicketStatus,
 };
 pub use timing::{Recording, TimingError, TimingPolicy, When};
 pub use values::ValueError;

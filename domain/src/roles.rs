@@ -21,10 +21,13 @@ pub enum Role {
     Integration,
     /// Reviews corrective actions and closes them (FRACAS, DOMAIN.md §9).
     FailureReviewBoard,
+    /// Erases a customer's personal data; reads nothing else (DOMAIN.md
+    /// §11, §12).
+    DataProtectionOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::CustomerService,
         Role::Technician,
         Role::QcInspector,
@@ -36,6 +39,7 @@ impl Role {
         Role::Auditor,
         Role::Integration,
         Role::FailureReviewBoard,
+        Role::DataProtectionOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Integration => "integration",
             Role::FailureReviewBoard => "failure_review_board",
+            Role::DataProtectionOfficer => "data_protection_officer",
         }
     }
 

@@ -140,10 +140,7 @@ impl<P: PerStream> Projection for P {
     }
 }
 
-/// Decodes a logged event's payload as `T`.
+/// Decodes a logged event's payload as `T`, in its current shape.
 pub fn decode<T: DeserializeOwned>(event: &RawEvent) -> Result<T, ProjectionError> {
-    serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Undecodable {
-        position: event.log_position,
-        source,
-    })
+    event.decode_as()
 }

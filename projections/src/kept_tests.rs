@@ -141,7 +141,7 @@ fn failure_history() -> impl Strategy<Value = Vec<TicketEvent>> {
                 ),
                 1 => TicketEvent::QcFailed {
                     inspector: ActorId::parse("qc-1").expect("id"),
-                    defects: vec![label("noise")],
+                    failed_checks: vec![label("noise")],
                     rework: 1,
                     at: when,
                 },

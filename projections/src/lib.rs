@@ -46,4 +46,9 @@ pub enum ProjectionError {
         position: i64,
         source: serde_json::Error,
     },
+    #[error("event at position {position} has a shape this build cannot read: {source}")]
+    Unreadable {
+        position: i64,
+        source: domain::schema::SchemaError,
+    },
 }

@@ -159,6 +159,8 @@ struct ImportArgs {
     /// The JSON Lines file, one `ImportLine` per line.
     file: PathBuf,
     #[command(flatten)]
+    keys: crate::privacy::settings::KeyArgs,
+    #[command(flatten)]
     store: StoreArgs,
 }
 
@@ -169,7 +171,8 @@ struct TokenArgs {
     actor: String,
     /// Their role: customer_service, technician, qc_inspector,
     /// service_manager, sales_vp, general_manager, finance,
-    /// reliability_engineer, failure_review_board, auditor or integration.
+    /// reliability_engineer, failure_review_board, auditor, integration or
+    /// data_protection_officer.
     #[arg(long)]
     role: String,
     /// Print one JSON object (actor, role, token, sha256, token_file_entry)
@@ -288,6 +291,8 @@ struct ServeArgs {
     #[command(flatten)]
     timing: TimingArgs,
     #[command(flatten)]
+    keys: crate::privacy::settings::KeyArgs,
+    #[command(flatten)]
     store: StoreArgs,
 }
 
@@ -345,6 +350,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve(args) => {
             // Before anything is opened or written: a bad policy stops here.
             let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
+            args.keys.install(&args.store.data_dir)?;
             let store = args.store.config()?;
             let tls = match (&args.tls_cert, &args.tls_key) {
                 (Some(cert), Some(key)) => Some(crate::tls::Tls::load(&crate::tls::TlsFiles {
@@ -466,6 +472,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Command::Import(args) => {
+            args.keys.install(&args.store.data_dir)?;
             let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
             crate::import_cli::run(&args.file, &args.store.config()?, policy).await?
         }

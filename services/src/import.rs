@@ -22,7 +22,7 @@ use projections::log::append::{
     insert_sqlite, is_unique_violation, NewEvent,
 };
 
-use crate::bus::{new_event, CommandBus, CommandError, CommandRequest};
+use crate::bus::{CommandBus, CommandError, CommandRequest};
 use crate::store::Pool;
 
 /// One parsed line: where it came from, and the command it carries.
@@ -281,9 +281,11 @@ async fn plan(
         }
         debug_assert_eq!(r.when.recording, Recording::Import);
         let now = services.clock.now();
+        let mut command = r.command.clone();
+        bus.give_customer_id(&mut command).await?;
         let authored = domain::Authored {
             actor: r.actor.clone(),
-            command: r.command.clone(),
+            command,
             when: r.when,
         };
         let event = match ticket.decide(authored, now, &services.policies, &services.timing) {
@@ -292,7 +294,10 @@ async fn plan(
         };
         ticket.apply(event.clone());
         sequence += 1;
-        events.push(new_event::<Ticket>(r, &ticket, event, sequence, &services)?);
+        events.push(
+            bus.record::<Ticket>(r, &ticket, event, sequence, &services)
+                .await?,
+        );
     }
     Ok(Ok(Planned { events, duplicates }))
 }

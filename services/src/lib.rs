@@ -23,6 +23,7 @@ pub mod lists;
 pub mod maintenance;
 pub mod metrics;
 pub mod policy;
+pub mod privacy;
 pub mod project;
 pub mod relay;
 pub mod rpc;

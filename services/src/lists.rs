@@ -20,16 +20,21 @@ pub struct HeldItem {
     pub custody: Custody,
 }
 
-const POSTGRES: &str = "SELECT aggregate_id, payload FROM events \
+const POSTGRES: &str = "SELECT aggregate_id, event_type, event_version, payload FROM events \
      WHERE event_type = ANY($1) AND aggregate_type = 'Ticket' \
      ORDER BY aggregate_id, sequence";
 
-const SQLITE: &str = "SELECT aggregate_id, payload FROM events \
+const SQLITE: &str = "SELECT aggregate_id, event_type, event_version, payload FROM events \
      WHERE event_type IN (SELECT value FROM json_each($1)) AND aggregate_type = 'Ticket' \
      ORDER BY aggregate_id, sequence";
 
-fn decode(raw: serde_json::Value) -> Result<TicketEvent, sqlx::Error> {
-    serde_json::from_value(raw).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+/// A stored event in its current shape (see `projections::log::current_value`).
+fn decode(
+    (event_type, version): (String, String),
+    payload: serde_json::Value,
+) -> Result<TicketEvent, sqlx::Error> {
+    projections::log::decode_value(&event_type, &version, payload)
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// One ticket escalated in its current cycle.
@@ -79,7 +84,15 @@ async fn events_of_types(
         Pool::Postgres(pool) => {
             let rows = sqlx::query(POSTGRES).bind(&types).fetch_all(pool).await?;
             rows.into_iter()
-                .map(|r| Ok((r.try_get("aggregate_id")?, decode(r.try_get("payload")?)?)))
+                .map(|r| {
+                    Ok((
+                        r.try_get("aggregate_id")?,
+                        decode(
+                            (r.try_get("event_type")?, r.try_get("event_version")?),
+                            r.try_get("payload")?,
+                        )?,
+                    ))
+                })
                 .collect::<Result<_, sqlx::Error>>()?
         }
         Pool::Sqlite(pool) => {
@@ -90,7 +103,8 @@ async fn events_of_types(
                     let payload: String = r.try_get("payload")?;
                     let value = serde_json::from_str(&payload)
                         .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                    Ok((r.try_get("aggregate_id")?, decode(value)?))
+                    let shape = (r.try_get("event_type")?, r.try_get("event_version")?);
+                    Ok((r.try_get("aggregate_id")?, decode(shape, value)?))
                 })
                 .collect::<Result<_, sqlx::Error>>()?
         }

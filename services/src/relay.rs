@@ -118,8 +118,17 @@ struct Envelope<'a> {
     payload: &'a RawValue,
 }
 
-pub(crate) fn body(e: &RawEvent) -> Result<Bytes, serde_json::Error> {
-    let payload: &RawValue = serde_json::from_str(&e.payload)?;
+/// The payload is in the current shape of its type (upcast when stored
+/// older), as every reader of the log gets it.
+pub(crate) fn body(e: &RawEvent) -> Result<Bytes, projections::ProjectionError> {
+    let current = e.current_payload()?;
+    let undecodable = |source| projections::ProjectionError::Undecodable {
+        position: e.log_position,
+        source,
+    };
+    let payload: &RawValue = serde_json::from_str(&current).map_err(undecodable)?;
+    let event_version =
+        domain::schema::version_label(domain::schema::current_version(&e.event_type));
     let envelope = Envelope {
         position: e.log_position,
         event_id: &e.event_id,
@@ -127,13 +136,15 @@ pub(crate) fn body(e: &RawEvent) -> Result<Bytes, serde_json::Error> {
         ticket_id: &e.ticket_id,
         version: e.sequence,
         event_type: &e.event_type,
-        event_version: &e.event_version,
+        event_version: &event_version,
         recorded_at: e.recorded_at,
         occurred_at: e.occurred_at,
         metadata: &e.metadata,
         payload,
     };
-    serde_json::to_vec(&envelope).map(Bytes::from)
+    serde_json::to_vec(&envelope)
+        .map(Bytes::from)
+        .map_err(undecodable)
 }
 
 /// Where the relay named `name` last said it stood (0 before its first
@@ -354,7 +365,7 @@ async fn publish(
         let body = body(e).map_err(|err| {
             diverged(
                 settings,
-                format!("event {} has unreadable JSON: {err}", e.event_id),
+                format!("event {} cannot be read: {err}", e.event_id),
             )
         })?;
         let message = PublishMessage::build()

@@ -108,12 +108,30 @@ async fn write_sqlite<A: Aggregate>(
     tx.commit().await
 }
 
+/// The stored events in the current shape of their types: an aggregate
+/// is always loaded from the shapes its `apply` knows (`domain::schema`).
+fn current(events: Vec<SerializedEvent>) -> Result<Vec<SerializedEvent>, PersistenceError> {
+    events
+        .into_iter()
+        .map(|mut e| {
+            if !domain::schema::is_current(&e.event_type, &e.event_version) {
+                e.payload =
+                    projections::log::current_value(&e.event_type, &e.event_version, e.payload)
+                        .map_err(|err| PersistenceError::DeserializationError(Box::new(err)))?;
+                e.event_version =
+                    domain::schema::version_label(domain::schema::current_version(&e.event_type));
+            }
+            Ok(e)
+        })
+        .collect()
+}
+
 impl<R: PersistedEventRepository> PersistedEventRepository for SealedRepository<R> {
     async fn get_events<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.reads.get_events::<A>(aggregate_id).await
+        current(self.reads.get_events::<A>(aggregate_id).await?)
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -121,9 +139,11 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SealedRepository<
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.reads
-            .get_last_events::<A>(aggregate_id, last_sequence)
-            .await
+        current(
+            self.reads
+                .get_last_events::<A>(aggregate_id, last_sequence)
+                .await?,
+        )
     }
 
     async fn get_snapshot<A: Aggregate>(

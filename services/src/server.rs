@@ -26,10 +26,12 @@ use crate::rpc::pb::audit_server::AuditServer;
 use crate::rpc::pb::cost_ledger_server::CostLedgerServer;
 use crate::rpc::pb::event_log_server::EventLogServer;
 use crate::rpc::pb::fracas_server::FracasServer;
+use crate::rpc::pb::privacy_server::PrivacyServer;
 use crate::rpc::pb::sla_dashboard_server::SlaDashboardServer;
 use crate::rpc::pb::ticket_commands_server::TicketCommandsServer;
 use crate::rpc::pb::ticket_import_server::TicketImportServer;
 use crate::rpc::pb::ticket_queries_server::TicketQueriesServer;
+use crate::rpc::privacy::PrivacyService;
 use crate::rpc::queries::QueryService;
 use crate::rpc::sla::SlaDashboardService;
 use crate::rpc::DESCRIPTOR_SET;
@@ -202,6 +204,7 @@ pub async fn start_with(
         stopped.clone(),
     ));
 
+    let retention = tokio::spawn(crate::privacy::retention::run(bus.clone(), stopped.clone()));
     let (head, head_seen) = watch::channel(0_i64);
     let sla_watcher = tokio::spawn(crate::sla::watch_deadlines(
         db.clone(),
@@ -257,6 +260,9 @@ pub async fn start_with(
     health_reporter
         .set_serving::<TicketImportServer<ImportService>>()
         .await;
+    health_reporter
+        .set_serving::<PrivacyServer<PrivacyService>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -282,13 +288,30 @@ pub async fn start_with(
         ))
     });
 
-    // Every API call but health and reflection is authenticated first.
+    // Every API call but health and reflection is authenticated first. The
+    // data protection officer may erase personal data and do nothing else
+    // (DOMAIN.md §11): every service but Privacy refuses the role.
     let auth = Arc::new(auth);
+    let privacy_auth = auth.clone();
     let identify = move |mut request: tonic::Request<()>| {
         let actor = auth.identify(request.metadata())?;
+        if actor.role == domain::Role::DataProtectionOfficer {
+            return Err(tonic::Status::permission_denied(
+                "role data_protection_officer may only erase personal data (the Privacy service)",
+            ));
+        }
         request.extensions_mut().insert(actor);
         Ok(request)
     };
+    let privacy = InterceptedService::new(
+        PrivacyServer::new(PrivacyService::new(bus.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        move |mut request: tonic::Request<()>| {
+            let actor = privacy_auth.identify(request.metadata())?;
+            request.extensions_mut().insert(actor);
+            Ok(request)
+        },
+    );
     let commands = InterceptedService::new(
         TicketCommandsServer::new(CommandService::new(bus.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
@@ -363,6 +386,7 @@ pub async fn start_with(
             .add_service(commands)
             .add_service(queries)
             .add_service(events)
+            .add_service(privacy)
             .add_service(audit)
             .add_service(cost)
             .add_service(fracas)
@@ -392,6 +416,9 @@ pub async fn start_with(
         }
         if let Err(join) = sla_watcher.await {
             tracing::error!(%join, "SLA watcher failed");
+        }
+        if let Err(join) = retention.await {
+            tracing::error!(%join, "retention rule failed");
         }
         if let Err(join) = projector.await {
             tracing::error!(%join, "projection runner failed");

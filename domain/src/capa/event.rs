@@ -9,8 +9,6 @@ use crate::roles::Role;
 use crate::ticket::types::RootCause;
 use crate::values::{ActorId, Label, Text};
 
-pub const EVENT_VERSION: &str = "1.0";
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActionEvent {
     CorrectiveActionOpened {
@@ -113,7 +111,8 @@ impl DomainEvent for ActionEvent {
         self.name().to_owned()
     }
 
+    /// Per type: see [`crate::schema`].
     fn event_version(&self) -> String {
-        EVENT_VERSION.to_owned()
+        crate::schema::version_label(crate::schema::current_version(self.name()))
     }
 }

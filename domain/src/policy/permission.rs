@@ -81,7 +81,8 @@ pub fn may_backdate(role: Role) -> bool {
         | R::ReliabilityEngineer
         | R::Auditor
         | R::Integration
-        | R::FailureReviewBoard => false,
+        | R::FailureReviewBoard
+        | R::DataProtectionOfficer => false,
     }
 }
 
@@ -106,7 +107,13 @@ mod tests {
 
     #[test]
     fn auditor_integration_and_reliability_engineer_may_issue_no_ticket_command() {
-        for role in [Role::Auditor, Role::Integration, Role::ReliabilityEngineer] {
+        let roles = [
+            Role::Auditor,
+            Role::Integration,
+            Role::ReliabilityEngineer,
+            Role::DataProtectionOfficer,
+        ];
+        for role in roles {
             for command in CommandKind::ALL {
                 assert!(!may_issue(role, *command), "{role} may {command}");
             }

@@ -164,8 +164,10 @@ pub struct TakeInItem {
     pub receipt_number: Label,
     /// The item's condition at intake (marks, missing parts, accessories).
     pub condition: Text,
-    /// Where it is kept (service point, workshop).
+    /// Where it is kept: the site (service point, workshop)...
     pub location: Label,
+    /// ...and the bin or shelf there, if the site uses them.
+    pub bin: Option<Label>,
 }
 
 /// Contacting the customer and what was promised: what will be done, and

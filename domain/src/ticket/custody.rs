@@ -33,14 +33,14 @@ impl Custody {
         match event {
             E::ItemTakenIn {
                 receipt_number,
-                location,
+                site,
                 at,
                 ..
             } => Some(Custody {
                 receipt_number: receipt_number.clone(),
                 since: *at,
-                intake_location: location.clone(),
-                location: location.clone(),
+                intake_location: site.clone(),
+                location: site.clone(),
             }),
             E::ItemHandedBack { .. } | E::ItemShipped { .. } | E::ExchangeShipped { .. } => None,
             E::SentToFactory { factory, .. } => current.map(|c| Custody {
@@ -127,7 +127,8 @@ impl Ticket {
         Ok(TicketEvent::ItemTakenIn {
             receipt_number: c.receipt_number,
             condition: c.condition,
-            location: c.location,
+            site: c.location,
+            bin: c.bin,
             by: actor.id,
             at: now,
         })

@@ -390,7 +390,7 @@ impl Ticket {
                 at_most("defects", defects.len(), MAX_LINES)?;
                 E::QcFailed {
                     inspector: actor.id,
-                    defects,
+                    failed_checks: defects,
                     rework: self.rework_count + 1,
                     at: now,
                 }
@@ -425,7 +425,7 @@ impl Ticket {
                 E::ItemShipped {
                     carrier: c.carrier,
                     tracking_number: c.tracking_number,
-                    address: c.address,
+                    address: c.address.into(),
                     unrepaired: self.status == S::Declined,
                     shipping_cost: Some(
                         policies
@@ -438,7 +438,10 @@ impl Ticket {
             }
             C::ConfirmDelivery { signed_by } => {
                 self.require(kind, &[S::Shipped])?;
-                E::ItemDelivered { signed_by, at: now }
+                E::ItemDelivered {
+                    signed_by: signed_by.into(),
+                    at: now,
+                }
             }
             C::IssueInvoice(c) => self.decide_invoice(kind, c, now, policies)?,
             C::RecordPayment(c) => {
@@ -476,7 +479,7 @@ impl Ticket {
                     satisfaction: c.satisfaction,
                     average_score: c.satisfaction.average_score(),
                     satisfied: c.satisfaction.is_satisfied(),
-                    comment: c.comment,
+                    comment: c.comment.map(Into::into),
                     resolved: c.resolved,
                     at: now,
                 }

@@ -9,13 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::status::TicketStatus;
 use super::types::*;
 use crate::money::Money;
+use crate::personal::Personal;
 use crate::policy::complaint::Department;
 use crate::policy::{ApprovalTier, ComplaintCategory, TierRule, WarrantyDecision};
 use crate::roles::Role;
 use crate::values::{ActorId, Hours, Label, PartNumber, SerialNumber, Text};
-
-/// Schema version of every event shape in this module.
-pub const EVENT_VERSION: &str = "1.0";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TicketEvent {
@@ -140,7 +138,8 @@ pub enum TicketEvent {
     },
     QcFailed {
         inspector: ActorId,
-        defects: Vec<Label>,
+        /// The QC checks that failed (stored as `defects` before v2).
+        failed_checks: Vec<Label>,
         /// How many times this cycle's repair has now been sent back.
         rework: u32,
         at: DateTime<Utc>,
@@ -148,7 +147,7 @@ pub enum TicketEvent {
     ItemShipped {
         carrier: Label,
         tracking_number: Label,
-        address: Label,
+        address: Personal<Label>,
         /// True when the item goes back unrepaired after a declined quote.
         unrepaired: bool,
         /// The shipment's cost under the policy.
@@ -157,7 +156,7 @@ pub enum TicketEvent {
         at: DateTime<Utc>,
     },
     ItemDelivered {
-        signed_by: Label,
+        signed_by: Personal<Label>,
         at: DateTime<Utc>,
     },
     InvoiceIssued {
@@ -175,7 +174,7 @@ pub enum TicketEvent {
         satisfaction: Satisfaction,
         average_score: u32,
         satisfied: bool,
-        comment: Option<Text>,
+        comment: Option<Personal<Text>>,
         resolved: bool,
         at: DateTime<Utc>,
     },
@@ -249,7 +248,11 @@ pub enum TicketEvent {
     ItemTakenIn {
         receipt_number: Label,
         condition: Text,
-        location: Label,
+        /// Where it is kept: the site, and the bin or shelf there (stored
+        /// as one `location` before v2).
+        site: Label,
+        #[serde(default)]
+        bin: Option<Label>,
         by: ActorId,
         at: DateTime<Utc>,
     },
@@ -304,8 +307,8 @@ pub enum TicketEvent {
     },
     /// The customer accepted the installation: the ticket may close.
     InstallationAccepted {
-        signed_by: Label,
-        comment: Option<Text>,
+        signed_by: Personal<Label>,
+        comment: Option<Personal<Text>>,
         at: DateTime<Utc>,
     },
     /// A maintenance visit done, with its findings: the ticket may close.
@@ -498,7 +501,8 @@ impl DomainEvent for TicketEvent {
         self.name().to_owned()
     }
 
+    /// Per type: see [`crate::schema`].
     fn event_version(&self) -> String {
-        EVENT_VERSION.to_owned()
+        crate::schema::version_label(crate::schema::current_version(self.name()))
     }
 }

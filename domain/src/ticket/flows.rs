@@ -269,8 +269,8 @@ impl Ticket {
     ) -> Result<TicketEvent, TicketError> {
         self.require(kind, &[S::Installed])?;
         Ok(TicketEvent::InstallationAccepted {
-            signed_by: c.signed_by,
-            comment: c.comment,
+            signed_by: c.signed_by.into(),
+            comment: c.comment.map(Into::into),
             at: now,
         })
     }

@@ -18,6 +18,7 @@ pub mod event;
 pub mod flows;
 mod guarantee;
 mod invoice;
+mod personal_fields;
 mod quote;
 mod remedy;
 pub mod status;
@@ -64,6 +65,17 @@ pub struct Policies {
     pub utc_offset_minutes: i32,
     /// Which file this is: recorded in every event's metadata.
     pub version: PolicyVersion,
+    /// The retention of personal data.
+    #[serde(default)]
+    pub privacy: PrivacyPolicy,
+}
+
+/// How long personal data is kept (DOMAIN.md §12; the policy's `[privacy]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivacyPolicy {
+    /// Erase a customer once every ticket of theirs has been closed (or
+    /// cancelled) this many years; `None`: keep until erased on request.
+    pub erase_customers_years_after_closing: Option<u32>,
 }
 
 /// The built-in policy; for tests and examples (a server loads its policy

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::money::{Money, MoneyError};
+use crate::personal::{CustomerId, Personal};
 use crate::values::{Hours, Label, PartNumber, PhoneNumber, Quantity, SerialNumber};
 
 macro_rules! snake_enum {
@@ -102,9 +103,13 @@ impl SatisfactionLevel {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
-    pub name: Label,
-    pub phone: PhoneNumber,
-    pub address: Label,
+    /// Given by ticketd on first contact (`None` in events stored before
+    /// personal data was sealed, and in a command before ticketd gives it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<CustomerId>,
+    pub name: Personal<Label>,
+    pub phone: Personal<PhoneNumber>,
+    pub address: Personal<Label>,
     pub region: Region,
 }
 

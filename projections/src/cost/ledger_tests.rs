@@ -48,9 +48,10 @@ impl Drive {
                 channel: Channel::Phone,
                 kind: TicketKind::Repair,
                 customer: Customer {
-                    name: label("Li Lei"),
-                    phone: PhoneNumber::parse("13800138000").expect("phone"),
-                    address: label("Hangzhou"),
+                    id: None,
+                    name: label("Li Lei").into(),
+                    phone: PhoneNumber::parse("13800138000").expect("phone").into(),
+                    address: label("Hangzhou").into(),
                     region: Region::Urban,
                 },
                 product: Product {

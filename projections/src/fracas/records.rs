@@ -195,8 +195,10 @@ impl TicketFailures {
                 };
                 self.records.push(r);
             }
-            TicketEvent::QcFailed { defects, at, .. } => {
-                let defects: Vec<String> = defects.iter().map(ToString::to_string).collect();
+            TicketEvent::QcFailed {
+                failed_checks, at, ..
+            } => {
+                let defects: Vec<String> = failed_checks.iter().map(ToString::to_string).collect();
                 let r = record(
                     Signal::QcFailed,
                     at,

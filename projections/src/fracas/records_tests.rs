@@ -33,9 +33,10 @@ pub(crate) fn received(purchased: Option<NaiveDate>, installed: Option<NaiveDate
         channel: Channel::Phone,
         kind: TicketKind::Repair,
         customer: Customer {
-            name: label("Li Lei"),
-            phone: PhoneNumber::parse("13800138000").expect("phone"),
-            address: label("Hangzhou"),
+            id: None,
+            name: label("Li Lei").into(),
+            phone: PhoneNumber::parse("13800138000").expect("phone").into(),
+            address: label("Hangzhou").into(),
             region: Region::Urban,
         },
         product: Product {
@@ -135,7 +136,7 @@ fn qc_failures_and_reopens_are_signals_of_the_last_diagnosed_mode() {
         diagnosed(RootCause::Assembly, now()),
         TicketEvent::QcFailed {
             inspector: ActorId::parse("qc-1").expect("id"),
-            defects: vec![label("noise"), label("leak")],
+            failed_checks: vec![label("noise"), label("leak")],
             rework: 1,
             at: now(),
         },
@@ -226,7 +227,7 @@ fn short_flow_tickets_record_no_failure() {
                 at: now(),
             },
             TicketEvent::InstallationAccepted {
-                signed_by: label("Li Lei"),
+                signed_by: label("Li Lei").into(),
                 comment: None,
                 at: now(),
             },

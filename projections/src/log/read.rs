@@ -1,8 +1,11 @@
 //! The global event log: reading it in `log_position` order on either
 //! store, and (on PostgreSQL) the sequencer that extends it.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use domain::TicketEvent;
+use serde::de::DeserializeOwned;
 
 use crate::db::{Pool, Tx, Val};
 use crate::rows::{self, Write};
@@ -43,12 +46,45 @@ pub struct LoggedEvent {
 }
 
 impl RawEvent {
-    pub fn decode(&self) -> Result<LoggedEvent, ProjectionError> {
-        let event =
-            serde_json::from_str(&self.payload).map_err(|source| ProjectionError::Undecodable {
+    /// The payload in the current shape of its type: the stored text as it
+    /// is when it already has that shape, else upcast (`domain::schema`).
+    ///
+    /// Invariant: every reader of a stored payload goes through this (or
+    /// [`current_payload`]); the stored bytes, which the seal covers, are
+    /// never rewritten.
+    pub fn current_payload(&self) -> Result<Cow<'_, str>, ProjectionError> {
+        current_payload(&self.event_type, &self.event_version, &self.payload)
+            .map_err(|e| e.at(self.log_position))
+    }
+
+    /// This event with its payload (and `event_version`) in the current
+    /// shape of its type: for readers that hand the JSON on (subscribers,
+    /// the relay).
+    pub fn into_current(mut self) -> Result<Self, ProjectionError> {
+        let upcast = match self.current_payload()? {
+            Cow::Owned(payload) => Some(payload),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(payload) = upcast {
+            self.payload = payload;
+            self.event_version =
+                domain::schema::version_label(domain::schema::current_version(&self.event_type));
+        }
+        Ok(self)
+    }
+
+    /// The payload decoded as `T`, in its current shape.
+    pub fn decode_as<T: DeserializeOwned>(&self) -> Result<T, ProjectionError> {
+        serde_json::from_str(&self.current_payload()?).map_err(|source| {
+            ProjectionError::Undecodable {
                 position: self.log_position,
                 source,
-            })?;
+            }
+        })
+    }
+
+    pub fn decode(&self) -> Result<LoggedEvent, ProjectionError> {
+        let event = self.decode_as()?;
         Ok(LoggedEvent {
             position: self.log_position,
             ticket_id: self.ticket_id.clone(),
@@ -58,6 +94,61 @@ impl RawEvent {
             event,
         })
     }
+}
+
+/// Why a stored payload could not be brought to its current shape.
+#[derive(Debug, thiserror::Error)]
+pub enum ShapeError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Schema(#[from] domain::schema::SchemaError),
+}
+
+impl ShapeError {
+    fn at(self, position: i64) -> ProjectionError {
+        match self {
+            ShapeError::Json(source) => ProjectionError::Undecodable { position, source },
+            ShapeError::Schema(source) => ProjectionError::Unreadable { position, source },
+        }
+    }
+}
+
+/// A stored payload (`event_type` at `event_version`) in the current shape
+/// of its type: borrowed as stored when it is current, else upcast and
+/// re-serialized. The one upcasting step of every reader of the log.
+pub fn current_payload<'a>(
+    event_type: &str,
+    event_version: &str,
+    payload: &'a str,
+) -> Result<Cow<'a, str>, ShapeError> {
+    if domain::schema::is_current(event_type, event_version) {
+        return Ok(Cow::Borrowed(payload));
+    }
+    let stored: serde_json::Value = serde_json::from_str(payload).map_err(ShapeError::Json)?;
+    current_value(event_type, event_version, stored).map(|v| Cow::Owned(v.to_string()))
+}
+
+/// [`current_payload`] for a payload already parsed.
+pub fn current_value(
+    event_type: &str,
+    event_version: &str,
+    stored: serde_json::Value,
+) -> Result<serde_json::Value, ShapeError> {
+    domain::schema::upcast(event_type, event_version, stored).map_err(ShapeError::Schema)
+}
+
+/// A stored payload, already parsed, decoded as `T` in its current shape.
+pub fn decode_value<T: DeserializeOwned>(
+    event_type: &str,
+    event_version: &str,
+    stored: serde_json::Value,
+) -> Result<T, ShapeError> {
+    Ok(serde_json::from_value(current_value(
+        event_type,
+        event_version,
+        stored,
+    )?)?)
 }
 
 /// Reading the log, the same SQL on both stores: the JSON as text, the

@@ -43,9 +43,10 @@ pub(crate) fn received(
         channel: Channel::Phone,
         kind,
         customer: Customer {
-            name: label("Li Lei"),
-            phone: PhoneNumber::parse("13800138000").expect("phone"),
-            address: label("Hangzhou"),
+            id: None,
+            name: label("Li Lei").into(),
+            phone: PhoneNumber::parse("13800138000").expect("phone").into(),
+            address: label("Hangzhou").into(),
             region,
         },
         product: Product {
@@ -421,7 +422,8 @@ fn taken_in(at: DateTime<Utc>) -> TicketEvent {
     TicketEvent::ItemTakenIn {
         receipt_number: label("R-1"),
         condition: text("scratched lid"),
-        location: label("Hangzhou"),
+        site: label("Hangzhou"),
+        bin: None,
         by: tech(),
         at,
     }

@@ -64,6 +64,7 @@ fn writes(table: &str, changes: Vec<Change>) -> Vec<Write> {
                         ("priority", Val::Text(r.priority)),
                         ("customer_name", Val::Text(r.customer_name)),
                         ("customer_phone", Val::Text(r.customer_phone)),
+                        ("customer_id", Val::OptText(r.customer_id)),
                         ("serial_number", Val::Text(r.serial_number)),
                         ("product_model", Val::Text(r.product_model)),
                         ("received_at", Val::At(r.received_at)),
@@ -109,8 +110,10 @@ pub struct NewRow {
     pub status: TicketStatus,
     pub kind: String,
     pub priority: String,
+    /// The name and phone as the event stores them (JSON, sealed).
     pub customer_name: String,
     pub customer_phone: String,
+    pub customer_id: Option<String>,
     pub serial_number: String,
     pub product_model: String,
     pub received_at: DateTime<Utc>,
@@ -131,6 +134,11 @@ pub enum Change {
     },
 }
 
+/// A personal field as the event stores it: never a copy in clear.
+fn stored<T: serde::Serialize>(field: &domain::personal::Personal<T>) -> String {
+    serde_json::to_string(field).unwrap_or_default()
+}
+
 /// What `logged` does to its ticket's row. Every event type has an arm.
 pub fn change_for(logged: &LoggedEvent) -> Change {
     match &logged.event {
@@ -147,8 +155,9 @@ pub fn change_for(logged: &LoggedEvent) -> Change {
             status: TicketStatus::Received,
             kind: kind.as_str().to_owned(),
             priority: priority.as_str().to_owned(),
-            customer_name: customer.name.to_string(),
-            customer_phone: customer.phone.to_string(),
+            customer_name: stored(&customer.name),
+            customer_phone: stored(&customer.phone),
+            customer_id: customer.id.as_ref().map(ToString::to_string),
             serial_number: product.serial.to_string(),
             product_model: product.model.to_string(),
             received_at: *received_at,
@@ -312,6 +321,7 @@ mod tests {
             priority: "normal".into(),
             customer_name: "Li Lei".into(),
             customer_phone: "+86 138 0013 8000".into(),
+            customer_id: Some("c-9".into()),
             serial_number: "SN-9".into(),
             product_model: "WM-800".into(),
             received_at: Utc::now(),

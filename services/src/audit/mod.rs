@@ -12,7 +12,7 @@ use domain::{Ticket, TicketEvent};
 use projections::log::seal::{event_hash, log_digest, Sealed, Stamp, SEAL_V1, SEAL_V2};
 use serde::{Deserialize, Serialize};
 
-use records::Record;
+use records::{CurrentShape, Record};
 
 use crate::store::Pool;
 
@@ -41,7 +41,7 @@ pub enum AuditError {
     Undecodable {
         ticket_id: String,
         version: i64,
-        source: serde_json::Error,
+        source: projections::log::ShapeError,
     },
 }
 
@@ -219,13 +219,14 @@ pub fn replay(records: &[Record]) -> Result<Vec<Ticket>, AuditError> {
     let mut ticket = Ticket::default();
     let mut states = Vec::with_capacity(records.len());
     for r in records {
-        let event: TicketEvent = serde_json::from_value(r.payload.clone()).map_err(|source| {
-            AuditError::Undecodable {
-                ticket_id: r.ticket_id.clone(),
-                version: r.sequence,
-                source,
-            }
-        })?;
+        // Upcast: the history replays stored shapes as the current ones.
+        let event: TicketEvent =
+            projections::log::decode_value(&r.event_type, &r.event_version, r.payload.clone())
+                .map_err(|source| AuditError::Undecodable {
+                    ticket_id: r.ticket_id.clone(),
+                    version: r.sequence,
+                    source,
+                })?;
         ticket.apply(event);
         states.push(ticket.clone());
     }
@@ -323,7 +324,22 @@ pub const EXPORT_FORMAT_V1: &str = "ticketd.audit-export/1";
 
 pub const HASH_RULE: &str = "hash(n) = hex(sha256(hash(n-1) + \"\\n\" + [seal 2: \"v2\\n\" + event_id + \"\\n\" + recorded_at + \"\\n\" + occurred_at + \"\\n\", times as RFC 3339 UTC with 6 fractional digits and Z; seal 1: nothing] + aggregate_type + \"\\n\" + ticket_id + \"\\n\" + sequence + \"\\n\" + event_type + \"\\n\" + event_version + \"\\n\" + canonical(payload) + \"\\n\" + canonical(metadata))), hash(0) = \"\"; canonical = JSON with object keys sorted, no white space";
 
-pub fn export(records: Vec<Record>, ticket_id: &str, now: DateTime<Utc>) -> Export {
+/// The export of `records`; an event stored in an older shape also carries
+/// its current shape (unsealed, beside the sealed one).
+pub fn export(mut records: Vec<Record>, ticket_id: &str, now: DateTime<Utc>) -> Export {
+    for r in &mut records {
+        if !domain::schema::is_current(&r.event_type, &r.event_version) {
+            r.current =
+                projections::log::current_value(&r.event_type, &r.event_version, r.payload.clone())
+                    .ok()
+                    .map(|payload| CurrentShape {
+                        event_version: domain::schema::version_label(
+                            domain::schema::current_version(&r.event_type),
+                        ),
+                        payload,
+                    });
+        }
+    }
     let head_hash = records
         .last()
         .and_then(|r| r.hash.clone())

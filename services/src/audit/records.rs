@@ -34,6 +34,18 @@ pub struct Record {
     #[serde(default = "seal_v1")]
     pub seal: i16,
     pub hash: Option<String>,
+    /// In an export, for an event stored in an older shape: the same event
+    /// in the current shape of its type (`domain::schema`). Not sealed: the
+    /// hash covers the stored `payload` and `event_version` above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<CurrentShape>,
+}
+
+/// An event upcast to the current shape of its type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentShape {
+    pub event_version: String,
+    pub payload: serde_json::Value,
 }
 
 fn seal_v1() -> i16 {
@@ -102,6 +114,7 @@ fn pg_record(row: &sqlx::postgres::PgRow) -> Result<Option<Record>, sqlx::Error>
         occurred_at: Some(row.try_get("occurred_at")?),
         seal: row.try_get("seal")?,
         hash: row.try_get("hash")?,
+        current: None,
     }))
 }
 
@@ -137,6 +150,7 @@ fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<Option<Record>, sqlx::
         occurred_at: Some(time(&occurred_at)?),
         seal: row.try_get("seal")?,
         hash: row.try_get("hash")?,
+        current: None,
     }))
 }
 

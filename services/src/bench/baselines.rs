@@ -111,9 +111,12 @@ fn lifecycle(ticket: &str) -> Result<Vec<Authored<TicketCommand>>, Error> {
                 channel: Channel::Phone,
                 kind: TicketKind::Repair,
                 customer: Customer {
-                    name: label("Bench Customer")?,
-                    phone: PhoneNumber::parse("13800138000").map_err(|p| p.to_string())?,
-                    address: label("1 Bench Rd")?,
+                    id: None,
+                    name: label("Bench Customer")?.into(),
+                    phone: PhoneNumber::parse("13800138000")
+                        .map_err(|p| p.to_string())?
+                        .into(),
+                    address: label("1 Bench Rd")?.into(),
                     region: Region::Urban,
                 },
                 product: Product {

@@ -103,6 +103,7 @@ async fn lifecycle(
                 phone: "13800138000".into(),
                 address: "1 Bench Rd".into(),
                 region: pb::Region::Urban as i32,
+                ..Default::default()
             }),
             product: Some(pb::Product {
                 line: "washer".into(),

@@ -12,7 +12,11 @@
 //! durably (see `projections`).
 
 mod cache;
+mod commanded;
 mod commit;
+mod personal;
+
+pub use personal::reveal;
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -23,20 +27,20 @@ use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
-use domain::capa::{ActionCommand, ActionError, ActionEvent, CorrectiveAction};
-use domain::{
-    Actor, Authored, Ticket, TicketCommand, TicketError, TicketEvent, TicketServices, When,
-};
+use domain::capa::{ActionCommand, ActionError, CorrectiveAction};
+use domain::{Actor, Authored, Ticket, TicketCommand, TicketError, TicketServices, When};
 use postgres_es::PostgresEventRepository;
 use projections::log::append::{hash_at_postgres, hash_at_sqlite, to_micros, NewEvent};
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
 use crate::policy::PolicyHandle;
+use crate::privacy::{Keyring, MasterKey};
 use crate::sealed::SealedRepository;
 use crate::store::{is_unavailable, Pool, RecordedRequest};
 use cache::{Cached, StreamCache};
 use commit::{AppendError, GroupCommit};
+use domain::personal::CustomerId;
 
 /// How often a command is retried on the fresh state after losing a race.
 const MAX_ATTEMPTS: usize = 5;
@@ -57,60 +61,10 @@ pub trait Commanded:
     fn rejected(error: Self::Error) -> CommandError;
     /// When the event happened (business time).
     fn occurred_at(event: &Self::Event) -> DateTime<Utc>;
-}
-
-impl Commanded for Ticket {
-    type Cmd = TicketCommand;
-
-    fn command_name(command: &TicketCommand) -> String {
-        command.kind().to_string()
-    }
-
-    fn creation_event(command: &TicketCommand) -> Option<&'static str> {
-        matches!(command, TicketCommand::ReceiveTicket(_)).then_some("TicketReceived")
-    }
-
-    fn extra_metadata(&self) -> Vec<(String, String)> {
-        // After `handle` the state includes the new event, so even a
-        // just-received ticket knows its product.
-        self.product
-            .as_ref()
-            .map(|p| ("product_model".to_owned(), p.model.to_string()))
-            .into_iter()
-            .collect()
-    }
-
-    fn rejected(error: TicketError) -> CommandError {
-        CommandError::Rejected(error)
-    }
-
-    fn occurred_at(event: &TicketEvent) -> DateTime<Utc> {
-        event.occurred_at()
-    }
-}
-
-impl Commanded for CorrectiveAction {
-    type Cmd = ActionCommand;
-
-    fn command_name(command: &ActionCommand) -> String {
-        command.kind().to_string()
-    }
-
-    fn creation_event(command: &ActionCommand) -> Option<&'static str> {
-        matches!(command, ActionCommand::Open(_)).then_some("CorrectiveActionOpened")
-    }
-
-    fn extra_metadata(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
-
-    fn rejected(error: ActionError) -> CommandError {
-        CommandError::ActionRejected(error)
-    }
-
-    fn occurred_at(event: &ActionEvent) -> DateTime<Utc> {
-        event.step().2
-    }
+    /// The event's personal fields (sealed under the data subject's key).
+    fn personal_fields(event: &Self::Event) -> &'static [&'static str];
+    /// Whom the stream's personal data is about.
+    fn data_subject(&self) -> Option<&CustomerId>;
 }
 
 /// One command as the service received it. `ticket_id` is the id of the
@@ -236,6 +190,8 @@ pub struct CommandBus {
     committed: Arc<Notify>,
     /// The policy in force, when it may be reloaded (else `services`').
     policy: Option<PolicyHandle>,
+    /// Customers' keys: personal fields are sealed before they are stored.
+    keyring: Arc<Keyring>,
 }
 
 impl std::fmt::Debug for CommandBus {
@@ -257,6 +213,7 @@ impl CommandBus {
             tickets: StreamCache::new(capacity),
             action_streams: StreamCache::new(capacity),
             writer: GroupCommit::start(&db),
+            keyring: Arc::new(Keyring::new(db.clone(), MasterKey::current().clone())),
             db,
             services,
             committed,
@@ -327,7 +284,8 @@ impl CommandBus {
     }
 
     /// Executes a ticket command.
-    pub async fn execute(&self, request: CommandRequest) -> Result<Applied, CommandError> {
+    pub async fn execute(&self, mut request: CommandRequest) -> Result<Applied, CommandError> {
+        self.give_customer_id(&mut request.command).await?;
         let span =
             tracing::info_span!("bus.execute", aggregate = "Ticket", id = %request.ticket_id);
         self.run(&self.events, &self.tickets, request)
@@ -439,7 +397,9 @@ impl CommandBus {
                 }
             };
             let event_type = event.event_type();
-            let new = new_event::<A>(&request, &aggregate, event, current + 1, &services)?;
+            let new = self
+                .record::<A>(&request, &aggregate, event, current + 1, &services)
+                .await?;
             // One round trip, shared with the commands committing beside
             // it (see `commit`): the primary key (stream, sequence) refuses
             // a taken version, the unique index on the request id a second

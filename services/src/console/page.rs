@@ -174,6 +174,11 @@ pub async fn home(State(console): State<Console>, headers: HeaderMap) -> Result<
         | domain::Role::GeneralManager
         | domain::Role::Auditor
         | domain::Role::Integration => "/sla",
+        // Reads nothing: erasure is the Privacy API's (docs/PRIVACY.md).
+        domain::Role::DataProtectionOfficer => return Err(tonic::Status::permission_denied(
+            "the console has nothing for data_protection_officer: erase through the Privacy API",
+        )
+        .into()),
     };
     let mut response = StatusCode::SEE_OTHER.into_response();
     response

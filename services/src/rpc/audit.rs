@@ -119,6 +119,8 @@ impl Audit for AuditService {
                     request_id: meta(&r.metadata, "request_id"),
                     correlation_id: meta(&r.metadata, "correlation_id"),
                     causation_id: meta(&r.metadata, "causation_id"),
+                    // The stored bytes (what the hash covers); `state_after`
+                    // is replayed from the current shape.
                     payload_json: r.payload.to_string(),
                     hash: r.hash.unwrap_or_default(),
                     state_after: Some(views::ticket(&id, version, &state)),

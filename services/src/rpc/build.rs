@@ -264,6 +264,7 @@ pub(crate) fn take_in_item(m: &pb::TakeInItemRequest) -> Built {
         receipt_number: p::label("receipt_number", &m.receipt_number)?,
         condition: p::text("condition", &m.condition)?,
         location: p::label("location", &m.location)?,
+        bin: p::optional_label("bin", &m.bin)?,
     }))
 }
 

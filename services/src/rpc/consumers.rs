@@ -10,6 +10,7 @@ use super::events::{heartbeat, message, send};
 use super::pb;
 use super::status::{from_sqlx, invalid_field};
 use crate::consumers::{self, ConsumerError, ConsumerFilter};
+use crate::privacy::{Keyring, MasterKey};
 use crate::store::Pool;
 
 /// How often a member looks for redeliveries and for room freed by acks
@@ -115,6 +116,7 @@ pub async fn feed(
 ) {
     let member = uuid::Uuid::new_v4().simple().to_string();
     let mut last_sent = tokio::time::Instant::now();
+    let keyring = Keyring::new(db.clone(), MasterKey::current().clone());
     loop {
         head.borrow_and_update();
         let step = async {
@@ -135,7 +137,7 @@ pub async fn feed(
         };
         let delivered = !batch.is_empty();
         for event in batch {
-            if !send(&out, &mut head, Ok(message(event))).await {
+            if !send(&out, &mut head, message(&keyring, event).await).await {
                 release(&db, &named.name, &member).await;
                 return;
             }

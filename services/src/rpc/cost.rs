@@ -155,9 +155,14 @@ impl CostLedger for CostLedgerService {
         let mut events = Vec::with_capacity(stored.len());
         for r in stored {
             let occurred_at = r.occurred();
-            let event: TicketEvent = serde_json::from_value(r.payload).map_err(|e| {
-                Status::internal(format!("stored event v{} cannot be read: {e}", r.sequence))
-            })?;
+            let event: TicketEvent =
+                projections::log::decode_value(&r.event_type, &r.event_version, r.payload)
+                    .map_err(|e| {
+                        Status::internal(format!(
+                            "stored event v{} cannot be read: {e}",
+                            r.sequence
+                        ))
+                    })?;
             events.push((event, occurred_at));
         }
         let l = ledger(&events).map_err(|e| Status::failed_precondition(e.to_string()))?;

@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use projections::log::RawEvent;
+
+use crate::privacy::{Keyring, MasterKey};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -85,7 +87,20 @@ impl Filter {
     }
 }
 
-pub(super) fn message(e: RawEvent) -> pb::SubscribeResponse {
+/// The event as a subscriber gets it: its payload in the current shape of
+/// its type (`event_version` says which) with its personal fields opened
+/// (or erased: docs/PRIVACY.md), or an error if this build cannot read the
+/// stored shape (a stream never skips an event).
+pub(super) async fn message(
+    keyring: &Keyring,
+    e: RawEvent,
+) -> Result<pb::SubscribeResponse, Status> {
+    let e = e
+        .into_current()
+        .map_err(|err| Status::internal(err.to_string()))?;
+    let e = crate::privacy::open_event(keyring, e)
+        .await
+        .map_err(|err| Status::internal(err.to_string()))?;
     let metadata: BTreeMap<String, String> = e
         .metadata
         .as_object()
@@ -100,7 +115,7 @@ pub(super) fn message(e: RawEvent) -> pb::SubscribeResponse {
                 .collect()
         })
         .unwrap_or_default();
-    pb::SubscribeResponse {
+    Ok(pb::SubscribeResponse {
         message: Some(pb::subscribe_response::Message::Event(pb::LoggedEvent {
             position: u64::try_from(e.log_position).unwrap_or_default(),
             event_id: e.event_id,
@@ -114,7 +129,7 @@ pub(super) fn message(e: RawEvent) -> pb::SubscribeResponse {
             payload_json: e.payload,
             metadata: metadata.into_iter().collect(),
         })),
-    }
+    })
 }
 
 /// The proto's `EventType` for a stored event type name (`QcPassed` →
@@ -174,6 +189,7 @@ async fn feed(
     out: mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
 ) {
     let mut last_sent = tokio::time::Instant::now();
+    let keyring = Keyring::new(db.clone(), MasterKey::current().clone());
     loop {
         head.borrow_and_update();
         let batch = match read(&db, cursor).await {
@@ -187,7 +203,7 @@ async fn feed(
         for event in batch {
             cursor = event.log_position;
             if filter.matches(&event) {
-                if !send(&out, &mut head, Ok(message(event))).await {
+                if !send(&out, &mut head, message(&keyring, event).await).await {
                     return;
                 }
                 last_sent = tokio::time::Instant::now();

@@ -15,6 +15,7 @@ pub mod import;
 pub mod limits;
 pub mod observe;
 mod parse;
+pub mod privacy;
 pub mod queries;
 pub mod sla;
 mod status;

@@ -224,10 +224,14 @@ enum_map!(complaint_category, complaint_category_pb, ComplaintCategory <=> Compl
 
 pub(crate) fn customer(field: &str, raw: Option<&pb::Customer>) -> Parsed<Customer> {
     let raw = raw.ok_or_else(|| Problem::Empty.at(field))?;
+    // The id is ticketd's to give (`CommandBus::give_customer_id`).
     Ok(Customer {
-        name: label(&path(field, "name"), &raw.name)?,
-        phone: PhoneNumber::parse(&raw.phone).map_err(|p| p.at(path(field, "phone")))?,
-        address: label(&path(field, "address"), &raw.address)?,
+        id: None,
+        name: label(&path(field, "name"), &raw.name)?.into(),
+        phone: PhoneNumber::parse(&raw.phone)
+            .map_err(|p| p.at(path(field, "phone")))?
+            .into(),
+        address: label(&path(field, "address"), &raw.address)?.into(),
         region: region(&path(field, "region"), raw.region)?,
     })
 }

@@ -28,6 +28,25 @@ impl QueryService {
     pub fn new(bus: Arc<CommandBus>, db: Pool) -> Self {
         Self { bus, db }
     }
+
+    /// The customer a `customer` filter names: a phone number (found by its
+    /// keyed lookup) or a customer id. `None`: no such customer.
+    async fn customer_id(&self, raw: &str) -> Result<Option<String>, Status> {
+        if let Ok(phone) = domain::values::PhoneNumber::parse(raw) {
+            let found = self
+                .bus
+                .keyring()
+                .find_by_phone(&phone)
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?;
+            if let Some(id) = found {
+                return Ok(Some(id.to_string()));
+            }
+        }
+        Ok(domain::personal::CustomerId::parse(raw)
+            .ok()
+            .map(|id| id.to_string()))
+    }
 }
 
 fn optional(raw: &str) -> Option<String> {
@@ -64,6 +83,9 @@ impl TicketQueries for QueryService {
         if version == 0 {
             return Err(Status::not_found(format!("ticket {id} not found")));
         }
+        let ticket = crate::bus::reveal(self.bus.keyring(), &ticket)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(views::ticket(&id, version, &ticket)))
     }
 
@@ -101,9 +123,19 @@ impl TicketQueries for QueryService {
         } else {
             m.page_size
         };
+        let customer_id = match optional(&m.customer) {
+            None => None,
+            Some(raw) => match self.customer_id(&raw).await? {
+                Some(id) => Some(id),
+                // Nobody by that number: nothing to list.
+                None => {
+                    return Ok(Response::new(pb::ListTicketsResponse::default()));
+                }
+            },
+        };
         let filter = ListFilter {
             statuses,
-            customer: optional(&m.customer),
+            customer_id,
             serial_number: optional(&m.serial_number),
             product_model: optional(&m.product_model),
             technician: optional(&m.technician),
@@ -123,9 +155,22 @@ impl TicketQueries for QueryService {
         } else {
             String::new()
         };
+        let sealed: Vec<String> = rows
+            .iter()
+            .flat_map(|r| [r.customer_name.clone(), r.customer_phone.clone()])
+            .collect();
+        let opened = self
+            .bus
+            .keyring()
+            .open_stored(&sealed)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let mut opened = opened.into_iter();
         let tickets = rows
             .into_iter()
             .map(|r| pb::TicketSummary {
+                customer_name: opened.next().unwrap_or_default(),
+                customer_phone: opened.next().unwrap_or_default(),
                 status: views::status_from_name(&r.status) as i32,
                 kind: domain::ticket::types::TicketKind::ALL
                     .iter()
@@ -137,8 +182,6 @@ impl TicketQueries for QueryService {
                     .map_or(0, |k| p::priority_pb(*k) as i32),
                 ticket_id: r.ticket_id,
                 version: u64::try_from(r.version).unwrap_or_default(),
-                customer_name: r.customer_name,
-                customer_phone: r.customer_phone,
                 serial_number: r.serial_number,
                 product_model: r.product_model,
                 technician: r.technician.unwrap_or_default(),

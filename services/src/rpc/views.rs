@@ -1,6 +1,7 @@
 //! Domain state out, proto messages in the shape clients read.
 
 use domain::money::Money;
+use domain::personal::Personal;
 use domain::policy::{ApprovalTier, Remedy, WarrantyStatus};
 use domain::{Ticket, TicketStatus};
 
@@ -72,12 +73,22 @@ pub(crate) fn status_from_name(name: &str) -> pb::TicketStatus {
         .map_or(pb::TicketStatus::Unspecified, status)
 }
 
+/// A personal field as a reply carries it: in clear when this reader holds
+/// it so, else empty (still sealed, or erased).
+pub(crate) fn personal<T: ToString>(field: &Personal<T>) -> String {
+    field.known().map(ToString::to_string).unwrap_or_default()
+}
+
+/// The ticket as `t` holds it: personal fields are shown only where `t`
+/// holds them in clear (see `bus::personal::reveal`).
 pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
     let customer = t.customer.as_ref().map(|c| pb::Customer {
-        name: c.name.to_string(),
-        phone: c.phone.to_string(),
-        address: c.address.to_string(),
+        name: personal(&c.name),
+        phone: personal(&c.phone),
+        address: personal(&c.address),
         region: p::region_pb(c.region) as i32,
+        customer_id: c.id.as_ref().map(ToString::to_string).unwrap_or_default(),
+        personal_data_erased: c.name.is_erased(),
     });
     let product = t.product.as_ref().map(|pr| pb::Product {
         line: pr.line.to_string(),

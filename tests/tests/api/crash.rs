@@ -68,13 +68,25 @@ pub fn spawn_child(server: &TestServer, addr: SocketAddr, tokens: &Path) -> toki
         .expect("start ticketd-child")
 }
 
+/// The `ticketd` program as a child process, with this test process's
+/// master key (docs/PRIVACY.md): what it seals, the in-process servers and
+/// keyrings of the tests open, and it never makes a key file of its own.
+pub fn ticketd_child() -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"));
+    command.env(
+        "TICKETD_MASTER_KEY",
+        ticketd::privacy::MasterKey::current().to_hex(),
+    );
+    command
+}
+
 /// The command line of [`spawn_child`], for a test to add to.
 pub fn child_command(
     server: &TestServer,
     addr: SocketAddr,
     tokens: &Path,
 ) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"));
+    let mut command = ticketd_child();
     command
         .args([
             "serve",

@@ -15,6 +15,7 @@ impl Flow {
             receipt_number: receipt.into(),
             condition: "scratch on the lid; power cord included".into(),
             location: "Hangzhou service point".into(),
+            bin: "B3".into(),
         };
         let r = self
             .client

@@ -524,6 +524,7 @@ pub fn receive_request(
             phone: "+86 138 0013 8000".into(),
             address: "1 Renmin Rd, Hangzhou".into(),
             region: pb::Region::Urban as i32,
+            ..Default::default()
         }),
         product: Some(pb::Product {
             line: "washer".into(),

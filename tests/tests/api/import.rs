@@ -189,7 +189,7 @@ async fn ticketd_import_reports_by_line_and_exits_with_the_outcome(backend: Back
     let run = |file: std::path::PathBuf| {
         let store = store.clone();
         async move {
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+            crate::crash::ticketd_child()
                 .arg("import")
                 .arg(file)
                 .args(store)

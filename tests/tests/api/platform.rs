@@ -77,7 +77,7 @@ crate::on_both_stores!(
 /// Output that is not a terminal carries no colour codes.
 #[tokio::test]
 async fn token_json_is_machine_readable_and_output_has_no_colour_when_piped() {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+    let out = crate::crash::ticketd_child()
         .args([
             "token",
             "--actor",
@@ -109,7 +109,7 @@ async fn token_json_is_machine_readable_and_output_has_no_colour_when_piped() {
     let dir = tempfile::tempdir().expect("temp dir");
     let empty = dir.path().join("empty.jsonl");
     std::fs::write(&empty, "").expect("write");
-    let import = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+    let import = crate::crash::ticketd_child()
         .arg("import")
         .arg(&empty)
         .arg("--data-dir")
@@ -186,7 +186,7 @@ async fn metrics_count_each_rpc_by_status_code(backend: Backend) {
 async fn a_missing_sla_policy_file_on_the_command_line_stops_the_program_naming_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("no-such-sla.toml");
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+    let out = crate::crash::ticketd_child()
         .arg("--sla-policy")
         .arg(&missing)
         .arg("migrate")

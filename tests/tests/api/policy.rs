@@ -265,7 +265,7 @@ crate::on_both_stores!(
 
 /// Runs the real CLI; returns the exit status's success and stderr + stdout.
 async fn ticketd(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"))
+    let out = crate::crash::ticketd_child()
         .args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")

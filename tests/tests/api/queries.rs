@@ -40,6 +40,7 @@ async fn list_filters_and_pages(backend: Backend) {
             }
             if let Some(c) = request.customer.as_mut() {
                 c.name = "Han Meimei".into();
+                c.phone = "+86 139 0000 4444".into();
             }
         }
         let mut t = Flow::receive_with(&server, request).await;
@@ -78,16 +79,43 @@ async fn list_filters_and_pages(backend: Backend) {
     )
     .await;
     assert_eq!(by_model.tickets[0].ticket_id, "list-4");
-    let by_customer = list_until(
+    // A customer is found by phone number (only its digits count, the
+    // country code's too) or by id, never by name: names are sealed
+    // (docs/PRIVACY.md).
+    let by_phone = list_until(
         &server,
         pb::ListTicketsRequest {
-            customer: "meimei".into(),
+            customer: "+86-139-0000-4444".into(),
             ..Default::default()
         },
         1,
     )
     .await;
-    assert_eq!(by_customer.tickets[0].ticket_id, "list-4");
+    assert_eq!(by_phone.tickets[0].ticket_id, "list-4");
+    assert_eq!(by_phone.tickets[0].customer_name, "Han Meimei");
+    let same_customer = list_until(
+        &server,
+        pb::ListTicketsRequest {
+            customer: "+86 138 0013 8000".into(),
+            ..Default::default()
+        },
+        4,
+    )
+    .await;
+    assert!(same_customer
+        .tickets
+        .iter()
+        .all(|t| t.customer_name == "Li Lei"));
+    let by_name = list_until(
+        &server,
+        pb::ListTicketsRequest {
+            customer: "meimei".into(),
+            ..Default::default()
+        },
+        0,
+    )
+    .await;
+    assert!(by_name.tickets.is_empty());
     let by_serial = list_until(
         &server,
         pb::ListTicketsRequest {

@@ -117,6 +117,7 @@ async fn back_dated_commands_get_the_rules_of_the_time_they_happened(backend: Ba
         receipt_number: "R-ND-1".into(),
         condition: "as sent".into(),
         location: "Hangzhou service point".into(),
+        bin: String::new(),
     };
     client
         .take_in_item(as_role("customer_service", take_in))

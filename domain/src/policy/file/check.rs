@@ -12,7 +12,7 @@ use crate::policy::approval::{ApprovalPolicy, ApprovalTier, TierRule};
 use crate::policy::cost::CostRates;
 use crate::policy::warranty::{ProductLine, ProductLineTerms, WarrantyPolicy};
 use crate::roles::Role;
-use crate::ticket::Policies;
+use crate::ticket::{Policies, PrivacyPolicy};
 
 /// Parses "1000", "1000.5" or "1000.00" (main units, at most two decimals).
 fn parse_amount(raw: &str, currency: &Currency) -> Result<Money, String> {
@@ -131,6 +131,7 @@ impl<'a> Checker<'a> {
         let default_terms = self.terms(&raw.default_product, "default_product");
         let approval = self.tiers(&raw.approval.tiers, &currency);
         let windows = self.windows(&raw.warranty);
+        let retention = self.retention(raw.privacy.as_ref());
         let (costs, default_terms) = (costs?, default_terms?);
         let product_lines = self.lines(&raw.product_line, default_terms, &costs, &currency);
         let (return_window_days, exchange_window_days, failed_repairs_for_exchange) = windows?;
@@ -149,7 +150,28 @@ impl<'a> Checker<'a> {
             costs,
             utc_offset_minutes: offset?,
             version: PolicyVersion { label, digest },
+            privacy: PrivacyPolicy {
+                erase_customers_years_after_closing: retention?,
+            },
         })
+    }
+
+    /// `privacy.erase_customers_years_after_closing`: 0 (or absent) is off.
+    fn retention(&mut self, raw: Option<&RawPrivacy>) -> Option<Option<u32>> {
+        let Some(raw) = raw else {
+            return Some(None);
+        };
+        let field = "privacy.erase_customers_years_after_closing";
+        let years = self.count(&raw.erase_customers_years_after_closing, field, 0)?;
+        if years > 200 {
+            self.problem(
+                raw.erase_customers_years_after_closing.span(),
+                field,
+                "must be at most 200 years",
+            );
+            return None;
+        }
+        Some((years > 0).then_some(years))
     }
 
     fn windows(&mut self, raw: &RawWarranty) -> Option<(i64, i64, u32)> {

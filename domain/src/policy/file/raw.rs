@@ -18,6 +18,14 @@ pub(super) struct RawPolicy {
     pub(super) approval: RawApproval,
     #[serde(default)]
     pub(super) product_line: Vec<RawLine>,
+    #[serde(default)]
+    pub(super) privacy: Option<RawPrivacy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrivacy {
+    pub(super) erase_customers_years_after_closing: Spanned<i64>,
 }
 
 #[derive(Deserialize)]

@@ -187,3 +187,41 @@ fn a_missing_field_is_refused_naming_it() {
         problems[0]
     );
 }
+
+#[test]
+fn given_the_built_in_policy_then_personal_data_is_kept_until_erased_on_request() {
+    assert_eq!(
+        Policies::builtin()
+            .privacy
+            .erase_customers_years_after_closing,
+        None
+    );
+}
+
+#[test]
+fn given_a_retention_in_years_then_customers_are_erased_that_long_after_closing() {
+    let text = edited(
+        "erase_customers_years_after_closing = 0",
+        "erase_customers_years_after_closing = 3",
+    );
+    let p = parse(&text).expect("parses");
+    assert_eq!(p.privacy.erase_customers_years_after_closing, Some(3));
+}
+
+#[test]
+fn given_a_negative_retention_then_the_file_is_refused_naming_the_field_and_line() {
+    let text = edited(
+        "erase_customers_years_after_closing = 0",
+        "erase_customers_years_after_closing = -1",
+    );
+    let problems = refused(&text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        problems[0].field,
+        "privacy.erase_customers_years_after_closing"
+    );
+    assert_eq!(
+        problems[0].line,
+        line_containing(&text, "erase_customers_years_after_closing")
+    );
+}

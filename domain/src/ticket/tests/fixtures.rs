@@ -103,9 +103,12 @@ pub fn receive_with(kind: TicketKind, product: Product) -> ReceiveTicket {
         channel: Channel::Phone,
         kind,
         customer: Customer {
-            name: label("Li Lei"),
-            phone: PhoneNumber::parse("+86 138 0013 8000").expect("valid phone"),
-            address: label("1 Renmin Rd, Hangzhou"),
+            id: None,
+            name: label("Li Lei").into(),
+            phone: PhoneNumber::parse("+86 138 0013 8000")
+                .expect("valid phone")
+                .into(),
+            address: label("1 Renmin Rd, Hangzhou").into(),
             region: Region::Urban,
         },
         product,
@@ -318,7 +321,7 @@ pub fn shipped(unrepaired: bool) -> TicketEvent {
     TicketEvent::ItemShipped {
         carrier: c.carrier,
         tracking_number: c.tracking_number,
-        address: c.address,
+        address: c.address.into(),
         unrepaired,
         shipping_cost: Some(Money::cny(3_000)),
         at: now(),
@@ -327,7 +330,7 @@ pub fn shipped(unrepaired: bool) -> TicketEvent {
 
 pub fn delivered() -> TicketEvent {
     TicketEvent::ItemDelivered {
-        signed_by: label("Li Lei"),
+        signed_by: label("Li Lei").into(),
         at: now(),
     }
 }

@@ -263,7 +263,7 @@ fn revisit_records_the_average_score_and_whether_the_customer_is_satisfied() {
             satisfaction,
             average_score: 78,
             satisfied: false,
-            comment: Some(text("came late")),
+            comment: Some(text("came late").into()),
             resolved: true,
             at: now(),
         }]);

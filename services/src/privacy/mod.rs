@@ -1,0 +1,139 @@
+//! Personal data that can be erased and still verifies (issue #18,
+//! DOMAIN.md §12, docs/PRIVACY.md): the master key ([`key`]), customers'
+//! keys and sealing and opening fields ([`keyring`]), and erasure (here).
+
+pub mod key;
+pub mod keyring;
+pub mod retention;
+pub mod settings;
+
+use chrono::{DateTime, Utc};
+use domain::personal::{CustomerEvent, CustomerId, CUSTOMER};
+use domain::values::Text;
+use domain::Actor;
+use projections::db::{Tx, Val};
+use projections::log::append::{
+    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, to_micros, NewEvent,
+};
+use projections::log::RawEvent;
+
+pub use key::{KeyError, MasterKey};
+pub use keyring::{Keyring, PrivacyError};
+
+use crate::store::Pool;
+
+/// What an erasure did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    pub customer: CustomerId,
+    /// Erased by an earlier call: nothing was written now.
+    pub already: bool,
+    pub at: DateTime<Utc>,
+}
+
+const DELETE_KEY: &str = "DELETE FROM customer_keys WHERE customer_id = $1";
+const LAST_ERASURE: &str = "SELECT CAST(sequence AS BIGINT), occurred_at FROM events
+  WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1";
+
+/// Erases `customer`: deletes their key and records `PersonalDataErased`
+/// on their stream, in one transaction (either both or neither happen).
+/// Erasing again changes nothing. `Ok(None)`: no such customer.
+pub async fn erase(
+    db: &Pool,
+    keyring: &Keyring,
+    customer: &CustomerId,
+    by: &Actor,
+    reason: Text,
+    now: DateTime<Utc>,
+) -> Result<Option<Erasure>, PrivacyError> {
+    let mut tx = db.begin_write().await?;
+    let id = Val::Text(customer.to_string());
+    let deleted = tx.run(DELETE_KEY, vec![id.clone()]).await?;
+    let stream = vec![Val::Text(CUSTOMER.into()), id];
+    let last: Vec<(i64, DateTime<Utc>)> = tx.fetch(LAST_ERASURE, stream).await?;
+    keyring.forget(customer);
+    if deleted == 0 {
+        // Nothing to delete: erased before, or never known.
+        return Ok(last.into_iter().next().map(|(_, at)| Erasure {
+            customer: customer.clone(),
+            already: true,
+            at,
+        }));
+    }
+    let at = to_micros(now);
+    let sequence = last.first().map_or(0, |(s, _)| *s) + 1;
+    let event = CustomerEvent::PersonalDataErased {
+        by: by.id.clone(),
+        role: by.role,
+        reason,
+        at,
+    };
+    let new = erasure_event(customer, sequence, &event, by, at)?;
+    append(&mut tx, &new).await?;
+    tx.commit().await?;
+    Ok(Some(Erasure {
+        customer: customer.clone(),
+        already: false,
+        at,
+    }))
+}
+
+fn erasure_event(
+    customer: &CustomerId,
+    sequence: i64,
+    event: &CustomerEvent,
+    by: &Actor,
+    at: DateTime<Utc>,
+) -> Result<NewEvent, PrivacyError> {
+    use cqrs_es::DomainEvent;
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("actor_id".into(), by.id.to_string().into());
+    metadata.insert("actor_role".into(), by.role.as_str().into());
+    metadata.insert("command".into(), "EraseCustomer".into());
+    NewEvent::stamp_metadata(&mut metadata, &event_id, at, at);
+    Ok(NewEvent {
+        aggregate_type: CUSTOMER.into(),
+        aggregate_id: customer.to_string(),
+        sequence,
+        event_type: event.event_type(),
+        event_version: event.event_version(),
+        payload: serde_json::to_value(event).map_err(|e| PrivacyError::Shape(e.to_string()))?,
+        metadata: metadata.into(),
+        event_id,
+        recorded_at: at,
+        occurred_at: at,
+    })
+}
+
+/// `e` as a reader gets it: its personal fields opened where the
+/// customer's key is in the store, erased where it is gone.
+pub async fn open_event(keyring: &Keyring, mut e: RawEvent) -> Result<RawEvent, PrivacyError> {
+    if !e.payload.contains("\"sealed\"") {
+        return Ok(e);
+    }
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&e.payload).map_err(|err| PrivacyError::Shape(err.to_string()))?;
+    keyring.open(&mut payload).await?;
+    e.payload = payload.to_string();
+    Ok(e)
+}
+
+/// Appends one sealed event, chained to its stream's previous one.
+async fn append(tx: &mut Tx, event: &NewEvent) -> Result<(), sqlx::Error> {
+    let (kind, id, previous) = (
+        &event.aggregate_type,
+        &event.aggregate_id,
+        event.sequence - 1,
+    );
+    match tx {
+        Tx::Postgres(t) => {
+            let hash = hash_at_postgres(t, kind, id, previous).await?;
+            insert_postgres(t, event, &hash).await.map(drop)
+        }
+        Tx::Sqlite(t) => {
+            let hash = hash_at_sqlite(t, kind, id, previous).await?;
+            insert_sqlite(t, event, &hash).await.map(drop)
+        }
+    }
+}
