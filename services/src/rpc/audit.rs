@@ -7,7 +7,7 @@ use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::audit_server::Audit;
 use super::status::{from_sqlx, invalid};
-use super::views;
+use super::{typed, views};
 use crate::audit::{self, At, AuditError, Tampered, Verification};
 use crate::auth::may_audit;
 use crate::store::Pool;
@@ -101,6 +101,7 @@ impl Audit for AuditService {
             .map(|(r, state)| {
                 let version = u64::try_from(r.sequence).unwrap_or_default();
                 let occurred_at = r.occurred();
+                let payload = typed::payload_value(&r.aggregate_type, &r.payload);
                 pb::HistoryEntry {
                     version,
                     log_position: r
@@ -120,6 +121,7 @@ impl Audit for AuditService {
                     correlation_id: meta(&r.metadata, "correlation_id"),
                     causation_id: meta(&r.metadata, "causation_id"),
                     payload_json: r.payload.to_string(),
+                    payload,
                     hash: r.hash.unwrap_or_default(),
                     state_after: Some(views::ticket(&id, version, &state)),
                 }

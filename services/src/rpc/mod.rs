@@ -18,6 +18,7 @@ mod parse;
 pub mod queries;
 pub mod sla;
 mod status;
+pub mod typed;
 mod views;
 
 /// Code generated from `proto/repair/v1`.
