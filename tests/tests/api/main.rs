@@ -39,3 +39,4 @@ mod subscriptions;
 mod times;
 mod tls;
 mod traces;
+mod typed_events;
