@@ -5,9 +5,10 @@
 
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::event_payload::Event;
+use ticketd::rpc::pb::fracas_client::FracasClient;
 
 use crate::flow::Flow;
-use crate::helpers::{Backend, TestServer};
+use crate::helpers::{as_role, day_from_today, Backend, TestServer};
 use crate::subscriptions::read_to;
 
 const TYPES: [&str; 5] = [
@@ -126,4 +127,68 @@ async fn subscribers_and_history_get_each_event_typed(backend: Backend) {
     server.stop().await;
 }
 
-crate::on_both_stores!(subscribers_and_history_get_each_event_typed);
+fn action_context(action_id: &str) -> Option<pb::ActionContext> {
+    Some(pb::ActionContext {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        action_id: action_id.to_owned(),
+        ..Default::default()
+    })
+}
+
+async fn a_corrective_actions_events_come_typed_to_a_subscriber(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mut fracas = FracasClient::new(server.channel().await);
+    let re = "reliability_engineer";
+    let open = pb::OpenCorrectiveActionRequest {
+        context: action_context("CA-T"),
+        title: "motor winding opens".into(),
+        failure_modes: vec!["MOTOR-OPEN".into()],
+        product_models: vec!["WM-800".into()],
+        verification_window_days: 30,
+    };
+    fracas
+        .open_corrective_action(as_role(re, open))
+        .await
+        .expect("opened");
+    let plan = pb::PlanActionStepRequest {
+        context: action_context("CA-T"),
+        discipline: "d3_containment".into(),
+        owner_id: "eng-7".into(),
+        due_on: day_from_today(5),
+    };
+    fracas
+        .plan_action_step(as_role(re, plan))
+        .await
+        .expect("planned");
+    let head = server.caught_up().await.head_position;
+    let request = pb::SubscribeRequest {
+        ticket_ids: vec!["CA-T".to_owned()],
+        ..Default::default()
+    };
+    let events = read_to(&mut server.events().await, request, head).await;
+    let typed: Vec<Option<Event>> = events
+        .into_iter()
+        .map(|e| e.payload.and_then(|p| p.event))
+        .collect();
+    let [Some(Event::CorrectiveActionOpened(opened)), Some(Event::StepPlanned(planned))] =
+        typed.as_slice()
+    else {
+        panic!("expected the opening and the plan typed, got {typed:?}");
+    };
+    assert_eq!(
+        (opened.models.as_slice(), opened.verification_window_days),
+        (&["WM-800".to_owned()][..], 30)
+    );
+    assert_eq!(opened.role, pb::Role::ReliabilityEngineer as i32);
+    assert_eq!(
+        planned.discipline,
+        pb::EightDDiscipline::D3Containment as i32
+    );
+    assert_eq!(planned.due_on, day_from_today(5));
+    server.stop().await;
+}
+
+crate::on_both_stores!(
+    subscribers_and_history_get_each_event_typed,
+    a_corrective_actions_events_come_typed_to_a_subscriber,
+);
