@@ -8,6 +8,7 @@ use prost::Message;
 
 const PROTOS: &[&str] = &[
     "repair/v1/types.proto",
+    "repair/v1/event_types.proto",
     "repair/v1/commands.proto",
     "repair/v1/queries.proto",
     "repair/v1/events.proto",

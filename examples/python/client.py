@@ -4,7 +4,8 @@
 Written from the protos alone (stubs made by generate.sh):
   1. the README's walk-through, received -> closed, one command per step;
   2. a refused command, reading the google.rpc.BadRequest that names the field;
-  3. EventLog.Subscribe for the ticket, each event with its EventType.
+  3. EventLog.Subscribe for the ticket, each event typed: its EventType and
+     the `payload` oneof (event_types.proto), read with WhichOneof.
 
   ./generate.sh && PYTHONPATH=gen python3 client.py --target localhost:50051
 
@@ -25,6 +26,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from repair.v1 import commands_pb2, commands_pb2_grpc, events_pb2, events_pb2_grpc
+from repair.v1.types_pb2 import RepairPath
 
 
 class Caller:
@@ -109,6 +111,30 @@ def enum_name_of(event_type):
     return "EVENT_TYPE_" + re.sub(r"(?<!^)(?=[A-Z])", "_", event_type).upper()
 
 
+def case_of(event_type):
+    """QcPassed -> qc_passed, the payload oneof's case of that name."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", event_type).lower()
+
+
+def describe(typed):
+    """A few typed fields of the events the walk-through produces."""
+    case = typed.WhichOneof("event")
+    event = getattr(typed, case)
+    if case == "ticket_received":
+        return f"model={event.product.model} customer={event.customer.name}"
+    if case == "fault_diagnosed":
+        return f"failure_mode={event.failure_mode} path={RepairPath.Name(event.path)}"
+    if case == "repair_quoted":
+        return f"total={event.total.minor_units} {event.total.currency} until {event.valid_until}"
+    if case == "repair_recorded":
+        return f"labour={event.labour_minutes}min parts={[p.part_number for p in event.parts]}"
+    if case == "qc_passed":
+        return f"inspector={event.inspector}"
+    if case == "payment_recorded":
+        return f"paid={event.amount.minor_units} ref={event.reference}"
+    return ""
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", default="localhost:50051")
@@ -138,7 +164,8 @@ def main():
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT or "description" not in fields:
             sys.exit("expected INVALID_ARGUMENT naming description")
 
-    # The ticket's events from the log, typed by EventType.
+    # The ticket's events from the log, typed: the EventType and the
+    # payload's oneof case, both of the event's name.
     log = events_pb2_grpc.EventLogStub(channel)
     request = events_pb2.SubscribeRequest(ticket_ids=[ticket], heartbeat_seconds=1)
     seen = []
@@ -148,10 +175,17 @@ def main():
             continue
         event = message.event
         name = events_pb2.EventType.Name(event.type)
-        payload = json.loads(event.payload_json)
-        print(f"log {event.position:>4} v{event.version:<2} {name:<32} {sorted(payload)[:1]}")
+        case = event.payload.WhichOneof("event")
+        print(f"log {event.position:>4} v{event.version:<2} {name:<32} {case} "
+              f"{describe(event.payload)}")
         if name != enum_name_of(event.event_type):
             sys.exit(f"{event.event_type} came as {name}")
+        if case != case_of(event.event_type):
+            sys.exit(f"{event.event_type} came typed as {case}")
+        if case == "ticket_received" and event.payload.ticket_received.product.model != "WM-800":
+            sys.exit(f"received the wrong model: {event.payload.ticket_received.product}")
+        if case == "repair_recorded" and event.payload.repair_recorded.labour_minutes != 90:
+            sys.exit(f"recorded the wrong labour: {event.payload.repair_recorded}")
         seen.append(event.event_type)
         if event.event_type == "TicketClosed":
             stream.cancel()

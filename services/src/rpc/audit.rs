@@ -7,7 +7,7 @@ use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::audit_server::Audit;
 use super::status::{from_sqlx, invalid};
-use super::views;
+use super::{typed, views};
 use crate::audit::{self, At, AuditError, Tampered, Verification};
 use crate::auth::may_audit;
 use crate::store::Pool;
@@ -101,6 +101,15 @@ impl Audit for AuditService {
             .map(|(r, state)| {
                 let version = u64::try_from(r.sequence).unwrap_or_default();
                 let occurred_at = r.occurred();
+                // Typed in the current shape; personal fields stay sealed
+                // (empty) for the auditor.
+                let payload = projections::log::current_value(
+                    &r.event_type,
+                    &r.event_version,
+                    r.payload.clone(),
+                )
+                .ok()
+                .and_then(|current| typed::payload_value(&r.aggregate_type, &current));
                 pb::HistoryEntry {
                     version,
                     log_position: r
@@ -122,6 +131,7 @@ impl Audit for AuditService {
                     // The stored bytes (what the hash covers); `state_after`
                     // is replayed from the current shape.
                     payload_json: r.payload.to_string(),
+                    payload,
                     hash: r.hash.unwrap_or_default(),
                     state_after: Some(views::ticket(&id, version, &state)),
                 }

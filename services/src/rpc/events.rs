@@ -115,6 +115,7 @@ pub(super) async fn message(
                 .collect()
         })
         .unwrap_or_default();
+    let payload = super::typed::payload(&e.aggregate_type, &e.payload);
     Ok(pb::SubscribeResponse {
         message: Some(pb::subscribe_response::Message::Event(pb::LoggedEvent {
             position: u64::try_from(e.log_position).unwrap_or_default(),
@@ -127,6 +128,7 @@ pub(super) async fn message(
             recorded_at: Some(to_timestamp(e.recorded_at)),
             occurred_at: Some(to_timestamp(e.occurred_at)),
             payload_json: e.payload,
+            payload,
             metadata: metadata.into_iter().collect(),
         })),
     })
@@ -343,6 +345,7 @@ mod tests {
     fn every_stored_name() -> Vec<&'static str> {
         let mut names = domain::TicketEvent::NAMES.to_vec();
         names.extend_from_slice(domain::ActionEvent::NAMES);
+        names.extend_from_slice(domain::personal::CustomerEvent::NAMES);
         names.extend([Alert::AT_RISK, Alert::BREACHED]);
         names
     }
@@ -364,6 +367,31 @@ mod tests {
             .filter_map(|n| pb::EventType::try_from(n).ok())
             .count();
         assert_eq!(listed, every_stored_name().len());
+    }
+
+    #[test]
+    fn every_event_type_has_the_payload_case_of_its_name_and_number() {
+        let payload = prost_reflect::DescriptorPool::decode(crate::rpc::DESCRIPTOR_SET)
+            .expect("descriptor set")
+            .get_message_by_name("repair.v1.EventPayload")
+            .expect("EventPayload");
+        let names = every_stored_name();
+        for name in &names {
+            let number = event_type(name) as u32;
+            let field = payload
+                .get_field(number)
+                .unwrap_or_else(|| panic!("EventPayload has no case {number} for {name}"));
+            let snake = event_type(name).as_str_name()["EVENT_TYPE_".len()..].to_lowercase();
+            assert_eq!(field.name(), snake, "{name}");
+            let message = field.kind().as_message().map(|m| m.name().to_owned());
+            assert_eq!(message.as_deref(), Some(*name), "{name}");
+            assert_eq!(
+                field.containing_oneof().map(|o| o.name().to_owned()),
+                Some("event".to_owned()),
+                "{name}"
+            );
+        }
+        assert_eq!(payload.fields().count(), names.len());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod privacy;
 pub mod queries;
 pub mod sla;
 mod status;
+pub mod typed;
 mod views;
 
 /// Code generated from `proto/repair/v1`.

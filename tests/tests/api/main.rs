@@ -40,4 +40,5 @@ mod subscriptions;
 mod times;
 mod tls;
 mod traces;
+mod typed_events;
 mod upcasting;

@@ -268,6 +268,22 @@ async fn an_erased_customer_reads_as_erased_everywhere_and_still_verifies(backen
     let erasure = delivered.last().expect("the erasure");
     assert_eq!(erasure.event_type, "PersonalDataErased");
     assert_eq!(erasure.ticket_id, customer.customer_id);
+    use pb::event_payload::Event;
+    match erasure.payload.as_ref().and_then(|p| p.event.as_ref()) {
+        Some(Event::PersonalDataErased(m)) => {
+            assert_eq!(m.role, pb::Role::DataProtectionOfficer as i32);
+            assert_eq!(m.reason, "PIPL art. 47 request REQ-7");
+        }
+        other => panic!("the erasure is typed: {other:?}"),
+    }
+    match received.payload.as_ref().and_then(|p| p.event.as_ref()) {
+        Some(Event::TicketReceived(m)) => {
+            assert!(m.personal_data_erased);
+            let typed = m.customer.as_ref().expect("customer");
+            assert_eq!((typed.name.as_str(), typed.phone.as_str()), ("", ""));
+        }
+        other => panic!("the receipt is typed: {other:?}"),
+    }
 
     let mut audit = server.audit().await;
     let history = audit

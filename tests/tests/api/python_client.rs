@@ -80,6 +80,11 @@ async fn the_python_example_drives_a_repair_and_follows_it_in_the_log(backend: B
         "{out}"
     );
     assert!(out.contains("EVENT_TYPE_QC_PASSED"), "{out}");
+    assert!(
+        out.contains("ticket_received model=WM-800 customer=Li Lei"),
+        "{out}"
+    );
+    assert!(out.contains("qc_passed inspector=qc_inspector-1"), "{out}");
     assert!(out.contains(": 15 events, received -> closed"), "{out}");
     server.stop().await;
 }
