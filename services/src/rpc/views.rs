@@ -1,11 +1,12 @@
 //! Domain state out, proto messages in the shape clients read.
 
 use domain::money::Money;
-use domain::policy::{ApprovalTier, Remedy, WarrantyStatus};
+use domain::policy::{Remedy, WarrantyStatus};
 use domain::{Ticket, TicketStatus};
 
 use projections::cost::reports::Table;
 
+use super::enums;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 
@@ -112,11 +113,7 @@ pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
     let quote_tier = t
         .quote
         .as_ref()
-        .map_or(pb::ApprovalTier::Unspecified, |q| match q.tier {
-            ApprovalTier::Tier1 => pb::ApprovalTier::Tier1,
-            ApprovalTier::Tier2 => pb::ApprovalTier::Tier2,
-            ApprovalTier::Tier3 => pb::ApprovalTier::Tier3,
-        });
+        .map_or(pb::ApprovalTier::Unspecified, |q| enums::tier_pb(q.tier));
     pb::Ticket {
         ticket_id: ticket_id.to_owned(),
         version,
