@@ -64,6 +64,36 @@ async fn warranty_repair(server: &TestServer, id: &str, root_cause: pb::RootCaus
     t
 }
 
+/// The Lines report's region and bearer filters (enums): the fixtures are
+/// urban and have one goodwill line.
+async fn lines_filter_by_region_and_bearer(server: &TestServer) {
+    let lines = |region: pb::Region, bearer: pb::CostBearer| pb::ReportRequest {
+        report: pb::CostReport::Lines as i32,
+        region: region as i32,
+        bearer: bearer as i32,
+        ..Default::default()
+    };
+    let run = |request: pb::ReportRequest| async move {
+        client(server)
+            .await
+            .run_report(as_role("finance", request))
+            .await
+            .expect("lines")
+            .into_inner()
+    };
+    let goodwill_lines = run(lines(pb::Region::Urban, pb::CostBearer::Goodwill)).await;
+    let bearers: Vec<&str> = goodwill_lines
+        .rows
+        .iter()
+        .map(|r| r.cells[4].as_str())
+        .collect();
+    assert_eq!(bearers, ["goodwill"], "{goodwill_lines:?}");
+    let every_line = run(lines(pb::Region::Unspecified, pb::CostBearer::Unspecified)).await;
+    assert!(every_line.rows.len() > 1, "{every_line:?}");
+    let remote = run(lines(pb::Region::Remote, pb::CostBearer::Unspecified)).await;
+    assert!(remote.rows.is_empty(), "{remote:?}");
+}
+
 async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     let server = TestServer::start(backend).await;
     warranty_repair(&server, "cost-warranty", pb::RootCause::Manufacturing).await;
@@ -166,45 +196,7 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0][3..], ["3".to_owned(), "105000".to_owned()]);
 
-    // The region and bearer filters: the fixtures are urban.
-    let lines = |region: pb::Region, bearer: pb::CostBearer| pb::ReportRequest {
-        report: pb::CostReport::Lines as i32,
-        region: region as i32,
-        bearer: bearer as i32,
-        ..Default::default()
-    };
-    let goodwill_lines = c
-        .run_report(as_role(
-            "finance",
-            lines(pb::Region::Urban, pb::CostBearer::Goodwill),
-        ))
-        .await
-        .expect("goodwill lines")
-        .into_inner();
-    let bearers: Vec<&str> = goodwill_lines
-        .rows
-        .iter()
-        .map(|r| r.cells[4].as_str())
-        .collect();
-    assert_eq!(bearers, ["goodwill"], "{goodwill_lines:?}");
-    let every_line = c
-        .run_report(as_role(
-            "finance",
-            lines(pb::Region::Unspecified, pb::CostBearer::Unspecified),
-        ))
-        .await
-        .expect("all lines")
-        .into_inner();
-    assert!(every_line.rows.len() > 1, "{every_line:?}");
-    let remote = c
-        .run_report(as_role(
-            "finance",
-            lines(pb::Region::Remote, pb::CostBearer::Unspecified),
-        ))
-        .await
-        .expect("remote lines")
-        .into_inner();
-    assert!(remote.rows.is_empty(), "{remote:?}");
+    lines_filter_by_region_and_bearer(&server).await;
 
     // CSV of the same report.
     let csv = c

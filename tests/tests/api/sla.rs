@@ -151,23 +151,7 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
     assert_eq!(ids, ["sla-r1", "sla-c2", "sla-open"], "{commitments:?}");
     // Each enum filter filters: none of these clocks is breached, remote
     // or urgent.
-    for request in [
-        pb::OpenClocksRequest {
-            status: pb::SlaStatus::Breached as i32,
-            ..Default::default()
-        },
-        pb::OpenClocksRequest {
-            region: pb::Region::Remote as i32,
-            ..Default::default()
-        },
-        pb::OpenClocksRequest {
-            priority: pb::Priority::Urgent as i32,
-            ..Default::default()
-        },
-    ] {
-        let found = open(&server, request.clone()).await;
-        assert!(found.is_empty(), "{request:?}: {found:?}");
-    }
+    nothing_matches_breached_remote_or_urgent(&server).await;
 
     // One ticket's clocks, finished ones with their result.
     let answered = open(
@@ -287,7 +271,32 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
             .await,
         Code::PermissionDenied,
     );
-    // An enum number the proto does not define is refused, naming the field.
+    unknown_enum_numbers_are_refused_naming_the_field(&server).await;
+    server.stop().await;
+}
+
+async fn nothing_matches_breached_remote_or_urgent(server: &TestServer) {
+    for request in [
+        pb::OpenClocksRequest {
+            status: pb::SlaStatus::Breached as i32,
+            ..Default::default()
+        },
+        pb::OpenClocksRequest {
+            region: pb::Region::Remote as i32,
+            ..Default::default()
+        },
+        pb::OpenClocksRequest {
+            priority: pb::Priority::Urgent as i32,
+            ..Default::default()
+        },
+    ] {
+        let found = open(server, request.clone()).await;
+        assert!(found.is_empty(), "{request:?}: {found:?}");
+    }
+}
+
+/// An enum number the proto does not define is refused, naming the field.
+async fn unknown_enum_numbers_are_refused_naming_the_field(server: &TestServer) {
     for (field, bad) in [
         (
             "status",
@@ -312,7 +321,7 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
         ),
     ] {
         let status = expect_code(
-            client(&server)
+            client(server)
                 .await
                 .list_open_clocks(as_role("service_manager", bad))
                 .await,
@@ -323,7 +332,6 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
             "{status:?}"
         );
     }
-    server.stop().await;
 }
 
 async fn alert_count(server: &TestServer) -> Vec<String> {
