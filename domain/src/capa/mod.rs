@@ -51,6 +51,16 @@ pub enum ActionStatus {
 }
 
 impl ActionStatus {
+    /// Every status, in the order an action moves through them.
+    pub const ALL: [ActionStatus; 6] = [
+        ActionStatus::NotOpened,
+        ActionStatus::Opened,
+        ActionStatus::RootCauseAnalysed,
+        ActionStatus::Implemented,
+        ActionStatus::Verified,
+        ActionStatus::Closed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActionStatus::NotOpened => "not_opened",

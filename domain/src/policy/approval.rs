@@ -18,6 +18,15 @@ pub enum ApprovalTier {
     Tier3,
 }
 
+impl ApprovalTier {
+    /// Every tier, lowest first.
+    pub const ALL: [ApprovalTier; 3] = [
+        ApprovalTier::Tier1,
+        ApprovalTier::Tier2,
+        ApprovalTier::Tier3,
+    ];
+}
+
 impl fmt::Display for ApprovalTier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -194,6 +194,7 @@ impl Costing {
                 customer, product, ..
             } => {
                 self.region = customer.region;
+                self.out.region = customer.region.as_str().to_owned();
                 self.out.product_model = product.model.to_string();
                 self.out.sale_month = product
                     .purchased_on

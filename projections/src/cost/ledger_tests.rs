@@ -212,6 +212,8 @@ fn in_warranty_on_site_repair_is_borne_by_the_company() {
     assert!(l.quoted.is_empty());
     assert_eq!(l.sale_month.as_deref(), Some("2026-01"));
     assert_eq!(l.product_model, "WM-800");
+    // The region the reports filter on, by its stored name.
+    assert_eq!(l.region, "urban");
 }
 
 #[test]

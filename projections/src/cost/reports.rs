@@ -1,6 +1,9 @@
 //! Cost ledger reports: the same SQL on both stores, every cell returned as
 //! text (money in minor units with its currency beside it), and CSV.
 
+use domain::ticket::types::Region;
+
+use super::ledger::Bearer;
 use crate::db::{Pool, Val};
 
 /// The reports the ledger offers.
@@ -32,8 +35,8 @@ pub struct Filter {
     /// Last month included, "YYYY-MM".
     pub to_month: Option<String>,
     pub product_model: Option<String>,
-    pub region: Option<String>,
-    pub bearer: Option<String>,
+    pub region: Option<Region>,
+    pub bearer: Option<Bearer>,
 }
 
 /// A report's result.
@@ -87,8 +90,9 @@ fn clauses(filter: &Filter, month: &str, vals: &mut Vec<Val>) -> String {
     push(&format!("{month} >="), &filter.from_month, vals);
     push(&format!("{month} <="), &filter.to_month, vals);
     push("product_model =", &filter.product_model, vals);
-    push("region =", &filter.region, vals);
-    push("bearer =", &filter.bearer, vals);
+    let name = |v: Option<&'static str>| v.map(str::to_owned);
+    push("region =", &name(filter.region.map(Region::as_str)), vals);
+    push("bearer =", &name(filter.bearer.map(Bearer::as_str)), vals);
     sql
 }
 
@@ -141,7 +145,7 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
         }
         Report::SupplierRecoveries => {
             let mut f = filter.clone();
-            f.bearer = Some("supplier".into());
+            f.bearer = Some(Bearer::Supplier);
             (
                 vec!["ticket_id", "part_number", "currency", "quantity", "amount_minor"],
                 format!(
@@ -154,7 +158,7 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
         }
         Report::GoodwillByApprover => {
             let mut f = filter.clone();
-            f.bearer = Some("goodwill".into());
+            f.bearer = Some(Bearer::Goodwill);
             (
                 vec!["approver", "tier", "currency", "tickets", "amount_minor"],
                 format!(
@@ -237,13 +241,21 @@ mod tests {
         let filter = Filter {
             from_month: Some("2026-01".into()),
             product_model: Some("WM-800".into()),
+            region: Some(Region::Remote),
+            bearer: Some(Bearer::Goodwill),
             ..Filter::default()
         };
         let (_, sql, vals) = build(Report::Lines, &filter);
         assert!(
-            sql.contains("occurred_month >= $1 AND product_model = $2"),
+            sql.contains(
+                "occurred_month >= $1 AND product_model = $2 AND region = $3 AND bearer = $4"
+            ),
             "{sql}"
         );
-        assert_eq!(vals.len(), 2);
+        assert_eq!(
+            vals[2..],
+            [Val::Text("remote".into()), Val::Text("goodwill".into())],
+            "the enums are bound by their stored names"
+        );
     }
 }

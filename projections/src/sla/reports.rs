@@ -9,6 +9,7 @@ use super::SlaConfig;
 use crate::cost::reports::Table;
 use crate::db::{parse_time, sortable_time, Pool, Val};
 use chrono::{DateTime, Utc};
+use domain::ticket::types::{Priority, Region};
 
 /// Filters of the open-clocks query; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,9 +17,9 @@ pub struct OpenFilter {
     /// One ticket: all its clocks, finished ones included.
     pub ticket_id: Option<String>,
     pub status: Option<Status>,
-    pub region: Option<String>,
+    pub region: Option<Region>,
     pub technician: Option<String>,
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub clock: Option<String>,
 }
 
@@ -67,10 +68,12 @@ fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
         }
         None => sql.push_str(" WHERE state IN ('running', 'paused')"),
     }
+    let region = filter.region.map(|r| r.as_str().to_owned());
+    let priority = filter.priority.map(|p| p.as_str().to_owned());
     for (column, v) in [
-        ("region", &filter.region),
+        ("region", &region),
         ("technician", &filter.technician),
-        ("priority", &filter.priority),
+        ("priority", &priority),
         ("clock", &filter.clock),
     ] {
         if let Some(v) = v {
@@ -423,12 +426,15 @@ mod tests {
     #[test]
     fn open_filters_become_numbered_parameters() {
         let (sql, vals) = open_sql(&OpenFilter {
-            region: Some("urban".into()),
+            region: Some(Region::Urban),
             clock: Some("revisit".into()),
             ..OpenFilter::default()
         });
         assert!(sql.contains("AND region = $1 AND clock = $2"), "{sql}");
-        assert_eq!(vals.len(), 2);
+        assert_eq!(
+            vals,
+            vec![Val::Text("urban".into()), Val::Text("revisit".into())]
+        );
         let (sql, _) = open_sql(&OpenFilter {
             ticket_id: Some("T-1".into()),
             ..OpenFilter::default()

@@ -8,11 +8,14 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Days, Utc};
+use domain::ticket::types::Region;
+use projections::sla::Status;
 use serde::Deserialize;
 
 use super::page::{as_caller, download, local_time, render, Chrome, Failure};
 use super::svg::{self, Series};
 use super::Console;
+use crate::rpc::enums;
 use crate::rpc::pb;
 use crate::rpc::pb::sla_dashboard_server::SlaDashboard;
 
@@ -29,15 +32,40 @@ pub struct Filters {
     status: String,
 }
 
+/// A filter's snake_case name (as the form sends it) as the value it
+/// names: empty is no filter; a name not in `all` is refused naming the
+/// field, as the API refuses an enum number it does not define.
+fn chosen<T: Copy>(
+    field: &str,
+    raw: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<Option<T>, tonic::Status> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == raw)
+        .map(Some)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            tonic::Status::invalid_argument(format!("{field} must be one of {}", names.join(", ")))
+        })
+}
+
 impl Filters {
-    fn request(&self) -> pb::OpenClocksRequest {
-        pb::OpenClocksRequest {
-            status: self.status.clone(),
-            region: self.region.clone(),
+    fn request(&self) -> Result<pb::OpenClocksRequest, tonic::Status> {
+        let status = chosen("status", &self.status, Status::ALL, Status::as_str)?;
+        let region = chosen("region", &self.region, Region::ALL, Region::as_str)?;
+        Ok(pb::OpenClocksRequest {
+            status: status.map_or(0, |s| enums::sla_status_pb(s) as i32),
+            region: region.map_or(0, |r| enums::region_pb(r) as i32),
             technician: self.technician.clone(),
             clock: self.clock.clone(),
             ..Default::default()
-        }
+        })
     }
 
     fn query(&self) -> String {
@@ -149,7 +177,7 @@ async fn clocks(console: &Console, actor: &domain::Actor, f: &Filters) -> Result
     let open = console
         .services()
         .sla
-        .list_open_clocks(as_caller(actor, f.request()))
+        .list_open_clocks(as_caller(actor, f.request()?))
         .await?
         .into_inner();
     let local = |t: Option<&prost_types::Timestamp>| {
@@ -163,11 +191,11 @@ async fn clocks(console: &Console, actor: &domain::Actor, f: &Filters) -> Result
             remaining: minutes(c.remaining_minutes),
             ticket_id: c.ticket_id,
             clock: c.clock,
-            status: c.status,
+            status: enums::sla_status_name(c.sla_status).to_owned(),
             percent_used: c.percent_used,
-            region: c.region,
+            region: enums::region_name(c.customer_region).to_owned(),
             technician: c.technician,
-            priority: c.priority,
+            priority: enums::priority_name(c.ticket_priority).to_owned(),
         })
         .collect();
     Ok(Clocks {
@@ -268,7 +296,7 @@ pub async fn board(
     let page = Board {
         chrome: Chrome::new(&session, "sla"),
         query: filters.query(),
-        regions: choices(["urban", "suburban", "remote"], &filters.region),
+        regions: choices(Region::ALL.iter().map(|r| r.as_str()), &filters.region),
         clock_names: choices(
             projections::sla::SlaConfig::current()
                 .policy
@@ -310,7 +338,7 @@ pub async fn open_clocks_csv(
     let file = console
         .services()
         .sla
-        .export_open_clocks_csv(as_caller(&session.actor, filters.request()))
+        .export_open_clocks_csv(as_caller(&session.actor, filters.request()?))
         .await?
         .into_inner();
     Ok(download(file))

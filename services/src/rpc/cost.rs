@@ -1,13 +1,13 @@
 //! The `CostLedger` service.
 
 use domain::money::{Currency, Money};
-use domain::policy::ApprovalTier;
 use domain::values::Problem;
 use domain::{Role, TicketEvent};
 use projections::cost::reports::{run, Filter, Report, Table};
-use projections::cost::{ledger, Kind};
+use projections::cost::{ledger, Kind, TicketLedger};
 use tonic::{Request, Response, Status};
 
+use super::enums;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::cost_ledger_server::CostLedger;
@@ -53,15 +53,6 @@ fn pb_money(m: &Money) -> Option<pb::Money> {
     money(m.minor(), m.currency())
 }
 
-fn tier(t: Option<ApprovalTier>) -> i32 {
-    match t {
-        None => pb::ApprovalTier::Unspecified as i32,
-        Some(ApprovalTier::Tier1) => pb::ApprovalTier::Tier1 as i32,
-        Some(ApprovalTier::Tier2) => pb::ApprovalTier::Tier2 as i32,
-        Some(ApprovalTier::Tier3) => pb::ApprovalTier::Tier3 as i32,
-    }
-}
-
 fn month(field: &str, raw: &str) -> Result<Option<String>, Status> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -104,29 +95,14 @@ fn parse_report(m: &pb::ReportRequest) -> Result<(Report, Filter), Status> {
             ))
         }
     };
-    let bearer = text(&m.bearer);
-    if let Some(b) = &bearer {
-        if projections::cost::Bearer::parse(b).is_none() {
-            return Err(invalid_field(
-                "bearer",
-                "must be company, customer, supplier or goodwill",
-            ));
-        }
-    }
-    let region = text(&m.region);
-    if let Some(r) = &region {
-        if !["urban", "suburban", "remote"].contains(&r.as_str()) {
-            return Err(invalid_field("region", "must be urban, suburban or remote"));
-        }
-    }
     Ok((
         report,
         Filter {
             from_month: month("from_month", &m.from_month)?,
             to_month: month("to_month", &m.to_month)?,
             product_model: text(&m.product_model),
-            region,
-            bearer,
+            region: enums::optional("region", m.region, p::region).map_err(|e| invalid(&e))?,
+            bearer: enums::bearer("bearer", m.bearer).map_err(|e| invalid(&e))?,
         },
     ))
 }
@@ -136,6 +112,64 @@ impl CostLedgerService {
         let (report, filter) = parse_report(m)?;
         let table = run(&self.db, report, &filter).await.map_err(from_sqlx)?;
         Ok((report, table))
+    }
+}
+
+/// One ticket's ledger as the API shows it: the enums, and (deprecated,
+/// still filled) their snake_case names.
+#[allow(deprecated)]
+fn ledger_view(ticket_id: String, l: &TicketLedger) -> pb::TicketLedger {
+    let currency = l.currency.clone().unwrap_or_default();
+    let actual = l.actual();
+    let quote_vs_actual = Kind::ALL
+        .iter()
+        .filter(|k| l.quoted.contains_key(k) || actual.contains_key(k))
+        .map(|k| {
+            let q = l.quoted.get(k).copied().unwrap_or(0);
+            let a = actual.get(k).copied().unwrap_or(0);
+            pb::KindComparison {
+                kind: k.as_str().to_owned(),
+                line_kind: enums::line_kind_pb(*k) as i32,
+                quoted: money(q, &currency),
+                actual: money(a, &currency),
+                variance_minor: a - q,
+            }
+        })
+        .collect();
+    pb::TicketLedger {
+        ticket_id,
+        product_model: l.product_model.clone(),
+        sale_month: l.sale_month.clone().unwrap_or_default(),
+        lines: l
+            .lines
+            .iter()
+            .map(|line| pb::LedgerLine {
+                cycle: line.cycle,
+                kind: line.kind.as_str().to_owned(),
+                line_kind: enums::line_kind_pb(line.kind) as i32,
+                bearer: line.bearer.as_str().to_owned(),
+                cost_bearer: enums::bearer_pb(line.bearer) as i32,
+                amount: pb_money(&line.amount),
+                part_number: line.part_number.clone().unwrap_or_default(),
+                quantity: line.quantity.unwrap_or_default(),
+                occurred_at: Some(to_timestamp(line.occurred_at)),
+                approver: line.approver.clone().unwrap_or_default(),
+                tier: line.tier.map_or(0, |t| enums::tier_pb(t) as i32),
+            })
+            .collect(),
+        quote_vs_actual,
+        totals: l
+            .by_bearer()
+            .into_iter()
+            .map(|(b, minor)| pb::BearerTotal {
+                bearer: b.as_str().to_owned(),
+                cost_bearer: enums::bearer_pb(b) as i32,
+                amount: money(minor, &currency),
+            })
+            .collect(),
+        invoiced: money(l.invoiced, &currency),
+        paid: money(l.paid, &currency),
+        outstanding: money(l.outstanding(), &currency),
     }
 }
 
@@ -166,54 +200,7 @@ impl CostLedger for CostLedgerService {
             events.push((event, occurred_at));
         }
         let l = ledger(&events).map_err(|e| Status::failed_precondition(e.to_string()))?;
-        let currency = l.currency.clone().unwrap_or_default();
-        let actual = l.actual();
-        let quote_vs_actual = Kind::ALL
-            .iter()
-            .filter(|k| l.quoted.contains_key(k) || actual.contains_key(k))
-            .map(|k| {
-                let q = l.quoted.get(k).copied().unwrap_or(0);
-                let a = actual.get(k).copied().unwrap_or(0);
-                pb::KindComparison {
-                    kind: k.as_str().to_owned(),
-                    quoted: money(q, &currency),
-                    actual: money(a, &currency),
-                    variance_minor: a - q,
-                }
-            })
-            .collect();
-        Ok(Response::new(pb::TicketLedger {
-            ticket_id: id,
-            product_model: l.product_model.clone(),
-            sale_month: l.sale_month.clone().unwrap_or_default(),
-            lines: l
-                .lines
-                .iter()
-                .map(|line| pb::LedgerLine {
-                    cycle: line.cycle,
-                    kind: line.kind.as_str().to_owned(),
-                    bearer: line.bearer.as_str().to_owned(),
-                    amount: pb_money(&line.amount),
-                    part_number: line.part_number.clone().unwrap_or_default(),
-                    quantity: line.quantity.unwrap_or_default(),
-                    occurred_at: Some(to_timestamp(line.occurred_at)),
-                    approver: line.approver.clone().unwrap_or_default(),
-                    tier: tier(line.tier),
-                })
-                .collect(),
-            quote_vs_actual,
-            totals: l
-                .by_bearer()
-                .into_iter()
-                .map(|(b, minor)| pb::BearerTotal {
-                    bearer: b.as_str().to_owned(),
-                    amount: money(minor, &currency),
-                })
-                .collect(),
-            invoiced: money(l.invoiced, &currency),
-            paid: money(l.paid, &currency),
-            outstanding: money(l.outstanding(), &currency),
-        }))
+        Ok(Response::new(ledger_view(id, &l)))
     }
 
     async fn run_report(

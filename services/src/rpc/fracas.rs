@@ -13,6 +13,7 @@ use projections::fracas::{FailureRecord, FRACAS};
 use tonic::{Request, Response, Status};
 
 use super::commands::{optional_id, request_id};
+use super::enums;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::fracas_server::Fracas;
@@ -115,12 +116,16 @@ fn report_of(raw: i32) -> Result<Report, ValueError> {
     })
 }
 
+/// A failure record as the API shows it: the signal as an enum and
+/// (deprecated, still filled) as its snake_case name.
+#[allow(deprecated)]
 fn view(f: FailureRecord) -> pb::FailureReport {
     let relevant = f.relevant();
     pb::FailureReport {
         ticket_id: f.ticket_id,
         record_no: f.record_no,
         signal: f.signal.as_str().to_owned(),
+        failure_signal: enums::signal_pb(f.signal) as i32,
         occurred_at: Some(to_timestamp(f.occurred_at)),
         failed_on: f.failed_on.to_string(),
         product_model: f.product_model,
@@ -417,6 +422,8 @@ impl Fracas for FracasService {
             .await
     }
 
+    // Fills the deprecated `status` beside `action_status`.
+    #[allow(deprecated)]
     async fn get_corrective_action(
         &self,
         request: Request<pb::GetCorrectiveActionRequest>,
@@ -440,6 +447,7 @@ impl Fracas for FracasService {
         Ok(Response::new(pb::CorrectiveAction {
             action_id: id,
             status: a.status.as_str().to_owned(),
+            action_status: enums::action_status_pb(a.status) as i32,
             title: text(&a.title),
             failure_modes: a.failure_modes.iter().map(ToString::to_string).collect(),
             product_models: a.models.iter().map(ToString::to_string).collect(),

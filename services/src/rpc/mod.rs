@@ -7,6 +7,7 @@ mod build;
 pub mod commands;
 pub mod consumers;
 pub mod cost;
+pub(crate) mod enums;
 pub mod events;
 pub mod fracas;
 pub mod fracas_8d;

@@ -8,13 +8,14 @@ use projections::cost::reports::Table;
 use projections::sla::reports::{
     kpi_table, kpis, open, open_table, GroupBy, KpiFigure, KpiQuery, OpenClock, OpenFilter,
 };
-use projections::sla::{SlaConfig, Status};
+use projections::sla::SlaConfig;
 use tonic::{Request, Response, Status as GrpcStatus};
 
+use super::enums;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::sla_dashboard_server::SlaDashboard;
-use super::status::{from_sqlx, invalid_field};
+use super::status::{from_sqlx, invalid, invalid_field};
 use super::views;
 use crate::store::Pool;
 
@@ -64,19 +65,6 @@ fn one_of(field: &str, raw: &str, allowed: &[&str]) -> Result<Option<String>, Gr
 
 impl SlaDashboardService {
     fn parse_open(&self, m: &pb::OpenClocksRequest) -> Result<OpenFilter, GrpcStatus> {
-        let status = one_of(
-            "status",
-            &m.status,
-            &[
-                "running",
-                "paused",
-                "at_risk",
-                "breached",
-                "met",
-                "cancelled",
-            ],
-        )?
-        .and_then(|s| Status::parse(&s));
         let clocks: Vec<&str> = self
             .config
             .policy
@@ -86,10 +74,11 @@ impl SlaDashboardService {
             .collect();
         Ok(OpenFilter {
             ticket_id: text(&m.ticket_id),
-            status,
-            region: one_of("region", &m.region, &["urban", "suburban", "remote"])?,
+            status: enums::sla_status("status", m.status).map_err(|e| invalid(&e))?,
+            region: enums::optional("region", m.region, p::region).map_err(|e| invalid(&e))?,
             technician: text(&m.technician),
-            priority: one_of("priority", &m.priority, &["urgent", "normal"])?,
+            priority: enums::optional("priority", m.priority, p::priority)
+                .map_err(|e| invalid(&e))?,
             clock: one_of("clock", &m.clock, &clocks)?,
         })
     }
@@ -152,6 +141,33 @@ impl SlaDashboardService {
     }
 }
 
+/// One clock as the API shows it: the enums, and (deprecated, still
+/// filled) their snake_case names.
+#[allow(deprecated)]
+fn open_clock(o: OpenClock) -> pb::OpenClock {
+    let region = enums::region_named(&o.region);
+    let priority = enums::priority_named(&o.priority);
+    pb::OpenClock {
+        ticket_id: o.ticket_id,
+        clock: o.clock.clock,
+        cycle: o.clock.cycle,
+        status: o.view.status.as_str().to_owned(),
+        sla_status: enums::sla_status_pb(o.view.status) as i32,
+        started_at: Some(to_timestamp(o.clock.started_at)),
+        deadline: o.clock.deadline.map(to_timestamp),
+        elapsed_minutes: o.view.elapsed / 60,
+        remaining_minutes: o.view.remaining / 60,
+        percent_used: o.view.percent_used,
+        region: o.region,
+        customer_region: region.map_or(0, |r| p::region_pb(r) as i32),
+        technician: o.technician,
+        priority: o.priority,
+        ticket_priority: priority.map_or(0, |r| p::priority_pb(r) as i32),
+        basis: format!("{:?}", o.clock.basis).to_lowercase(),
+        stopped_at: o.clock.stopped_at.map(to_timestamp),
+    }
+}
+
 fn csv(name: &str, table: &Table) -> pb::CsvFile {
     views::csv_file(&format!("sla-{name}"), table)
 }
@@ -166,25 +182,7 @@ impl SlaDashboard for SlaDashboardService {
         let (now, clocks) = self.open(request.get_ref()).await?;
         Ok(Response::new(pb::OpenClocks {
             as_of: Some(to_timestamp(now)),
-            clocks: clocks
-                .into_iter()
-                .map(|o| pb::OpenClock {
-                    ticket_id: o.ticket_id,
-                    clock: o.clock.clock,
-                    cycle: o.clock.cycle,
-                    status: o.view.status.as_str().to_owned(),
-                    started_at: Some(to_timestamp(o.clock.started_at)),
-                    deadline: o.clock.deadline.map(to_timestamp),
-                    elapsed_minutes: o.view.elapsed / 60,
-                    remaining_minutes: o.view.remaining / 60,
-                    percent_used: o.view.percent_used,
-                    region: o.region,
-                    technician: o.technician,
-                    priority: o.priority,
-                    basis: format!("{:?}", o.clock.basis).to_lowercase(),
-                    stopped_at: o.clock.stopped_at.map(to_timestamp),
-                })
-                .collect(),
+            clocks: clocks.into_iter().map(open_clock).collect(),
         }))
     }
 

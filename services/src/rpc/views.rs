@@ -2,11 +2,12 @@
 
 use domain::money::Money;
 use domain::personal::Personal;
-use domain::policy::{ApprovalTier, Remedy, WarrantyStatus};
+use domain::policy::{Remedy, WarrantyStatus};
 use domain::{Ticket, TicketStatus};
 
 use projections::cost::reports::Table;
 
+use super::enums;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 
@@ -123,11 +124,7 @@ pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
     let quote_tier = t
         .quote
         .as_ref()
-        .map_or(pb::ApprovalTier::Unspecified, |q| match q.tier {
-            ApprovalTier::Tier1 => pb::ApprovalTier::Tier1,
-            ApprovalTier::Tier2 => pb::ApprovalTier::Tier2,
-            ApprovalTier::Tier3 => pb::ApprovalTier::Tier3,
-        });
+        .map_or(pb::ApprovalTier::Unspecified, |q| enums::tier_pb(q.tier));
     pb::Ticket {
         ticket_id: ticket_id.to_owned(),
         version,

@@ -64,6 +64,36 @@ async fn warranty_repair(server: &TestServer, id: &str, root_cause: pb::RootCaus
     t
 }
 
+/// The Lines report's region and bearer filters (enums): the fixtures are
+/// urban and have one goodwill line.
+async fn lines_filter_by_region_and_bearer(server: &TestServer) {
+    let lines = |region: pb::Region, bearer: pb::CostBearer| pb::ReportRequest {
+        report: pb::CostReport::Lines as i32,
+        region: region as i32,
+        bearer: bearer as i32,
+        ..Default::default()
+    };
+    let run = |request: pb::ReportRequest| async move {
+        client(server)
+            .await
+            .run_report(as_role("finance", request))
+            .await
+            .expect("lines")
+            .into_inner()
+    };
+    let goodwill_lines = run(lines(pb::Region::Urban, pb::CostBearer::Goodwill)).await;
+    let bearers: Vec<&str> = goodwill_lines
+        .rows
+        .iter()
+        .map(|r| r.cells[4].as_str())
+        .collect();
+    assert_eq!(bearers, ["goodwill"], "{goodwill_lines:?}");
+    let every_line = run(lines(pb::Region::Unspecified, pb::CostBearer::Unspecified)).await;
+    assert!(every_line.rows.len() > 1, "{every_line:?}");
+    let remote = run(lines(pb::Region::Remote, pb::CostBearer::Unspecified)).await;
+    assert!(remote.rows.is_empty(), "{remote:?}");
+}
+
 async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     let server = TestServer::start(backend).await;
     warranty_repair(&server, "cost-warranty", pb::RootCause::Manufacturing).await;
@@ -107,32 +137,40 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
         .await
         .expect("ledger")
         .into_inner();
-    let total = |bearer: &str| {
+    let total = |bearer: pb::CostBearer| {
         ledger
             .totals
             .iter()
-            .find(|t| t.bearer == bearer)
+            .find(|t| t.cost_bearer() == bearer)
             .and_then(|t| t.amount.as_ref())
             .map_or(0, |m| m.minor_units)
     };
     // Customer lines 350 + 120 + 30 = 500.00, of which 200.00 goodwill.
     assert_eq!(
-        (total("customer"), total("goodwill"), total("company")),
+        (
+            total(pb::CostBearer::Customer),
+            total(pb::CostBearer::Goodwill),
+            total(pb::CostBearer::Company)
+        ),
         (30_000, 20_000, 0)
     );
     let parts = ledger
         .quote_vs_actual
         .iter()
-        .find(|k| k.kind == "parts")
+        .find(|k| k.line_kind() == pb::CostLineKind::Parts)
         .expect("parts compared");
     // Quoted 1,380.00 for parts, actual 350.00.
     assert_eq!(parts.variance_minor, 35_000 - 138_000);
     let goodwill = ledger
         .lines
         .iter()
-        .find(|l| l.bearer == "goodwill")
+        .find(|l| l.cost_bearer() == pb::CostBearer::Goodwill)
         .expect("goodwill line");
     assert_eq!(goodwill.approver, "sales_vp-1");
+    // The deprecated string fields are still filled, with the same names.
+    #[allow(deprecated)]
+    let names = (goodwill.bearer.as_str(), parts.kind.as_str());
+    assert_eq!(names, ("goodwill", "parts"));
     assert_eq!(goodwill.tier(), pb::ApprovalTier::Tier2);
     assert_eq!(ledger.outstanding.map(|m| m.minor_units), Some(120_000));
 
@@ -157,6 +195,8 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     let parts = report(&server, pb::CostReport::PartsByMonth).await;
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0][3..], ["3".to_owned(), "105000".to_owned()]);
+
+    lines_filter_by_region_and_bearer(&server).await;
 
     // CSV of the same report.
     let csv = c
@@ -220,6 +260,28 @@ async fn cost_ledger_is_for_finance_and_managers_and_checks_its_input(backend: B
         c.run_report(as_role("finance", bad_month)).await,
         Code::InvalidArgument,
     );
+    for (field, bad) in [
+        (
+            "bearer",
+            pb::ReportRequest {
+                bearer: 99,
+                ..ask()
+            },
+        ),
+        (
+            "region",
+            pb::ReportRequest {
+                region: -1,
+                ..ask()
+            },
+        ),
+    ] {
+        let status = expect_code(
+            c.run_report(as_role("finance", bad)).await,
+            Code::InvalidArgument,
+        );
+        assert!(status.message().starts_with(field), "{status:?}");
+    }
     let no_report = pb::ReportRequest::default();
     expect_code(
         c.run_report(as_role("finance", no_report)).await,

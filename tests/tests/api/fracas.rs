@@ -191,7 +191,7 @@ async fn failure_reports_and_figures_follow_the_log(backend: Backend) {
         .map(|f| {
             (
                 f.ticket_id.as_str(),
-                f.signal.as_str(),
+                f.failure_signal(),
                 f.relevant,
                 f.no_fault_found,
                 f.misuse,
@@ -201,13 +201,20 @@ async fn failure_reports_and_figures_follow_the_log(backend: Backend) {
     assert_eq!(
         got,
         vec![
-            ("fr-1", "diagnosis", true, false, false),
-            ("fr-1", "qc_failed", false, false, false),
-            ("fr-2", "diagnosis", false, true, false),
-            ("fr-3", "diagnosis", false, false, true),
+            ("fr-1", pb::FailureSignal::Diagnosis, true, false, false),
+            ("fr-1", pb::FailureSignal::QcFailed, false, false, false),
+            ("fr-2", pb::FailureSignal::Diagnosis, false, true, false),
+            ("fr-3", pb::FailureSignal::Diagnosis, false, false, true),
         ]
     );
     let first = &seen[0];
+    // The deprecated string field is still filled, with the same name.
+    #[allow(deprecated)]
+    let signals: Vec<&str> = seen.iter().map(|f| f.signal.as_str()).collect();
+    assert_eq!(
+        signals,
+        ["diagnosis", "qc_failed", "diagnosis", "diagnosis"]
+    );
     assert_eq!(first.serial_number, "SN-fr-1");
     assert_eq!(first.batch, "B2026-01");
     assert_eq!(first.failure_mode, "MOTOR-OPEN");
@@ -294,7 +301,7 @@ async fn failure_reports_and_figures_follow_the_log(backend: Backend) {
             .into_inner()
             .failures
             .iter()
-            .map(|f| (f.ticket_id.clone(), f.signal.clone()))
+            .map(|f| (f.ticket_id.clone(), f.failure_signal()))
             .collect::<Vec<_>>()
         }
     };
@@ -314,9 +321,9 @@ async fn failure_reports_and_figures_follow_the_log(backend: Backend) {
     assert_eq!(
         by_serial,
         vec![
-            ("fr-1".to_owned(), "diagnosis".to_owned()),
-            ("fr-1".to_owned(), "qc_failed".to_owned()),
-            ("fr-5".to_owned(), "diagnosis".to_owned()),
+            ("fr-1".to_owned(), pb::FailureSignal::Diagnosis),
+            ("fr-1".to_owned(), pb::FailureSignal::QcFailed),
+            ("fr-5".to_owned(), pb::FailureSignal::Diagnosis),
         ]
     );
     let before_today = count(pb::FailureFilter {
@@ -489,6 +496,9 @@ async fn closing_is_gated_on_recurrence_in_the_window(backend: Backend) {
         .iter()
         .map(|s| (s.step.as_str(), s.actor_id.as_str()))
         .collect();
+    #[allow(deprecated)]
+    let status = (view.action_status(), view.status.as_str());
+    assert_eq!(status, (pb::CorrectiveActionStatus::Closed, "closed"));
     assert_eq!(
         steps,
         vec![

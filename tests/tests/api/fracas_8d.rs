@@ -123,6 +123,7 @@ async fn eight_d_steps_owners_overdue_and_links(backend: Backend) {
         .expect("action")
         .into_inner();
     assert_eq!(a.version, 7);
+    assert_eq!(a.action_status(), pb::CorrectiveActionStatus::Opened);
     assert_eq!(a.team, vec!["eng-7".to_owned(), "qa-2".to_owned()]);
     assert_eq!(a.linked_ticket_ids, vec!["f8-1".to_owned()]);
     let shown: Vec<(&str, &str, bool, bool)> = a

@@ -148,9 +148,13 @@ async fn a_refund_within_7_days_is_approved_returned_and_paid(backend: Backend) 
         .await
         .expect("ledger")
         .into_inner();
-    let refund: Vec<_> = ledger.lines.iter().filter(|l| l.kind == "refund").collect();
+    let refund: Vec<_> = ledger
+        .lines
+        .iter()
+        .filter(|l| l.line_kind() == pb::CostLineKind::Refund)
+        .collect();
     assert_eq!(refund.len(), 1, "{:?}", ledger.lines);
-    assert_eq!(refund[0].bearer, "company");
+    assert_eq!(refund[0].cost_bearer(), pb::CostBearer::Company);
     assert_eq!(
         refund[0].amount.as_ref().map(|m| m.minor_units),
         Some(299_900)

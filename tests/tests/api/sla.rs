@@ -118,13 +118,17 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
     assert_eq!(running.len(), 1, "{running:?}");
     let c = &running[0];
     assert_eq!(
-        (c.ticket_id.as_str(), c.status.as_str(), c.basis.as_str()),
-        ("sla-c2", "running", "calendar")
+        (c.ticket_id.as_str(), c.sla_status(), c.basis.as_str()),
+        ("sla-c2", pb::SlaStatus::Running, "calendar")
     );
     assert_eq!(
-        (c.cycle, c.region.as_str(), c.priority.as_str()),
-        (1, "urban", "normal")
+        (c.cycle, c.customer_region(), c.ticket_priority()),
+        (1, pb::Region::Urban, pb::Priority::Normal)
     );
+    // The deprecated string fields are still filled, with the same names.
+    #[allow(deprecated)]
+    let names = (c.status.as_str(), c.region.as_str(), c.priority.as_str());
+    assert_eq!(names, ("running", "urban", "normal"));
     assert!(
         c.remaining_minutes > 47 * 60 && c.percent_used == 0,
         "{c:?}"
@@ -133,8 +137,9 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
         &server,
         pb::OpenClocksRequest {
             clock: "service_commitment".into(),
-            status: "running".into(),
-            region: "urban".into(),
+            status: pb::SlaStatus::Running as i32,
+            region: pb::Region::Urban as i32,
+            priority: pb::Priority::Normal as i32,
             ..Default::default()
         },
     )
@@ -144,15 +149,9 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
     // clock runs on (a dispatch or diagnosis does not stop it). The
     // unanswered complaint has made no commitment yet either.
     assert_eq!(ids, ["sla-r1", "sla-c2", "sla-open"], "{commitments:?}");
-    assert!(open(
-        &server,
-        pb::OpenClocksRequest {
-            status: "breached".into(),
-            ..Default::default()
-        }
-    )
-    .await
-    .is_empty());
+    // Each enum filter filters: none of these clocks is breached, remote
+    // or urgent.
+    nothing_matches_breached_remote_or_urgent(&server).await;
 
     // One ticket's clocks, finished ones with their result.
     let answered = open(
@@ -163,13 +162,16 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
         },
     )
     .await;
-    let results: Vec<(&str, &str)> = answered
+    let results: Vec<(&str, pb::SlaStatus)> = answered
         .iter()
-        .map(|c| (c.clock.as_str(), c.status.as_str()))
+        .map(|c| (c.clock.as_str(), c.sla_status()))
         .collect();
     assert_eq!(
         results,
-        [("service_commitment", "met"), ("complaint_reply", "met")],
+        [
+            ("service_commitment", pb::SlaStatus::Met),
+            ("complaint_reply", pb::SlaStatus::Met)
+        ],
         "{answered:?}"
     );
     assert!(answered
@@ -269,20 +271,67 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
             .await,
         Code::PermissionDenied,
     );
-    expect_code(
-        client(&server)
-            .await
-            .list_open_clocks(as_role(
-                "service_manager",
-                pb::OpenClocksRequest {
-                    status: "late".into(),
-                    ..Default::default()
-                },
-            ))
-            .await,
-        Code::InvalidArgument,
-    );
+    unknown_enum_numbers_are_refused_naming_the_field(&server).await;
     server.stop().await;
+}
+
+async fn nothing_matches_breached_remote_or_urgent(server: &TestServer) {
+    for request in [
+        pb::OpenClocksRequest {
+            status: pb::SlaStatus::Breached as i32,
+            ..Default::default()
+        },
+        pb::OpenClocksRequest {
+            region: pb::Region::Remote as i32,
+            ..Default::default()
+        },
+        pb::OpenClocksRequest {
+            priority: pb::Priority::Urgent as i32,
+            ..Default::default()
+        },
+    ] {
+        let found = open(server, request.clone()).await;
+        assert!(found.is_empty(), "{request:?}: {found:?}");
+    }
+}
+
+/// An enum number the proto does not define is refused, naming the field.
+async fn unknown_enum_numbers_are_refused_naming_the_field(server: &TestServer) {
+    for (field, bad) in [
+        (
+            "status",
+            pb::OpenClocksRequest {
+                status: 99,
+                ..Default::default()
+            },
+        ),
+        (
+            "region",
+            pb::OpenClocksRequest {
+                region: 4,
+                ..Default::default()
+            },
+        ),
+        (
+            "priority",
+            pb::OpenClocksRequest {
+                priority: -3,
+                ..Default::default()
+            },
+        ),
+    ] {
+        let status = expect_code(
+            client(server)
+                .await
+                .list_open_clocks(as_role("service_manager", bad))
+                .await,
+            Code::InvalidArgument,
+        );
+        assert!(
+            status.message().starts_with(field) && status.message().contains("unknown value"),
+            "{status:?}"
+        );
+    }
 }
 
 async fn alert_count(server: &TestServer) -> Vec<String> {

@@ -41,11 +41,14 @@ async fn the_repair_cycle_pauses_at_the_factory_and_moves_with_an_extension(back
     t.ok(r, "FaultDiagnosed");
     let r = t.send_to_factory().await;
     t.ok(r, "SentToFactory");
-    assert_eq!(repair_cycle(&server, &t.id).await.status, "paused");
+    assert_eq!(
+        repair_cycle(&server, &t.id).await.sla_status(),
+        pb::SlaStatus::Paused
+    );
     let r = t.receive_from_factory(pb::FactoryOutcome::Repaired).await;
     t.ok(r, "ReturnedFromFactory");
     let before = repair_cycle(&server, &t.id).await;
-    assert_eq!(before.status, "running");
+    assert_eq!(before.sla_status(), pb::SlaStatus::Running);
 
     // Extended to 40 days from today: the deadline moves to the end of
     // that day's working hours (Asia/Shanghai), far beyond 7 working days.
