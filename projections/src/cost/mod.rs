@@ -27,5 +27,6 @@ pub const TABLES: &[&str] = &[
     "cost_quoted",
     "cost_warranty",
     "cost_parts",
+    "cost_quote_actual",
     "cost_state",
 ];

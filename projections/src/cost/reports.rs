@@ -178,22 +178,17 @@ fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val
                 line_filter(filter, "month", &mut vals)
             ),
         ),
+        // From the roll-up (`cost_quote_actual`), not from every line and
+        // quote row: the ticket filter's columns are its keys.
         Report::QuoteVsActual => {
             let tickets = ticket_filter(filter, " WHERE 1 = 1", &mut vals);
             (
                 vec!["kind", "currency", "quoted_minor", "actual_minor", "variance_minor"],
                 format!(
-                    "WITH chosen AS (SELECT ticket_id FROM cost_tickets{tickets}),
-                          q AS (SELECT kind, currency, SUM(amount_minor) AS amount FROM cost_quoted
-                                 WHERE ticket_id IN (SELECT ticket_id FROM chosen) GROUP BY kind, currency),
-                          a AS (SELECT kind, currency, SUM(amount_minor) AS amount FROM cost_lines
-                                 WHERE ticket_id IN (SELECT ticket_id FROM chosen) GROUP BY kind, currency),
-                          k AS (SELECT kind, currency FROM q UNION SELECT kind, currency FROM a)
-                   SELECT k.kind, k.currency, CAST(COALESCE(q.amount, 0) AS TEXT), CAST(COALESCE(a.amount, 0) AS TEXT),
-                          CAST(COALESCE(a.amount, 0) - COALESCE(q.amount, 0) AS TEXT)
-                     FROM k LEFT JOIN q ON q.kind = k.kind AND q.currency = k.currency
-                            LEFT JOIN a ON a.kind = k.kind AND a.currency = k.currency
-                    ORDER BY k.kind, k.currency"
+                    "SELECT kind, currency, CAST(SUM(quoted_minor) AS TEXT), CAST(SUM(actual_minor) AS TEXT),
+                            CAST(SUM(actual_minor) - SUM(quoted_minor) AS TEXT)
+                       FROM cost_quote_actual{tickets}
+                      GROUP BY kind, currency ORDER BY kind, currency"
                 ),
             )
         }

@@ -32,7 +32,7 @@ pub struct Rollup {
 }
 
 /// Every roll-up the ledger keeps.
-pub const ROLLUPS: &[Rollup] = &[WARRANTY, PARTS];
+pub const ROLLUPS: &[Rollup] = &[WARRANTY, PARTS, QUOTE_ACTUAL];
 
 /// Company-borne cost per basis ("sale": the month of the sale, '' when
 /// unknown; "repair": the month of the cost), product model, month, region
@@ -58,6 +58,16 @@ pub const PARTS: Rollup = Rollup {
     ],
     sums: &["quantity", "amount_minor"],
     cells: parts,
+};
+
+/// Quoted and actual amounts per line kind and currency, by the ticket's
+/// month of receipt, product model and region (what the ticket filter of
+/// the quote-versus-actual report selects on): that report.
+pub const QUOTE_ACTUAL: Rollup = Rollup {
+    table: "cost_quote_actual",
+    keys: &["first_month", "product_model", "region", "kind", "currency"],
+    sums: &["quoted_minor", "actual_minor"],
+    cells: quote_actual,
 };
 
 /// "YYYY-MM" of an instant.
@@ -99,6 +109,31 @@ fn parts(l: &TicketLedger) -> Cells {
         ];
         let quantity = i64::from(line.quantity.unwrap_or(0));
         add(&mut out, key, &[quantity, line.amount.minor()]);
+    }
+    out
+}
+
+fn quote_actual(l: &TicketLedger) -> Cells {
+    let mut out = Cells::new();
+    let first = l.received_at.map(month).unwrap_or_default();
+    let key = |kind: Kind, currency: String| {
+        let ticket = [&first, &l.product_model, &l.region];
+        let mut key: Vec<String> = ticket.into_iter().cloned().collect();
+        key.extend([kind.as_str().to_owned(), currency]);
+        key
+    };
+    let quote_currency = l.currency.as_ref().map(ToString::to_string);
+    for (kind, amount) in &l.quoted {
+        let currency = quote_currency.clone().unwrap_or_default();
+        add(&mut out, key(*kind, currency), &[*amount, 0]);
+    }
+    for line in &l.lines {
+        let currency = line.amount.currency().to_string();
+        add(
+            &mut out,
+            key(line.kind, currency),
+            &[0, line.amount.minor()],
+        );
     }
     out
 }

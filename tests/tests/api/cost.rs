@@ -64,6 +64,49 @@ async fn warranty_repair(server: &TestServer, id: &str, root_cause: pb::RootCaus
     t
 }
 
+/// The quote-versus-actual report (read from its roll-up) is, per line
+/// kind, the sum of what each ticket's ledger (worked out from its events)
+/// quotes and spends.
+async fn quote_vs_actual_adds_up_the_tickets_ledgers(server: &TestServer, ids: &[&str]) {
+    let mut expected: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for id in ids {
+        let ledger = client(server)
+            .await
+            .get_ticket_ledger(as_role(
+                "finance",
+                pb::GetTicketLedgerRequest {
+                    ticket_id: (*id).into(),
+                },
+            ))
+            .await
+            .expect("ledger")
+            .into_inner();
+        for k in ledger.quote_vs_actual {
+            #[allow(deprecated)]
+            let kind = k.kind.clone();
+            let minor = |m: Option<pb::Money>| m.map_or(0, |m| m.minor_units);
+            let sums = expected.entry(kind).or_default();
+            sums.0 += minor(k.quoted);
+            sums.1 += minor(k.actual);
+        }
+    }
+    let expected: Vec<Vec<String>> = expected
+        .into_iter()
+        .map(|(kind, (q, a))| {
+            let cells = [kind, "CNY".into(), q.to_string(), a.to_string()];
+            let mut row = cells.to_vec();
+            row.push((a - q).to_string());
+            row
+        })
+        .collect();
+    assert!(
+        expected.iter().any(|r| r[2] != "0"),
+        "a quote is in the fixtures"
+    );
+    let report = report(server, pb::CostReport::QuoteVsActual).await;
+    assert_eq!(report, expected);
+}
+
 /// The Lines report's region and bearer filters (enums): the fixtures are
 /// urban and have one goodwill line.
 async fn lines_filter_by_region_and_bearer(server: &TestServer) {
@@ -196,6 +239,11 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0][3..], ["3".to_owned(), "105000".to_owned()]);
 
+    quote_vs_actual_adds_up_the_tickets_ledgers(
+        &server,
+        &["cost-warranty", "cost-supplier", "cost-waiver"],
+    )
+    .await;
     lines_filter_by_region_and_bearer(&server).await;
 
     // CSV of the same report.
