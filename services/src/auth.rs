@@ -161,6 +161,27 @@ pub fn new_token(actor: &str, role: Role) -> (String, String) {
     (token, entry)
 }
 
+/// What `ticketd token` prints for a new token: the text for a person, or
+/// (`json`) one JSON object for a script. Refuses an unknown role or a bad
+/// actor id.
+pub fn token_text(actor: &str, role: &str, json: bool) -> Result<String, String> {
+    let role = Role::parse(role).ok_or_else(|| format!("unknown role {role:?}"))?;
+    ActorId::parse(actor).map_err(|p| format!("--actor {p}"))?;
+    let (token, entry) = new_token(actor, role);
+    Ok(if json {
+        serde_json::json!({
+            "actor": actor,
+            "role": role.to_string(),
+            "sha256": sha256_hex(&token),
+            "token": token,
+            "token_file_entry": entry,
+        })
+        .to_string()
+    } else {
+        format!("token (give to {actor}, shown once): {token}\n\nadd to the token file:\n{entry}")
+    })
+}
+
 /// Roles that may read the audit trail.
 pub fn may_audit(role: Role) -> bool {
     matches!(

@@ -451,25 +451,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Command::Token(args) => {
-            let role = domain::Role::parse(&args.role)
-                .ok_or_else(|| format!("unknown role {:?}", args.role))?;
-            domain::values::ActorId::parse(&args.actor).map_err(|p| format!("--actor {p}"))?;
-            let (token, entry) = crate::auth::new_token(&args.actor, role);
-            if args.json {
-                let out = serde_json::json!({
-                    "actor": args.actor,
-                    "role": role.to_string(),
-                    "sha256": projections::log::seal::sha256_hex(&token),
-                    "token": token,
-                    "token_file_entry": entry,
-                });
-                println!("{out}");
-            } else {
-                println!(
-                    "token (give to {}, shown once): {token}\n\nadd to the token file:\n{entry}",
-                    args.actor
-                );
-            }
+            println!(
+                "{}",
+                crate::auth::token_text(&args.actor, &args.role, args.json)?
+            );
         }
         Command::Import(args) => {
             args.keys.install(&args.store.data_dir)?;

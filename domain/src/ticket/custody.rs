@@ -7,10 +7,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::command::{CommandKind, TakeInItem};
+use super::command::{CommandKind, ShipItem, TakeInItem};
 use super::event::TicketEvent;
 use super::status::TicketStatus as S;
-use super::{Ticket, TicketError};
+use super::{Policies, Ticket, TicketError};
 use crate::roles::Actor;
 use crate::values::Label;
 
@@ -159,6 +159,58 @@ impl Ticket {
         Ok(TicketEvent::ItemHandedBack {
             receipt_number,
             by: actor.id,
+            at: now,
+        })
+    }
+}
+
+impl Ticket {
+    /// Shipping the item back: only once it passed QC (or, a quote
+    /// declined, unrepaired), at the policy's shipping cost.
+    pub(super) fn decide_ship(
+        &self,
+        kind: CommandKind,
+        c: ShipItem,
+        now: DateTime<Utc>,
+        policies: &Policies,
+    ) -> Result<TicketEvent, TicketError> {
+        match self.status {
+            S::QcPassed | S::Declined => {}
+            S::Received
+            | S::Dispatched
+            | S::DispatchAccepted
+            | S::OnSite
+            | S::Diagnosed
+            | S::Quoted
+            | S::QuoteApproved
+            | S::Accepted
+            | S::AtFactory
+            | S::ExchangeApproved
+            | S::Repaired
+            | S::QcFailed
+            | S::Reopened => {
+                return Err(TicketError::ShipBeforeQc {
+                    status: self.status,
+                })
+            }
+            status => {
+                return Err(TicketError::NotAllowed {
+                    command: kind,
+                    status,
+                })
+            }
+        }
+        Ok(TicketEvent::ItemShipped {
+            carrier: c.carrier,
+            tracking_number: c.tracking_number,
+            address: c.address.into(),
+            unrepaired: self.status == S::Declined,
+            shipping_cost: Some(
+                policies
+                    .rates_for(self.product.as_ref())
+                    .shipping_per_shipment
+                    .clone(),
+            ),
             at: now,
         })
     }

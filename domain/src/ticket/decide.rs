@@ -395,47 +395,7 @@ impl Ticket {
                     at: now,
                 }
             }
-            C::ShipItem(c) => {
-                match self.status {
-                    S::QcPassed | S::Declined => {}
-                    S::Received
-                    | S::Dispatched
-                    | S::DispatchAccepted
-                    | S::OnSite
-                    | S::Diagnosed
-                    | S::Quoted
-                    | S::QuoteApproved
-                    | S::Accepted
-                    | S::AtFactory
-                    | S::ExchangeApproved
-                    | S::Repaired
-                    | S::QcFailed
-                    | S::Reopened => {
-                        return Err(TicketError::ShipBeforeQc {
-                            status: self.status,
-                        })
-                    }
-                    status => {
-                        return Err(TicketError::NotAllowed {
-                            command: kind,
-                            status,
-                        })
-                    }
-                }
-                E::ItemShipped {
-                    carrier: c.carrier,
-                    tracking_number: c.tracking_number,
-                    address: c.address.into(),
-                    unrepaired: self.status == S::Declined,
-                    shipping_cost: Some(
-                        policies
-                            .rates_for(self.product.as_ref())
-                            .shipping_per_shipment
-                            .clone(),
-                    ),
-                    at: now,
-                }
-            }
+            C::ShipItem(c) => self.decide_ship(kind, c, now, policies)?,
             C::ConfirmDelivery { signed_by } => {
                 self.require(kind, &[S::Shipped])?;
                 E::ItemDelivered {

@@ -35,7 +35,7 @@ use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
 use crate::policy::PolicyHandle;
-use crate::privacy::{Keyring, MasterKey};
+use crate::privacy::Keyring;
 use crate::sealed::SealedRepository;
 use crate::store::{is_unavailable, Pool, RecordedRequest};
 use cache::{Cached, StreamCache};
@@ -213,7 +213,7 @@ impl CommandBus {
             tickets: StreamCache::new(capacity),
             action_streams: StreamCache::new(capacity),
             writer: GroupCommit::start(&db),
-            keyring: Arc::new(Keyring::new(db.clone(), MasterKey::current().clone())),
+            keyring: Arc::new(Keyring::current(db.clone())),
             db,
             services,
             committed,

@@ -60,6 +60,11 @@ const INSERT: &str = "INSERT INTO customer_keys (customer_id, lookup, wrapped) V
   ON CONFLICT (lookup) DO NOTHING";
 
 impl Keyring {
+    /// The keyring of `db` under the process's master key.
+    pub fn current(db: Pool) -> Self {
+        Self::new(db, MasterKey::current().clone())
+    }
+
     pub fn new(db: Pool, master: MasterKey) -> Self {
         Self {
             db,
@@ -115,26 +120,29 @@ impl Keyring {
             .and_then(|id| CustomerId::parse(&id).ok()))
     }
 
-    /// The keys of `customers` the store still holds (an erased one has none).
+    /// The keys of `customers` the store still holds (an erased one has
+    /// none), in one query.
     async fn keys(
         &self,
         customers: &HashSet<String>,
     ) -> Result<HashMap<String, CustomerKey>, PrivacyError> {
+        if customers.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<String> = customers.iter().cloned().collect();
+        let params: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT customer_id, wrapped FROM customer_keys WHERE customer_id IN ({})",
+            params.join(", ")
+        );
+        let rows = self
+            .db
+            .texts(&sql, ids.into_iter().map(Val::Text).collect())
+            .await?;
         let mut keys = HashMap::new();
-        for id in customers {
-            let rows = self
-                .db
-                .texts(
-                    "SELECT wrapped FROM customer_keys WHERE customer_id = $1",
-                    vec![Val::Text(id.clone())],
-                )
-                .await?;
-            if let Some(wrapped) = rows
-                .into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next().flatten())
-            {
-                keys.insert(id.clone(), self.master.unwrap(id, &wrapped)?);
+        for row in rows {
+            if let [Some(id), Some(wrapped)] = row.as_slice() {
+                keys.insert(id.clone(), self.master.unwrap(id, wrapped)?);
             }
         }
         Ok(keys)

@@ -11,10 +11,8 @@ use chrono::{DateTime, Utc};
 use domain::personal::{CustomerEvent, CustomerId, CUSTOMER};
 use domain::values::Text;
 use domain::Actor;
-use projections::db::{Tx, Val};
-use projections::log::append::{
-    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, to_micros, NewEvent,
-};
+use projections::db::Val;
+use projections::log::append::{to_micros, NewEvent};
 use projections::log::RawEvent;
 
 pub use key::{KeyError, MasterKey};
@@ -32,7 +30,8 @@ pub struct Erasure {
 }
 
 const DELETE_KEY: &str = "DELETE FROM customer_keys WHERE customer_id = $1";
-const LAST_ERASURE: &str = "SELECT CAST(sequence AS BIGINT), occurred_at FROM events
+const LAST_ERASURE: &str =
+    "SELECT CAST(sequence AS BIGINT), occurred_at, COALESCE(hash, '') FROM events
   WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1";
 
 /// Erases `customer`: deletes their key and records `PersonalDataErased`
@@ -50,18 +49,21 @@ pub async fn erase(
     let id = Val::Text(customer.to_string());
     let deleted = tx.run(DELETE_KEY, vec![id.clone()]).await?;
     let stream = vec![Val::Text(CUSTOMER.into()), id];
-    let last: Vec<(i64, DateTime<Utc>)> = tx.fetch(LAST_ERASURE, stream).await?;
+    let last: Vec<(i64, DateTime<Utc>, String)> = tx.fetch(LAST_ERASURE, stream).await?;
     keyring.forget(customer);
     if deleted == 0 {
         // Nothing to delete: erased before, or never known.
-        return Ok(last.into_iter().next().map(|(_, at)| Erasure {
+        return Ok(last.into_iter().next().map(|(_, at, _)| Erasure {
             customer: customer.clone(),
             already: true,
             at,
         }));
     }
     let at = to_micros(now);
-    let sequence = last.first().map_or(0, |(s, _)| *s) + 1;
+    let (sequence, previous) = last
+        .into_iter()
+        .next()
+        .map_or((1, String::new()), |(s, _, hash)| (s + 1, hash));
     let event = CustomerEvent::PersonalDataErased {
         by: by.id.clone(),
         role: by.role,
@@ -69,7 +71,7 @@ pub async fn erase(
         at,
     };
     let new = erasure_event(customer, sequence, &event, by, at)?;
-    append(&mut tx, &new).await?;
+    tx.append(&new, &previous).await?;
     tx.commit().await?;
     Ok(Some(Erasure {
         customer: customer.clone(),
@@ -117,23 +119,4 @@ pub async fn open_event(keyring: &Keyring, mut e: RawEvent) -> Result<RawEvent, 
     keyring.open(&mut payload).await?;
     e.payload = payload.to_string();
     Ok(e)
-}
-
-/// Appends one sealed event, chained to its stream's previous one.
-async fn append(tx: &mut Tx, event: &NewEvent) -> Result<(), sqlx::Error> {
-    let (kind, id, previous) = (
-        &event.aggregate_type,
-        &event.aggregate_id,
-        event.sequence - 1,
-    );
-    match tx {
-        Tx::Postgres(t) => {
-            let hash = hash_at_postgres(t, kind, id, previous).await?;
-            insert_postgres(t, event, &hash).await.map(drop)
-        }
-        Tx::Sqlite(t) => {
-            let hash = hash_at_sqlite(t, kind, id, previous).await?;
-            insert_sqlite(t, event, &hash).await.map(drop)
-        }
-    }
 }

@@ -10,7 +10,7 @@ use super::events::{heartbeat, message, send};
 use super::pb;
 use super::status::{from_sqlx, invalid_field};
 use crate::consumers::{self, ConsumerError, ConsumerFilter};
-use crate::privacy::{Keyring, MasterKey};
+use crate::privacy::Keyring;
 use crate::store::Pool;
 
 /// How often a member looks for redeliveries and for room freed by acks
@@ -116,7 +116,7 @@ pub async fn feed(
 ) {
     let member = uuid::Uuid::new_v4().simple().to_string();
     let mut last_sent = tokio::time::Instant::now();
-    let keyring = Keyring::new(db.clone(), MasterKey::current().clone());
+    let keyring = Keyring::current(db.clone());
     loop {
         head.borrow_and_update();
         let step = async {

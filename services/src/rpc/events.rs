@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use projections::log::RawEvent;
 
-use crate::privacy::{Keyring, MasterKey};
+use crate::privacy::Keyring;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -191,7 +191,7 @@ async fn feed(
     out: mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
 ) {
     let mut last_sent = tokio::time::Instant::now();
-    let keyring = Keyring::new(db.clone(), MasterKey::current().clone());
+    let keyring = Keyring::current(db.clone());
     loop {
         head.borrow_and_update();
         let batch = match read(&db, cursor).await {

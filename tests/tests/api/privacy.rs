@@ -4,7 +4,7 @@
 //! officer erases the customer, with every seal still verifying.
 
 use ticketd::privacy::retention::sweep;
-use ticketd::privacy::{Keyring, MasterKey};
+use ticketd::privacy::Keyring;
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::privacy_client::PrivacyClient;
 use ticketd::store::StoreConfig;
@@ -191,7 +191,19 @@ async fn an_erased_customer_reads_as_erased_everywhere_and_still_verifies(backen
         ))
         .await;
     expect_code(refused, Code::PermissionDenied);
-    // A request naming nobody, or two ways at once, is invalid.
+    // A request naming nobody, or two ways at once, or giving no reason,
+    // is invalid.
+    let mut privacy = PrivacyClient::new(server.channel().await);
+    let no_reason = pb::EraseCustomerRequest {
+        customer_id: customer.customer_id.clone(),
+        ..Default::default()
+    };
+    let refused = privacy
+        .erase_customer(as_role("data_protection_officer", no_reason))
+        .await;
+    assert!(expect_code(refused, Code::InvalidArgument)
+        .message()
+        .contains("reason"));
     expect_code(
         erase(&server, "data_protection_officer", "", "").await,
         Code::InvalidArgument,
@@ -361,7 +373,7 @@ async fn the_retention_rule_erases_only_customers_whose_tickets_closed_long_ago(
     open_ticket_of_another(&server, "ret-2").await;
     server.caught_up().await;
     let db = server.open_db().await;
-    let keyring = Keyring::new(db.clone(), MasterKey::current().clone());
+    let keyring = Keyring::current(db.clone());
     let years = |n| domain::PrivacyPolicy {
         erase_customers_years_after_closing: n,
     };

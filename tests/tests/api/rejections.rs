@@ -123,6 +123,20 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_written(backend: 
         "defects",
     );
 
+    let long_bin = pb::TakeInItemRequest {
+        context: context(&t.id),
+        receipt_number: "R-1".into(),
+        condition: "as sent".into(),
+        location: "Hangzhou service point".into(),
+        bin: "B".repeat(1_000),
+    };
+    expect_invalid(
+        client
+            .take_in_item(as_role("customer_service", long_bin))
+            .await,
+        "bin",
+    );
+
     let no_context = pb::PassQcRequest { context: None };
     expect_invalid(
         client.pass_qc(as_role("qc_inspector", no_context)).await,

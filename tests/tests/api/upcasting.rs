@@ -5,12 +5,10 @@
 //! history and export; and they still verify, because the stored bytes are
 //! never rewritten.
 
-use ::projections::log::append::{
-    hash_at_postgres, hash_at_sqlite, insert_postgres, insert_sqlite, NewEvent,
-};
+use ::projections::db::Val;
+use ::projections::log::append::NewEvent;
 use serde_json::Value;
 use ticketd::rpc::pb;
-use ticketd::store::Pool;
 
 use crate::flow::Flow;
 use crate::helpers::{Backend, TestServer};
@@ -53,28 +51,19 @@ async fn store_old(server: &TestServer, ticket_id: &str, sequence: i64, event_ty
         recorded_at: now,
         occurred_at: now,
     };
-    match server.open_db().await {
-        Pool::Postgres(pool) => {
-            let mut tx = pool.begin().await.expect("begin");
-            let previous = hash_at_postgres(&mut tx, "Ticket", ticket_id, sequence - 1)
-                .await
-                .expect("previous hash");
-            insert_postgres(&mut tx, &event, &previous)
-                .await
-                .expect("insert");
-            tx.commit().await.expect("commit");
-        }
-        Pool::Sqlite(pool) => {
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
-            let previous = hash_at_sqlite(&mut tx, "Ticket", ticket_id, sequence - 1)
-                .await
-                .expect("previous hash");
-            insert_sqlite(&mut tx, &event, &previous)
-                .await
-                .expect("insert");
-            tx.commit().await.expect("commit");
-        }
-    }
+    let db = server.open_db().await;
+    let mut tx = db.begin_write().await.expect("begin");
+    let previous: Vec<(String,)> = tx
+        .fetch(
+            "SELECT COALESCE(hash, '') FROM events
+              WHERE aggregate_type = 'Ticket' AND aggregate_id = $1 AND sequence = $2",
+            vec![Val::Text(ticket_id.into()), Val::Int(sequence - 1)],
+        )
+        .await
+        .expect("previous hash");
+    tx.append(&event, &previous[0].0).await.expect("insert");
+    tx.commit().await.expect("commit");
+    db.close().await;
 }
 
 fn payload(e: &pb::LoggedEvent) -> Value {
