@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use domain::LocalTime;
 
 use crate::db::{Pool, Tx};
+use crate::log::recent::Recent;
 use crate::log::RawEvent;
 use crate::sla::SlaConfig;
 use crate::ProjectionError;
@@ -133,6 +134,7 @@ pub async fn batch(
     at: &Target,
     cx: &Context,
     limit: i64,
+    shared: Option<&Recent>,
 ) -> Result<usize, ProjectionError> {
     // A cheap look without locks first: an idle runner writes nothing.
     let seen = pool.checkpoint(&at.checkpoint).await?;
@@ -141,13 +143,15 @@ pub async fn batch(
     }
     let mut tx = pool.begin().await?;
     let from = tx.lock_checkpoint(&at.checkpoint).await?;
-    let (applied, _) = apply_after(&mut tx, p, at, cx, from, limit).await?;
+    let (applied, _) = apply_after(&mut tx, p, at, cx, from, limit, shared).await?;
     tx.commit().await?;
     Ok(applied)
 }
 
 /// Applies up to `limit` events after `from` to `p` at `at` inside `tx`
 /// and moves the checkpoint. Returns how many, and the new position.
+/// With `shared`, the log is read through the window the process's
+/// runners share (see [`Recent`]).
 pub async fn apply_after(
     tx: &mut Tx,
     p: &dyn Projection,
@@ -155,8 +159,12 @@ pub async fn apply_after(
     cx: &Context,
     from: i64,
     limit: i64,
+    shared: Option<&Recent>,
 ) -> Result<(usize, i64), ProjectionError> {
-    let events = tx.read(from, limit).await?;
+    let events = match shared {
+        Some(recent) => recent.read(tx, &at.checkpoint, from, limit).await?,
+        None => tx.read(from, limit).await?,
+    };
     let Some(last) = events.last().map(|e| e.log_position) else {
         return Ok((0, from));
     };

@@ -44,7 +44,7 @@ pub async fn rebuild(
     tx.commit().await?;
     let mut events = 0_u64;
     loop {
-        let n = batch(pool, p, &shadow, cx, CHUNK).await?;
+        let n = batch(pool, p, &shadow, cx, CHUNK, None).await?;
         events += n as u64;
         progress(
             pool.checkpoint(&shadow.checkpoint).await?,
@@ -58,7 +58,7 @@ pub async fn rebuild(
     tx.lock_checkpoint(&live.checkpoint).await?;
     let mut position = tx.lock_checkpoint(&shadow.checkpoint).await?;
     loop {
-        let (n, at) = apply_after(&mut tx, p, &shadow, cx, position, CHUNK).await?;
+        let (n, at) = apply_after(&mut tx, p, &shadow, cx, position, CHUNK, None).await?;
         events += n as u64;
         position = at;
         if n == 0 {

@@ -9,6 +9,8 @@
 //! writes in turn gives, because each stream clears and inserts only rows
 //! keyed by its own id.
 
+use std::collections::BTreeMap;
+
 use crate::db::{Tx, Val};
 use crate::engine::Target;
 
@@ -45,9 +47,25 @@ pub enum Write {
         values: Vec<Val>,
         conflict: Conflict,
     },
+    /// Add to the counters of one roll-up row: `members` to its
+    /// [`MEMBERS`] column and `deltas` to its `sums`, on the row whose
+    /// `keys` columns hold `key` (made at zero when missing). A batch's
+    /// adds to one row are summed and written once; a row left with no
+    /// members is deleted.
+    Add {
+        table: String,
+        keys: &'static [&'static str],
+        key: Vec<String>,
+        members: i64,
+        sums: &'static [&'static str],
+        deltas: Vec<i64>,
+    },
     /// Any other statement, run as it is, after the clears and inserts.
     Run(String, Vec<Val>),
 }
+
+/// The column of a roll-up row that counts what contributes to it.
+pub const MEMBERS: &str = "tickets";
 
 impl Write {
     pub fn clear(table: &str, key: &'static str, id: &str) -> Self {
@@ -121,16 +139,51 @@ fn group<K: PartialEq, T>(groups: &mut Vec<(K, Vec<T>)>, key: K, item: T) {
     }
 }
 
+/// A roll-up table's adds, summed per row: key → (members, sums).
+type Adds = BTreeMap<Vec<String>, Counters>;
+/// A row's members and sums.
+type Counters = (i64, Vec<i64>);
+type AddKey = (String, &'static [&'static str], &'static [&'static str]);
+
 /// Applies `writes` in `tx`: each table's clears in one statement, each
 /// (table, columns, conflict)'s inserts in one multi-row statement (split
-/// under the parameter limit), then the other statements in order.
+/// under the parameter limit), each roll-up's adds summed per row in one
+/// upsert, then the other statements in order.
 pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
     let mut clears: Vec<((String, &'static str), Vec<Val>)> = Vec::new();
     type InsertKey = (String, Vec<&'static str>, Conflict);
     let mut inserts: Vec<(InsertKey, Vec<Vec<Val>>)> = Vec::new();
+    let mut adds: Vec<(AddKey, Adds)> = Vec::new();
     let mut runs = Vec::new();
     for w in writes {
         match w {
+            Write::Add {
+                table,
+                keys,
+                key,
+                members,
+                sums,
+                deltas,
+            } => {
+                let at = match adds
+                    .iter()
+                    .position(|(k, _)| k.0 == table && k.1 == keys && k.2 == sums)
+                {
+                    Some(at) => at,
+                    None => {
+                        adds.push(((table, keys, sums), Adds::new()));
+                        adds.len() - 1
+                    }
+                };
+                let row = adds[at]
+                    .1
+                    .entry(key)
+                    .or_insert_with(|| (0, vec![0; deltas.len()]));
+                row.0 += members;
+                for (total, d) in row.1.iter_mut().zip(deltas) {
+                    *total += d;
+                }
+            }
             Write::Clear { table, key, id } => group(&mut clears, (table, key), Val::Text(id)),
             Write::Insert {
                 table,
@@ -173,8 +226,62 @@ pub async fn apply(tx: &mut Tx, writes: Vec<Write>) -> Result<(), sqlx::Error> {
                 .await?;
         }
     }
+    for ((table, keys, sums), rows) in adds {
+        add(tx, &table, keys, sums, rows).await?;
+    }
     for (sql, vals) in runs {
         tx.run(&sql, vals).await?;
+    }
+    Ok(())
+}
+
+/// Writes one roll-up's summed adds: one multi-row upsert, then a delete
+/// of each row whose last member left.
+async fn add(
+    tx: &mut Tx,
+    table: &str,
+    keys: &[&str],
+    sums: &[&str],
+    rows: Adds,
+) -> Result<(), sqlx::Error> {
+    let moved: Vec<(Vec<String>, Counters)> = rows
+        .into_iter()
+        .filter(|(_, (members, deltas))| *members != 0 || deltas.iter().any(|d| *d != 0))
+        .collect();
+    let columns = [keys, &[MEMBERS], sums].concat();
+    let set: Vec<String> = columns[keys.len()..]
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
+    let per = columns.len();
+    for chunk in moved.chunks((MAX_PARAMS / per).max(1)) {
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+            columns.join(", "),
+            tuples(chunk.len(), per),
+            keys.join(", "),
+            set.join(", ")
+        );
+        let vals = chunk.iter().flat_map(|(key, (members, deltas))| {
+            let key = key.iter().cloned().map(Val::Text);
+            key.chain(
+                std::iter::once(*members)
+                    .chain(deltas.iter().copied())
+                    .map(Val::Int),
+            )
+        });
+        tx.run(&sql, vals.collect()).await?;
+    }
+    let key_is: Vec<String> = (keys.iter().enumerate())
+        .map(|(i, k)| format!("{k} = ${}", i + 1))
+        .collect();
+    let empty = format!(
+        "DELETE FROM {table} WHERE {} AND {MEMBERS} = 0",
+        key_is.join(" AND ")
+    );
+    for (key, _) in moved.iter().filter(|(_, (members, _))| *members < 0) {
+        tx.run(&empty, key.iter().cloned().map(Val::Text).collect())
+            .await?;
     }
     Ok(())
 }

@@ -221,6 +221,11 @@ struct BenchArgs {
     /// figure instead of writing the report.
     #[arg(long, conflicts_with_all = ["only_import", "only_commands"])]
     only_relay: bool,
+    /// Measure only the bulk-log figures (sequencing, live projections,
+    /// rebuild, subscriber catch-up, queries) on a log of --bulk-events;
+    /// print them instead of writing the report.
+    #[arg(long, conflicts_with_all = ["only_import", "only_commands", "only_relay"])]
+    only_bulk: bool,
     /// The NATS server the relay figure publishes to (a stream of the
     /// bench's own, deleted afterwards).
     #[arg(
@@ -440,11 +445,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 only_import: args.only_import,
                 only_commands: args.only_commands,
                 only_relay: args.only_relay,
+                only_bulk: args.only_bulk,
                 nats_url: args.nats_url.clone(),
                 output: args.output.clone(),
             })
             .await?;
-            if args.only_import || args.only_commands || args.only_relay {
+            if args.only_import || args.only_commands || args.only_relay || args.only_bulk {
                 println!("{report}");
             } else {
                 println!("{report}\nwritten to {}", args.output.display());

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use domain::LocalTime;
 use projections::engine::{self, Context, Projection, Target, REGISTRY};
-use projections::runner::{run, BATCH};
+use projections::log::recent::Recent;
+use projections::runner::{run, CATCH_UP};
 use projections::ProjectionError;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres};
@@ -116,10 +117,23 @@ async fn lead(
 
 type Batch = Pin<Box<dyn Future<Output = Result<usize, ProjectionError>> + Send>>;
 
+/// Log events the runners of this process keep for each other: ten
+/// catch-up batches, so that read models catching up at different speeds
+/// still read each stretch of the log once.
+const SHARED_WINDOW: usize = 10 * CATCH_UP as usize;
+
 /// One batch of `p` on `db`, at its live tables.
-fn batch(db: &Pool, p: &'static dyn Projection, cx: Context) -> Batch {
+fn batch(
+    db: &Pool,
+    p: &'static dyn Projection,
+    cx: Context,
+    shared: Arc<Recent>,
+    limit: i64,
+) -> Batch {
     let db = db.clone();
-    Box::pin(async move { engine::batch(&db, p, &Target::live(p), &cx, BATCH).await })
+    Box::pin(
+        async move { engine::batch(&db, p, &Target::live(p), &cx, limit, Some(&shared)).await },
+    )
 }
 
 /// Runs `work` while this process leads `key`, until `stop` turns true or
@@ -183,12 +197,18 @@ async fn run_one(
     db: Pool,
     p: &'static dyn Projection,
     cx: Context,
+    shared: Arc<Recent>,
     head: watch::Receiver<i64>,
     stop: watch::Receiver<bool>,
 ) {
     let projection = p.name();
     while_leading(&db, projection, stop, |lost| {
-        let runner = run(projection, || batch(&db, p, cx), head.clone(), lost);
+        let runner = run(
+            projection,
+            |limit| batch(&db, p, cx, shared.clone(), limit),
+            head.clone(),
+            lost,
+        );
         async move {
             runner.await;
             None::<()>
@@ -206,9 +226,17 @@ pub async fn run_projections(
     stop: watch::Receiver<bool>,
 ) {
     let cx = Context::new(local);
-    let runners = REGISTRY
-        .iter()
-        .map(|p| run_one(db.clone(), *p, cx, head.clone(), stop.clone()));
+    let shared = Arc::new(Recent::new(SHARED_WINDOW));
+    let runners = REGISTRY.iter().map(|p| {
+        run_one(
+            db.clone(),
+            *p,
+            cx,
+            shared.clone(),
+            head.clone(),
+            stop.clone(),
+        )
+    });
     futures::future::join_all(runners).await;
 }
 

@@ -13,10 +13,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Utc};
 
 use super::ledger::{Bearer, Kind, TicketLedger};
-use crate::db::Val;
 use crate::engine::Target;
 use crate::kept::Statements;
-use crate::rows::{tuple, Write};
+use crate::rows::Write;
 
 /// What one ticket adds to a roll-up: per cell (its key values), its sums.
 pub type Cells = BTreeMap<Vec<String>, Vec<i64>>;
@@ -148,25 +147,6 @@ impl Rollup {
     /// added `before` to what it adds `now`.
     pub fn moves(&self, at: &Target, before: &Cells, now: &Cells) -> Statements {
         let table = at.table(self.table);
-        let keys = self.keys.join(", ");
-        let columns = [self.keys, &["tickets"], self.sums].concat();
-        let sums: String = columns[self.keys.len()..]
-            .iter()
-            .map(|s| format!(", {s} = {table}.{s} + excluded.{s}"))
-            .collect();
-        let upsert = format!(
-            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({keys}) DO UPDATE SET {}",
-            columns.join(", "),
-            tuple(1, columns.len()),
-            &sums[2..]
-        );
-        let key_is: Vec<String> = (self.keys.iter().enumerate())
-            .map(|(i, k)| format!("{k} = ${}", i + 1))
-            .collect();
-        let empty = format!(
-            "DELETE FROM {table} WHERE {} AND tickets = 0",
-            key_is.join(" AND ")
-        );
         let mut out = Statements::new();
         for cell in before
             .keys()
@@ -181,14 +161,14 @@ impl Rollup {
             if tickets == 0 && moved.iter().all(|m| *m == 0) {
                 continue;
             }
-            let key: Vec<Val> = cell.iter().cloned().map(Val::Text).collect();
-            let mut vals = key.clone();
-            vals.extend(std::iter::once(tickets).chain(moved).map(Val::Int));
-            out.push(Write::Run(upsert.clone(), vals));
-            if tickets < 0 {
-                // The last ticket left the cell.
-                out.push(Write::Run(empty.clone(), key));
-            }
+            out.push(Write::Add {
+                table: table.clone(),
+                keys: self.keys,
+                key: cell.clone(),
+                members: tickets,
+                sums: self.sums,
+                deltas: moved,
+            });
         }
         out
     }

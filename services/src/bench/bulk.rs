@@ -10,11 +10,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::Request;
 
-use super::load::quantile_ms;
 use crate::rpc::pb;
-use crate::rpc::pb::cost_ledger_client::CostLedgerClient;
 use crate::rpc::pb::event_log_client::EventLogClient;
-use crate::rpc::pb::ticket_queries_client::TicketQueriesClient;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -72,11 +69,14 @@ pub struct Bulk {
     pub rebuild_eps: f64,
     /// All live projections together, catching up on the bulk log.
     pub live_projection_eps: f64,
+    /// A subscriber reading the whole log, with typed payloads.
     pub catch_up_eps: f64,
+    /// The same, asking for the stored JSON only (`json_only`).
+    pub catch_up_json_eps: f64,
     pub query_p95_ms: Vec<(String, f64)>,
 }
 
-fn auth<T>(role: &str, message: T) -> Request<T> {
+pub(super) fn auth<T>(role: &str, message: T) -> Request<T> {
     let mut request = Request::new(message);
     if let (Ok(id), Ok(r)) = (format!("bench-{role}").parse(), role.parse()) {
         request.metadata_mut().insert("x-actor-id", id);
@@ -225,20 +225,80 @@ pub async fn measure(
     let channel = tonic::transport::Channel::from_shared(grpc.to_owned())?
         .connect()
         .await?;
+    let catch_up_eps = catch_up(&channel, events, false).await?;
+    let catch_up_json_eps = catch_up(&channel, events, true).await?;
+
+    let query_p95_ms = super::reports::measure(channel, copies, &sample).await?;
+    pool.close().await;
+    Ok(Bulk {
+        events,
+        tickets,
+        sequence_eps,
+        rebuild_eps,
+        live_projection_eps,
+        catch_up_eps,
+        catch_up_json_eps,
+        query_p95_ms,
+    })
+}
+
+/// `--only-bulk`: a server on a database of its own, a few lifecycles over
+/// gRPC, then the log grown to `bulk_events` and measured.
+pub async fn only(o: &super::Options) -> Result<Bulk, Error> {
+    const DB: &str = "ticketd_bench_bulk";
+    let url = super::fresh_database(&o.admin_url, DB).await?;
+    let store = crate::store::StoreConfig::Postgres { url: url.clone() };
+    let listen = crate::server::Listen {
+        grpc: "127.0.0.1:0".parse()?,
+        metrics: None,
+        console: None,
+        tls: None,
+    };
+    let server = crate::server::start(
+        &store,
+        listen,
+        crate::auth::Auth::InsecureHeaders,
+        o.policy.clone(),
+    )
+    .await?;
+    let target = format!("http://{}", server.addr);
+    let b = super::bar(4 * 5 * super::EVENTS_PER_TICKET, "lifecycles (PG)");
+    super::load::run(&target, "bulk", 4, 5, false, &b).await?;
+    b.finish();
+    let measured = measure(
+        &url,
+        &target,
+        o.bulk_events,
+        o.policy.current().local_time(),
+    )
+    .await?;
+    server.shutdown().await?;
+    super::drop_database(&o.admin_url, DB).await?;
+    Ok(measured)
+}
+
+/// A subscriber reading the log from the start to position `events`
+/// (`json_only` as asked); events per second.
+async fn catch_up(
+    channel: &tonic::transport::Channel,
+    events: i64,
+    json_only: bool,
+) -> Result<f64, Error> {
     let mut log = EventLogClient::new(channel.clone()).max_decoding_message_size(16 * 1024 * 1024);
-    let bar = super::bar(
-        u64::try_from(events).unwrap_or_default(),
-        "subscriber catch-up",
-    );
+    let what = if json_only {
+        "subscriber catch-up (JSON only)"
+    } else {
+        "subscriber catch-up"
+    };
+    let bar = super::bar(u64::try_from(events).unwrap_or_default(), what);
     let started = Instant::now();
+    let request = pb::SubscribeRequest {
+        from_position: 0,
+        json_only,
+        ..Default::default()
+    };
     let mut stream = log
-        .subscribe(auth(
-            "integration",
-            pb::SubscribeRequest {
-                from_position: 0,
-                ..Default::default()
-            },
-        ))
+        .subscribe(auth("integration", request))
         .await?
         .into_inner();
     let mut seen = 0_i64;
@@ -254,77 +314,5 @@ pub async fn measure(
         }
     }
     bar.finish();
-    let catch_up_eps = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
-    drop(stream);
-
-    let mut query_p95_ms = Vec::new();
-    let mut queries = TicketQueriesClient::new(channel.clone());
-    let mut samples = Vec::new();
-    for i in 0..100 {
-        let id = format!("bulk-{}", 1 + (i * 7919) % copies.max(1));
-        let began = Instant::now();
-        queries
-            .get_ticket(auth(
-                "service_manager",
-                pb::GetTicketRequest { ticket_id: id },
-            ))
-            .await?;
-        samples.push(began.elapsed().as_micros() as u64);
-    }
-    query_p95_ms.push(("GetTicket".to_owned(), quantile_ms(&mut samples, 0.95)));
-    let mut samples = Vec::new();
-    for i in 0..100 {
-        let request = pb::ListTicketsRequest {
-            statuses: vec![pb::TicketStatus::Closed as i32],
-            serial_number: if i % 2 == 0 {
-                String::new()
-            } else {
-                format!("SN-{sample}")
-            },
-            page_size: 50,
-            ..Default::default()
-        };
-        let began = Instant::now();
-        queries
-            .list_tickets(auth("service_manager", request))
-            .await?;
-        samples.push(began.elapsed().as_micros() as u64);
-    }
-    query_p95_ms.push((
-        "ListTickets (closed, page of 50)".to_owned(),
-        quantile_ms(&mut samples, 0.95),
-    ));
-    let mut cost = CostLedgerClient::new(channel);
-    for (name, report) in [
-        (
-            "cost report: warranty by sale month",
-            pb::CostReport::WarrantyBySaleMonth,
-        ),
-        ("cost report: billing", pb::CostReport::Billing),
-    ] {
-        let mut samples = Vec::new();
-        for _ in 0..20 {
-            let began = Instant::now();
-            cost.run_report(auth(
-                "finance",
-                pb::ReportRequest {
-                    report: report as i32,
-                    ..Default::default()
-                },
-            ))
-            .await?;
-            samples.push(began.elapsed().as_micros() as u64);
-        }
-        query_p95_ms.push((name.to_owned(), quantile_ms(&mut samples, 0.95)));
-    }
-    pool.close().await;
-    Ok(Bulk {
-        events,
-        tickets,
-        sequence_eps,
-        rebuild_eps,
-        live_projection_eps,
-        catch_up_eps,
-        query_p95_ms,
-    })
+    Ok(seen as f64 / started.elapsed().as_secs_f64().max(1e-9))
 }

@@ -284,13 +284,24 @@ impl Keyring {
     /// Opens every sealed value in `payload`: in clear where the customer's
     /// key is in the store, `{"erased": true}` where it is gone.
     pub async fn open(&self, payload: &mut Value) -> Result<(), PrivacyError> {
+        self.open_all(std::slice::from_mut(payload)).await
+    }
+
+    /// [`Keyring::open`] for several payloads, with one query for the keys
+    /// of all their customers.
+    pub async fn open_all(&self, payloads: &mut [Value]) -> Result<(), PrivacyError> {
         let mut customers = HashSet::new();
-        collect(payload, &mut customers);
+        for payload in payloads.iter() {
+            collect(payload, &mut customers);
+        }
         if customers.is_empty() {
             return Ok(());
         }
         let keys = self.keys(&customers).await?;
-        replace(payload, &keys)
+        for payload in payloads.iter_mut() {
+            replace(payload, &keys)?;
+        }
+        Ok(())
     }
 }
 

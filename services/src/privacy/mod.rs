@@ -110,13 +110,33 @@ fn erasure_event(
 
 /// `e` as a reader gets it: its personal fields opened where the
 /// customer's key is in the store, erased where it is gone.
-pub async fn open_event(keyring: &Keyring, mut e: RawEvent) -> Result<RawEvent, PrivacyError> {
-    if !e.payload.contains("\"sealed\"") {
-        return Ok(e);
+pub async fn open_event(keyring: &Keyring, e: RawEvent) -> Result<RawEvent, PrivacyError> {
+    let mut opened = open_events(keyring, vec![e]).await?;
+    opened
+        .pop()
+        .ok_or_else(|| PrivacyError::Shape("no event".into()))
+}
+
+/// [`open_event`] for consecutive events, with one look at the key store
+/// for all of them (the keys as they are at that moment).
+pub async fn open_events(
+    keyring: &Keyring,
+    mut events: Vec<RawEvent>,
+) -> Result<Vec<RawEvent>, PrivacyError> {
+    let sealed: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].payload.contains("\"sealed\""))
+        .collect();
+    if sealed.is_empty() {
+        return Ok(events);
     }
-    let mut payload: serde_json::Value =
-        serde_json::from_str(&e.payload).map_err(|err| PrivacyError::Shape(err.to_string()))?;
-    keyring.open(&mut payload).await?;
-    e.payload = payload.to_string();
-    Ok(e)
+    let mut payloads = sealed
+        .iter()
+        .map(|&i| serde_json::from_str::<serde_json::Value>(&events[i].payload))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| PrivacyError::Shape(err.to_string()))?;
+    keyring.open_all(&mut payloads).await?;
+    for (i, payload) in sealed.into_iter().zip(payloads) {
+        events[i].payload = payload.to_string();
+    }
+    Ok(events)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tonic::Status;
 
-use super::events::{heartbeat, message, send};
+use super::events::{heartbeat, messages, send};
 use super::pb;
 use super::status::{from_sqlx, invalid_field};
 use crate::consumers::{self, ConsumerError, ConsumerFilter};
@@ -111,6 +111,7 @@ pub async fn feed(
     db: Pool,
     mut head: watch::Receiver<i64>,
     named: Named,
+    typed: bool,
     beat: Duration,
     out: mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
 ) {
@@ -136,12 +137,26 @@ pub async fn feed(
             }
         };
         let delivered = !batch.is_empty();
-        for event in batch {
-            if !send(&out, &mut head, message(&keyring, event).await).await {
-                release(&db, &named.name, &member).await;
-                return;
+        let sent = match messages(&keyring, batch, typed).await {
+            Ok(messages) => {
+                let mut all = true;
+                for m in messages {
+                    all = send(&out, &mut head, Ok(m)).await;
+                    if !all {
+                        break;
+                    }
+                    last_sent = tokio::time::Instant::now();
+                }
+                all
             }
-            last_sent = tokio::time::Instant::now();
+            Err(status) => {
+                send(&out, &mut head, Err(status)).await;
+                false
+            }
+        };
+        if !sent {
+            release(&db, &named.name, &member).await;
+            return;
         }
         if delivered {
             continue;

@@ -41,6 +41,8 @@ struct Filter {
     event_types: HashSet<String>,
     ticket_ids: HashSet<String>,
     product_models: HashSet<String>,
+    /// The typed payload too, not only the stored JSON.
+    typed: bool,
 }
 
 impl Filter {
@@ -72,6 +74,7 @@ impl Filter {
             event_types: set("event_types", &m.event_types)?,
             ticket_ids: set("ticket_ids", &m.ticket_ids)?,
             product_models: set("product_models", &m.product_models)?,
+            typed: !m.json_only,
         })
     }
 
@@ -87,20 +90,29 @@ impl Filter {
     }
 }
 
-/// The event as a subscriber gets it: its payload in the current shape of
-/// its type (`event_version` says which) with its personal fields opened
-/// (or erased: docs/PRIVACY.md), or an error if this build cannot read the
-/// stored shape (a stream never skips an event).
-pub(super) async fn message(
+/// The events as a subscriber gets them: each payload in the current
+/// shape of its type (`event_version` says which) with its personal fields
+/// opened (or erased: docs/PRIVACY.md), the keys looked up once for all;
+/// or an error if this build cannot read a stored shape (a stream never
+/// skips an event). `typed`: with the typed payload beside the JSON.
+pub(super) async fn messages(
     keyring: &Keyring,
-    e: RawEvent,
-) -> Result<pb::SubscribeResponse, Status> {
-    let e = e
-        .into_current()
+    events: Vec<RawEvent>,
+    typed: bool,
+) -> Result<Vec<pb::SubscribeResponse>, Status> {
+    let current = events
+        .into_iter()
+        .map(RawEvent::into_current)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|err| Status::internal(err.to_string()))?;
-    let e = crate::privacy::open_event(keyring, e)
+    let opened = crate::privacy::open_events(keyring, current)
         .await
         .map_err(|err| Status::internal(err.to_string()))?;
+    Ok(opened.into_iter().map(|e| message(e, typed)).collect())
+}
+
+/// One event, current and opened, as the proto carries it.
+fn message(e: RawEvent, typed: bool) -> pb::SubscribeResponse {
     let metadata: BTreeMap<String, String> = e
         .metadata
         .as_object()
@@ -115,8 +127,12 @@ pub(super) async fn message(
                 .collect()
         })
         .unwrap_or_default();
-    let payload = super::typed::payload(&e.aggregate_type, &e.payload);
-    Ok(pb::SubscribeResponse {
+    let payload = if typed {
+        super::typed::payload(&e.aggregate_type, &e.payload)
+    } else {
+        None
+    };
+    pb::SubscribeResponse {
         message: Some(pb::subscribe_response::Message::Event(pb::LoggedEvent {
             position: u64::try_from(e.log_position).unwrap_or_default(),
             event_id: e.event_id,
@@ -131,7 +147,7 @@ pub(super) async fn message(
             payload,
             metadata: metadata.into_iter().collect(),
         })),
-    })
+    }
 }
 
 /// The proto's `EventType` for a stored event type name (`QcPassed` →
@@ -168,6 +184,15 @@ pub(super) async fn send(
     head: &mut watch::Receiver<i64>,
     message: Result<pb::SubscribeResponse, Status>,
 ) -> bool {
+    if head.has_changed().is_err() {
+        return false;
+    }
+    // Room in the buffer: no future, no wake-up.
+    let message = match out.try_send(message) {
+        Ok(()) => return true,
+        Err(mpsc::error::TrySendError::Closed(_)) => return false,
+        Err(mpsc::error::TrySendError::Full(message)) => message,
+    };
     let mut sending = std::pin::pin!(out.send(message));
     loop {
         tokio::select! {
@@ -192,9 +217,17 @@ async fn feed(
 ) {
     let mut last_sent = tokio::time::Instant::now();
     let keyring = Keyring::current(db.clone());
+    // The next batch, read while this one is sent.
+    let mut ahead: Option<tokio::task::JoinHandle<Result<Vec<RawEvent>, sqlx::Error>>> = None;
     loop {
         head.borrow_and_update();
-        let batch = match read(&db, cursor).await {
+        let got = match ahead.take() {
+            Some(next) => next
+                .await
+                .unwrap_or_else(|e| Err(sqlx::Error::Protocol(e.to_string()))),
+            None => read(&db, cursor).await,
+        };
+        let batch = match got {
             Ok(batch) => batch,
             Err(error) => {
                 send(&out, &mut head, Err(from_sqlx(error))).await;
@@ -202,14 +235,33 @@ async fn feed(
             }
         };
         let full = batch.len() as i64 >= READ_BATCH;
-        for event in batch {
-            cursor = event.log_position;
-            if filter.matches(&event) {
-                if !send(&out, &mut head, message(&keyring, event).await).await {
+        if let Some(last) = batch.last() {
+            cursor = last.log_position;
+        }
+        if full {
+            let db = db.clone();
+            let after = cursor;
+            ahead = Some(tokio::spawn(async move { read(&db, after).await }));
+        }
+        let matching = batch
+            .into_iter()
+            .filter(|e| filter.matches(e))
+            .collect::<Vec<_>>();
+        if !matching.is_empty() {
+            match messages(&keyring, matching, filter.typed).await {
+                Ok(messages) => {
+                    for m in messages {
+                        if !send(&out, &mut head, Ok(m)).await {
+                            return;
+                        }
+                    }
+                }
+                Err(status) => {
+                    send(&out, &mut head, Err(status)).await;
                     return;
                 }
-                last_sent = tokio::time::Instant::now();
             }
+            last_sent = tokio::time::Instant::now();
         }
         if full {
             continue;
@@ -269,6 +321,7 @@ impl EventLog for EventLogService {
                 self.db.clone(),
                 self.head.clone(),
                 named,
+                filter.typed,
                 Duration::from_secs(u64::from(beat)),
                 tx,
             ));
