@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -122,18 +123,35 @@ type Batch = Pin<Box<dyn Future<Output = Result<usize, ProjectionError>> + Send>
 /// still read each stretch of the log once.
 const SHARED_WINDOW: usize = 10 * CATCH_UP as usize;
 
-/// One batch of `p` on `db`, at its live tables.
+/// Events a runner applies between refreshes of its tables' planner
+/// statistics. A read model catching up from empty grows its tables far
+/// faster than autovacuum re-analyzes them; planned on the statistics of
+/// an empty table, its per-batch lookups scan whole tables, ever slower.
+const ANALYZE_EVERY: usize = 100_000;
+
+/// One batch of `p` on `db`, at its live tables; every [`ANALYZE_EVERY`]
+/// events applied (counted in `applied`), its tables are analyzed.
 fn batch(
     db: &Pool,
     p: &'static dyn Projection,
     cx: Context,
     shared: Arc<Recent>,
+    applied: Arc<AtomicUsize>,
     limit: i64,
 ) -> Batch {
     let db = db.clone();
-    Box::pin(
-        async move { engine::batch(&db, p, &Target::live(p), &cx, limit, Some(&shared)).await },
-    )
+    Box::pin(async move {
+        let n = engine::batch(&db, p, &Target::live(p), &cx, limit, Some(&shared)).await?;
+        if applied.fetch_add(n, Ordering::Relaxed) + n >= ANALYZE_EVERY {
+            applied.store(0, Ordering::Relaxed);
+            for table in p.tables() {
+                if let Err(error) = db.execute(&format!("ANALYZE {table}")).await {
+                    tracing::warn!(projection = p.name(), table, %error, "cannot analyze");
+                }
+            }
+        }
+        Ok(n)
+    })
 }
 
 /// Runs `work` while this process leads `key`, until `stop` turns true or
@@ -202,10 +220,11 @@ async fn run_one(
     stop: watch::Receiver<bool>,
 ) {
     let projection = p.name();
+    let applied = Arc::new(AtomicUsize::new(0));
     while_leading(&db, projection, stop, |lost| {
         let runner = run(
             projection,
-            |limit| batch(&db, p, cx, shared.clone(), limit),
+            |limit| batch(&db, p, cx, shared.clone(), applied.clone(), limit),
             head.clone(),
             lost,
         );
