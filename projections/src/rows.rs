@@ -5,9 +5,11 @@
 //! description, the same on both stores.
 //!
 //! Invariant: a batch's writes are applied as all its clears, then all its
-//! inserts, then the rest in order. That is what applying each stream's
-//! writes in turn gives, because each stream clears and inserts only rows
-//! keyed by its own id.
+//! inserts, then its roll-up adds summed per row, then the rest in order.
+//! That is what applying each stream's writes in turn gives, because each
+//! stream clears and inserts only rows keyed by its own id, and adds to a
+//! roll-up row only move counters (addition does not care about order;
+//! a row is deleted once, when the sum leaves it no members).
 
 use std::collections::BTreeMap;
 
