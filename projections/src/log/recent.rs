@@ -119,16 +119,6 @@ impl Recent {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-
-    /// How many events are kept (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.lock().events.len()
-    }
-
-    /// True when nothing is kept.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]

@@ -108,17 +108,9 @@ fn erasure_event(
     })
 }
 
-/// `e` as a reader gets it: its personal fields opened where the
-/// customer's key is in the store, erased where it is gone.
-pub async fn open_event(keyring: &Keyring, e: RawEvent) -> Result<RawEvent, PrivacyError> {
-    let mut opened = open_events(keyring, vec![e]).await?;
-    opened
-        .pop()
-        .ok_or_else(|| PrivacyError::Shape("no event".into()))
-}
-
-/// [`open_event`] for consecutive events, with one look at the key store
-/// for all of them (the keys as they are at that moment).
+/// `events` as a reader gets them: their personal fields opened where the
+/// customer's key is in the store, erased where it is gone, with one look
+/// at the key store for all of them (the keys as they are at that moment).
 pub async fn open_events(
     keyring: &Keyring,
     mut events: Vec<RawEvent>,

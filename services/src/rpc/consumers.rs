@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tonic::Status;
 
-use super::events::{heartbeat, messages, send};
+use super::events::{heartbeat, messages, send, send_all};
 use super::pb;
 use super::status::{from_sqlx, invalid_field};
 use crate::consumers::{self, ConsumerError, ConsumerFilter};
@@ -137,23 +137,8 @@ pub async fn feed(
             }
         };
         let delivered = !batch.is_empty();
-        let sent = match messages(&keyring, batch, typed).await {
-            Ok(messages) => {
-                let mut all = true;
-                for m in messages {
-                    all = send(&out, &mut head, Ok(m)).await;
-                    if !all {
-                        break;
-                    }
-                    last_sent = tokio::time::Instant::now();
-                }
-                all
-            }
-            Err(status) => {
-                send(&out, &mut head, Err(status)).await;
-                false
-            }
-        };
+        let opened = messages(&keyring, batch, typed).await;
+        let sent = send_all(&out, &mut head, opened, &mut last_sent).await;
         if !sent {
             release(&db, &named.name, &member).await;
             return;

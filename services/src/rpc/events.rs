@@ -206,6 +206,32 @@ pub(super) async fn send(
     }
 }
 
+/// Sends `messages` in order, or the error that stands for them; moves
+/// `last_sent` with each. False: stop feeding (the subscriber left, the
+/// server is shutting down, or an error was sent).
+pub(super) async fn send_all(
+    out: &mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
+    head: &mut watch::Receiver<i64>,
+    messages: Result<Vec<pb::SubscribeResponse>, Status>,
+    last_sent: &mut tokio::time::Instant,
+) -> bool {
+    match messages {
+        Ok(messages) => {
+            for m in messages {
+                if !send(out, head, Ok(m)).await {
+                    return false;
+                }
+                *last_sent = tokio::time::Instant::now();
+            }
+            true
+        }
+        Err(status) => {
+            send(out, head, Err(status)).await;
+            false
+        }
+    }
+}
+
 /// Feeds one subscriber until it goes away or the store fails.
 async fn feed(
     db: Pool,
@@ -248,20 +274,10 @@ async fn feed(
             .filter(|e| filter.matches(e))
             .collect::<Vec<_>>();
         if !matching.is_empty() {
-            match messages(&keyring, matching, filter.typed).await {
-                Ok(messages) => {
-                    for m in messages {
-                        if !send(&out, &mut head, Ok(m)).await {
-                            return;
-                        }
-                    }
-                }
-                Err(status) => {
-                    send(&out, &mut head, Err(status)).await;
-                    return;
-                }
+            let opened = messages(&keyring, matching, filter.typed).await;
+            if !send_all(&out, &mut head, opened, &mut last_sent).await {
+                return;
             }
-            last_sent = tokio::time::Instant::now();
         }
         if full {
             continue;

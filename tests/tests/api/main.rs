@@ -36,6 +36,7 @@ mod rules;
 mod short_flows;
 mod sla;
 mod sla_rules;
+mod subscription_forms;
 mod subscriptions;
 mod times;
 mod tls;

@@ -202,7 +202,9 @@ pub async fn read_to(
 }
 
 /// The next event on a stream, skipping heartbeats.
-async fn next_event(stream: &mut tonic::Streaming<pb::SubscribeResponse>) -> pb::LoggedEvent {
+pub(crate) async fn next_event(
+    stream: &mut tonic::Streaming<pb::SubscribeResponse>,
+) -> pb::LoggedEvent {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), stream.message())
             .await
@@ -489,7 +491,7 @@ async fn bad_subscribe_requests_are_invalid_arguments(backend: Backend) {
 }
 
 /// Writes `tickets` whole lifecycles with eight writers.
-async fn load(server: &TestServer, name: &str, tickets: usize) {
+pub(crate) async fn load(server: &TestServer, name: &str, tickets: usize) {
     let mut writers = Vec::new();
     for w in 0..8 {
         let client = server.commands().await;
@@ -561,43 +563,7 @@ async fn a_subscriber_that_stops_reading_does_not_block_shutdown(backend: Backen
     server.stop().await;
 }
 
-/// More events than the server reads from the log at once, so that the
-/// next stretch is read while one is sent.
-async fn a_json_only_stream_carries_the_same_events_without_the_typed_payload(backend: Backend) {
-    let server = TestServer::start(backend).await;
-    load(&server, "json", 110).await;
-    let head = server.caught_up().await.head_position;
-    assert!(head > 1_000, "the log outgrows one read ({head} events)");
-    let log = server.events().await;
-    let open = |json_only| {
-        let mut log = log.clone();
-        async move {
-            let request = pb::SubscribeRequest {
-                json_only,
-                ..Default::default()
-            };
-            log.subscribe(request)
-                .await
-                .expect("subscribe")
-                .into_inner()
-        }
-    };
-    let (mut typed, mut json) = (open(false).await, open(true).await);
-    for position in 1..=head {
-        let (t, j) = (next_event(&mut typed).await, next_event(&mut json).await);
-        assert_eq!((t.position, j.position), (position, position));
-        assert!(t.payload.is_some(), "a typed payload at {position}");
-        assert_eq!(j.payload, None, "no typed payload at {position}");
-        assert_eq!(
-            (j.payload_json, j.event_type, j.event_version, j.metadata),
-            (t.payload_json, t.event_type, t.event_version, t.metadata)
-        );
-    }
-    server.stop().await;
-}
-
 crate::on_both_stores!(
-    a_json_only_stream_carries_the_same_events_without_the_typed_payload,
     shutdown_ends_open_subscriptions,
     a_subscriber_that_stops_reading_does_not_block_shutdown,
     concurrent_subscribers_each_see_every_event_once_in_log_order,

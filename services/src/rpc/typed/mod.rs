@@ -97,7 +97,7 @@ pub fn payload_value(aggregate_type: &str, json: &serde_json::Value) -> Option<p
 /// customer's comment) as the proto shows it: the value, or empty once it
 /// is erased. The one place personal data leaves the domain for the API.
 /// Empty also while sealed: the caller opens what it may show first
-/// (`privacy::open_event`).
+/// (`privacy::open_events`).
 fn personal<T: ToString>(value: &Personal<T>) -> String {
     super::views::personal(value)
 }
