@@ -37,11 +37,42 @@ pub(crate) fn logged(kind: &str, id: &str, n: usize, payload: serde_json::Value)
     }
 }
 
+/// A fresh SQLite database with the migrations after applying `events`
+/// in the batches that `cuts` split them into (none: one pass, as a
+/// rebuild reads one stream), through the engine's own
+/// `Projection::apply`: the kept state is stored and read back between
+/// batches, as in service.
+pub(crate) async fn applied<P: Projection + Default>(events: &[RawEvent], cuts: &[usize]) -> Pool {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite");
+    sqlx::migrate!("../migrations/sqlite")
+        .run(&pool)
+        .await
+        .expect("migrations");
+    let pool = Pool::Sqlite(pool);
+    let cx = Context::new(Policies::default().local_time());
+    let p = P::default();
+    let at = Target::live(&p);
+    let mut bounds: Vec<usize> = cuts.iter().map(|c| 1 + c % events.len().max(1)).collect();
+    bounds.push(events.len());
+    bounds.sort_unstable();
+    let mut start = 0;
+    for end in bounds {
+        let mut tx = pool.begin().await.expect("begin");
+        p.apply(&mut tx, &at, &events[start..end], &cx)
+            .await
+            .expect("apply");
+        tx.commit().await.expect("commit");
+        start = end;
+    }
+    pool
+}
+
 /// Every row of every table of `P` (but a kept-state table), as text, after
-/// applying `events` in the batches that `cuts` split them into (none: one
-/// pass, as a rebuild reads one stream), through the engine's own
-/// `Projection::apply` on a fresh SQLite database with the migrations: the
-/// kept state is stored and read back between batches, as in service.
+/// [`applied`].
 pub(crate) fn rows_after<P: Projection + Default>(
     events: &[RawEvent],
     cuts: &[usize],
@@ -51,33 +82,13 @@ pub(crate) fn rows_after<P: Projection + Default>(
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .expect("in-memory SQLite");
-        sqlx::migrate!("../migrations/sqlite")
-            .run(&pool)
-            .await
-            .expect("migrations");
-        let pool = Pool::Sqlite(pool);
-        let cx = Context::new(Policies::default().local_time());
-        let p = P::default();
-        let at = Target::live(&p);
-        let mut bounds: Vec<usize> = cuts.iter().map(|c| 1 + c % events.len()).collect();
-        bounds.push(events.len());
-        bounds.sort_unstable();
-        let mut start = 0;
-        for end in bounds {
-            let mut tx = pool.begin().await.expect("begin");
-            p.apply(&mut tx, &at, &events[start..end], &cx)
-                .await
-                .expect("apply");
-            tx.commit().await.expect("commit");
-            start = end;
-        }
+        let pool = applied::<P>(events, cuts).await;
         let mut rows = Vec::new();
-        for table in p.tables().iter().filter(|t| !t.ends_with("_state")) {
+        for table in P::default()
+            .tables()
+            .iter()
+            .filter(|t| !t.ends_with("_state"))
+        {
             rows.push(vec![Some((*table).to_owned())]);
             rows.extend(dump(&pool, table).await);
         }

@@ -1,34 +1,15 @@
-//! Roll-ups the cost ledger keeps, so that a report reads one row per cell
-//! (its key columns: how many tickets contribute, the sums they add)
-//! instead of every ledger line.
-//!
-//! Invariant: a row is the sum over tickets of what each one's ledger adds
-//! to that cell now: a changed ledger moves each cell by the difference and
-//! deletes a cell no ticket is left in (`kept_tests` checks it against a
-//! rebuild). Adding one: a [`Rollup`], a line in [`ROLLUPS`] and `TABLES`,
-//! its table in a migration per store.
-
-use std::collections::BTreeMap;
+//! Roll-ups the cost ledger keeps ([`crate::rollup`]), so that a report
+//! reads one row per cell instead of every ledger line. A ticket whose
+//! costing stopped on a problem adds nothing. Adding one: a [`Rollup`], a
+//! line in [`ROLLUPS`] and `TABLES`, its table in a migration per store.
 
 use chrono::{DateTime, Datelike, Utc};
 
 use super::ledger::{Bearer, Kind, TicketLedger};
-use crate::engine::Target;
-use crate::kept::Statements;
-use crate::rows::Write;
+use crate::rollup::{add, Cells};
 
-/// What one ticket adds to a roll-up: per cell (its key values), its sums.
-pub type Cells = BTreeMap<Vec<String>, Vec<i64>>;
-
-/// One roll-up table.
-#[derive(Debug)]
-pub struct Rollup {
-    pub table: &'static str,
-    pub keys: &'static [&'static str],
-    pub sums: &'static [&'static str],
-    /// What a ticket's ledger adds to it.
-    pub cells: fn(&TicketLedger) -> Cells,
-}
+/// A roll-up of the ledger.
+pub type Rollup = crate::rollup::Rollup<TicketLedger>;
 
 /// Every roll-up the ledger keeps.
 pub const ROLLUPS: &[Rollup] = &[WARRANTY, PARTS, QUOTE_ACTUAL];
@@ -72,13 +53,6 @@ pub const QUOTE_ACTUAL: Rollup = Rollup {
 /// "YYYY-MM" of an instant.
 pub fn month(t: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", t.year(), t.month())
-}
-
-fn add(cells: &mut Cells, key: Vec<String>, sums: &[i64]) {
-    let sum = cells.entry(key).or_insert_with(|| vec![0; sums.len()]);
-    for (s, v) in sum.iter_mut().zip(sums) {
-        *s += v;
-    }
 }
 
 fn warranty(l: &TicketLedger) -> Cells {
@@ -135,41 +109,4 @@ fn quote_actual(l: &TicketLedger) -> Cells {
         );
     }
     out
-}
-
-impl Rollup {
-    /// What `ledger` adds (nothing while a problem stops the ticket's costing).
-    pub fn of(&self, ledger: &Result<TicketLedger, String>) -> Cells {
-        ledger.as_ref().map(self.cells).unwrap_or_default()
-    }
-
-    /// The statements that move the roll-up at `at` from what a ticket
-    /// added `before` to what it adds `now`.
-    pub fn moves(&self, at: &Target, before: &Cells, now: &Cells) -> Statements {
-        let table = at.table(self.table);
-        let mut out = Statements::new();
-        for cell in before
-            .keys()
-            .chain(now.keys().filter(|c| !before.contains_key(*c)))
-        {
-            let (was, is) = (before.get(cell), now.get(cell));
-            let tickets = i64::from(is.is_some()) - i64::from(was.is_some());
-            let at = |sums: Option<&Vec<i64>>, i: usize| sums.map_or(0, |s| s[i]);
-            let moved: Vec<i64> = (0..self.sums.len())
-                .map(|i| at(is, i) - at(was, i))
-                .collect();
-            if tickets == 0 && moved.iter().all(|m| *m == 0) {
-                continue;
-            }
-            out.push(Write::Add {
-                table: table.clone(),
-                keys: self.keys,
-                key: cell.clone(),
-                members: tickets,
-                sums: self.sums,
-                deltas: moved,
-            });
-        }
-        out
-    }
 }

@@ -64,7 +64,7 @@ impl PerStream for CostLedger {
         let (was, is) = (before.ledger(), state.ledger());
         let mut out = Statements::new();
         for r in ROLLUPS {
-            out.extend(r.moves(at, &r.of(&was), &r.of(&is)));
+            out.extend(r.moves_between(at, was.as_ref().ok(), is.as_ref().ok()));
         }
         out.extend(replace(at, id, is));
         out

@@ -5,12 +5,13 @@
 //! Percentages are exact integer tenths (rounded half up) so a figure
 //! never depends on floating point.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::counts::{of_records, Count, Key};
 use super::installed::{Member, Population};
-use super::records::{FailureRecord, Signal};
+use super::records::FailureRecord;
 
 /// `part / whole` as a percentage with one decimal, rounded half up.
 pub fn percent(part: u64, whole: u64) -> String {
@@ -37,8 +38,14 @@ pub fn pareto(keys: impl IntoIterator<Item = String>) -> Vec<ParetoRow> {
     for k in keys {
         *counts.entry(k).or_default() += 1;
     }
+    pareto_counts(counts)
+}
+
+/// The bars of `counts` (a key counted 0 times has none), largest first
+/// (ties by key), with cumulative shares.
+pub fn pareto_counts(counts: BTreeMap<String, u64>) -> Vec<ParetoRow> {
     let total: u64 = counts.values().sum();
-    let mut rows: Vec<(String, u64)> = counts.into_iter().collect();
+    let mut rows: Vec<(String, u64)> = counts.into_iter().filter(|c| c.1 > 0).collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let mut running = 0;
     rows.into_iter()
@@ -54,26 +61,24 @@ pub fn pareto(keys: impl IntoIterator<Item = String>) -> Vec<ParetoRow> {
         .collect()
 }
 
+/// The Pareto of relevant failures over the keys of `counts`.
+pub fn pareto_of(counts: &[Count]) -> Vec<ParetoRow> {
+    let mut per: BTreeMap<String, u64> = BTreeMap::new();
+    for c in counts {
+        *per.entry(c.key.clone()).or_default() += c.relevant;
+    }
+    pareto_counts(per)
+}
+
 /// Pareto of failure modes over relevant failures.
 pub fn mode_pareto(failures: &[FailureRecord]) -> Vec<ParetoRow> {
-    pareto(
-        failures
-            .iter()
-            .filter(|f| f.relevant())
-            .map(|f| f.failure_mode.clone()),
-    )
+    pareto_of(&of_records(failures, Key::FailureMode))
 }
 
 /// Pareto of failed parts over relevant failures: each part named by a
 /// failure counts once.
 pub fn part_pareto(failures: &[FailureRecord]) -> Vec<ParetoRow> {
-    pareto(failures.iter().filter(|f| f.relevant()).flat_map(|f| {
-        f.failed_parts
-            .iter()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-    }))
+    pareto_of(&of_records(failures, Key::PartNumber))
 }
 
 /// A relevant failure of a serial that follows an earlier relevant failure
@@ -238,11 +243,17 @@ pub struct NffRate {
 
 /// NFF diagnoses over all diagnoses, per model and overall (last row).
 pub fn nff_rate(failures: &[FailureRecord]) -> Vec<NffRate> {
+    nff_of(&of_records(failures, Key::FailureMode))
+}
+
+/// The NFF rate from failure-mode counts: per model with a diagnosis, and
+/// overall (last row).
+pub fn nff_of(counts: &[Count]) -> Vec<NffRate> {
     let mut per: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for f in failures.iter().filter(|f| f.signal == Signal::Diagnosis) {
-        let e = per.entry(f.product_model.as_str()).or_default();
-        e.0 += 1;
-        e.1 += u64::from(f.no_fault_found);
+    for c in counts.iter().filter(|c| c.diagnoses > 0) {
+        let e = per.entry(c.product_model.as_str()).or_default();
+        e.0 += c.diagnoses;
+        e.1 += c.no_fault_found;
     }
     let (all_d, all_n) = per
         .values()

@@ -13,6 +13,7 @@
 
 pub mod analysis;
 pub mod base;
+pub mod counts;
 pub mod installed;
 pub mod life;
 pub mod records;
@@ -24,6 +25,8 @@ pub mod weibull;
 
 #[cfg(test)]
 mod analysis_tests;
+#[cfg(test)]
+mod counts_tests;
 #[cfg(test)]
 mod installed_tests;
 #[cfg(test)]
@@ -48,5 +51,7 @@ pub const TABLES: &[&str] = &[
     "fracas_action_plan",
     "fracas_action_links",
     "fracas_actions",
+    "fracas_mode_counts",
+    "fracas_part_counts",
     "fracas_state",
 ];

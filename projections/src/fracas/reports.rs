@@ -59,21 +59,51 @@ const FAILURE_COLUMNS: &str = "ticket_id, CAST(record_no AS TEXT), signal, occur
     responsible_department, CAST(operating_days AS TEXT), CAST(no_fault_found AS TEXT),
     CAST(misuse AS TEXT), CAST(cycle AS TEXT)";
 
-fn where_clause(f: &Filter, vals: &mut Vec<Val>) -> String {
+/// Appends `clause` with `v` bound as its `{}` when `v` is given.
+fn push(sql: &mut String, clause: &str, v: Option<String>, vals: &mut Vec<Val>) {
+    if let Some(v) = v {
+        vals.push(Val::Text(v));
+        sql.push_str(&clause.replace("{}", &format!("${}", vals.len())));
+    }
+}
+
+/// The filter's conditions on the columns failure records and the count
+/// roll-ups share: model, batch, mode and failure day.
+pub(super) fn common_clause(f: &Filter, vals: &mut Vec<Val>) -> String {
     let mut sql = String::from(" WHERE 1 = 1");
-    let mut push = |clause: &str, v: Option<String>, vals: &mut Vec<Val>| {
-        if let Some(v) = v {
-            vals.push(Val::Text(v));
-            sql.push_str(&clause.replace("{}", &format!("${}", vals.len())));
-        }
-    };
-    push(" AND product_model = {}", f.product_model.clone(), vals);
-    push(" AND serial = {}", f.serial.clone(), vals);
-    push(" AND batch = {}", f.batch.clone(), vals);
-    push(" AND failure_mode = {}", f.failure_mode.clone(), vals);
-    push(" AND failed_on >= {}", f.from.map(|d| d.to_string()), vals);
-    push(" AND failed_on <= {}", f.to.map(|d| d.to_string()), vals);
     push(
+        &mut sql,
+        " AND product_model = {}",
+        f.product_model.clone(),
+        vals,
+    );
+    push(&mut sql, " AND batch = {}", f.batch.clone(), vals);
+    push(
+        &mut sql,
+        " AND failure_mode = {}",
+        f.failure_mode.clone(),
+        vals,
+    );
+    push(
+        &mut sql,
+        " AND failed_on >= {}",
+        f.from.map(|d| d.to_string()),
+        vals,
+    );
+    push(
+        &mut sql,
+        " AND failed_on <= {}",
+        f.to.map(|d| d.to_string()),
+        vals,
+    );
+    sql
+}
+
+fn where_clause(f: &Filter, vals: &mut Vec<Val>) -> String {
+    let mut sql = common_clause(f, vals);
+    push(&mut sql, " AND serial = {}", f.serial.clone(), vals);
+    push(
+        &mut sql,
         " AND EXISTS (SELECT 1 FROM fracas_failure_parts p WHERE p.ticket_id = fracas_failures.ticket_id
              AND p.record_no = fracas_failures.record_no AND p.part_number = {})",
         f.part_number.clone(),
@@ -120,9 +150,17 @@ fn decode_failure(c: &Cells) -> Result<FailureRecord, sqlx::Error> {
 /// Every failure record matching `filter`, oldest first.
 pub async fn failures(store: &Pool, filter: &Filter) -> Result<Vec<FailureRecord>, sqlx::Error> {
     let mut vals = Vec::new();
+    let clause = where_clause(filter, &mut vals);
+    read_failures(store, clause, vals).await
+}
+
+async fn read_failures(
+    store: &Pool,
+    clause: String,
+    vals: Vec<Val>,
+) -> Result<Vec<FailureRecord>, sqlx::Error> {
     let sql = format!(
-        "SELECT {FAILURE_COLUMNS} FROM fracas_failures{} ORDER BY occurred_at, record_no, ticket_id",
-        where_clause(filter, &mut vals)
+        "SELECT {FAILURE_COLUMNS} FROM fracas_failures{clause} ORDER BY occurred_at, record_no, ticket_id"
     );
     store
         .texts(&sql, vals)
@@ -130,6 +168,36 @@ pub async fn failures(store: &Pool, filter: &Filter) -> Result<Vec<FailureRecord
         .iter()
         .map(decode_failure)
         .collect()
+}
+
+/// The relevant failures `filter` selects of any of `modes` on any of
+/// `models`, reported after `after` (a stored time) when given, oldest
+/// first: what a corrective action is checked against.
+pub async fn relevant_failures(
+    store: &Pool,
+    filter: &Filter,
+    modes: &[String],
+    models: &[String],
+    after: Option<&str>,
+) -> Result<Vec<FailureRecord>, sqlx::Error> {
+    if modes.is_empty() || models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut vals = Vec::new();
+    let mut clause = where_clause(filter, &mut vals);
+    clause.push_str(" AND relevant = 1");
+    for (column, list) in [("failure_mode", modes), ("product_model", models)] {
+        let placeholders = crate::rows::tuple(vals.len() + 1, list.len());
+        clause.push_str(&format!(" AND {column} IN {placeholders}"));
+        vals.extend(list.iter().cloned().map(Val::Text));
+    }
+    push(
+        &mut clause,
+        " AND occurred_at > {}",
+        after.map(str::to_owned),
+        &mut vals,
+    );
+    read_failures(store, clause, vals).await
 }
 
 /// One page of failure history, oldest first, and the next page's cursor.
@@ -267,12 +335,9 @@ pub async fn recurrences(
         from: Some(from),
         ..Filter::default()
     };
-    Ok(failures(store, &filter)
+    Ok(relevant_failures(store, &filter, modes, models, None)
         .await?
         .into_iter()
-        .filter(|f| {
-            f.relevant() && modes.contains(&f.failure_mode) && models.contains(&f.product_model)
-        })
         .map(|f| Recurrence {
             ticket_id: f.ticket_id,
             serial: f.serial,

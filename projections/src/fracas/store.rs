@@ -7,6 +7,7 @@ use domain::capa::{ActionEvent, ActionStatus, CorrectiveAction};
 use domain::TicketEvent;
 use serde::{Deserialize, Serialize};
 
+use super::counts::ROLLUPS;
 use super::records::{FailureRecord, TicketFailures, Unit};
 use super::{FRACAS, TABLES};
 use crate::db::Val;
@@ -60,9 +61,23 @@ impl PerStream for Fracas {
         Ok(())
     }
 
-    fn rows(at: &Target, kind: &str, id: &str, _: &Kept, state: &Kept, _: &Context) -> Statements {
+    fn rows(
+        at: &Target,
+        kind: &str,
+        id: &str,
+        before: &Kept,
+        state: &Kept,
+        _: &Context,
+    ) -> Statements {
         match (kind, &state.failures, &state.action) {
-            (TICKET, Some(f), _) => replace_ticket(at, id, f.unit.clone(), f.records.clone()),
+            (TICKET, Some(f), _) => {
+                let mut out = Statements::new();
+                for r in ROLLUPS {
+                    out.extend(r.moves_between(at, before.failures.as_ref(), Some(f)));
+                }
+                out.extend(replace_ticket(at, id, f.unit.clone(), f.records.clone()));
+                out
+            }
             (_, _, Some(a)) => replace_action(at, id, a),
             _ => Vec::new(),
         }

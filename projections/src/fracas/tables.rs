@@ -6,8 +6,9 @@ use domain::LocalTime;
 
 use super::analysis::{self, GroupBy};
 use super::base::installed;
+use super::counts::{self, Key};
 use super::installed::Population;
-use super::reports::{actions, failures, units, ActionRow, Filter};
+use super::reports::{actions, failures, relevant_failures, units, ActionRow, Filter};
 use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::Table;
 use crate::db::{parse_time, Pool};
@@ -138,6 +139,11 @@ async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     ))
 }
 
+/// The failure-mode counts of the request's failures.
+async fn modes(store: &Pool, r: &Request) -> Result<Vec<counts::Count>, sqlx::Error> {
+    counts::read(store, &r.filter, Key::FailureMode).await
+}
+
 /// Runs a report.
 pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     let pareto = |rows: Vec<analysis::ParetoRow>, key: &str| {
@@ -150,16 +156,13 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
     };
     Ok(match r.report {
         Report::ModeParetoByPeriod => period_pareto(
-            trends::pareto_by_period(&failures(store, &r.filter).await?, r.period, |x| {
-                vec![x.failure_mode.clone()]
-            }),
+            trends::pareto_by_period(&modes(store, r).await?, r.period),
             "failure_mode",
         ),
         Report::PartParetoByPeriod => period_pareto(
             trends::pareto_by_period(
-                &failures(store, &r.filter).await?,
+                &counts::read(store, &r.filter, Key::PartNumber).await?,
                 r.period,
-                trends::parts_of,
             ),
             "part_number",
         ),
@@ -233,12 +236,9 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                     .collect(),
             )
         }
-        Report::ModePareto => pareto(
-            analysis::mode_pareto(&failures(store, &r.filter).await?),
-            "failure_mode",
-        ),
+        Report::ModePareto => pareto(analysis::pareto_of(&modes(store, r).await?), "failure_mode"),
         Report::PartPareto => pareto(
-            analysis::part_pareto(&failures(store, &r.filter).await?),
+            analysis::pareto_of(&counts::read(store, &r.filter, Key::PartNumber).await?),
             "part_number",
         ),
         Report::RepeatFailures => Table::new(
@@ -304,7 +304,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
         }
         Report::NffRate => Table::new(
             &["product_model", "diagnoses", "no_fault_found", "percent"],
-            analysis::nff_rate(&failures(store, &r.filter).await?)
+            analysis::nff_of(&modes(store, r).await?)
                 .into_iter()
                 .map(|x| {
                     vec![
@@ -360,47 +360,46 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                     .collect(),
             )
         }
-        Report::RecurrencesAfterClose => {
-            let all = failures(store, &r.filter).await?;
-            let mut rows = Vec::new();
-            for a in actions(store).await? {
-                let Some(closed_at) = a.closed_at.clone() else {
-                    continue;
-                };
-                let closed_on = local_date(r.local, &closed_at);
-                for f in all.iter().filter(|f| {
-                    f.relevant()
-                        && a.failure_modes.contains(&f.failure_mode)
-                        && a.models.contains(&f.product_model)
-                        && crate::db::sortable_time(f.occurred_at) > closed_at
-                }) {
-                    rows.push(vec![
-                        a.action_id.clone(),
-                        closed_on.map(|d| d.to_string()).unwrap_or_default(),
-                        f.ticket_id.clone(),
-                        f.serial.clone(),
-                        f.product_model.clone(),
-                        f.failure_mode.clone(),
-                        f.failed_on.to_string(),
-                        closed_on
-                            .map(|d| (f.failed_on - d).num_days().to_string())
-                            .unwrap_or_default(),
-                    ]);
-                }
-            }
-            Table::new(
-                &[
-                    "action_id",
-                    "closed_on",
-                    "ticket_id",
-                    "serial",
-                    "product_model",
-                    "failure_mode",
-                    "failed_on",
-                    "days_after_close",
-                ],
-                rows,
-            )
-        }
+        Report::RecurrencesAfterClose => recurrences_after_close(store, r).await?,
     })
+}
+
+/// Relevant failures of a closed action's modes and models reported after
+/// it closed, per closed action.
+async fn recurrences_after_close(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
+    let mut rows = Vec::new();
+    for a in actions(store).await? {
+        let Some(closed_at) = a.closed_at.as_deref() else {
+            continue;
+        };
+        let closed_on = local_date(r.local, closed_at);
+        let after = Some(closed_at);
+        for f in relevant_failures(store, &r.filter, &a.failure_modes, &a.models, after).await? {
+            rows.push(vec![
+                a.action_id.clone(),
+                closed_on.map(|d| d.to_string()).unwrap_or_default(),
+                f.ticket_id,
+                f.serial,
+                f.product_model,
+                f.failure_mode,
+                f.failed_on.to_string(),
+                closed_on
+                    .map(|d| (f.failed_on - d).num_days().to_string())
+                    .unwrap_or_default(),
+            ]);
+        }
+    }
+    Ok(Table::new(
+        &[
+            "action_id",
+            "closed_on",
+            "ticket_id",
+            "serial",
+            "product_model",
+            "failure_mode",
+            "failed_on",
+            "days_after_close",
+        ],
+        rows,
+    ))
 }

@@ -3,11 +3,12 @@
 //! corrective action bent the curve. Method: docs/FRACAS.md, "Trends";
 //! fixture in `trends_tests.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use super::analysis::{pareto, rate_per_1000, ParetoRow};
+use super::analysis::{pareto_counts, rate_per_1000, ParetoRow};
+use super::counts::Count;
 use super::installed::Population;
 use super::records::FailureRecord;
 
@@ -56,39 +57,28 @@ pub struct PeriodPareto {
     pub row: ParetoRow,
 }
 
-/// A Pareto per period and model over relevant failures; `keys` gives what
-/// a failure counts for (its mode, or each part it names once).
-pub fn pareto_by_period(
-    failures: &[FailureRecord],
-    period: Period,
-    keys: impl Fn(&FailureRecord) -> Vec<String>,
-) -> Vec<PeriodPareto> {
-    let mut groups: BTreeMap<(NaiveDate, &str), Vec<String>> = BTreeMap::new();
-    for f in failures.iter().filter(|f| f.relevant()) {
-        groups
-            .entry((period.start(f.failed_on), f.product_model.as_str()))
+/// A Pareto of relevant failures per period and model, over the keys of
+/// `counts` (failure modes, or part numbers).
+pub fn pareto_by_period(counts: &[Count], period: Period) -> Vec<PeriodPareto> {
+    let mut groups: BTreeMap<(NaiveDate, &str), BTreeMap<String, u64>> = BTreeMap::new();
+    for c in counts {
+        *groups
+            .entry((period.start(c.failed_on), c.product_model.as_str()))
             .or_default()
-            .extend(keys(f));
+            .entry(c.key.clone())
+            .or_default() += c.relevant;
     }
     groups
         .into_iter()
-        .flat_map(|((start, model), keys)| {
-            pareto(keys).into_iter().map(move |row| PeriodPareto {
-                period: period.label(start),
-                product_model: model.to_owned(),
-                row,
-            })
+        .flat_map(|((start, model), counts)| {
+            pareto_counts(counts)
+                .into_iter()
+                .map(move |row| PeriodPareto {
+                    period: period.label(start),
+                    product_model: model.to_owned(),
+                    row,
+                })
         })
-        .collect()
-}
-
-/// The parts a failure names, each once.
-pub fn parts_of(f: &FailureRecord) -> Vec<String> {
-    f.failed_parts
-        .iter()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
         .collect()
 }
 

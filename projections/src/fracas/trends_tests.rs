@@ -17,6 +17,7 @@
 
 use chrono::NaiveDate;
 
+use super::counts::{of_records, Key};
 use super::installed::{DateKind, InstalledUnit, Population};
 use super::installed_tests::failure;
 use super::records::{FailureRecord, Unit};
@@ -127,7 +128,7 @@ fn the_failure_rate_per_batch_and_month_shares_out_each_units_days() {
 #[test]
 fn the_mode_pareto_is_counted_per_period_and_model() {
     let rows = |period| -> Vec<(String, String, u64, String, String)> {
-        pareto_by_period(&failures(), period, |f| vec![f.failure_mode.clone()])
+        pareto_by_period(&of_records(&failures(), Key::FailureMode), period)
             .into_iter()
             .map(|p| {
                 (
