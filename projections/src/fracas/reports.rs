@@ -170,6 +170,20 @@ async fn read_failures(
         .collect()
 }
 
+fn relevant_clause(filter: &Filter, vals: &mut Vec<Val>) -> String {
+    let mut clause = where_clause(filter, vals);
+    clause.push_str(" AND relevant = 1");
+    clause
+}
+
+/// The relevant failures `filter` selects, oldest first: all that the
+/// repeat, MTBF and failure-rate figures count.
+pub async fn relevant(store: &Pool, filter: &Filter) -> Result<Vec<FailureRecord>, sqlx::Error> {
+    let mut vals = Vec::new();
+    let clause = relevant_clause(filter, &mut vals);
+    read_failures(store, clause, vals).await
+}
+
 /// The relevant failures `filter` selects of any of `modes` on any of
 /// `models`, reported after `after` (a stored time) when given, oldest
 /// first: what a corrective action is checked against.
@@ -184,8 +198,7 @@ pub async fn relevant_failures(
         return Ok(Vec::new());
     }
     let mut vals = Vec::new();
-    let mut clause = where_clause(filter, &mut vals);
-    clause.push_str(" AND relevant = 1");
+    let mut clause = relevant_clause(filter, &mut vals);
     for (column, list) in [("failure_mode", modes), ("product_model", models)] {
         let placeholders = crate::rows::tuple(vals.len() + 1, list.len());
         clause.push_str(&format!(" AND {column} IN {placeholders}"));

@@ -8,7 +8,7 @@ use super::analysis::{self, GroupBy};
 use super::base::installed;
 use super::counts::{self, Key};
 use super::installed::Population;
-use super::reports::{actions, failures, relevant_failures, units, ActionRow, Filter};
+use super::reports::{actions, failures, relevant, relevant_failures, units, ActionRow, Filter};
 use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::Table;
 use crate::db::{parse_time, Pool};
@@ -110,7 +110,7 @@ fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
 
 /// The failure-rate trend per model, batch and period.
 async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
-    let f = failures(store, &r.filter).await?;
+    let f = relevant(store, &r.filter).await?;
     let pop = population(store, &r.filter).await?;
     let rows = trends::rate_trend(&f, &pop, r.as_of, r.filter.from, r.filter.to, r.period);
     Ok(Table::new(
@@ -252,7 +252,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                 "repeat_on",
                 "days_between",
             ],
-            analysis::repeats(&failures(store, &r.filter).await?, r.repeat_within_days)
+            analysis::repeats(&relevant(store, &r.filter).await?, r.repeat_within_days)
                 .into_iter()
                 .map(|x| {
                     vec![
@@ -274,7 +274,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             } else {
                 GroupBy::Batch
             };
-            let f = failures(store, &r.filter).await?;
+            let f = relevant(store, &r.filter).await?;
             let pop = population(store, &r.filter).await?;
             Table::new(
                 &[

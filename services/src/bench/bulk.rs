@@ -87,7 +87,8 @@ pub(super) fn auth<T>(role: &str, message: T) -> Request<T> {
 
 /// Copies the first closed ticket's events under new ids until the
 /// `events` table holds `target_events` (the running server's sequencer
-/// then logs them).
+/// then logs them). Copy `bulk-n` is a unit of its own, serial `SN-bulk-n`,
+/// as real tickets are: a handful per serial, not one serial for all.
 pub async fn grow(pool: &sqlx::PgPool, target_events: u64) -> Result<Grown, Error> {
     let sample: String =
         sqlx::query_scalar("SELECT aggregate_id FROM events WHERE event_type = 'TicketClosed' ORDER BY position LIMIT 1")
@@ -112,7 +113,8 @@ pub async fn grow(pool: &sqlx::PgPool, target_events: u64) -> Result<Grown, Erro
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
                                  event_id, recorded_at, occurred_at, seal, hash)
-             SELECT 'Ticket', 'bulk-' || g, e.sequence, e.event_type, e.event_version, e.payload,
+             SELECT 'Ticket', 'bulk-' || g, e.sequence, e.event_type, e.event_version,
+                    replace(e.payload::text, $4, '\"SN-bulk-' || g || '\"')::jsonb,
                     e.metadata || jsonb_build_object('request_id', 'bulk-' || g || '-' || e.sequence),
                     gen_random_uuid(), e.recorded_at, e.occurred_at, e.seal, e.hash
                FROM events e CROSS JOIN generate_series($1::bigint, $2::bigint) g
@@ -122,6 +124,7 @@ pub async fn grow(pool: &sqlx::PgPool, target_events: u64) -> Result<Grown, Erro
         .bind(done + 1)
         .bind(upto)
         .bind(&sample)
+        .bind(format!("\"SN-{sample}\""))
         .execute(pool)
         .await?;
         bar.set_position(u64::try_from(upto).unwrap_or_default());
@@ -131,11 +134,7 @@ pub async fn grow(pool: &sqlx::PgPool, target_events: u64) -> Result<Grown, Erro
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(pool)
         .await?;
-    Ok(Grown {
-        events,
-        sample,
-        copies,
-    })
+    Ok(Grown { events, copies })
 }
 
 /// What [`grow`] left.
@@ -143,8 +142,6 @@ pub async fn grow(pool: &sqlx::PgPool, target_events: u64) -> Result<Grown, Erro
 pub struct Grown {
     /// Events the table holds.
     pub events: i64,
-    /// The ticket copied.
-    pub sample: String,
     /// How many copies were made (`bulk-1` …).
     pub copies: i64,
 }
@@ -160,11 +157,7 @@ pub async fn measure(
         .max_connections(4)
         .connect(url)
         .await?;
-    let Grown {
-        events,
-        sample,
-        copies,
-    } = grow(&pool, target_events).await?;
+    let Grown { events, copies } = grow(&pool, target_events).await?;
     let tickets: i64 = sqlx::query_scalar("SELECT count(DISTINCT aggregate_id) FROM events")
         .fetch_one(&pool)
         .await?;
@@ -228,7 +221,7 @@ pub async fn measure(
     let catch_up_eps = catch_up(&channel, events, false).await?;
     let catch_up_json_eps = catch_up(&channel, events, true).await?;
 
-    let query_p95_ms = super::reports::measure(channel, copies, &sample).await?;
+    let query_p95_ms = super::reports::measure(channel, copies).await?;
     pool.close().await;
     Ok(Bulk {
         events,
