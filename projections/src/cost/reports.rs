@@ -44,6 +44,9 @@ pub struct Filter {
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Where the next page starts, when the table is a page of a listing
+    /// with more rows after it.
+    pub next_page_token: Option<String>,
 }
 
 impl Table {
@@ -51,6 +54,7 @@ impl Table {
         Self {
             columns: columns.iter().map(|c| (*c).to_owned()).collect(),
             rows,
+            next_page_token: None,
         }
     }
 
@@ -104,22 +108,120 @@ fn ticket_filter(filter: &Filter, start: &str, vals: &mut Vec<Val>) -> String {
     format!("{start}{}", clauses(&f, "first_month", vals))
 }
 
+const LINE_COLUMNS: [&str; 15] = [
+    "ticket_id",
+    "line_no",
+    "cycle",
+    "kind",
+    "bearer",
+    "amount_minor",
+    "currency",
+    "part_number",
+    "quantity",
+    "occurred_at",
+    "product_model",
+    "sale_month",
+    "region",
+    "approver",
+    "tier",
+];
+
+/// A page of a listing report: at most `size` rows after `after` (from
+/// the start when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<C> {
+    pub after: Option<C>,
+    pub size: i64,
+}
+
+/// Where a page of the line listing starts: after this line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineCursor {
+    pub occurred_at: String,
+    pub ticket_id: String,
+    pub line_no: i64,
+}
+
+impl LineCursor {
+    /// An opaque page token.
+    pub fn token(&self) -> String {
+        format!("{}|{}|{}", self.occurred_at, self.line_no, self.ticket_id)
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.splitn(3, '|');
+        let occurred_at = parts.next()?.to_owned();
+        let line_no = parts.next()?.parse().ok()?;
+        let ticket_id = parts.next()?.to_owned();
+        Some(Self {
+            occurred_at,
+            ticket_id,
+            line_no,
+        })
+    }
+}
+
+/// The line listing, oldest first, after `after` when given. The order's
+/// columns are qualified: unqualified, `line_no` would name the text cast
+/// of the select list, and line 10 would sort before line 2.
+fn lines_sql(filter: &Filter, after: Option<&LineCursor>, vals: &mut Vec<Val>) -> String {
+    let mut clause = line_filter(filter, "occurred_month", vals);
+    if let Some(c) = after {
+        vals.push(Val::Text(c.occurred_at.clone()));
+        let a = vals.len();
+        vals.push(Val::Text(c.ticket_id.clone()));
+        vals.push(Val::Int(c.line_no));
+        clause.push_str(&format!(
+            " AND (occurred_at > ${a} OR (occurred_at = ${a} AND (ticket_id > ${b} OR (ticket_id = ${b} AND line_no > ${c}))))",
+            b = a + 1,
+            c = a + 2
+        ));
+    }
+    format!(
+        "SELECT ticket_id, CAST(line_no AS TEXT), CAST(cycle AS TEXT), kind, bearer,
+                CAST(amount_minor AS TEXT), currency, part_number, CAST(quantity AS TEXT),
+                occurred_at, product_model, sale_month, region, approver, tier
+           FROM cost_lines{clause}
+          ORDER BY cost_lines.occurred_at, cost_lines.ticket_id, cost_lines.line_no"
+    )
+}
+
+/// One page of the lines (`Report::Lines`), oldest first; the table's
+/// `next_page_token` says where the next page starts.
+pub async fn lines_page(
+    pool: &Pool,
+    filter: &Filter,
+    page: &Page<LineCursor>,
+) -> Result<Table, sqlx::Error> {
+    let size = page.size;
+    let mut vals = Vec::new();
+    let sql = lines_sql(filter, page.after.as_ref(), &mut vals);
+    vals.push(Val::Int(size + 1));
+    let sql = format!("{sql} LIMIT ${}", vals.len());
+    let mut rows: Vec<Vec<String>> = pool
+        .texts(&sql, vals)
+        .await?
+        .into_iter()
+        .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+        .collect();
+    let more = rows.len() as i64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(0));
+    let next = rows.last().filter(|_| more).and_then(|r| {
+        Some(LineCursor {
+            ticket_id: r[0].clone(),
+            line_no: r[1].parse().ok()?,
+            occurred_at: r[9].clone(),
+        })
+    });
+    let mut table = Table::new(&LINE_COLUMNS, rows);
+    table.next_page_token = next.map(|c| c.token());
+    Ok(table)
+}
+
 fn build(report: Report, filter: &Filter) -> (Vec<&'static str>, String, Vec<Val>) {
     let mut vals = Vec::new();
     let (columns, sql): (Vec<&'static str>, String) = match report {
-        Report::Lines => (
-            vec![
-                "ticket_id", "line_no", "cycle", "kind", "bearer", "amount_minor", "currency", "part_number",
-                "quantity", "occurred_at", "product_model", "sale_month", "region", "approver", "tier",
-            ],
-            format!(
-                "SELECT ticket_id, CAST(line_no AS TEXT), CAST(cycle AS TEXT), kind, bearer,
-                        CAST(amount_minor AS TEXT), currency, part_number, CAST(quantity AS TEXT),
-                        occurred_at, product_model, sale_month, region, approver, tier
-                   FROM cost_lines{} ORDER BY occurred_at, ticket_id, line_no",
-                line_filter(filter, "occurred_month", &mut vals)
-            ),
-        ),
+        Report::Lines => (LINE_COLUMNS.to_vec(), lines_sql(filter, None, &mut vals)),
         // Read from the roll-up the projection keeps (`cost_warranty`), not
         // from every line: one row per cell, whatever the number of lines.
         Report::WarrantyBySaleMonth | Report::WarrantyByRepairMonth => {
@@ -224,10 +326,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_cells_with_commas_quotes_and_newlines() {
-        let t = Table {
-            columns: vec!["a".into(), "b".into()],
-            rows: vec![vec!["x,y".into(), "say \"hi\"".into()]],
-        };
+        let t = Table::new(&["a", "b"], vec![vec!["x,y".into(), "say \"hi\"".into()]]);
         assert_eq!(t.to_csv(), "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n");
     }
 

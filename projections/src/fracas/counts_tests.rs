@@ -206,3 +206,15 @@ fn given_a_serial_filter_when_counts_are_read_then_they_come_from_that_serials_r
     let (kept, _) = counts_after(&tickets, &f, Key::FailureMode);
     assert_eq!(kept.iter().map(|c| c.relevant).sum::<u64>(), 1);
 }
+
+#[test]
+fn given_eleven_records_at_one_instant_when_history_is_read_then_record_numbers_ascend() {
+    let same_instant = (0..11).map(|_| (0, 0, 1, 3)).collect();
+    let tickets = vec![(0, 1, same_instant)];
+    let numbers = block_on(async {
+        let store = applied::<Fracas>(&logged_tickets(&tickets), &[]).await;
+        let all = failures(&store, &Filter::default()).await.expect("records");
+        all.into_iter().map(|r| r.record_no).collect::<Vec<_>>()
+    });
+    assert_eq!(numbers, (1..=11).collect::<Vec<u32>>());
+}

@@ -112,6 +112,11 @@ fn where_clause(f: &Filter, vals: &mut Vec<Val>) -> String {
     sql
 }
 
+/// History order. The columns are qualified: unqualified, `record_no`
+/// would name the text cast of the select list, and 10 would sort before 2.
+const OLDEST_FIRST: &str = " ORDER BY fracas_failures.occurred_at, fracas_failures.record_no,
+    fracas_failures.ticket_id";
+
 fn text(c: &Option<String>) -> String {
     c.clone().unwrap_or_default()
 }
@@ -150,7 +155,7 @@ fn decode_failure(c: &Cells) -> Result<FailureRecord, sqlx::Error> {
 /// Every failure record matching `filter`, oldest first.
 pub async fn failures(store: &Pool, filter: &Filter) -> Result<Vec<FailureRecord>, sqlx::Error> {
     let mut vals = Vec::new();
-    let clause = where_clause(filter, &mut vals);
+    let clause = where_clause(filter, &mut vals) + OLDEST_FIRST;
     read_failures(store, clause, vals).await
 }
 
@@ -159,9 +164,7 @@ async fn read_failures(
     clause: String,
     vals: Vec<Val>,
 ) -> Result<Vec<FailureRecord>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {FAILURE_COLUMNS} FROM fracas_failures{clause} ORDER BY occurred_at, record_no, ticket_id"
-    );
+    let sql = format!("SELECT {FAILURE_COLUMNS} FROM fracas_failures{clause}");
     store
         .texts(&sql, vals)
         .await?
@@ -176,7 +179,7 @@ fn relevant_clause(filter: &Filter, vals: &mut Vec<Val>) -> String {
     clause
 }
 
-/// The relevant failures `filter` selects, oldest first: all that the
+/// The relevant failures `filter` selects, in no order: all that the
 /// repeat, MTBF and failure-rate figures count.
 pub async fn relevant(store: &Pool, filter: &Filter) -> Result<Vec<FailureRecord>, sqlx::Error> {
     let mut vals = Vec::new();
@@ -235,7 +238,7 @@ pub async fn history(
     }
     vals.push(Val::Int(size + 1));
     let sql = format!(
-        "SELECT {FAILURE_COLUMNS} FROM fracas_failures{clause} ORDER BY occurred_at, record_no, ticket_id LIMIT ${}",
+        "SELECT {FAILURE_COLUMNS} FROM fracas_failures{clause}{OLDEST_FIRST} LIMIT ${}",
         vals.len()
     );
     let mut page: Vec<FailureRecord> = store

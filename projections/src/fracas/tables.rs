@@ -8,9 +8,12 @@ use super::analysis::{self, GroupBy};
 use super::base::installed;
 use super::counts::{self, Key};
 use super::installed::Population;
-use super::reports::{actions, failures, relevant, relevant_failures, units, ActionRow, Filter};
+use super::records::FailureRecord;
+use super::reports::{
+    actions, failures, history, relevant, relevant_failures, units, ActionRow, Cursor, Filter,
+};
 use super::trends::{self, Period, PeriodPareto};
-use crate::cost::reports::Table;
+use crate::cost::reports::{Page, Table};
 use crate::db::{parse_time, Pool};
 
 /// The reports FRACAS offers.
@@ -64,6 +67,9 @@ pub struct Request {
     pub period: Period,
     /// What "the day" of an instant is (the policy's UTC offset).
     pub local: LocalTime,
+    /// A page of the failure listing (`Report::Failures` only); `None`:
+    /// every row.
+    pub page: Option<Page<Cursor>>,
 }
 
 fn local_date(local: LocalTime, rfc3339: &str) -> Option<NaiveDate> {
@@ -191,51 +197,16 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                 })
                 .collect(),
         ),
-        Report::Failures => {
-            let rows = failures(store, &r.filter).await?;
-            Table::new(
-                &[
-                    "ticket_id",
-                    "record_no",
-                    "signal",
-                    "failed_on",
-                    "product_model",
-                    "serial",
-                    "batch",
-                    "failure_mode",
-                    "symptom",
-                    "failed_parts",
-                    "root_cause",
-                    "responsible_department",
-                    "operating_days",
-                    "no_fault_found",
-                    "misuse",
-                    "cycle",
-                ],
-                rows.into_iter()
-                    .map(|f| {
-                        vec![
-                            f.ticket_id,
-                            f.record_no.to_string(),
-                            f.signal.as_str().to_owned(),
-                            f.failed_on.to_string(),
-                            f.product_model,
-                            f.serial,
-                            f.batch.unwrap_or_default(),
-                            f.failure_mode,
-                            f.symptom,
-                            f.failed_parts.join(" "),
-                            f.root_cause.unwrap_or_default(),
-                            f.responsible_department.unwrap_or_default(),
-                            f.operating_days.map(|d| d.to_string()).unwrap_or_default(),
-                            f.no_fault_found.to_string(),
-                            f.misuse.to_string(),
-                            f.cycle.to_string(),
-                        ]
-                    })
-                    .collect(),
-            )
-        }
+        Report::Failures => match &r.page {
+            None => failure_table(failures(store, &r.filter).await?),
+            Some(page) => {
+                let (rows, next) =
+                    history(store, &r.filter, page.after.as_ref(), page.size).await?;
+                let mut table = failure_table(rows);
+                table.next_page_token = next.map(|c| c.token());
+                table
+            }
+        },
         Report::ModePareto => pareto(analysis::pareto_of(&modes(store, r).await?), "failure_mode"),
         Report::PartPareto => pareto(
             analysis::pareto_of(&counts::read(store, &r.filter, Key::PartNumber).await?),
@@ -402,4 +373,50 @@ async fn recurrences_after_close(store: &Pool, r: &Request) -> Result<Table, sql
         ],
         rows,
     ))
+}
+
+/// Failure records as the failure listing shows them.
+fn failure_table(rows: Vec<FailureRecord>) -> Table {
+    Table::new(
+        &[
+            "ticket_id",
+            "record_no",
+            "signal",
+            "failed_on",
+            "product_model",
+            "serial",
+            "batch",
+            "failure_mode",
+            "symptom",
+            "failed_parts",
+            "root_cause",
+            "responsible_department",
+            "operating_days",
+            "no_fault_found",
+            "misuse",
+            "cycle",
+        ],
+        rows.into_iter()
+            .map(|f| {
+                vec![
+                    f.ticket_id,
+                    f.record_no.to_string(),
+                    f.signal.as_str().to_owned(),
+                    f.failed_on.to_string(),
+                    f.product_model,
+                    f.serial,
+                    f.batch.unwrap_or_default(),
+                    f.failure_mode,
+                    f.symptom,
+                    f.failed_parts.join(" "),
+                    f.root_cause.unwrap_or_default(),
+                    f.responsible_department.unwrap_or_default(),
+                    f.operating_days.map(|d| d.to_string()).unwrap_or_default(),
+                    f.no_fault_found.to_string(),
+                    f.misuse.to_string(),
+                    f.cycle.to_string(),
+                ]
+            })
+            .collect(),
+    )
 }

@@ -32,6 +32,16 @@ where
     Ok(quantile_ms(&mut samples, 0.95))
 }
 
+/// The page a listing report is timed with (the first).
+const PAGE: u32 = 100;
+
+fn paged(page_size: u32) -> String {
+    match page_size {
+        0 => String::new(),
+        n => format!(" (first page of {n})"),
+    }
+}
+
 /// The p95 of each query and report, named.
 pub async fn measure(channel: Channel, copies: i64) -> Result<Vec<(String, f64)>, Error> {
     let mut out = Vec::new();
@@ -75,29 +85,43 @@ pub async fn measure(channel: Channel, copies: i64) -> Result<Vec<(String, f64)>
     const LISTING: usize = 512 * 1024 * 1024;
     let cost = CostLedgerClient::new(channel.clone()).max_decoding_message_size(LISTING);
     for report in (1..).map_while(|n| pb::CostReport::try_from(n).ok()) {
+        let page_size = if report == pb::CostReport::Lines {
+            PAGE
+        } else {
+            0
+        };
         let got = p95(20, |_| {
             let mut c = cost.clone();
             let request = pb::ReportRequest {
                 report: report as i32,
+                page_size,
                 ..Default::default()
             };
             async move { c.run_report(auth("finance", request)).await }
         })
         .await?;
-        out.push((format!("cost report {}", report.as_str_name()), got));
+        let name = format!("cost report {}{}", report.as_str_name(), paged(page_size));
+        out.push((name, got));
     }
     let fracas = FracasClient::new(channel.clone()).max_decoding_message_size(LISTING);
     for report in (1..).map_while(|n| pb::FracasReport::try_from(n).ok()) {
+        let page_size = if report == pb::FracasReport::Failures {
+            PAGE
+        } else {
+            0
+        };
         let got = p95(20, |_| {
             let mut f = fracas.clone();
             let request = pb::FracasReportRequest {
                 report: report as i32,
+                page_size,
                 ..Default::default()
             };
             async move { f.run_report(auth("reliability_engineer", request)).await }
         })
         .await?;
-        out.push((format!("FRACAS report {}", report.as_str_name()), got));
+        let name = format!("FRACAS report {}{}", report.as_str_name(), paged(page_size));
+        out.push((name, got));
     }
     let sla = SlaDashboardClient::new(channel).max_decoding_message_size(LISTING);
     // The last year.

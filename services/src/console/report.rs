@@ -91,6 +91,7 @@ mod tests {
                     cells: r.iter().map(|c| (*c).to_owned()).collect(),
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 

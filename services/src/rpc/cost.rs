@@ -3,11 +3,12 @@
 use domain::money::{Currency, Money};
 use domain::values::Problem;
 use domain::{Role, TicketEvent};
-use projections::cost::reports::{run, Filter, Report, Table};
+use projections::cost::reports::{lines_page, run, Filter, LineCursor, Report, Table};
 use projections::cost::{ledger, Kind, TicketLedger};
 use tonic::{Request, Response, Status};
 
 use super::enums;
+use super::pages;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::cost_ledger_server::CostLedger;
@@ -110,8 +111,21 @@ fn parse_report(m: &pb::ReportRequest) -> Result<(Report, Filter), Status> {
 impl CostLedgerService {
     async fn table(&self, m: &pb::ReportRequest) -> Result<(Report, Table), Status> {
         let (report, filter) = parse_report(m)?;
-        let table = run(&self.db, report, &filter).await.map_err(from_sqlx)?;
-        Ok((report, table))
+        let listing = report == Report::Lines;
+        let paged = "COST_REPORT_LINES";
+        let page = pages::page(
+            listing,
+            paged,
+            m.page_size,
+            &m.page_token,
+            LineCursor::parse,
+        )
+        .map_err(|e| invalid(&e))?;
+        let table = match page {
+            Some(page) => lines_page(&self.db, &filter, &page).await,
+            None => run(&self.db, report, &filter).await,
+        };
+        Ok((report, table.map_err(from_sqlx)?))
     }
 }
 
@@ -217,7 +231,9 @@ impl CostLedger for CostLedgerService {
         request: Request<pb::ReportRequest>,
     ) -> Result<Response<pb::CsvFile>, Status> {
         may_read_costs(&request)?;
-        let (report, table) = self.table(request.get_ref()).await?;
+        let m = request.get_ref();
+        pages::whole(m.page_size, &m.page_token).map_err(|e| invalid(&e))?;
+        let (report, table) = self.table(m).await?;
         Ok(Response::new(views::csv_file(
             &format!("cost-{}", format!("{report:?}").to_lowercase()),
             &table,

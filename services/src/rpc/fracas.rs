@@ -14,6 +14,7 @@ use tonic::{Request, Response, Status};
 
 use super::commands::{optional_id, request_id};
 use super::enums;
+use super::pages;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::fracas_server::Fracas;
@@ -174,6 +175,13 @@ impl FracasService {
                 repeat_within_days: i64::from(days),
                 period: fracas_life::period(m.period)?,
                 local: self.services.policies.local_time(),
+                page: pages::page(
+                    report == Report::Failures,
+                    "FRACAS_REPORT_FAILURES",
+                    m.page_size,
+                    &m.page_token,
+                    Cursor::parse,
+                )?,
             })
         })()
         .map_err(|e| invalid(&e))?;
@@ -308,7 +316,9 @@ impl Fracas for FracasService {
         request: Request<pb::FracasReportRequest>,
     ) -> Result<Response<pb::CsvFile>, Status> {
         may_read(&request)?;
-        let (report, table) = self.table(request.get_ref()).await?;
+        let m = request.get_ref();
+        pages::whole(m.page_size, &m.page_token).map_err(|e| invalid(&e))?;
+        let (report, table) = self.table(m).await?;
         Ok(Response::new(views::csv_file(
             &format!("fracas-{}", report.file_stem()),
             &table,

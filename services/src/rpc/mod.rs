@@ -15,6 +15,7 @@ pub mod fracas_life;
 pub mod import;
 pub mod limits;
 pub mod observe;
+mod pages;
 mod parse;
 pub mod privacy;
 pub mod queries;

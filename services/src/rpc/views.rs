@@ -201,6 +201,7 @@ pub(crate) fn report_table(table: Table) -> pb::ReportTable {
             .into_iter()
             .map(|cells| pb::ReportRow { cells })
             .collect(),
+        next_page_token: table.next_page_token.unwrap_or_default(),
     }
 }
 

@@ -30,6 +30,7 @@ mod queries;
 mod rejections;
 mod relay;
 mod replicas;
+mod report_pages;
 mod restart;
 mod robustness;
 mod rules;
