@@ -1,5 +1,7 @@
 //! The count roll-ups FRACAS keeps give the counts the failure records
-//! give, for every filter they answer, however the log was batched.
+//! give, for every filter they answer, however the log was batched; the
+//! repeat candidates read in SQL give the repeats all relevant failures
+//! give.
 
 use chrono::Duration;
 use domain::ticket::types::RootCause;
@@ -7,9 +9,10 @@ use domain::values::{PartNumber, SerialNumber};
 use domain::TicketEvent;
 use proptest::prelude::*;
 
+use super::analysis::repeats;
 use super::counts::{answers, of_records, read, Count, Key};
 use super::records_tests::{date, diagnosed, label, now, received};
-use super::reports::{failures, Filter};
+use super::reports::{failures, relevant, repeat_candidates, Filter};
 use super::Fracas;
 use crate::db::Pool;
 use crate::kept_tests::{applied, logged};
@@ -46,7 +49,8 @@ fn events(n: usize, (model, batch, diagnoses): &Ticket) -> Vec<TicketEvent> {
     if let TicketEvent::TicketReceived { product, .. } = &mut receipt {
         product.model = label(MODELS[*model]);
         product.batch = [None, Some("B1"), Some("B2")][*batch].map(label);
-        product.serial = SerialNumber::parse(&format!("SN-{n}")).expect("serial");
+        // Three serials, so that serials fail more than once.
+        product.serial = SerialNumber::parse(&format!("SN-{}", n % 3)).expect("serial");
     }
     let mut out = vec![receipt];
     for (cause, mode, parts, days) in diagnoses {
@@ -138,6 +142,9 @@ proptest! {
                     let (kept, counted) = both(&store, f, key).await;
                     prop_assert_eq!(kept, counted, "{:?} {:?}", key, f);
                 }
+                let candidates = repeat_candidates(&store, f).await.expect("candidates");
+                let all = relevant(&store, f).await.expect("relevant");
+                prop_assert_eq!(repeats(&candidates, 30), repeats(&all, 30), "{:?}", f);
             }
             Ok(())
         })?;
@@ -199,6 +206,7 @@ fn a_serial_a_part_or_an_empty_batch_is_not_a_filter_the_roll_ups_answer() {
 #[test]
 fn given_a_serial_filter_when_counts_are_read_then_they_come_from_that_serials_records() {
     let tickets = vec![(0, 1, vec![(0, 0, 1, 0)]), (0, 1, vec![(0, 0, 1, 0)])];
+    // Tickets 0 and 1: serials SN-0 and SN-1.
     let f = Filter {
         serial: Some("SN-1".into()),
         ..Filter::default()

@@ -187,6 +187,22 @@ pub async fn relevant(store: &Pool, filter: &Filter) -> Result<Vec<FailureRecord
     read_failures(store, clause, vals).await
 }
 
+/// The relevant failures `filter` selects whose serial has another of the
+/// same mode among them, in no order: all that can be a repeat failure.
+pub async fn repeat_candidates(
+    store: &Pool,
+    filter: &Filter,
+) -> Result<Vec<FailureRecord>, sqlx::Error> {
+    let mut vals = Vec::new();
+    let mut clause = relevant_clause(filter, &mut vals);
+    let inner = relevant_clause(filter, &mut vals);
+    clause.push_str(&format!(
+        " AND (serial, failure_mode) IN (SELECT serial, failure_mode FROM fracas_failures{inner}
+             GROUP BY serial, failure_mode HAVING COUNT(*) > 1)"
+    ));
+    read_failures(store, clause, vals).await
+}
+
 /// The relevant failures `filter` selects of any of `modes` on any of
 /// `models`, reported after `after` (a stored time) when given, oldest
 /// first: what a corrective action is checked against.

@@ -10,7 +10,8 @@ use super::counts::{self, Key};
 use super::installed::Population;
 use super::records::FailureRecord;
 use super::reports::{
-    actions, failures, history, relevant, relevant_failures, units, ActionRow, Cursor, Filter,
+    actions, failures, history, relevant, relevant_failures, repeat_candidates, units, ActionRow,
+    Cursor, Filter,
 };
 use super::trends::{self, Period, PeriodPareto};
 use crate::cost::reports::{Page, Table};
@@ -223,21 +224,24 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                 "repeat_on",
                 "days_between",
             ],
-            analysis::repeats(&relevant(store, &r.filter).await?, r.repeat_within_days)
-                .into_iter()
-                .map(|x| {
-                    vec![
-                        x.serial,
-                        x.product_model,
-                        x.failure_mode,
-                        x.first_ticket,
-                        x.first_on.to_string(),
-                        x.repeat_ticket,
-                        x.repeat_on.to_string(),
-                        x.days_between.to_string(),
-                    ]
-                })
-                .collect(),
+            analysis::repeats(
+                &repeat_candidates(store, &r.filter).await?,
+                r.repeat_within_days,
+            )
+            .into_iter()
+            .map(|x| {
+                vec![
+                    x.serial,
+                    x.product_model,
+                    x.failure_mode,
+                    x.first_ticket,
+                    x.first_on.to_string(),
+                    x.repeat_ticket,
+                    x.repeat_on.to_string(),
+                    x.days_between.to_string(),
+                ]
+            })
+            .collect(),
         ),
         Report::MtbfByModel | Report::MtbfByBatch => {
             let group = if r.report == Report::MtbfByModel {
