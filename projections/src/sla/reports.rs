@@ -6,7 +6,7 @@
 use super::clocks::{ClockState, State, Status, View};
 use super::policy::Basis;
 use super::SlaConfig;
-use crate::cost::reports::Table;
+use crate::cost::reports::{Page, Table};
 use crate::db::{parse_time, sortable_time, Pool, Val};
 use chrono::{DateTime, Utc};
 use domain::ticket::types::{Priority, Region};
@@ -58,7 +58,57 @@ const OPEN: &str = "SELECT ticket_id, clock, CAST(cycle AS bigint), basis, targe
         technician, priority
    FROM sla_clocks";
 
-fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
+/// Where a page of open clocks starts: after this clock, in the listing's
+/// order (deadline, paused and finished last; ticket; clock; cycle).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockCursor {
+    /// The stored deadline, or `NO_DEADLINE`.
+    pub deadline: String,
+    pub ticket_id: String,
+    pub clock: String,
+    pub cycle: i64,
+}
+
+/// Where a clock without a deadline sorts: after every time.
+const NO_DEADLINE: &str = "9999";
+
+impl ClockCursor {
+    /// An opaque page token.
+    pub fn token(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.deadline, self.cycle, self.clock, self.ticket_id
+        )
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.splitn(4, '|');
+        let deadline = parts.next()?.to_owned();
+        let cycle = parts.next()?.parse().ok()?;
+        let clock = parts.next()?.to_owned();
+        let ticket_id = parts.next()?.to_owned();
+        Some(Self {
+            deadline,
+            ticket_id,
+            clock,
+            cycle,
+        })
+    }
+
+    fn of(c: &OpenClock) -> Self {
+        Self {
+            deadline: c
+                .clock
+                .deadline
+                .map_or_else(|| NO_DEADLINE.to_owned(), sortable_time),
+            ticket_id: c.ticket_id.clone(),
+            clock: c.clock.clock.clone(),
+            cycle: i64::from(c.clock.cycle),
+        }
+    }
+}
+
+fn open_sql(filter: &OpenFilter, after: Option<&ClockCursor>) -> (String, Vec<Val>) {
     let mut sql = OPEN.to_owned();
     let mut vals = Vec::new();
     match &filter.ticket_id {
@@ -81,8 +131,23 @@ fn open_sql(filter: &OpenFilter) -> (String, Vec<Val>) {
             sql.push_str(&format!(" AND {column} = ${}", vals.len()));
         }
     }
+    if let Some(c) = after {
+        vals.push(Val::Text(c.deadline.clone()));
+        let a = vals.len();
+        vals.push(Val::Text(c.ticket_id.clone()));
+        vals.push(Val::Text(c.clock.clone()));
+        vals.push(Val::Int(c.cycle));
+        let (b, k, n) = (a + 1, a + 2, a + 3);
+        let key = format!("COALESCE(deadline_at, '{NO_DEADLINE}')");
+        sql.push_str(&format!(
+            " AND ({key} > ${a} OR ({key} = ${a} AND (ticket_id > ${b} OR (ticket_id = ${b}
+                AND (clock > ${k} OR (clock = ${k} AND sla_clocks.cycle > ${n}))))))"
+        ));
+    }
     // Paused and finished clocks (no deadline) last, the same on both stores.
-    sql.push_str(" ORDER BY COALESCE(deadline_at, '9999'), ticket_id, clock, cycle");
+    sql.push_str(&format!(
+        " ORDER BY COALESCE(deadline_at, '{NO_DEADLINE}'), ticket_id, clock, sla_clocks.cycle"
+    ));
     (sql, vals)
 }
 
@@ -147,13 +212,51 @@ pub async fn open(
     config: &SlaConfig,
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenClock>, sqlx::Error> {
-    let (sql, vals) = open_sql(filter);
+    let (sql, vals) = open_sql(filter, None);
     Ok(open_from(
         pool.fetch(&sql, vals).await?,
         filter,
         config,
         now,
     ))
+}
+
+/// One page of the open clocks, in the listing's order, and where the next
+/// page starts. The status is computed at `now`, after reading: a page
+/// reads on until it holds `page.size` clocks of the status asked for, or
+/// the listing ends.
+pub async fn open_page(
+    pool: &Pool,
+    filter: &OpenFilter,
+    config: &SlaConfig,
+    now: DateTime<Utc>,
+    page: &Page<ClockCursor>,
+) -> Result<(Vec<OpenClock>, Option<ClockCursor>), sqlx::Error> {
+    let size = usize::try_from(page.size).unwrap_or(0);
+    let chunk = page.size.max(99) + 1;
+    let mut out = Vec::new();
+    let mut after = page.after.clone();
+    loop {
+        let (sql, mut vals) = open_sql(filter, after.as_ref());
+        vals.push(Val::Int(chunk));
+        let sql = format!("{sql} LIMIT ${}", vals.len());
+        let rows: Vec<OpenRow> = pool.fetch(&sql, vals).await?;
+        let read = rows.len();
+        after = rows.last().map(|r| ClockCursor {
+            deadline: r.11.clone().unwrap_or_else(|| NO_DEADLINE.to_owned()),
+            ticket_id: r.0.clone(),
+            clock: r.1.clone(),
+            cycle: r.2,
+        });
+        out.extend(open_from(rows, filter, config, now));
+        if out.len() > size || i64::try_from(read).unwrap_or(0) < chunk {
+            break;
+        }
+    }
+    let more = out.len() > size;
+    out.truncate(size);
+    let next = out.last().filter(|_| more).map(ClockCursor::of);
+    Ok((out, next))
 }
 
 /// Open clocks as a table (minutes of the clock's basis).
@@ -425,20 +528,38 @@ mod tests {
 
     #[test]
     fn open_filters_become_numbered_parameters() {
-        let (sql, vals) = open_sql(&OpenFilter {
-            region: Some(Region::Urban),
-            clock: Some("revisit".into()),
-            ..OpenFilter::default()
-        });
+        let (sql, vals) = open_sql(
+            &OpenFilter {
+                region: Some(Region::Urban),
+                clock: Some("revisit".into()),
+                ..OpenFilter::default()
+            },
+            None,
+        );
         assert!(sql.contains("AND region = $1 AND clock = $2"), "{sql}");
         assert_eq!(
             vals,
             vec![Val::Text("urban".into()), Val::Text("revisit".into())]
         );
-        let (sql, _) = open_sql(&OpenFilter {
-            ticket_id: Some("T-1".into()),
-            ..OpenFilter::default()
-        });
+        let (sql, _) = open_sql(
+            &OpenFilter {
+                ticket_id: Some("T-1".into()),
+                ..OpenFilter::default()
+            },
+            None,
+        );
         assert!(sql.contains("WHERE ticket_id = $1 ORDER BY"), "{sql}");
+    }
+
+    #[test]
+    fn a_clock_cursor_reads_back_from_its_token() {
+        let c = ClockCursor {
+            deadline: "2026-03-20T02:00:00.000000Z".into(),
+            ticket_id: "T|1".into(),
+            clock: "repair_cycle".into(),
+            cycle: 2,
+        };
+        assert_eq!(ClockCursor::parse(&c.token()), Some(c));
+        assert_eq!(ClockCursor::parse("9999|x|clock|T-1"), None);
     }
 }

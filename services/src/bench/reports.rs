@@ -145,12 +145,13 @@ pub async fn measure(channel: Channel, copies: i64) -> Result<Vec<(String, f64)>
     }
     let got = p95(20, |_| {
         let mut s = sla.clone();
-        async move {
-            s.list_open_clocks(auth("service_manager", pb::OpenClocksRequest::default()))
-                .await
-        }
+        let request = pb::OpenClocksRequest {
+            page_size: PAGE,
+            ..Default::default()
+        };
+        async move { s.list_open_clocks(auth("service_manager", request)).await }
     })
     .await?;
-    out.push(("SLA open clocks".to_owned(), got));
+    out.push((format!("SLA open clocks{}", paged(PAGE)), got));
     Ok(out)
 }

@@ -6,18 +6,23 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use domain::{Clock, Role};
 use projections::cost::reports::Table;
 use projections::sla::reports::{
-    kpi_table, kpis, open, open_table, GroupBy, KpiFigure, KpiQuery, OpenClock, OpenFilter,
+    kpi_table, kpis, open, open_page, open_table, ClockCursor, GroupBy, KpiFigure, KpiQuery,
+    OpenClock, OpenFilter,
 };
 use projections::sla::SlaConfig;
 use tonic::{Request, Response, Status as GrpcStatus};
 
 use super::enums;
+use super::pages;
 use super::parse::{self as p, to_timestamp};
 use super::pb;
 use super::pb::sla_dashboard_server::SlaDashboard;
 use super::status::{from_sqlx, invalid, invalid_field};
 use super::views;
 use crate::store::Pool;
+
+/// Open clocks at a time, and where their next page starts.
+type OpenClocksAt = (DateTime<Utc>, Vec<OpenClock>, Option<ClockCursor>);
 
 #[derive(Debug, Clone)]
 pub struct SlaDashboardService {
@@ -83,16 +88,20 @@ impl SlaDashboardService {
         })
     }
 
-    async fn open(
-        &self,
-        m: &pb::OpenClocksRequest,
-    ) -> Result<(DateTime<Utc>, Vec<OpenClock>), GrpcStatus> {
+    /// The clocks asked for at now, and where the next page starts.
+    async fn open(&self, m: &pb::OpenClocksRequest) -> Result<OpenClocksAt, GrpcStatus> {
         let filter = self.parse_open(m)?;
+        let page = pages::page(true, "", m.page_size, &m.page_token, ClockCursor::parse)
+            .map_err(|e| invalid(&e))?;
         let now = self.clock.now();
-        let clocks = open(&self.db, &filter, self.config, now)
-            .await
-            .map_err(from_sqlx)?;
-        Ok((now, clocks))
+        let (clocks, next) = match page {
+            Some(page) => open_page(&self.db, &filter, self.config, now, &page).await,
+            None => open(&self.db, &filter, self.config, now)
+                .await
+                .map(|all| (all, None)),
+        }
+        .map_err(from_sqlx)?;
+        Ok((now, clocks, next))
     }
 
     fn parse_kpis(&self, m: &pb::KpiRequest) -> Result<KpiQuery, GrpcStatus> {
@@ -179,10 +188,11 @@ impl SlaDashboard for SlaDashboardService {
         request: Request<pb::OpenClocksRequest>,
     ) -> Result<Response<pb::OpenClocks>, GrpcStatus> {
         may_read_sla(&request)?;
-        let (now, clocks) = self.open(request.get_ref()).await?;
+        let (now, clocks, next) = self.open(request.get_ref()).await?;
         Ok(Response::new(pb::OpenClocks {
             as_of: Some(to_timestamp(now)),
             clocks: clocks.into_iter().map(open_clock).collect(),
+            next_page_token: next.map(|c| c.token()).unwrap_or_default(),
         }))
     }
 
@@ -191,7 +201,9 @@ impl SlaDashboard for SlaDashboardService {
         request: Request<pb::OpenClocksRequest>,
     ) -> Result<Response<pb::CsvFile>, GrpcStatus> {
         may_read_sla(&request)?;
-        let (_, clocks) = self.open(request.get_ref()).await?;
+        let m = request.get_ref();
+        pages::whole(m.page_size, &m.page_token).map_err(|e| invalid(&e))?;
+        let (_, clocks, _) = self.open(m).await?;
         Ok(Response::new(csv("open-clocks", &open_table(&clocks))))
     }
 

@@ -1,7 +1,8 @@
-//! The listing reports, paged: the cost lines and the failure listing read
-//! page by page give the whole listing, in order, each row once; a page
-//! asked of another report, of the CSV export, too large, or after a token
-//! this server did not issue is INVALID_ARGUMENT naming the field.
+//! The listings, paged: the cost lines, the failure listing and the open
+//! SLA clocks read page by page give the whole listing, in order, each row
+//! once; a page asked of another report, of a CSV export, too large, or
+//! after a token this server did not issue is INVALID_ARGUMENT naming the
+//! field.
 //!
 //! Fixture: one warranty repair using eleven parts in one step (its lines
 //! share one instant, so the line number orders them), and three diagnosed
@@ -10,6 +11,7 @@
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::cost_ledger_client::CostLedgerClient;
 use ticketd::rpc::pb::fracas_client::FracasClient;
+use ticketd::rpc::pb::sla_dashboard_client::SlaDashboardClient;
 use tonic::Code;
 
 use crate::flow::Flow;
@@ -139,6 +141,35 @@ async fn pages_give_the_whole_listing_in_order(backend: Backend) {
     assert_eq!(whole.rows.len(), 3);
     assert_eq!(pages.len(), 3);
     assert_eq!(pages.concat(), whole.rows);
+
+    let sla = SlaDashboardClient::new(server.channel().await);
+    let open = |page_size, page_token| {
+        let mut s = sla.clone();
+        let request = pb::OpenClocksRequest {
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        async move {
+            let r = s.list_open_clocks(as_role("service_manager", request));
+            r.await.expect("open clocks").into_inner()
+        }
+    };
+    let whole = open(0, String::new()).await;
+    assert!(whole.clocks.len() >= 3, "a clock runs per ticket");
+    let key = |c: &pb::OpenClock| (c.ticket_id.clone(), c.clock.clone(), c.cycle);
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = open(2, token).await;
+        assert!(page.clocks.len() <= 2);
+        paged.extend(page.clocks.iter().map(key));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(paged, whole.clocks.iter().map(key).collect::<Vec<_>>());
     server.stop().await;
 }
 
@@ -197,6 +228,18 @@ async fn a_page_is_refused_where_the_report_is_not_a_listing(backend: Backend) {
         Code::InvalidArgument,
     );
     field(s, "page_token");
+
+    let mut sla = SlaDashboardClient::new(server.channel().await);
+    let request = pb::OpenClocksRequest {
+        page_size: 5,
+        ..Default::default()
+    };
+    let s = expect_code(
+        sla.export_open_clocks_csv(as_role("service_manager", request))
+            .await,
+        Code::InvalidArgument,
+    );
+    field(s, "page_size");
     server.stop().await;
 }
 
