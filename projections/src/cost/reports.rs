@@ -171,8 +171,9 @@ fn lines_sql(filter: &Filter, after: Option<&LineCursor>, vals: &mut Vec<Val>) -
         let a = vals.len();
         vals.push(Val::Text(c.ticket_id.clone()));
         vals.push(Val::Int(c.line_no));
+        // A row comparison, so the index in listing order starts the page.
         clause.push_str(&format!(
-            " AND (occurred_at > ${a} OR (occurred_at = ${a} AND (ticket_id > ${b} OR (ticket_id = ${b} AND line_no > ${c}))))",
+            " AND (occurred_at, ticket_id, line_no) > (${a}, ${b}, ${c})",
             b = a + 1,
             c = a + 2
         ));

@@ -246,8 +246,9 @@ pub async fn history(
         let a = vals.len();
         vals.push(Val::Int(c.record_no));
         vals.push(Val::Text(c.ticket_id.clone()));
+        // A row comparison, so the index in listing order starts the page.
         clause.push_str(&format!(
-            " AND (occurred_at > ${a} OR (occurred_at = ${a} AND (record_no > ${b} OR (record_no = ${b} AND ticket_id > ${c}))))",
+            " AND (occurred_at, record_no, ticket_id) > (${a}, ${b}, ${c})",
             b = a + 1,
             c = a + 2
         ));

@@ -138,10 +138,10 @@ fn open_sql(filter: &OpenFilter, after: Option<&ClockCursor>) -> (String, Vec<Va
         vals.push(Val::Text(c.clock.clone()));
         vals.push(Val::Int(c.cycle));
         let (b, k, n) = (a + 1, a + 2, a + 3);
-        let key = format!("COALESCE(deadline_at, '{NO_DEADLINE}')");
+        // A row comparison, so the index in listing order starts the page.
         sql.push_str(&format!(
-            " AND ({key} > ${a} OR ({key} = ${a} AND (ticket_id > ${b} OR (ticket_id = ${b}
-                AND (clock > ${k} OR (clock = ${k} AND sla_clocks.cycle > ${n}))))))"
+            " AND (COALESCE(deadline_at, '{NO_DEADLINE}'), ticket_id, clock, sla_clocks.cycle)
+                > (${a}, ${b}, ${k}, ${n})"
         ));
     }
     // Paused and finished clocks (no deadline) last, the same on both stores.
