@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt as _;
 
 use crate::auth::Auth;
 use crate::bus::CommandBus;
@@ -392,7 +393,7 @@ pub async fn start_with(
             .add_service(fracas)
             .add_service(sla)
             .add_service(import)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            .serve_with_incoming_shutdown(without_delay(listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
                 tracing::info!("shutting down: finishing calls in flight");
             });
@@ -440,5 +441,22 @@ pub async fn start_with(
         stop,
         server,
         policy,
+    })
+}
+
+/// The accepted connections, each with Nagle's algorithm off. tonic sets
+/// `TCP_NODELAY` only on a listener it binds itself; on ours, a reply of
+/// more than one segment waited for the client's delayed ACK (40 ms on
+/// Linux): a page of 50 tickets took 48 ms, a single ticket 2 ms.
+fn without_delay(
+    listener: tokio::net::TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|accepted| {
+        let stream = accepted?;
+        // A connection it cannot be set on is still served (with delays).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "TCP_NODELAY not set on a connection");
+        }
+        Ok(stream)
     })
 }
