@@ -23,7 +23,7 @@ use crate::rollup::{add, Cells};
 pub type Rollup = crate::rollup::Rollup<TicketFailures>;
 
 /// Every roll-up FRACAS keeps.
-pub const ROLLUPS: &[Rollup] = &[MODES, PARTS];
+pub const ROLLUPS: &[Rollup] = &[MODES, PARTS, SERIAL_MODES];
 
 /// Diagnoses, relevant failures and no-fault-found diagnoses per product
 /// model, batch ('' when none is recorded), failure mode and failure day:
@@ -50,6 +50,27 @@ pub const PARTS: Rollup = Rollup {
     sums: &["failures"],
     cells: parts,
 };
+
+/// Relevant failures per serial and failure mode: the serials and modes
+/// that can have a repeat failure (more than one).
+pub const SERIAL_MODES: Rollup = Rollup {
+    table: "fracas_serial_mode_counts",
+    keys: &["serial", "failure_mode"],
+    sums: &["relevant"],
+    cells: serial_modes,
+};
+
+fn serial_modes(t: &TicketFailures) -> Cells {
+    let mut out = Cells::new();
+    for r in t.records.iter().filter(|r| r.relevant()) {
+        add(
+            &mut out,
+            vec![r.serial.clone(), r.failure_mode.clone()],
+            &[1],
+        );
+    }
+    out
+}
 
 fn cell(r: &FailureRecord) -> Vec<String> {
     vec![

@@ -53,5 +53,6 @@ pub const TABLES: &[&str] = &[
     "fracas_actions",
     "fracas_mode_counts",
     "fracas_part_counts",
+    "fracas_serial_mode_counts",
     "fracas_state",
 ];

@@ -195,11 +195,13 @@ pub async fn repeat_candidates(
 ) -> Result<Vec<FailureRecord>, sqlx::Error> {
     let mut vals = Vec::new();
     let mut clause = relevant_clause(filter, &mut vals);
-    let inner = relevant_clause(filter, &mut vals);
-    clause.push_str(&format!(
-        " AND (serial, failure_mode) IN (SELECT serial, failure_mode FROM fracas_failures{inner}
-             GROUP BY serial, failure_mode HAVING COUNT(*) > 1)"
-    ));
+    // The roll-up counts every relevant failure, filtered or not: the
+    // pairs it gives are a superset of those with more than one failure
+    // the filter selects, and `analysis::repeats` pairs only what is read.
+    clause.push_str(
+        " AND (serial, failure_mode) IN (SELECT serial, failure_mode
+             FROM fracas_serial_mode_counts WHERE relevant > 1)",
+    );
     read_failures(store, clause, vals).await
 }
 
