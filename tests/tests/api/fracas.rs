@@ -41,7 +41,7 @@ async fn caught_up(server: &TestServer) {
     panic!("projections never caught up");
 }
 
-async fn diagnosed(server: &TestServer, id: &str, cause: pb::RootCause) -> Flow {
+pub(crate) async fn diagnosed(server: &TestServer, id: &str, cause: pb::RootCause) -> Flow {
     let mut t = Flow::receive(server, id, Some(60)).await;
     let r = t.determine_warranty().await;
     t.ok(r, "WarrantyDetermined");

@@ -14,18 +14,12 @@ use ticketd::rpc::pb::fracas_client::FracasClient;
 use ticketd::rpc::pb::sla_dashboard_client::SlaDashboardClient;
 use tonic::Code;
 
-use crate::flow::Flow;
+use crate::fracas::diagnosed;
 use crate::helpers::{as_role, cny, expect_code, Backend, TestServer};
 
 /// A repair with eleven different parts, so eleven lines at one instant.
 async fn repaired_with_eleven_parts(server: &TestServer, id: &str) {
-    let mut t = Flow::receive(server, id, Some(60)).await;
-    let r = t.determine_warranty().await;
-    t.ok(r, "WarrantyDetermined");
-    let r = t
-        .diagnose(pb::RootCause::Manufacturing, pb::RepairPath::WorkshopRepair)
-        .await;
-    t.ok(r, "FaultDiagnosed");
+    let mut t = diagnosed(server, id, pb::RootCause::Manufacturing).await;
     let parts = (1..=11)
         .map(|n| pb::PartUsed {
             part_number: format!("P-{n:02}"),
@@ -94,13 +88,7 @@ async fn pages_give_the_whole_listing_in_order(backend: Backend) {
     let server = TestServer::start(backend).await;
     repaired_with_eleven_parts(&server, "pages-1").await;
     for id in ["pages-2", "pages-3"] {
-        let mut t = Flow::receive(&server, id, Some(60)).await;
-        let r = t.determine_warranty().await;
-        t.ok(r, "WarrantyDetermined");
-        let r = t
-            .diagnose(pb::RootCause::Manufacturing, pb::RepairPath::WorkshopRepair)
-            .await;
-        t.ok(r, "FaultDiagnosed");
+        diagnosed(&server, id, pb::RootCause::Manufacturing).await;
     }
     server.caught_up().await;
 
