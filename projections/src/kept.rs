@@ -8,7 +8,7 @@
 //! checkpoint), so applying a batch to it gives what a fold of the whole
 //! history gives (`tests`: random batch splits against one fold).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -25,6 +25,7 @@ pub type Statements = Vec<Write>;
 
 /// A read model derived per stream from a kept state. Implementing it
 /// makes the type a [`Projection`].
+#[async_trait]
 pub trait PerStream: Send + Sync {
     /// What is kept of one stream between batches.
     type State: Serialize + DeserializeOwned + Default + Clone + Send;
@@ -60,6 +61,23 @@ pub trait PerStream: Send + Sync {
         state: &Self::State,
         cx: &Context,
     ) -> Statements;
+
+    /// Keys of rows that depend on more than one stream (FRACAS: serials)
+    /// which the change from `before` to `state` affects; [`Self::settle`]
+    /// recomputes them once the batch's rows are written. None by default.
+    fn shared(_before: &Self::State, _state: &Self::State) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Recomputes the rows of `keys` at `at`, inside the batch's
+    /// transaction, after its rows are written (so it reads them).
+    async fn settle(
+        _tx: &mut Tx,
+        _at: &Target,
+        _keys: BTreeSet<String>,
+    ) -> Result<(), ProjectionError> {
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -109,6 +127,7 @@ impl<P: PerStream> Projection for P {
             source,
         };
         let mut writes = Vec::new();
+        let mut shared = BTreeSet::new();
         for key @ (kind, id) in order {
             let mut state = match kept.remove(&(kind.to_owned(), id.to_owned())) {
                 Some(raw) => serde_json::from_str(&raw).map_err(undecodable)?,
@@ -119,6 +138,7 @@ impl<P: PerStream> Projection for P {
                 P::step(&mut state, kind, id, e, cx)?;
             }
             writes.extend(P::rows(at, kind, id, &before, &state, cx));
+            shared.extend(P::shared(&before, &state));
             let raw = serde_json::to_string(&state).map_err(undecodable)?;
             writes.push(
                 Write::row(
@@ -136,6 +156,9 @@ impl<P: PerStream> Projection for P {
             );
         }
         rows::apply(tx, writes).await?;
+        if !shared.is_empty() {
+            P::settle(tx, at, shared).await?;
+        }
         Ok(())
     }
 }

@@ -43,6 +43,20 @@ pub(crate) fn logged(kind: &str, id: &str, n: usize, payload: serde_json::Value)
 /// `Projection::apply`: the kept state is stored and read back between
 /// batches, as in service.
 pub(crate) async fn applied<P: Projection + Default>(events: &[RawEvent], cuts: &[usize]) -> Pool {
+    let pool = memory_store().await;
+    let mut bounds: Vec<usize> = cuts.iter().map(|c| 1 + c % events.len().max(1)).collect();
+    bounds.push(events.len());
+    bounds.sort_unstable();
+    let mut start = 0;
+    for end in bounds {
+        apply_batch(&pool, &P::default(), &events[start..end]).await;
+        start = end;
+    }
+    pool
+}
+
+/// A fresh in-memory SQLite database with the migrations.
+pub(crate) async fn memory_store() -> Pool {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect("sqlite::memory:")
@@ -52,23 +66,17 @@ pub(crate) async fn applied<P: Projection + Default>(events: &[RawEvent], cuts: 
         .run(&pool)
         .await
         .expect("migrations");
-    let pool = Pool::Sqlite(pool);
+    Pool::Sqlite(pool)
+}
+
+/// Applies `events` to `p`'s live tables as one batch, in one transaction.
+pub(crate) async fn apply_batch(pool: &Pool, p: &dyn Projection, events: &[RawEvent]) {
     let cx = Context::new(Policies::default().local_time());
-    let p = P::default();
-    let at = Target::live(&p);
-    let mut bounds: Vec<usize> = cuts.iter().map(|c| 1 + c % events.len().max(1)).collect();
-    bounds.push(events.len());
-    bounds.sort_unstable();
-    let mut start = 0;
-    for end in bounds {
-        let mut tx = pool.begin().await.expect("begin");
-        p.apply(&mut tx, &at, &events[start..end], &cx)
-            .await
-            .expect("apply");
-        tx.commit().await.expect("commit");
-        start = end;
-    }
-    pool
+    let mut tx = pool.begin().await.expect("begin");
+    p.apply(&mut tx, &Target::live(p), events, &cx)
+        .await
+        .expect("apply");
+    tx.commit().await.expect("commit");
 }
 
 /// Every row of every table of `P` (but a kept-state table), as text, after

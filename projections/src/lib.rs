@@ -26,6 +26,7 @@ mod kept_tests;
 pub mod log;
 pub mod query;
 pub mod rebuild;
+pub mod report;
 pub mod rollup;
 pub mod rows;
 pub mod runner;

@@ -39,8 +39,14 @@ pub async fn rebuild(
     for table in p.tables() {
         create_shadow(pool, table, &shadow.table(table)).await?;
     }
+    // The shadow's checkpoint exists from the start, made under the live
+    // one's lock: a writer outside the log that moves the read model's
+    // rows (an installed-base registration, `fracas::base::register`)
+    // takes the live lock, then sees the shadow and moves it too.
     let mut tx = pool.begin().await?;
+    tx.lock_checkpoint(&live.checkpoint).await?;
     tx.drop_checkpoint(&shadow.checkpoint).await?;
+    tx.lock_checkpoint(&shadow.checkpoint).await?;
     tx.commit().await?;
     let mut events = 0_u64;
     loop {

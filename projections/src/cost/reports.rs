@@ -5,6 +5,7 @@ use domain::ticket::types::Region;
 
 use super::ledger::Bearer;
 use crate::db::{Pool, Val};
+use crate::report::{Page, Table};
 
 /// The reports the ledger offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,43 +38,6 @@ pub struct Filter {
     pub product_model: Option<String>,
     pub region: Option<Region>,
     pub bearer: Option<Bearer>,
-}
-
-/// A report's result.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Table {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-    /// Where the next page starts, when the table is a page of a listing
-    /// with more rows after it.
-    pub next_page_token: Option<String>,
-}
-
-impl Table {
-    pub fn new(columns: &[&str], rows: Vec<Vec<String>>) -> Self {
-        Self {
-            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
-            rows,
-            next_page_token: None,
-        }
-    }
-
-    /// RFC 4180 CSV with a header row.
-    pub fn to_csv(&self) -> String {
-        fn cell(s: &str) -> String {
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_owned()
-            }
-        }
-        let mut out = String::new();
-        for row in std::iter::once(&self.columns).chain(self.rows.iter()) {
-            out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
-            out.push_str("\r\n");
-        }
-        out
-    }
 }
 
 /// WHERE clauses over `cost_lines` (alias-free) for `filter`, with `month`
@@ -125,14 +89,6 @@ const LINE_COLUMNS: [&str; 15] = [
     "approver",
     "tier",
 ];
-
-/// A page of a listing report: at most `size` rows after `after` (from
-/// the start when `None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<C> {
-    pub after: Option<C>,
-    pub size: i64,
-}
 
 /// Where a page of the line listing starts: after this line.
 #[derive(Debug, Clone, PartialEq, Eq)]

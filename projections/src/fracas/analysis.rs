@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::counts::{of_records, Count, Key};
-use super::installed::{Member, Population};
+use super::exposure::{self, Exposure};
+use super::installed::Population;
 use super::records::FailureRecord;
 
 /// `part / whole` as a percentage with one decimal, rounded half up.
@@ -174,29 +175,29 @@ pub fn reliability(
     as_of: NaiveDate,
     group: GroupBy,
 ) -> Vec<Reliability> {
-    let key = |m: &Member| match group {
-        GroupBy::Model => (m.product_model.clone(), String::new()),
-        GroupBy::Batch => (m.product_model.clone(), m.batch.clone()),
+    reliability_of(&exposure::of_population(pop, failures), as_of, group)
+}
+
+/// [`reliability`] from the exposure's cells: a unit cell in service on
+/// `as_of` adds its units and their days; a failure cell on or before
+/// `as_of` whose unit is in service then adds its failures.
+pub fn reliability_of(e: &Exposure, as_of: NaiveDate, group: GroupBy) -> Vec<Reliability> {
+    let key = |model: &str, batch: &str| match group {
+        GroupBy::Model => (model.to_owned(), String::new()),
+        GroupBy::Batch => (model.to_owned(), batch.to_owned()),
     };
     let mut groups: BTreeMap<(String, String), (u64, i64, u64)> = BTreeMap::new();
-    for m in &pop.members {
-        let Some(start) = m.in_service_on.filter(|s| *s <= as_of) else {
-            continue;
-        };
-        let g = groups.entry(key(m)).or_default();
-        g.0 += m.quantity;
-        g.1 += (as_of - start).num_days() * i64::try_from(m.quantity).unwrap_or(i64::MAX);
+    for u in e.units.iter().filter(|u| u.in_service_on <= as_of) {
+        let g = groups.entry(key(&u.product_model, &u.batch)).or_default();
+        g.0 += u.units;
+        g.1 += (as_of - u.in_service_on).num_days() * i64::try_from(u.units).unwrap_or(i64::MAX);
     }
-    for f in failures
+    for f in e
+        .failures
         .iter()
-        .filter(|f| f.relevant() && f.failed_on <= as_of)
+        .filter(|f| f.failed_on <= as_of && f.late_start.is_none_or(|s| s <= as_of))
     {
-        let Some(m) = pop.of(&f.serial) else {
-            continue;
-        };
-        if m.in_service_on.is_some_and(|s| s <= as_of) {
-            groups.entry(key(m)).or_default().2 += 1;
-        }
+        groups.entry(key(&f.product_model, &f.batch)).or_default().2 += f.failures;
     }
     groups
         .into_iter()

@@ -1,11 +1,18 @@
 //! Writing and reading the installed base on either store. A registration
-//! is one transaction: every unit is written, or none.
+//! is one transaction: every unit is written, or none, with the exposure
+//! roll-ups it moves.
 
 use chrono::{DateTime, Utc};
 
+use std::collections::BTreeSet;
+
 use super::installed::{DateKind, InstalledUnit};
+use super::population::{settle, INSTALLED};
 use super::reports::Filter;
-use crate::db::{Pool, Val};
+use super::Fracas;
+use crate::db::{Cells, Pool, Tx, Val};
+use crate::engine::Target;
+use crate::rows;
 
 const UPSERT: &str =
     "INSERT INTO installed_units (unit_key, product_model, batch, serial, quantity,
@@ -30,28 +37,119 @@ fn values(u: &InstalledUnit, at: DateTime<Utc>) -> Vec<Val> {
 }
 
 /// Registers `units` (a key registered before is replaced), all in one
-/// transaction. Returns how many rows were written.
+/// transaction, and moves the exposure roll-ups ([`super::population`]):
+/// the installed base's own cells, and every serial whose member the
+/// registration may change (its serials, and the serials seen in tickets
+/// of its lots' models and batches), settled on the live FRACAS tables and
+/// on a rebuild's shadow when one is running. It holds FRACAS's checkpoint
+/// locks meanwhile, so no FRACAS batch settles a serial concurrently.
+/// Returns how many rows were written.
 pub async fn register(
     store: &Pool,
     units: &[InstalledUnit],
     at: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
     let mut tx = store.begin().await?;
+    let (live, shadow) = (Target::live(&Fracas), Target::shadow(&Fracas));
+    tx.lock_checkpoint(&live.checkpoint).await?;
+    let rebuilding = !tx
+        .texts(
+            "SELECT projection FROM projection_checkpoints WHERE projection = $1",
+            vec![Val::Text(shadow.checkpoint.clone())],
+        )
+        .await?
+        .is_empty();
+    if rebuilding {
+        tx.lock_checkpoint(&shadow.checkpoint).await?;
+    }
     let mut written = 0;
+    let mut moves = Vec::new();
+    let mut touched = Vec::new();
     for u in units {
+        let old = previous(&mut tx, &u.key()).await?;
         written += tx.run(UPSERT, values(u, at)).await?;
+        moves.extend(INSTALLED.moves_between(&live, old.as_ref(), Some(u)));
+        touched.extend(old);
+        touched.push(u.clone());
+    }
+    rows::apply(&mut tx, moves).await?;
+    let targets = if rebuilding {
+        vec![live, shadow]
+    } else {
+        vec![live]
+    };
+    for t in &targets {
+        let serials = affected(&mut tx, t, &touched).await?;
+        settle(&mut tx, t, &serials).await?;
     }
     tx.commit().await?;
     Ok(written)
 }
 
+/// The unit registered under `key`, if any.
+async fn previous(tx: &mut Tx, key: &str) -> Result<Option<InstalledUnit>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE unit_key = $1");
+    let rows = tx.texts(&sql, vec![Val::Text(key.to_owned())]).await?;
+    rows.iter().map(decode).next().transpose()
+}
+
+/// The serials whose member registering `units` may change at `at`.
+async fn affected(
+    tx: &mut Tx,
+    at: &Target,
+    units: &[InstalledUnit],
+) -> Result<BTreeSet<String>, sqlx::Error> {
+    let mut serials = BTreeSet::new();
+    let mut lots = BTreeSet::new();
+    for u in units {
+        match &u.serial {
+            Some(s) => {
+                serials.insert(s.clone());
+            }
+            None => {
+                lots.insert((u.product_model.clone(), u.batch.clone()));
+            }
+        }
+    }
+    let sql = format!(
+        "SELECT DISTINCT serial FROM {} WHERE product_model = $1 AND COALESCE(batch, '') = $2",
+        at.table("fracas_units")
+    );
+    for (model, batch) in lots {
+        let rows = tx
+            .texts(&sql, vec![Val::Text(model), Val::Text(batch)])
+            .await?;
+        serials.extend(rows.into_iter().filter_map(|c| c[0].clone()));
+    }
+    Ok(serials)
+}
+
+const SELECT: &str = "SELECT product_model, batch, serial, CAST(quantity AS TEXT), in_service_on,
+    date_kind FROM installed_units";
+
+fn decode(c: &Cells) -> Result<InstalledUnit, sqlx::Error> {
+    let bad = |what: &str| sqlx::Error::Decode(format!("installed_units.{what}").into());
+    Ok(InstalledUnit {
+        product_model: c[0].clone().unwrap_or_default(),
+        batch: c[1].clone().unwrap_or_default(),
+        serial: c[2].clone(),
+        quantity: c[3]
+            .as_deref()
+            .and_then(|q| q.parse().ok())
+            .ok_or_else(|| bad("quantity"))?,
+        in_service_on: match c[4].as_deref() {
+            None => None,
+            Some(d) => Some(d.parse().map_err(|_| bad("in_service_on"))?),
+        },
+        date_kind: DateKind::parse(c[5].as_deref().unwrap_or_default())
+            .map_err(|_| bad("date_kind"))?,
+    })
+}
+
 /// The installed base, optionally of one model / batch, in key order.
 pub async fn installed(store: &Pool, filter: &Filter) -> Result<Vec<InstalledUnit>, sqlx::Error> {
     let mut vals = Vec::new();
-    let mut sql = String::from(
-        "SELECT product_model, batch, serial, CAST(quantity AS TEXT), in_service_on, date_kind
-           FROM installed_units WHERE 1 = 1",
-    );
+    let mut sql = format!("{SELECT} WHERE 1 = 1");
     for (col, v) in [
         ("product_model", &filter.product_model),
         ("batch", &filter.batch),
@@ -63,27 +161,5 @@ pub async fn installed(store: &Pool, filter: &Filter) -> Result<Vec<InstalledUni
         }
     }
     sql.push_str(" ORDER BY unit_key");
-    let bad = |what: &str| sqlx::Error::Decode(format!("installed_units.{what}").into());
-    store
-        .texts(&sql, vals)
-        .await?
-        .into_iter()
-        .map(|c| {
-            Ok(InstalledUnit {
-                product_model: c[0].clone().unwrap_or_default(),
-                batch: c[1].clone().unwrap_or_default(),
-                serial: c[2].clone(),
-                quantity: c[3]
-                    .as_deref()
-                    .and_then(|q| q.parse().ok())
-                    .ok_or_else(|| bad("quantity"))?,
-                in_service_on: match c[4].as_deref() {
-                    None => None,
-                    Some(d) => Some(d.parse().map_err(|_| bad("in_service_on"))?),
-                },
-                date_kind: DateKind::parse(c[5].as_deref().unwrap_or_default())
-                    .map_err(|_| bad("date_kind"))?,
-            })
-        })
-        .collect()
+    store.texts(&sql, vals).await?.iter().map(decode).collect()
 }

@@ -9,13 +9,17 @@
 //! transaction; [`reports`] reads rows back (history is keyset-paged) and
 //! [`tables`] tabulates every report, with CSV. Issue #19: [`installed`]
 //! (the installed base and the population, stored by [`base`]), [`life`]
-//! and [`weibull`] (life-data analysis), [`trends`] (per period).
+//! and [`weibull`] (life-data analysis), [`trends`] (per period). Issue
+//! #14: [`exposure`] (what MTBF and the rate trend are sums over) kept by
+//! [`population`].
 
 pub mod analysis;
 pub mod base;
 pub mod counts;
+pub mod exposure;
 pub mod installed;
 pub mod life;
+pub mod population;
 pub mod records;
 pub mod reports;
 pub mod store;
@@ -29,6 +33,8 @@ mod analysis_tests;
 mod counts_tests;
 #[cfg(test)]
 mod installed_tests;
+#[cfg(test)]
+mod population_tests;
 #[cfg(test)]
 pub(crate) mod records_tests;
 #[cfg(test)]
@@ -54,5 +60,8 @@ pub const TABLES: &[&str] = &[
     "fracas_mode_counts",
     "fracas_part_counts",
     "fracas_serial_mode_counts",
+    "fracas_population_units",
+    "fracas_population_failures",
+    "fracas_serials",
     "fracas_state",
 ];

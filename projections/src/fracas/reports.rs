@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use domain::capa::Recurrence;
 
 pub use super::tables::{run, Report, Request};
-pub use crate::cost::reports::Table;
+pub use crate::report::Table;
 
 use super::records::{FailureRecord, Signal, Unit};
 use crate::db::{parse_time, Cells, Pool, Val};

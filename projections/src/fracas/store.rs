@@ -2,15 +2,19 @@
 //! of a ticket (or of a corrective action) arrives, that ticket's
 //! (action's) rows are replaced with what its events say now.
 
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use domain::capa::{ActionEvent, ActionStatus, CorrectiveAction};
 use domain::TicketEvent;
 use serde::{Deserialize, Serialize};
 
 use super::counts::ROLLUPS;
+use super::population;
 use super::records::{FailureRecord, TicketFailures, Unit};
 use super::{FRACAS, TABLES};
-use crate::db::Val;
+use crate::db::{Tx, Val};
 use crate::engine::{Context, Target};
 use crate::kept::{decode, PerStream, Statements};
 use crate::log::RawEvent;
@@ -30,6 +34,7 @@ pub struct Kept {
 
 const ACTION: &str = "CorrectiveAction";
 
+#[async_trait]
 impl PerStream for Fracas {
     type State = Kept;
     const NAME: &'static str = FRACAS;
@@ -81,6 +86,42 @@ impl PerStream for Fracas {
             (_, _, Some(a)) => replace_action(at, id, a),
             _ => Vec::new(),
         }
+    }
+
+    /// The serials of a ticket whose unit or relevant failures changed:
+    /// their members' exposure ([`super::population`]).
+    fn shared(before: &Kept, state: &Kept) -> Vec<String> {
+        let exposed = |k: &Kept| {
+            k.failures.as_ref().map(|f| {
+                let failed: Vec<_> = f
+                    .records
+                    .iter()
+                    .filter(|r| r.relevant())
+                    .map(|r| (r.serial.clone(), r.failure_mode.clone(), r.failed_on))
+                    .collect();
+                (f.unit.clone(), failed)
+            })
+        };
+        let (was, is) = (exposed(before), exposed(state));
+        if was == is {
+            return Vec::new();
+        }
+        [was, is]
+            .into_iter()
+            .flatten()
+            .flat_map(|(unit, failed)| {
+                let serials = failed.into_iter().map(|(serial, _, _)| serial);
+                unit.map(|u| u.serial).into_iter().chain(serials)
+            })
+            .collect()
+    }
+
+    async fn settle(
+        tx: &mut Tx,
+        at: &Target,
+        serials: BTreeSet<String>,
+    ) -> Result<(), ProjectionError> {
+        Ok(population::settle(tx, at, &serials).await?)
     }
 }
 

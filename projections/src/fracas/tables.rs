@@ -7,15 +7,17 @@ use domain::LocalTime;
 use super::analysis::{self, GroupBy};
 use super::base::installed;
 use super::counts::{self, Key};
+use super::exposure::{self, Exposure};
 use super::installed::Population;
+use super::population;
 use super::records::FailureRecord;
 use super::reports::{
     actions, failures, history, relevant, relevant_failures, repeat_candidates, units, ActionRow,
     Cursor, Filter,
 };
 use super::trends::{self, Period, PeriodPareto};
-use crate::cost::reports::{Page, Table};
 use crate::db::{parse_time, Pool};
+use crate::report::{Page, Table};
 
 /// The reports FRACAS offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +92,18 @@ pub async fn population(store: &Pool, filter: &Filter) -> Result<Population, sql
     ))
 }
 
+/// The exposure of the MTBF and rate figures: from the roll-ups when they
+/// answer the filter, else from the population and the relevant failures.
+pub async fn exposure(store: &Pool, filter: &Filter) -> Result<Exposure, sqlx::Error> {
+    if population::answers(filter) {
+        return population::read(store, filter).await;
+    }
+    Ok(exposure::of_population(
+        &population(store, filter).await?,
+        &relevant(store, filter).await?,
+    ))
+}
+
 fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
     Table::new(
         &[
@@ -117,9 +131,8 @@ fn period_pareto(rows: Vec<PeriodPareto>, key: &str) -> Table {
 
 /// The failure-rate trend per model, batch and period.
 async fn rate_trend(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
-    let f = relevant(store, &r.filter).await?;
-    let pop = population(store, &r.filter).await?;
-    let rows = trends::rate_trend(&f, &pop, r.as_of, r.filter.from, r.filter.to, r.period);
+    let e = exposure(store, &r.filter).await?;
+    let rows = trends::rate_trend_of(&e, r.as_of, r.filter.from, r.filter.to, r.period);
     Ok(Table::new(
         &[
             "product_model",
@@ -249,8 +262,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
             } else {
                 GroupBy::Batch
             };
-            let f = relevant(store, &r.filter).await?;
-            let pop = population(store, &r.filter).await?;
+            let e = exposure(store, &r.filter).await?;
             Table::new(
                 &[
                     "product_model",
@@ -261,7 +273,7 @@ pub async fn run(store: &Pool, r: &Request) -> Result<Table, sqlx::Error> {
                     "mtbf_days",
                     "failures_per_1000_unit_days",
                 ],
-                analysis::reliability(&f, &pop, r.as_of, group)
+                analysis::reliability_of(&e, r.as_of, group)
                     .into_iter()
                     .map(|x| {
                         vec![

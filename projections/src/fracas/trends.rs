@@ -9,6 +9,7 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use super::analysis::{pareto_counts, rate_per_1000, ParetoRow};
 use super::counts::Count;
+use super::exposure::{self, Exposure};
 use super::installed::Population;
 use super::records::FailureRecord;
 
@@ -114,18 +115,28 @@ pub fn rate_trend(
     to: Option<NaiveDate>,
     period: Period,
 ) -> Vec<RateTrend> {
+    let e = exposure::of_population(pop, failures);
+    rate_trend_of(&e, as_of, from, to, period)
+}
+
+/// [`rate_trend`] from the exposure's cells.
+pub fn rate_trend_of(
+    e: &Exposure,
+    as_of: NaiveDate,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    period: Period,
+) -> Vec<RateTrend> {
     let end = to.map_or(as_of, |t| t.min(as_of));
     let mut out: BTreeMap<(&str, &str), Periods> = BTreeMap::new();
-    let earliest = pop.members.iter().filter_map(|m| m.in_service_on).min();
+    let earliest = e.units.iter().map(|u| u.in_service_on).min();
     let Some(first) = from.max(earliest) else {
         return Vec::new();
     };
-    for m in &pop.members {
-        let Some(start) = m.in_service_on.filter(|s| *s < as_of) else {
-            continue;
-        };
+    for u in e.units.iter().filter(|u| u.in_service_on < as_of) {
+        let start = u.in_service_on;
         let periods = out
-            .entry((m.product_model.as_str(), m.batch.as_str()))
+            .entry((u.product_model.as_str(), u.batch.as_str()))
             .or_default();
         let mut p = period.start(first.max(start));
         while p <= end {
@@ -133,23 +144,22 @@ pub fn rate_trend(
             let days = (next.min(as_of) - start.max(p).max(first)).num_days();
             if days > 0 {
                 let e = periods.entry(p).or_default();
-                e.0 += m.quantity;
-                e.1 += days * i64::try_from(m.quantity).unwrap_or(i64::MAX);
+                e.0 += u.units;
+                e.1 += days * i64::try_from(u.units).unwrap_or(i64::MAX);
             }
             p = next;
         }
     }
-    for f in failures
+    for f in e
+        .failures
         .iter()
-        .filter(|f| f.relevant() && f.failed_on <= end && f.failed_on >= first)
+        .filter(|f| f.failed_on <= end && f.failed_on >= first)
     {
-        if let Some(m) = pop.of(&f.serial).filter(|m| m.in_service_on.is_some()) {
-            out.entry((m.product_model.as_str(), m.batch.as_str()))
-                .or_default()
-                .entry(period.start(f.failed_on))
-                .or_default()
-                .2 += 1;
-        }
+        out.entry((f.product_model.as_str(), f.batch.as_str()))
+            .or_default()
+            .entry(period.start(f.failed_on))
+            .or_default()
+            .2 += f.failures;
     }
     out.into_iter()
         .flat_map(|((model, batch), periods)| {

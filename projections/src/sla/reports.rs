@@ -6,8 +6,8 @@
 use super::clocks::{ClockState, State, Status, View};
 use super::policy::Basis;
 use super::SlaConfig;
-use crate::cost::reports::{Page, Table};
 use crate::db::{parse_time, sortable_time, Pool, Val};
+use crate::report::{Page, Table};
 use chrono::{DateTime, Utc};
 use domain::ticket::types::{Priority, Region};
 
@@ -76,17 +76,24 @@ impl ClockCursor {
     /// An opaque page token.
     pub fn token(&self) -> String {
         format!(
-            "{}|{}|{}|{}",
-            self.deadline, self.cycle, self.clock, self.ticket_id
+            "{}|{}|{}|{}{}",
+            self.deadline,
+            self.cycle,
+            self.clock.len(),
+            self.clock,
+            self.ticket_id
         )
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
+        // The clock's length in bytes says where it ends, so neither it
+        // nor the ticket id has to be free of '|'.
         let mut parts = raw.splitn(4, '|');
         let deadline = parts.next()?.to_owned();
         let cycle = parts.next()?.parse().ok()?;
-        let clock = parts.next()?.to_owned();
-        let ticket_id = parts.next()?.to_owned();
+        let len: usize = parts.next()?.parse().ok()?;
+        let rest = parts.next()?;
+        let (clock, ticket_id) = (rest.get(..len)?.to_owned(), rest.get(len..)?.to_owned());
         Some(Self {
             deadline,
             ticket_id,
@@ -484,6 +491,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn given_a_clock_name_with_a_bar_when_its_token_is_read_back_then_the_cursor_is_the_same() {
+        let c = ClockCursor {
+            deadline: "2026-12-07T01:00:00.000000Z".into(),
+            ticket_id: "t-1".into(),
+            clock: "first|contact".into(),
+            cycle: 2,
+        };
+        assert_eq!(ClockCursor::parse(&c.token()), Some(c));
+        assert_eq!(ClockCursor::parse("9999|1|9|short"), None);
+    }
+
+    #[test]
     fn rates_are_percent_with_two_decimals_against_their_targets() {
         let config = SlaConfig::default();
         let f = figures(
@@ -560,6 +579,6 @@ mod tests {
             cycle: 2,
         };
         assert_eq!(ClockCursor::parse(&c.token()), Some(c));
-        assert_eq!(ClockCursor::parse("9999|x|clock|T-1"), None);
+        assert_eq!(ClockCursor::parse("9999|x|5|clockT-1"), None);
     }
 }

@@ -3,8 +3,9 @@
 use domain::money::{Currency, Money};
 use domain::values::Problem;
 use domain::{Role, TicketEvent};
-use projections::cost::reports::{lines_page, run, Filter, LineCursor, Report, Table};
+use projections::cost::reports::{lines_page, run, Filter, LineCursor, Report};
 use projections::cost::{ledger, Kind, TicketLedger};
+use projections::report::Table;
 use tonic::{Request, Response, Status};
 
 use super::enums;
@@ -111,11 +112,8 @@ fn parse_report(m: &pb::ReportRequest) -> Result<(Report, Filter), Status> {
 impl CostLedgerService {
     async fn table(&self, m: &pb::ReportRequest) -> Result<(Report, Table), Status> {
         let (report, filter) = parse_report(m)?;
-        let listing = report == Report::Lines;
-        let paged = "COST_REPORT_LINES";
         let page = pages::page(
-            listing,
-            paged,
+            (report != Report::Lines).then_some("COST_REPORT_LINES"),
             m.page_size,
             &m.page_token,
             LineCursor::parse,

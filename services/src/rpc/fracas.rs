@@ -176,8 +176,7 @@ impl FracasService {
                 period: fracas_life::period(m.period)?,
                 local: self.services.policies.local_time(),
                 page: pages::page(
-                    report == Report::Failures,
-                    "FRACAS_REPORT_FAILURES",
+                    (report != Report::Failures).then_some("FRACAS_REPORT_FAILURES"),
                     m.page_size,
                     &m.page_token,
                     Cursor::parse,

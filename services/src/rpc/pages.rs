@@ -4,19 +4,19 @@
 //! shows it pages it; without a page it is the whole listing, as before.
 
 use domain::values::{Problem, ValueError};
-use projections::cost::reports::Page;
+use projections::report::Page;
 
 /// The most rows a page holds.
 pub const MAX_PAGE: u32 = 1000;
 /// The rows of a page asked for by its token alone.
 pub const DEFAULT_PAGE: u32 = 100;
 
-/// The page asked for: `None` for the whole report. `listing` says whether
-/// the report is the paged one (`paged`, for the error); `parse` reads a
-/// token this server issued.
+/// The page asked for: `None` for the whole report. `other` is
+/// `Some(paged)` when the report asked is not the paged one (`paged` names
+/// the one that is, for the error) and `None` for a listing; `parse`
+/// reads a token this server issued.
 pub fn page<C>(
-    listing: bool,
-    paged: &str,
+    other: Option<&str>,
     size: u32,
     token: &str,
     parse: fn(&str) -> Option<C>,
@@ -26,7 +26,7 @@ pub fn page<C>(
         return Ok(None);
     }
     let field = if size == 0 { "page_token" } else { "page_size" };
-    if !listing {
+    if let Some(paged) = other {
         let only = format!("only {paged} is paged");
         return Err(Problem::Malformed(only).at(field));
     }
@@ -70,7 +70,7 @@ mod tests {
     }
 
     fn asked(listing: bool, size: u32, token: &str) -> Result<Option<Page<u32>>, ValueError> {
-        page(listing, "LINES", size, token, parse)
+        page((!listing).then_some("LINES"), size, token, parse)
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use domain::{Clock, Role};
-use projections::cost::reports::Table;
+use projections::report::Table;
 use projections::sla::reports::{
     kpi_table, kpis, open, open_page, open_table, ClockCursor, GroupBy, KpiFigure, KpiQuery,
     OpenClock, OpenFilter,
@@ -91,7 +91,7 @@ impl SlaDashboardService {
     /// The clocks asked for at now, and where the next page starts.
     async fn open(&self, m: &pb::OpenClocksRequest) -> Result<OpenClocksAt, GrpcStatus> {
         let filter = self.parse_open(m)?;
-        let page = pages::page(true, "", m.page_size, &m.page_token, ClockCursor::parse)
+        let page = pages::page(None, m.page_size, &m.page_token, ClockCursor::parse)
             .map_err(|e| invalid(&e))?;
         let now = self.clock.now();
         let (clocks, next) = match page {

@@ -5,7 +5,7 @@ use domain::personal::Personal;
 use domain::policy::{Remedy, WarrantyStatus};
 use domain::{Ticket, TicketStatus};
 
-use projections::cost::reports::Table;
+use projections::report::Table;
 
 use super::enums;
 use super::parse::{self as p, to_timestamp};
