@@ -229,7 +229,7 @@ fn fracas_kept_state_gives_the_records_the_whole_history_gives() {
     assert_eq!(at("fracas_units") - at("fracas_failures") - 1, 2);
 }
 
-mod sla {
+pub(crate) mod sla {
     use chrono::Duration;
     use domain::TicketEvent;
     use proptest::prelude::*;
@@ -243,7 +243,7 @@ mod sla {
     /// A random ticket history as the SLA clocks read it (starts, pauses,
     /// resumes, stops, cancellations and reopenings, hours apart), with
     /// the watcher's alerts among it.
-    fn sla_history() -> impl Strategy<Value = Vec<RawEvent>> {
+    pub(crate) fn sla_history() -> impl Strategy<Value = Vec<RawEvent>> {
         prop::collection::vec((0..9_u8, 1..30_i64), 0..14).prop_map(|steps| {
             let mut when = sh("2026-01-06", "09:00");
             let mut out = vec![serde_json::to_value(repair()).expect("json")];

@@ -5,12 +5,16 @@
 //!
 //! [`clocks::derive`] computes a ticket's clocks from its events (pure);
 //! [`store`] replaces the ticket's rows whenever one of its events arrives,
-//! rows and checkpoint in one transaction; [`reports`] reads them at a
-//! given "now"; [`alerts`] finds due clocks and appends their events.
+//! rows and checkpoint in one transaction, with the KPI roll-ups of
+//! [`counts`]; [`reports`] reads them at a given "now"; [`alerts`] finds
+//! due clocks and appends their events.
 
 pub mod alerts;
 pub mod calendar;
 pub mod clocks;
+pub mod counts;
+#[cfg(test)]
+mod counts_tests;
 pub mod policy;
 pub mod reports;
 pub mod store;
@@ -24,7 +28,13 @@ pub use store::Sla;
 pub const SLA: &str = "sla";
 
 /// The projection's tables (the last keeps each ticket's state).
-pub const TABLES: &[&str] = &["sla_clocks", "sla_revisits", "sla_state"];
+pub const TABLES: &[&str] = &[
+    "sla_clocks",
+    "sla_revisits",
+    "sla_on_time_counts",
+    "sla_revisit_counts",
+    "sla_state",
+];
 
 /// Aggregate type of the watcher's alerts in the `events` table; their
 /// aggregate id is the ticket's.

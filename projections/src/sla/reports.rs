@@ -3,12 +3,15 @@
 //! technician, per region (site) or per ISO week. Everything can become a
 //! [`Table`] and CSV.
 
+use std::collections::BTreeMap;
+
 use super::clocks::{ClockState, State, Status, View};
+use super::counts::{ON_TIME, REVISITS};
 use super::policy::Basis;
 use super::SlaConfig;
 use crate::db::{parse_time, sortable_time, Pool, Val};
 use crate::report::{Page, Table};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::ticket::types::{Priority, Region};
 
 /// Filters of the open-clocks query; they combine with AND.
@@ -364,10 +367,14 @@ impl KpiFigure {
     }
 }
 
-/// A period `[from, to)` and a grouping, evaluated at `now` (a clock still
-/// running past its deadline inside the period counts as late).
+/// A period of whole days (`from_day` to `to_day`, in the default
+/// calendar's zone; `from` and `to` are its first instant and the first
+/// after it) and a grouping, evaluated at `now` (a clock still running
+/// past its deadline inside the period counts as late).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KpiQuery {
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub group_by: GroupBy,
@@ -383,31 +390,46 @@ fn key(group_by: GroupBy, week_column: &str) -> String {
     }
 }
 
-fn on_time_sql(group_by: GroupBy) -> String {
+/// Stopped clocks of one clock in the days, from their roll-up.
+fn stopped_sql(group_by: GroupBy) -> String {
     let k = key(group_by, "outcome_week");
     format!(
-        "SELECT CAST({k} AS TEXT), CAST(SUM(CASE WHEN state = 'stopped' AND met = 1 THEN 1 ELSE 0 END) AS bigint),
-                CAST(COUNT(*) AS bigint)
+        "SELECT CAST({k} AS TEXT), CAST(SUM(met) AS bigint), CAST(SUM(clocks) AS bigint)
+           FROM {} WHERE clock = $1 AND outcome_on >= $2 AND outcome_on <= $3
+          GROUP BY 1",
+        ON_TIME.table
+    )
+}
+
+/// Clocks of one clock still running past their deadline (before `now`,
+/// inside the period): late, whatever happens next. Few, and indexed by
+/// state and deadline.
+fn late_sql(group_by: GroupBy) -> String {
+    let k = key(group_by, "outcome_week");
+    format!(
+        "SELECT CAST({k} AS TEXT), CAST(0 AS bigint), CAST(COUNT(*) AS bigint)
            FROM sla_clocks
-          WHERE clock = $1 AND outcome_at >= $2 AND outcome_at < $3
-            AND (state = 'stopped' OR (state = 'running' AND deadline_at < $4))
-          GROUP BY 1 ORDER BY 1"
+          WHERE clock = $1 AND state = 'running' AND deadline_at < $4
+            AND outcome_at >= $2 AND outcome_at < $3
+          GROUP BY 1"
     )
 }
 
 fn revisit_sql(group_by: GroupBy) -> String {
     let k = key(group_by, "week");
     format!(
-        "SELECT CAST({k} AS TEXT), CAST(SUM(resolved) AS bigint), CAST(SUM(satisfied) AS bigint), CAST(COUNT(*) AS bigint)
-           FROM sla_revisits WHERE revisited_at >= $1 AND revisited_at < $2
-          GROUP BY 1 ORDER BY 1"
+        "SELECT CAST({k} AS TEXT), CAST(SUM(resolved) AS bigint), CAST(SUM(satisfied) AS bigint),
+                CAST(SUM(revisits) AS bigint)
+           FROM {} WHERE revisited_on >= $1 AND revisited_on <= $2
+          GROUP BY 1 ORDER BY 1",
+        REVISITS.table
     )
 }
 
 type Counts = Vec<(String, i64, i64)>;
 type RevisitCounts = Vec<(String, i64, i64, i64)>;
 
-fn figures(
+pub(crate) fn figures(
     config: &SlaConfig,
     complaint: Counts,
     repair: Counts,
@@ -439,19 +461,43 @@ pub async fn kpis(
     config: &SlaConfig,
     q: &KpiQuery,
 ) -> Result<Vec<KpiFigure>, sqlx::Error> {
-    let (from, to) = (Val::Time(q.from), Val::Time(q.to));
+    let days = || {
+        vec![
+            Val::Text(q.from_day.to_string()),
+            Val::Text(q.to_day.to_string()),
+        ]
+    };
     let k = &config.policy.kpi;
     let mut on_time = Vec::new();
     for clock in [&k.complaint_clock, &k.repair_clock] {
-        let vals = vec![
+        let mut counts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        let mut stopped = vec![Val::Text(clock.clone())];
+        stopped.extend(days());
+        let late = vec![
             Val::Text(clock.clone()),
-            from.clone(),
-            to.clone(),
+            Val::Time(q.from),
+            Val::Time(q.to),
             Val::Time(q.now),
         ];
-        on_time.push(pool.fetch(&on_time_sql(q.group_by), vals).await?);
+        for (sql, vals) in [
+            (stopped_sql(q.group_by), stopped),
+            (late_sql(q.group_by), late),
+        ] {
+            let rows: Vec<(String, i64, i64)> = pool.fetch(&sql, vals).await?;
+            for (group, met, all) in rows {
+                let c = counts.entry(group).or_default();
+                c.0 += met;
+                c.1 += all;
+            }
+        }
+        on_time.push(
+            counts
+                .into_iter()
+                .map(|(group, (met, all))| (group, met, all))
+                .collect::<Counts>(),
+        );
     }
-    let revisits = pool.fetch(&revisit_sql(q.group_by), vec![from, to]).await?;
+    let revisits = pool.fetch(&revisit_sql(q.group_by), days()).await?;
     let repair = on_time.pop().unwrap_or_default();
     let complaint = on_time.pop().unwrap_or_default();
     Ok(figures(config, complaint, repair, revisits))

@@ -1,6 +1,7 @@
 //! Writing the SLA projection, on either store, with the same SQL: when an
 //! event of a ticket (or one of its alerts) arrives, the ticket's rows are
-//! replaced with what its events say now.
+//! replaced with what its events say now, and the KPI roll-ups
+//! ([`super::counts`]) move by the ticket's difference.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alerts::Alert;
 use super::clocks::TicketSla;
+use super::counts;
 use super::{SlaConfig, ALERT_AGGREGATE, SLA, TABLES};
 use crate::db::Val;
 use crate::engine::{Context, Target};
@@ -76,8 +78,22 @@ impl PerStream for Sla {
         Ok(())
     }
 
-    fn rows(at: &Target, _: &str, id: &str, _: &Kept, state: &Kept, cx: &Context) -> Statements {
-        replace(at, id, &state.sla, &state.noted, cx.sla)
+    fn rows(
+        at: &Target,
+        _: &str,
+        id: &str,
+        before: &Kept,
+        state: &Kept,
+        cx: &Context,
+    ) -> Statements {
+        let was = counts::cells(&before.sla, cx.sla);
+        let is = counts::cells(&state.sla, cx.sla);
+        let mut out = Statements::new();
+        for r in counts::ROLLUPS {
+            out.extend(r.moves_between(at, Some(&was), Some(&is)));
+        }
+        out.extend(replace(at, id, &state.sla, &state.noted, cx.sla));
+        out
     }
 }
 

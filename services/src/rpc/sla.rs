@@ -137,6 +137,8 @@ impl SlaDashboardService {
             }
         };
         Ok(KpiQuery {
+            from_day: from,
+            to_day: to,
             from: midnight(from)?,
             to: midnight(after)?,
             group_by,
