@@ -37,6 +37,29 @@ pub(crate) fn logged(kind: &str, id: &str, n: usize, payload: serde_json::Value)
     }
 }
 
+/// Ticket streams logged one after another, stream n as ticket `t-n`.
+pub(crate) fn logged_tickets(streams: impl IntoIterator<Item = Vec<TicketEvent>>) -> Vec<RawEvent> {
+    let mut out = Vec::new();
+    for (n, events) in streams.into_iter().enumerate() {
+        for e in events {
+            let json = serde_json::to_value(e).expect("json");
+            out.push(logged("Ticket", &format!("t-{n}"), out.len(), json));
+        }
+    }
+    out
+}
+
+/// Runs `f` to completion on a runtime of its own. An in-memory store
+/// lives as long as its connection, so a test keeps its store's work
+/// inside one call.
+pub(crate) fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
 /// A fresh SQLite database with the migrations after applying `events`
 /// in the batches that `cuts` split them into (none: one pass, as a
 /// rebuild reads one stream), through the engine's own

@@ -15,7 +15,7 @@ use super::records_tests::{date, diagnosed, label, now, received};
 use super::reports::{failures, relevant, repeat_candidates, Filter};
 use super::Fracas;
 use crate::db::Pool;
-use crate::kept_tests::{applied, logged};
+use crate::kept_tests::{self, applied, block_on};
 use crate::log::RawEvent;
 
 const MODELS: [&str; 2] = ["WM-800", "WM-900"];
@@ -73,14 +73,7 @@ fn events(n: usize, (model, batch, diagnoses): &Ticket) -> Vec<TicketEvent> {
 }
 
 fn logged_tickets(tickets: &[Ticket]) -> Vec<RawEvent> {
-    let mut out = Vec::new();
-    for (n, t) in tickets.iter().enumerate() {
-        for e in events(n, t) {
-            let json = serde_json::to_value(e).expect("json");
-            out.push(logged("Ticket", &format!("t-{n}"), out.len(), json));
-        }
-    }
-    out
+    kept_tests::logged_tickets(tickets.iter().enumerate().map(|(n, t)| events(n, t)))
 }
 
 fn filter() -> impl Strategy<Value = Filter> {
@@ -99,14 +92,6 @@ fn filter() -> impl Strategy<Value = Filter> {
             ..Filter::default()
         }
     })
-}
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 /// (from the roll-ups, from the records) for `key`, after `tickets`.

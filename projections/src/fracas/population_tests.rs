@@ -17,7 +17,7 @@ use super::records_tests::{date, diagnosed, label, now, received};
 use super::reports::{relevant, units, Filter};
 use super::Fracas;
 use crate::db::Pool;
-use crate::kept_tests::{apply_batch, logged, memory_store};
+use crate::kept_tests::{self, apply_batch, block_on, memory_store};
 use crate::log::RawEvent;
 
 const MODELS: [&str; 2] = ["WM-800", "WM-900"];
@@ -86,14 +86,7 @@ fn events(n: usize, (serial, model, batch, bought, diagnoses): &Ticket) -> Vec<T
 }
 
 fn logged_tickets(tickets: &[Ticket]) -> Vec<RawEvent> {
-    let mut out = Vec::new();
-    for (n, t) in tickets.iter().enumerate() {
-        for e in events(n, t) {
-            let json = serde_json::to_value(e).expect("json");
-            out.push(logged("Ticket", &format!("t-{n}"), out.len(), json));
-        }
-    }
-    out
+    kept_tests::logged_tickets(tickets.iter().enumerate().map(|(n, t)| events(n, t)))
 }
 
 fn unit((serial, model, batch, on): &Registration) -> InstalledUnit {
@@ -105,14 +98,6 @@ fn unit((serial, model, batch, on): &Registration) -> InstalledUnit {
         in_service_on: on.map(day),
         date_kind: DateKind::Sold,
     }
-}
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 /// The store after the log, cut at `cuts`, with `rounds` registered

@@ -8,7 +8,7 @@ use super::reports::{figures, kpis, GroupBy, KpiFigure, KpiQuery};
 use super::{Sla, SlaConfig};
 use crate::db::{Pool, Val};
 use crate::kept_tests::sla::sla_history;
-use crate::kept_tests::{applied, logged};
+use crate::kept_tests::{applied, block_on, logged};
 use crate::log::RawEvent;
 
 /// Several tickets' histories in one log, in turn.
@@ -100,14 +100,6 @@ fn config() -> SlaConfig {
     config.policy.kpi.complaint_clock = "dispatch_arrival".into();
     config.policy.kpi.repair_clock = "repair_cycle".into();
     config
-}
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 proptest! {
