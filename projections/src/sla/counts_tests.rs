@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 
-use super::reports::{figures, kpis, GroupBy, KpiFigure, KpiQuery};
+use super::kpis::{figures, kpis, GroupBy, KpiFigure, KpiQuery};
 use super::{Sla, SlaConfig};
 use crate::db::{Pool, Val};
 use crate::kept_tests::sla::sla_history;

@@ -15,6 +15,7 @@ pub mod clocks;
 pub mod counts;
 #[cfg(test)]
 mod counts_tests;
+pub mod kpis;
 pub mod policy;
 pub mod reports;
 pub mod store;

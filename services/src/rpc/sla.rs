@@ -5,10 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use domain::{Clock, Role};
 use projections::report::Table;
-use projections::sla::reports::{
-    kpi_table, kpis, open, open_page, open_table, ClockCursor, GroupBy, KpiFigure, KpiQuery,
-    OpenClock, OpenFilter,
-};
+use projections::sla::kpis::{kpi_table, kpis, GroupBy, KpiFigure, KpiQuery};
+use projections::sla::reports::{open, open_page, open_table, ClockCursor, OpenClock, OpenFilter};
 use projections::sla::SlaConfig;
 use tonic::{Request, Response, Status as GrpcStatus};
 
