@@ -108,11 +108,7 @@ pub(crate) fn rows_after<P: Projection + Default>(
     events: &[RawEvent],
     cuts: &[usize],
 ) -> Vec<Vec<Option<String>>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    block_on(async {
         let pool = applied::<P>(events, cuts).await;
         let mut rows = Vec::new();
         for table in P::default()

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::installed::{DateKind, InstalledUnit};
 use super::population::{settle, INSTALLED};
@@ -12,19 +12,35 @@ use super::reports::Filter;
 use super::Fracas;
 use crate::db::{Cells, Pool, Tx, Val};
 use crate::engine::Target;
-use crate::rows;
+use crate::rows::{self, Conflict, Write};
 
-const UPSERT: &str =
-    "INSERT INTO installed_units (unit_key, product_model, batch, serial, quantity,
-        in_service_on, date_kind, registered_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT (unit_key) DO UPDATE SET product_model = excluded.product_model,
-        batch = excluded.batch, serial = excluded.serial, quantity = excluded.quantity,
-        in_service_on = excluded.in_service_on, date_kind = excluded.date_kind,
-        registered_at = excluded.registered_at";
+/// The columns `installed_units` is written with, and those a
+/// re-registration replaces.
+const COLUMNS: [&str; 8] = [
+    "unit_key",
+    "product_model",
+    "batch",
+    "serial",
+    "quantity",
+    "in_service_on",
+    "date_kind",
+    "registered_at",
+];
+const REPLACED: &[&str] = &[
+    "product_model",
+    "batch",
+    "serial",
+    "quantity",
+    "in_service_on",
+    "date_kind",
+    "registered_at",
+];
 
-fn values(u: &InstalledUnit, at: DateTime<Utc>) -> Vec<Val> {
-    vec![
+/// Keys read per statement when looking up earlier registrations.
+const KEYS_PER_READ: usize = 1_000;
+
+fn upsert(u: &InstalledUnit, at: DateTime<Utc>) -> Write {
+    let values = vec![
         Val::Text(u.key()),
         Val::Text(u.product_model.clone()),
         Val::Text(u.batch.clone()),
@@ -33,7 +49,13 @@ fn values(u: &InstalledUnit, at: DateTime<Utc>) -> Vec<Val> {
         Val::OptText(u.in_service_on.map(|d| d.to_string())),
         Val::Text(u.date_kind.as_str().to_owned()),
         Val::Time(at),
-    ]
+    ];
+    Write::row("installed_units", COLUMNS.into_iter().zip(values).collect()).on_conflict(
+        Conflict::Update {
+            key: "unit_key",
+            columns: REPLACED,
+        },
+    )
 }
 
 /// Registers `units` (a key registered before is replaced), all in one
@@ -62,17 +84,18 @@ pub async fn register(
     if rebuilding {
         tx.lock_checkpoint(&shadow.checkpoint).await?;
     }
-    let mut written = 0;
-    let mut moves = Vec::new();
+    // The last registration of a key in `units` is the one that stays.
+    let last: BTreeMap<String, &InstalledUnit> = units.iter().map(|u| (u.key(), u)).collect();
+    let mut registered = previous(&mut tx, last.keys()).await?;
+    let mut writes: Vec<Write> = last.values().map(|u| upsert(u, at)).collect();
     let mut touched = Vec::new();
     for u in units {
-        let old = previous(&mut tx, &u.key()).await?;
-        written += tx.run(UPSERT, values(u, at)).await?;
-        moves.extend(INSTALLED.moves_between(&live, old.as_ref(), Some(u)));
+        let old = registered.insert(u.key(), u.clone());
+        writes.extend(INSTALLED.moves_between(&live, old.as_ref(), Some(u)));
         touched.extend(old);
         touched.push(u.clone());
     }
-    rows::apply(&mut tx, moves).await?;
+    rows::apply(&mut tx, writes).await?;
     let targets = if rebuilding {
         vec![live, shadow]
     } else {
@@ -83,14 +106,25 @@ pub async fn register(
         settle(&mut tx, t, &serials).await?;
     }
     tx.commit().await?;
-    Ok(written)
+    Ok(u64::try_from(units.len()).unwrap_or(u64::MAX))
 }
 
-/// The unit registered under `key`, if any.
-async fn previous(tx: &mut Tx, key: &str) -> Result<Option<InstalledUnit>, sqlx::Error> {
-    let sql = format!("{SELECT} WHERE unit_key = $1");
-    let rows = tx.texts(&sql, vec![Val::Text(key.to_owned())]).await?;
-    rows.iter().map(decode).next().transpose()
+/// The units registered under `keys` before this registration, by key.
+async fn previous(
+    tx: &mut Tx,
+    keys: impl ExactSizeIterator<Item = &String>,
+) -> Result<BTreeMap<String, InstalledUnit>, sqlx::Error> {
+    let keys: Vec<&String> = keys.collect();
+    let mut found = BTreeMap::new();
+    for chunk in keys.chunks(KEYS_PER_READ) {
+        let sql = format!("{SELECT} WHERE unit_key IN {}", rows::tuple(1, chunk.len()));
+        let vals = chunk.iter().map(|k| Val::Text((*k).clone())).collect();
+        for c in tx.texts(&sql, vals).await? {
+            let unit = decode(&c)?;
+            found.insert(unit.key(), unit);
+        }
+    }
+    Ok(found)
 }
 
 /// The serials whose member registering `units` may change at `at`.

@@ -27,7 +27,7 @@ use super::exposure::Registered;
 use super::exposure::{earliest_lots, late_start, member, Exposure, FailureCell, Member, UnitCell};
 use super::installed::InstalledUnit;
 use super::records::Unit;
-use super::reports::{common_clause, Filter};
+use super::reports::{common_clause, decode_unit, Filter, UNIT_COLUMNS};
 use crate::db::{Pool, Tx, Val};
 use crate::engine::Target;
 use crate::rollup::{add, Cells};
@@ -183,20 +183,15 @@ async fn inputs(tx: &mut Tx, at: &Target, serials: &[&String]) -> Result<Inputs,
         out.kept.insert(c[0].clone().unwrap_or_default(), kept);
     }
     let sql = format!(
-        "SELECT serial, ticket_id, product_model, batch, in_service_on, received_on
-           FROM {} WHERE serial IN {list}",
+        "SELECT {UNIT_COLUMNS} FROM {} WHERE serial IN {list}",
         at.table("fracas_units")
     );
     for c in tx.texts(&sql, binds()).await? {
-        let serial = c[0].clone().unwrap_or_default();
-        out.tickets.entry(serial.clone()).or_default().push(Unit {
-            ticket_id: c[1].clone().unwrap_or_default(),
-            product_model: c[2].clone().unwrap_or_default(),
-            serial,
-            batch: c[3].clone(),
-            in_service_on: opt_date(c[4].as_deref()),
-            received_on: date(c[5].as_deref(), "fracas_units.received_on")?,
-        });
+        let unit = decode_unit(&c)?;
+        out.tickets
+            .entry(unit.serial.clone())
+            .or_default()
+            .push(unit);
     }
     let sql = format!(
         "SELECT serial, failure_mode, failed_on FROM {} WHERE relevant = 1 AND serial IN {list}",

@@ -279,9 +279,7 @@ pub async fn history(
 /// Units seen in tickets, optionally of one model / batch.
 pub async fn units(store: &Pool, filter: &Filter) -> Result<Vec<Unit>, sqlx::Error> {
     let mut vals = Vec::new();
-    let mut sql = String::from(
-        "SELECT ticket_id, product_model, serial, batch, in_service_on, received_on FROM fracas_units WHERE 1 = 1",
-    );
+    let mut sql = format!("SELECT {UNIT_COLUMNS} FROM fracas_units WHERE 1 = 1");
     for (col, v) in [
         ("product_model", &filter.product_model),
         ("batch", &filter.batch),
@@ -295,19 +293,26 @@ pub async fn units(store: &Pool, filter: &Filter) -> Result<Vec<Unit>, sqlx::Err
         .texts(&sql, vals)
         .await?
         .iter()
-        .map(|c| {
-            Ok(Unit {
-                ticket_id: text(&c[0]),
-                product_model: text(&c[1]),
-                serial: text(&c[2]),
-                batch: c[3].clone(),
-                in_service_on: c[4].as_deref().and_then(|d| d.parse().ok()),
-                received_on: text(&c[5])
-                    .parse()
-                    .map_err(|_| sqlx::Error::Decode("fracas_units.received_on".into()))?,
-            })
-        })
+        .map(decode_unit)
         .collect()
+}
+
+/// The columns of `fracas_units` [`decode_unit`] reads, in its order.
+pub(super) const UNIT_COLUMNS: &str =
+    "ticket_id, product_model, serial, batch, in_service_on, received_on";
+
+/// A `fracas_units` row read as [`UNIT_COLUMNS`].
+pub(super) fn decode_unit(c: &Cells) -> Result<Unit, sqlx::Error> {
+    Ok(Unit {
+        ticket_id: text(&c[0]),
+        product_model: text(&c[1]),
+        serial: text(&c[2]),
+        batch: c[3].clone(),
+        in_service_on: c[4].as_deref().and_then(|d| d.parse().ok()),
+        received_on: text(&c[5])
+            .parse()
+            .map_err(|_| sqlx::Error::Decode("fracas_units.received_on".into()))?,
+    })
 }
 
 /// A corrective action as the read model holds it.
