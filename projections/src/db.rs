@@ -256,11 +256,11 @@ const MOVE_PG: &str =
 const MOVE_SQLITE: &str = "UPDATE projection_checkpoints SET position = $2 WHERE projection = $1";
 
 /// Finding an earlier request's event: its id is in the metadata, which is
-/// `jsonb` on PostgreSQL (read with its operators, which its index serves)
-/// and JSON text on SQLite.
+/// `json` on PostgreSQL (read with `->>`, the expression its unique index
+/// `events_request_id` is on) and JSON text on SQLite.
 const REQUEST_PG: &str =
     "SELECT aggregate_id AS ticket_id, sequence AS version, event_type FROM events
-  WHERE metadata ->> 'request_id' = $1 AND metadata ? 'request_id'";
+  WHERE metadata ->> 'request_id' = $1";
 const REQUEST_SQLITE: &str =
     "SELECT aggregate_id AS ticket_id, sequence AS version, event_type FROM events
   WHERE json_extract(metadata, '$.request_id') = $1";

@@ -31,7 +31,7 @@ pub(crate) fn logged(kind: &str, id: &str, n: usize, payload: serde_json::Value)
         event_type: String::new(),
         event_version: "1".into(),
         payload: payload.to_string(),
-        metadata: serde_json::json!({}),
+        metadata: "{}".into(),
         recorded_at: at,
         occurred_at: at,
     }

@@ -51,15 +51,11 @@ impl ConsumerFilter {
     }
 
     pub fn matches(&self, e: &RawEvent) -> bool {
-        let model = e
-            .metadata
-            .get("product_model")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
+        let model = || e.meta("product_model").ok().flatten().unwrap_or_default();
         let ok = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
         ok(&self.event_types, &e.event_type)
             && ok(&self.ticket_ids, &e.ticket_id)
-            && ok(&self.product_models, model)
+            && (self.product_models.is_empty() || ok(&self.product_models, &model()))
     }
 }
 

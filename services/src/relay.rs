@@ -114,7 +114,7 @@ struct Envelope<'a> {
     event_version: &'a str,
     recorded_at: chrono::DateTime<chrono::Utc>,
     occurred_at: chrono::DateTime<chrono::Utc>,
-    metadata: &'a serde_json::Value,
+    metadata: &'a RawValue,
     payload: &'a RawValue,
 }
 
@@ -127,6 +127,7 @@ pub(crate) fn body(e: &RawEvent) -> Result<Bytes, projections::ProjectionError> 
         source,
     };
     let payload: &RawValue = serde_json::from_str(&current).map_err(undecodable)?;
+    let metadata: &RawValue = serde_json::from_str(&e.metadata).map_err(undecodable)?;
     let event_version =
         domain::schema::version_label(domain::schema::current_version(&e.event_type));
     let envelope = Envelope {
@@ -139,7 +140,7 @@ pub(crate) fn body(e: &RawEvent) -> Result<Bytes, projections::ProjectionError> 
         event_version: &event_version,
         recorded_at: e.recorded_at,
         occurred_at: e.occurred_at,
-        metadata: &e.metadata,
+        metadata,
         payload,
     };
     serde_json::to_vec(&envelope)

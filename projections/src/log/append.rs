@@ -82,10 +82,11 @@ pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// The single-event writes, the same on both stores but for the event id
-/// (a `uuid` on PostgreSQL, text on SQLite); [`At`] and the JSON values
-/// decide how each store keeps times and JSON.
+/// (a `uuid` on PostgreSQL, text on SQLite) and the JSON (`json` on
+/// PostgreSQL, text on SQLite), both bound as text; [`At`] decides how
+/// each store keeps times.
 macro_rules! single_writes {
-    ($($hash_at:ident, $insert:ident, $conn:ty, $event_id:literal;)*) => {$(
+    ($($hash_at:ident, $insert:ident, $conn:ty, $event_id:literal, $json:literal;)*) => {$(
         /// The hash of the stream's event at `sequence` ("" if none).
         pub async fn $hash_at(
             conn: &mut $conn,
@@ -115,15 +116,15 @@ macro_rules! single_writes {
             sqlx::query(concat!(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                                      payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, ", $event_id, ", $9, $10, $11, $12)"
+                 VALUES ($1, $2, $3, $4, $5, ", $json, ", ", $event_id, ", $9, $10, $11, $12)"
             ))
             .bind(&event.aggregate_type)
             .bind(&event.aggregate_id)
             .bind(event.sequence)
             .bind(&event.event_type)
             .bind(&event.event_version)
-            .bind(&event.payload)
-            .bind(&event.metadata)
+            .bind(event.payload.to_string())
+            .bind(event.metadata.to_string())
             .bind(&event.event_id)
             .bind(At(event.recorded_at))
             .bind(At(event.occurred_at))
@@ -137,8 +138,8 @@ macro_rules! single_writes {
 }
 
 single_writes! {
-    hash_at_postgres, insert_postgres, sqlx::PgConnection, "$8::uuid";
-    hash_at_sqlite, insert_sqlite, sqlx::SqliteConnection, "$8";
+    hash_at_postgres, insert_postgres, sqlx::PgConnection, "$8::uuid", "$6::json, $7::json";
+    hash_at_sqlite, insert_sqlite, sqlx::SqliteConnection, "$8", "$6, $7";
 }
 
 /// The hashes of one stream's `events`, in order, chained to `previous`.
@@ -216,9 +217,9 @@ pub async fn insert_batch_postgres(
 const INSERT_ROWS: &str =
     "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
-         SELECT t, i, s, et, ev, p, m, id::uuid, r, o, $11, h
-           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
-                       $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[])
+         SELECT t, i, s, et, ev, p::json, m::json, id::uuid, r, o, $11, h
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[])
                 AS u(t, i, s, et, ev, p, m, id, r, o, h)";
 
 /// [`INSERT_ROWS`] that skips a refused row, and a row whose predecessor
@@ -227,9 +228,9 @@ const INSERT_ROWS: &str =
 const INSERT_BATCH: &str =
     "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                              payload, metadata, event_id, recorded_at, occurred_at, seal, hash)
-         SELECT t, i, s, et, ev, p, m, id::uuid, r, o, $11, h
-           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
-                       $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[],
+         SELECT t, i, s, et, ev, p::json, m::json, id::uuid, r, o, $11, h
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $12::text[],
                        $13::text[])
                 AS u(t, i, s, et, ev, p, m, id, r, o, h, prev)
           WHERE u.s = 1
@@ -254,8 +255,8 @@ fn bind_rows<'q>(
         .bind(column(events, |e| e.sequence))
         .bind(column(events, |e| e.event_type.clone()))
         .bind(column(events, |e| e.event_version.clone()))
-        .bind(column(events, |e| e.payload.clone()))
-        .bind(column(events, |e| e.metadata.clone()))
+        .bind(column(events, |e| e.payload.to_string()))
+        .bind(column(events, |e| e.metadata.to_string()))
         .bind(column(events, |e| e.event_id.clone()))
         .bind(column(events, |e| e.recorded_at))
         .bind(column(events, |e| e.occurred_at))

@@ -27,7 +27,10 @@ pub struct RawEvent {
     /// `jsonb` rendered by the server): decoded straight into the event
     /// type by a projection, handed on unchanged to a subscriber.
     pub payload: String,
-    pub metadata: serde_json::Value,
+    /// The metadata's JSON object as stored, as text: read by the few
+    /// readers that need it ([`Self::metadata_fields`], [`Self::meta`]),
+    /// not decoded for every event a projection reads.
+    pub metadata: String,
     /// When ticketd stored it.
     pub recorded_at: DateTime<Utc>,
     /// When it happened (business time).
@@ -71,6 +74,24 @@ impl RawEvent {
                 domain::schema::version_label(domain::schema::current_version(&self.event_type));
         }
         Ok(self)
+    }
+
+    /// Every metadata field, each value as text.
+    pub fn metadata_fields<M: Default + Extend<(String, String)>>(
+        &self,
+    ) -> Result<M, ProjectionError> {
+        super::metadata::fields(&self.metadata).map_err(|source| ProjectionError::Undecodable {
+            position: self.log_position,
+            source,
+        })
+    }
+
+    /// One metadata field as text, if the event has it.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, ProjectionError> {
+        super::metadata::field(&self.metadata, key).map_err(|source| ProjectionError::Undecodable {
+            position: self.log_position,
+            source,
+        })
     }
 
     /// The payload decoded as `T`, in its current shape.
@@ -156,7 +177,7 @@ pub fn decode_value<T: DeserializeOwned>(
 pub(crate) const READ: &str = "
 SELECT l.log_position, CAST(e.event_id AS TEXT) AS event_id, e.aggregate_type,
        e.aggregate_id AS ticket_id, e.sequence, e.event_type, e.event_version,
-       CAST(e.payload AS TEXT) AS payload, e.metadata, e.recorded_at, e.occurred_at
+       CAST(e.payload AS TEXT) AS payload, CAST(e.metadata AS TEXT) AS metadata, e.recorded_at, e.occurred_at
   FROM event_log l JOIN events e ON e.position = l.event_position
  WHERE l.log_position > $1
  ORDER BY l.log_position

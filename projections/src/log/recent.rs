@@ -136,7 +136,7 @@ mod tests {
             event_type: "TicketReceived".into(),
             event_version: "1".into(),
             payload: "{}".into(),
-            metadata: serde_json::Value::Null,
+            metadata: "{}".into(),
             recorded_at: chrono::DateTime::UNIX_EPOCH,
             occurred_at: chrono::DateTime::UNIX_EPOCH,
         }

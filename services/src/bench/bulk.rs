@@ -114,8 +114,8 @@ pub async fn grow(pool: &sqlx::PgPool, target_events: u64) -> Result<Grown, Erro
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
                                  event_id, recorded_at, occurred_at, seal, hash)
              SELECT 'Ticket', 'bulk-' || g, e.sequence, e.event_type, e.event_version,
-                    replace(e.payload::text, $4, '\"SN-bulk-' || g || '\"')::jsonb,
-                    e.metadata || jsonb_build_object('request_id', 'bulk-' || g || '-' || e.sequence),
+                    replace(e.payload::text, $4, '\"SN-bulk-' || g || '\"')::json,
+                    (e.metadata::jsonb || jsonb_build_object('request_id', 'bulk-' || g || '-' || e.sequence))::json,
                     gen_random_uuid(), e.recorded_at, e.occurred_at, e.seal, e.hash
                FROM events e CROSS JOIN generate_series($1::bigint, $2::bigint) g
               WHERE e.aggregate_id = $3

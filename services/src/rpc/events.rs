@@ -1,6 +1,6 @@
 //! The `EventLog` service: subscriptions from any position, and lag.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use projections::log::RawEvent;
@@ -78,15 +78,13 @@ impl Filter {
         })
     }
 
+    /// Whether `e` is asked for; its metadata is read only when a product
+    /// model is asked for (unreadable metadata matches no model).
     fn matches(&self, e: &RawEvent) -> bool {
-        let model = e
-            .metadata
-            .get("product_model")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
+        let model = || e.meta("product_model").ok().flatten().unwrap_or_default();
         (self.event_types.is_empty() || self.event_types.contains(&e.event_type))
             && (self.ticket_ids.is_empty() || self.ticket_ids.contains(&e.ticket_id))
-            && (self.product_models.is_empty() || self.product_models.contains(model))
+            && (self.product_models.is_empty() || self.product_models.contains(&model()))
     }
 }
 
@@ -113,20 +111,9 @@ pub(super) async fn messages(
 
 /// One event, current and opened, as the proto carries it.
 fn message(e: RawEvent, typed: bool) -> pb::SubscribeResponse {
-    let metadata: BTreeMap<String, String> = e
-        .metadata
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    // Stored by ticketd as an object of strings; anything else (never
+    // written) is sent as no fields rather than stopping the stream.
+    let metadata = e.metadata_fields().unwrap_or_default();
     let payload = if typed {
         super::typed::payload(&e.aggregate_type, &e.payload)
     } else {
@@ -145,7 +132,7 @@ fn message(e: RawEvent, typed: bool) -> pb::SubscribeResponse {
             occurred_at: Some(to_timestamp(e.occurred_at)),
             payload_json: e.payload,
             payload,
-            metadata: metadata.into_iter().collect(),
+            metadata,
         })),
     }
 }
@@ -153,14 +140,36 @@ fn message(e: RawEvent, typed: bool) -> pb::SubscribeResponse {
 /// The proto's `EventType` for a stored event type name (`QcPassed` →
 /// `EVENT_TYPE_QC_PASSED`); unspecified for a name it does not list.
 pub fn event_type(name: &str) -> pb::EventType {
-    let mut screaming = String::from("EVENT_TYPE_");
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            screaming.push('_');
-        }
-        screaming.push(c.to_ascii_uppercase());
-    }
-    pb::EventType::from_str_name(&screaming).unwrap_or(pb::EventType::Unspecified)
+    BY_NAME
+        .get(name)
+        .copied()
+        .unwrap_or(pb::EventType::Unspecified)
+}
+
+/// Every listed `EventType` by the stored name it stands for, built once
+/// (a subscription looks one up per event).
+static BY_NAME: std::sync::LazyLock<std::collections::HashMap<String, pb::EventType>> =
+    std::sync::LazyLock::new(|| {
+        (1..1000)
+            .filter_map(|n| pb::EventType::try_from(n).ok())
+            .map(|t| (stored_name(t), t))
+            .collect()
+    });
+
+/// The stored name an `EventType` stands for: `EVENT_TYPE_QC_PASSED` →
+/// `QcPassed`.
+fn stored_name(t: pb::EventType) -> String {
+    let screaming = t.as_str_name().trim_start_matches("EVENT_TYPE_");
+    screaming
+        .split('_')
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .into_iter()
+                .chain(chars.flat_map(char::to_lowercase))
+        })
+        .collect()
 }
 
 pub(super) fn heartbeat(head: i64) -> pb::SubscribeResponse {

@@ -26,7 +26,7 @@ fn tamper_sql(backend: Backend, how: Tamper, id: &str) -> Vec<String> {
         |v: i64| format!("aggregate_type = 'Ticket' AND aggregate_id = '{id}' AND sequence = {v}");
     match (how, backend) {
         (Tamper::Change, Backend::Postgres) => vec![format!(
-            "UPDATE events SET metadata = replace(metadata::text, 'technician-1', 'technician-9')::jsonb WHERE {}",
+            "UPDATE events SET metadata = replace(metadata::text, 'technician-1', 'technician-9')::json WHERE {}",
             at(3)
         )],
         (Tamper::Change, Backend::Sqlite) => vec![format!(
@@ -45,7 +45,7 @@ fn tamper_sql(backend: Backend, how: Tamper, id: &str) -> Vec<String> {
         (Tamper::Insert, backend) => {
             let (metadata, event_id) = match backend {
                 Backend::Postgres => (
-                    "jsonb_set(metadata, '{request_id}', '\"forged\"')",
+                    "jsonb_set(metadata::jsonb, '{request_id}', '\"forged\"')::json",
                     "gen_random_uuid()",
                 ),
                 Backend::Sqlite => (
@@ -263,7 +263,9 @@ const COLUMNS: [&str; 12] = [
 
 fn column_edit(backend: Backend, column: &str) -> String {
     let meta = |key: &str| match backend {
-        Backend::Postgres => format!("metadata = jsonb_set(metadata, '{{{key}}}', '\"forged\"')"),
+        Backend::Postgres => {
+            format!("metadata = jsonb_set(metadata::jsonb, '{{{key}}}', '\"forged\"')::json")
+        }
         Backend::Sqlite => format!("metadata = json_set(metadata, '$.{key}', 'forged')"),
     };
     match (column, backend) {
@@ -278,7 +280,9 @@ fn column_edit(backend: Backend, column: &str) -> String {
         ("actor_id" | "actor_role" | "request_id" | "channel", _) => meta(column),
         ("event_type", _) => "event_type = 'QcFailed'".into(),
         ("event_version", _) => "event_version = '9.9'".into(),
-        ("payload", Backend::Postgres) => "payload = payload || '{\"note\": 1}'".into(),
+        ("payload", Backend::Postgres) => {
+            "payload = (payload::jsonb || '{\"note\": 1}')::json".into()
+        }
         ("payload", Backend::Sqlite) => "payload = json_set(payload, '$.note', 1)".into(),
         ("seal", _) => "seal = 1".into(),
         ("hash", _) => "hash = md5(hash) || md5(hash)".into(),
