@@ -155,9 +155,9 @@ mod tests {
 
     /// What the subscription map held when it was built from a `Value`.
     fn from_value(json: &str) -> BTreeMap<String, String> {
-        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let v: serde_json::Value = serde_json::from_str(json).expect("json");
         v.as_object()
-            .unwrap()
+            .expect("object")
             .iter()
             .map(|(k, v)| {
                 (
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn string_fields_are_read_as_they_are() {
         let json = r#"{"actor_id":"tech-1","request_id":"r \"quoted\" é"}"#;
-        let got: BTreeMap<String, String> = fields(json).unwrap();
+        let got: BTreeMap<String, String> = fields(json).expect("fields");
         assert_eq!(got["actor_id"], "tech-1");
         assert_eq!(got["request_id"], "r \"quoted\" é");
     }
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn other_values_are_read_as_their_json_text() {
         let json = r#"{"n":3,"neg":-2,"x":1.5,"t":true,"z":null,"o":{"a":[1,"b"]},"l":[1,2]}"#;
-        let got: BTreeMap<String, String> = fields(json).unwrap();
+        let got: BTreeMap<String, String> = fields(json).expect("fields");
         assert_eq!(got, from_value(json));
     }
 
@@ -187,9 +187,9 @@ mod tests {
     fn one_field_is_found_among_others_of_any_shape() {
         let json =
             r#"{"o":{"product_model":"no"},"l":[{"product_model":"no"}],"product_model":"X1"}"#;
-        assert_eq!(field(json, "product_model").unwrap().as_deref(), Some("X1"));
-        assert_eq!(field(json, "missing").unwrap(), None);
-        assert_eq!(field("{}", "product_model").unwrap(), None);
+        assert_eq!(field(json, "product_model").expect("field").as_deref(), Some("X1"));
+        assert_eq!(field(json, "missing").expect("field"), None);
+        assert_eq!(field("{}", "product_model").expect("field"), None);
     }
 
     #[test]
@@ -209,10 +209,10 @@ mod tests {
             ], 0..8)
         ) {
             let json = serde_json::Value::Object(entries.into_iter().collect()).to_string();
-            let got: BTreeMap<String, String> = fields(&json).unwrap();
+            let got: BTreeMap<String, String> = fields(&json).expect("fields");
             prop_assert_eq!(&got, &from_value(&json));
             for (k, v) in &got {
-                prop_assert_eq!(field(&json, k).unwrap(), Some(v.clone()));
+                prop_assert_eq!(field(&json, k).expect("field"), Some(v.clone()));
             }
         }
     }
