@@ -187,7 +187,10 @@ mod tests {
     fn one_field_is_found_among_others_of_any_shape() {
         let json =
             r#"{"o":{"product_model":"no"},"l":[{"product_model":"no"}],"product_model":"X1"}"#;
-        assert_eq!(field(json, "product_model").expect("field").as_deref(), Some("X1"));
+        assert_eq!(
+            field(json, "product_model").expect("field").as_deref(),
+            Some("X1")
+        );
         assert_eq!(field(json, "missing").expect("field"), None);
         assert_eq!(field("{}", "product_model").expect("field"), None);
     }
