@@ -296,6 +296,33 @@ async fn import_units_writes_all_lines_or_none(backend: Backend) {
         mtbf,
         vec![strings(&["WB-100", "", "26", "260", "0", "", "0.000"])]
     );
+
+    // One call that names a serial twice is refused, naming the entry,
+    // and changes nothing: S1 keeps its date.
+    let twice = |date: &str| pb::InstalledUnit {
+        date: date.into(),
+        date_kind: "sold".into(),
+        ..unit("S1", 0, 0)
+    };
+    let mut c = client(&server).await;
+    let status = expect_code(
+        register(&mut c, vec![twice("2026-01-01"), twice("2026-01-06")]).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(
+        status.message(),
+        "units[1].serial S1 is registered twice (first at units[0])"
+    );
+    let again = rows(
+        &server,
+        pb::FracasReportRequest {
+            report: pb::FracasReport::MtbfByModel as i32,
+            as_of: "2026-01-11".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(again, mtbf);
     server.stop().await;
 }
 
