@@ -146,6 +146,8 @@ where
 }
 
 const CHECKPOINT: &str = "SELECT position FROM projection_checkpoints WHERE projection = $1";
+const BEHIND: &str = "SELECT EXISTS (SELECT 1 FROM event_log WHERE log_position >
+    COALESCE((SELECT position FROM projection_checkpoints WHERE projection = $1), 0))";
 
 impl Pool {
     /// Connections open now, and how many of them are idle.
@@ -175,6 +177,13 @@ impl Pool {
         self.number(CHECKPOINT, vec![Val::Text(name.into())]).await
     }
 
+    /// Whether the log holds events after projection `name`'s checkpoint:
+    /// one look without locks, so an idle runner costs one round trip.
+    pub async fn behind(&self, name: &str) -> Result<bool, sqlx::Error> {
+        let rows: Vec<(bool,)> = self.fetch(BEHIND, vec![Val::Text(name.into())]).await?;
+        Ok(rows.first().is_some_and(|r| r.0))
+    }
+
     /// The last position in the log (0 when empty).
     pub async fn head(&self) -> Result<i64, sqlx::Error> {
         log::head(self).await
@@ -192,8 +201,8 @@ impl Pool {
     }
 
     /// Extends the log with up to `limit` committed events (see
-    /// [`log::sequence`]). Returns how many were appended.
-    pub async fn sequence(&self, limit: i64) -> Result<usize, sqlx::Error> {
+    /// [`log::sequence`]).
+    pub async fn sequence(&self, limit: i64) -> Result<log::Sequenced, sqlx::Error> {
         log::sequence(self, limit).await
     }
 
@@ -245,15 +254,38 @@ impl Pool {
     }
 }
 
-const LOCK_PG: &str = "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, 0)
-     ON CONFLICT (projection) DO UPDATE SET updated_at = now()
-     RETURNING position";
+/// Taking a checkpoint on PostgreSQL: a transaction-scoped advisory lock
+/// (class [`CHECKPOINT_LOCKS`], key [`checkpoint_key`]), then the row as
+/// it is. An advisory lock gives the transaction no transaction id, so a
+/// runner holds none until its first write, at the end of its batch: the
+/// sequencer appends only events whose transaction is older than every
+/// running one (`log::sequence`), and a runner that took an id when it
+/// began would hold every later command's event back for its whole batch.
+const LOCK_PG: &str = "SELECT pg_advisory_xact_lock($1::int4, $2::int4)";
+/// SQLite: writing first takes the database's write lock for the whole
+/// transaction.
 const LOCK_SQLITE: &str = "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, 0)
      ON CONFLICT (projection) DO UPDATE SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
      RETURNING position";
-const MOVE_PG: &str =
-    "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1";
-const MOVE_SQLITE: &str = "UPDATE projection_checkpoints SET position = $2 WHERE projection = $1";
+const MOVE_PG: &str = "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2)
+     ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = now()";
+const MOVE_SQLITE: &str =
+    "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2)
+     ON CONFLICT (projection) DO UPDATE SET position = excluded.position,
+        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// The advisory lock class of checkpoints ("tc"): a two-key lock, so it
+/// never meets the one-key session locks of runner leadership.
+const CHECKPOINT_LOCKS: i64 = 0x7463;
+
+/// A checkpoint's advisory lock key: FNV-1a of its name, stable across
+/// builds and processes, in `int4`'s range.
+fn checkpoint_key(name: &str) -> i64 {
+    let hash = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    i64::from(i32::from_ne_bytes(hash.to_ne_bytes()))
+}
 
 /// Finding an earlier request's event: its id is in the metadata, which is
 /// `json` on PostgreSQL (read with `->>`, the expression its unique index
@@ -271,16 +303,28 @@ impl Tx {
     }
 
     /// Takes projection `name`'s checkpoint for this transaction and
-    /// returns it as the last writer left it: upserting the row locks it
-    /// until commit on PostgreSQL; writing first takes SQLite's write lock
-    /// for the whole transaction. Two runners never apply the same event.
+    /// returns it as the last writer left it (0 before its first move):
+    /// an advisory lock held until commit on PostgreSQL ([`LOCK_PG`]);
+    /// writing first takes SQLite's write lock for the whole transaction.
+    /// Two runners never apply the same event.
     pub async fn lock_checkpoint(&mut self, name: &str) -> Result<i64, sqlx::Error> {
-        let sql = self.pick(LOCK_PG, LOCK_SQLITE);
-        let at: Vec<(i64,)> = self.fetch(sql, vec![Val::Text(name.to_owned())]).await?;
-        at.first().map(|p| p.0).ok_or(sqlx::Error::RowNotFound)
+        let at: Vec<(i64,)> = match self {
+            Tx::Postgres(_) => {
+                let key = vec![Val::Int(CHECKPOINT_LOCKS), Val::Int(checkpoint_key(name))];
+                self.run(LOCK_PG, key).await?;
+                self.fetch(CHECKPOINT, vec![Val::Text(name.to_owned())])
+                    .await?
+            }
+            Tx::Sqlite(_) => {
+                self.fetch(LOCK_SQLITE, vec![Val::Text(name.to_owned())])
+                    .await?
+            }
+        };
+        Ok(at.first().map_or(0, |p| p.0))
     }
 
-    /// Moves `name`'s checkpoint to `position`, in this transaction.
+    /// Moves `name`'s checkpoint to `position` (made if missing), in this
+    /// transaction.
     pub async fn move_checkpoint(&mut self, name: &str, position: i64) -> Result<(), sqlx::Error> {
         let sql = self.pick(MOVE_PG, MOVE_SQLITE);
         self.run(sql, vec![Val::Text(name.to_owned()), Val::Int(position)])

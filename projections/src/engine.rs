@@ -137,8 +137,7 @@ pub async fn batch(
     shared: Option<&Recent>,
 ) -> Result<usize, ProjectionError> {
     // A cheap look without locks first: an idle runner writes nothing.
-    let seen = pool.checkpoint(&at.checkpoint).await?;
-    if pool.read(seen, 1).await?.is_empty() {
+    if !pool.behind(&at.checkpoint).await? {
         return Ok(0);
     }
     let mut tx = pool.begin().await?;

@@ -47,6 +47,7 @@ pub async fn rebuild(
     tx.lock_checkpoint(&live.checkpoint).await?;
     tx.drop_checkpoint(&shadow.checkpoint).await?;
     tx.lock_checkpoint(&shadow.checkpoint).await?;
+    tx.move_checkpoint(&shadow.checkpoint, 0).await?;
     tx.commit().await?;
     let mut events = 0_u64;
     loop {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use domain::LocalTime;
 use projections::engine::{self, Context, Projection, Target, REGISTRY};
-use projections::log::recent::Recent;
+use projections::log::{self, recent::Recent};
 use projections::runner::{run, CATCH_UP};
 use projections::ProjectionError;
 use sqlx::pool::PoolConnection;
@@ -27,7 +27,7 @@ const WATCH_TICK: Duration = Duration::from_millis(50);
 /// another process holds the PostgreSQL sequencer: it will do the rest).
 pub async fn sequence_all(db: &Pool) -> Result<(), sqlx::Error> {
     loop {
-        let appended = db.sequence(5_000).await?;
+        let appended = db.sequence(5_000).await?.appended;
         if appended == 0 {
             return Ok(());
         }
@@ -45,7 +45,12 @@ pub async fn watch_log(
         if *stop.borrow() {
             break;
         }
+        // The sequencer's turn says where the head is; only when another
+        // process took the turn is it read.
         let step = match db.sequence(5_000).await {
+            Ok(log::Sequenced {
+                head: Some(head), ..
+            }) => Ok(head),
             Ok(_) => db.head().await,
             Err(e) => Err(e),
         };

@@ -263,11 +263,24 @@ async fn sequencer(pool: &Pool) -> Result<Option<Tx>, sqlx::Error> {
     }
 }
 
+/// What one turn of the sequencer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sequenced {
+    /// Events appended to the log.
+    pub appended: usize,
+    /// The log's last position after the turn; `None` when another caller
+    /// held the sequencer (read [`head`] to know it).
+    pub head: Option<i64>,
+}
+
 /// Extends the log with up to `limit` committed events, chained onto its
-/// tail (see [`NEXT_PG`]). Returns how many were appended.
-pub async fn sequence(pool: &Pool, limit: i64) -> Result<usize, sqlx::Error> {
+/// tail (see [`NEXT_PG`]).
+pub async fn sequence(pool: &Pool, limit: i64) -> Result<Sequenced, sqlx::Error> {
     let Some(mut tx) = sequencer(pool).await? else {
-        return Ok(0);
+        return Ok(Sequenced {
+            appended: 0,
+            head: None,
+        });
     };
     let tail: Vec<(i64, String, String, i64)> =
         tx.fetch(tx.pick(TAIL_PG, TAIL_SQLITE), vec![]).await?;
@@ -296,7 +309,10 @@ pub async fn sequence(pool: &Pool, limit: i64) -> Result<usize, sqlx::Error> {
     });
     rows::apply(&mut tx, writes.collect()).await?;
     tx.commit().await?;
-    Ok(rows.len())
+    Ok(Sequenced {
+        appended: rows.len(),
+        head: Some(rows.last().map_or(log, |r| r.0)),
+    })
 }
 
 /// What an earlier request with the same id wrote.

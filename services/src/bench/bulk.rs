@@ -215,7 +215,12 @@ pub async fn measure(
     bar.finish();
     let rebuild_eps = rebuilt.events as f64 / started.elapsed().as_secs_f64().max(1e-9);
 
+    // A subscriber reading a long stretch of the log wants HTTP/2 receive
+    // windows larger than the 64 KiB default, or the server waits for a
+    // window update every few dozen events (README: "Subscribing").
     let channel = tonic::transport::Channel::from_shared(grpc.to_owned())?
+        .initial_stream_window_size(SUBSCRIBER_WINDOW)
+        .initial_connection_window_size(SUBSCRIBER_WINDOW)
         .connect()
         .await?;
     let catch_up_eps = catch_up(&channel, events, false).await?;
@@ -269,6 +274,10 @@ pub async fn only(o: &super::Options) -> Result<Bulk, Error> {
     super::drop_database(&o.admin_url, DB).await?;
     Ok(measured)
 }
+
+/// The HTTP/2 receive window of the bench's subscriber, per stream and per
+/// connection (bytes).
+const SUBSCRIBER_WINDOW: u32 = 4 << 20;
 
 /// A subscriber reading the log from the start to position `events`
 /// (`json_only` as asked); events per second.

@@ -559,6 +559,14 @@ fn command_rows(s: &mut String, loads: &mut Loads) {
         ratio(lag_p99, 200.0),
         verdict(lag_p99 < 200.0)
     );
+    let _ = writeln!(
+        s,
+        "| projection lag p50 / p95 / max, {} samples 50 ms apart (ms) | {:.0} / {:.0} / {:.0} | | | | |",
+        lag_ms.len(),
+        quantile_ms(lag_ms, 0.50),
+        quantile_ms(lag_ms, 0.95),
+        quantile_ms(lag_ms, 1.0),
+    );
     let lite_cps = sqlite.commands_per_second();
     let _ = writeln!(
         s,

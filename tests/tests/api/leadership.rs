@@ -232,7 +232,40 @@ async fn a_restart_with_a_backlog_resumes_from_the_checkpoint(backend: Backend) 
     server.stop().await;
 }
 
+/// A checkpoint lock (`Tx::lock_checkpoint`): a second taker waits until
+/// the first commits, then reads what it moved; and taking it gives the
+/// transaction no transaction id, so a runner's batch does not hold the
+/// sequencer's horizon (`log::sequence`) until it writes.
+async fn a_checkpoint_lock_excludes_a_second_taker_and_takes_no_transaction_id(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let db = server.open_db().await;
+    let mut first = db.begin().await.expect("begin");
+    assert_eq!(first.lock_checkpoint("probe").await.expect("lock"), 0);
+    let xid: Vec<(Option<String>,)> = first
+        .fetch("SELECT pg_current_xact_id_if_assigned()::text", vec![])
+        .await
+        .expect("xid");
+    assert_eq!(xid, vec![(None,)], "locking took a transaction id");
+
+    let other = db.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = other.begin().await.expect("begin");
+        let at = tx.lock_checkpoint("probe").await.expect("lock");
+        tx.commit().await.expect("commit");
+        at
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "the second taker did not wait");
+    first.move_checkpoint("probe", 7).await.expect("move");
+    first.commit().await.expect("commit");
+    assert_eq!(second.await.expect("second"), 7);
+    assert_eq!(db.checkpoint("probe").await.expect("read"), 7);
+    db.close().await;
+    server.stop().await;
+}
+
 crate::on_postgres!(
+    a_checkpoint_lock_excludes_a_second_taker_and_takes_no_transaction_id,
     a_standby_server_takes_over_the_projection_when_the_leader_stops,
     a_killed_lock_connection_passes_the_projection_to_exactly_one_runner,
     a_restart_with_a_backlog_resumes_from_the_checkpoint,
