@@ -217,7 +217,7 @@ pub async fn measure(
 
     // A subscriber reading a long stretch of the log wants HTTP/2 receive
     // windows larger than the 64 KiB default, or the server waits for a
-    // window update every few dozen events (README: "Subscribing").
+    // window update every few dozen events (README, "Follow the events").
     let channel = tonic::transport::Channel::from_shared(grpc.to_owned())?
         .initial_stream_window_size(SUBSCRIBER_WINDOW)
         .initial_connection_window_size(SUBSCRIBER_WINDOW)
