@@ -26,15 +26,7 @@ const COLUMNS: [&str; 8] = [
     "date_kind",
     "registered_at",
 ];
-const REPLACED: &[&str] = &[
-    "product_model",
-    "batch",
-    "serial",
-    "quantity",
-    "in_service_on",
-    "date_kind",
-    "registered_at",
-];
+const REPLACED: &[&str] = COLUMNS.as_slice().split_at(1).1;
 
 /// Keys read per statement when looking up earlier registrations.
 const KEYS_PER_READ: usize = 1_000;

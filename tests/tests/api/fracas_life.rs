@@ -283,15 +283,17 @@ async fn import_units_writes_all_lines_or_none(backend: Backend) {
         Ok(2)
     );
     db.close().await;
-    let mtbf = rows(
-        &server,
-        pb::FracasReportRequest {
-            report: pb::FracasReport::MtbfByModel as i32,
-            as_of: "2026-01-11".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let mtbf_as_of = |server| {
+        rows(
+            server,
+            pb::FracasReportRequest {
+                report: pb::FracasReport::MtbfByModel as i32,
+                as_of: "2026-01-11".into(),
+                ..Default::default()
+            },
+        )
+    };
+    let mtbf = mtbf_as_of(&server).await;
     assert_eq!(
         mtbf,
         vec![strings(&["WB-100", "", "26", "260", "0", "", "0.000"])]
@@ -313,15 +315,7 @@ async fn import_units_writes_all_lines_or_none(backend: Backend) {
         status.message(),
         "units[1].serial S1 is registered twice (first at units[0])"
     );
-    let again = rows(
-        &server,
-        pb::FracasReportRequest {
-            report: pb::FracasReport::MtbfByModel as i32,
-            as_of: "2026-01-11".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let again = mtbf_as_of(&server).await;
     assert_eq!(again, mtbf);
     server.stop().await;
 }
