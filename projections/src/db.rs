@@ -278,13 +278,22 @@ const MOVE_SQLITE: &str =
 /// never meets the one-key session locks of runner leadership.
 const CHECKPOINT_LOCKS: i64 = 0x7463;
 
-/// A checkpoint's advisory lock key: FNV-1a of its name, stable across
-/// builds and processes, in `int4`'s range.
-fn checkpoint_key(name: &str) -> i64 {
-    let hash = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+/// A stable advisory lock key for `name`: FNV-1a, the same across builds
+/// and processes. Runner leadership locks it as one key; a checkpoint
+/// lock takes its low 32 bits under class [`CHECKPOINT_LOCKS`].
+pub fn lock_key(name: &str) -> i64 {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    i64::from(i32::from_ne_bytes(hash.to_ne_bytes()))
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// A checkpoint's advisory lock key, in `int4`'s range.
+fn checkpoint_key(name: &str) -> i64 {
+    // Truncation to the low 32 bits is the point.
+    #[allow(clippy::cast_possible_truncation)]
+    let low = lock_key(name) as i32;
+    i64::from(low)
 }
 
 /// Finding an earlier request's event: its id is in the metadata, which is

@@ -51,11 +51,10 @@ impl ConsumerFilter {
     }
 
     pub fn matches(&self, e: &RawEvent) -> bool {
-        let model = || e.meta("product_model").ok().flatten().unwrap_or_default();
         let ok = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
         ok(&self.event_types, &e.event_type)
             && ok(&self.ticket_ids, &e.ticket_id)
-            && (self.product_models.is_empty() || ok(&self.product_models, &model()))
+            && (self.product_models.is_empty() || ok(&self.product_models, &e.product_model()))
     }
 }
 

@@ -72,15 +72,6 @@ pub async fn watch_log(
     }
 }
 
-/// Advisory lock key for a projection's runner.
-fn lock_key(projection: &str) -> i64 {
-    // FNV-1a: stable across builds and processes.
-    let hash = projection.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    i64::from_ne_bytes(hash.to_ne_bytes())
-}
-
 /// Waits until this process holds the projection's session lock, on a
 /// connection taken out of the pool: if the process dies the connection
 /// closes and the lock passes to a runner elsewhere.
@@ -96,7 +87,7 @@ async fn lead(
         match pool.acquire().await {
             Ok(mut conn) => {
                 let got: Result<bool, _> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(lock_key(projection))
+                    .bind(projections::db::lock_key(projection))
                     .fetch_one(&mut *conn)
                     .await;
                 match got {

@@ -80,28 +80,33 @@ impl RawEvent {
     pub fn metadata_fields<M: Default + Extend<(String, String)>>(
         &self,
     ) -> Result<M, ProjectionError> {
-        super::metadata::fields(&self.metadata).map_err(|source| ProjectionError::Undecodable {
-            position: self.log_position,
-            source,
-        })
+        super::metadata::fields(&self.metadata).map_err(|e| self.undecodable(e))
     }
 
     /// One metadata field as text, if the event has it.
     pub fn meta(&self, key: &str) -> Result<Option<String>, ProjectionError> {
-        super::metadata::field(&self.metadata, key).map_err(|source| ProjectionError::Undecodable {
-            position: self.log_position,
-            source,
-        })
+        super::metadata::field(&self.metadata, key).map_err(|e| self.undecodable(e))
+    }
+
+    /// The product model the event's metadata names ("" when it names
+    /// none or cannot be read): what subscription filters match on.
+    pub fn product_model(&self) -> String {
+        self.meta("product_model")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// The payload decoded as `T`, in its current shape.
     pub fn decode_as<T: DeserializeOwned>(&self) -> Result<T, ProjectionError> {
-        serde_json::from_str(&self.current_payload()?).map_err(|source| {
-            ProjectionError::Undecodable {
-                position: self.log_position,
-                source,
-            }
-        })
+        serde_json::from_str(&self.current_payload()?).map_err(|e| self.undecodable(e))
+    }
+
+    fn undecodable(&self, source: serde_json::Error) -> ProjectionError {
+        ProjectionError::Undecodable {
+            position: self.log_position,
+            source,
+        }
     }
 
     pub fn decode(&self) -> Result<LoggedEvent, ProjectionError> {

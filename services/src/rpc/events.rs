@@ -81,10 +81,9 @@ impl Filter {
     /// Whether `e` is asked for; its metadata is read only when a product
     /// model is asked for (unreadable metadata matches no model).
     fn matches(&self, e: &RawEvent) -> bool {
-        let model = || e.meta("product_model").ok().flatten().unwrap_or_default();
         (self.event_types.is_empty() || self.event_types.contains(&e.event_type))
             && (self.ticket_ids.is_empty() || self.ticket_ids.contains(&e.ticket_id))
-            && (self.product_models.is_empty() || self.product_models.contains(&model()))
+            && (self.product_models.is_empty() || self.product_models.contains(&e.product_model()))
     }
 }
 
