@@ -50,6 +50,9 @@ impl ConsumerFilter {
         }
     }
 
+    /// Whether `e` is asked for: each list empty or holding its value. The
+    /// metadata is read only when a product model is asked for
+    /// (unreadable metadata matches no model).
     pub fn matches(&self, e: &RawEvent) -> bool {
         let ok = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
         ok(&self.event_types, &e.event_type)

@@ -122,12 +122,8 @@ struct Envelope<'a> {
 /// older), as every reader of the log gets it.
 pub(crate) fn body(e: &RawEvent) -> Result<Bytes, projections::ProjectionError> {
     let current = e.current_payload()?;
-    let undecodable = |source| projections::ProjectionError::Undecodable {
-        position: e.log_position,
-        source,
-    };
-    let payload: &RawValue = serde_json::from_str(&current).map_err(undecodable)?;
-    let metadata: &RawValue = serde_json::from_str(&e.metadata).map_err(undecodable)?;
+    let payload: &RawValue = serde_json::from_str(&current).map_err(|x| e.undecodable(x))?;
+    let metadata: &RawValue = serde_json::from_str(&e.metadata).map_err(|x| e.undecodable(x))?;
     let event_version =
         domain::schema::version_label(domain::schema::current_version(&e.event_type));
     let envelope = Envelope {
@@ -145,7 +141,7 @@ pub(crate) fn body(e: &RawEvent) -> Result<Bytes, projections::ProjectionError> 
     };
     serde_json::to_vec(&envelope)
         .map(Bytes::from)
-        .map_err(undecodable)
+        .map_err(|x| e.undecodable(x))
 }
 
 /// Where the relay named `name` last said it stood (0 before its first

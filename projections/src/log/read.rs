@@ -102,7 +102,8 @@ impl RawEvent {
         serde_json::from_str(&self.current_payload()?).map_err(|e| self.undecodable(e))
     }
 
-    fn undecodable(&self, source: serde_json::Error) -> ProjectionError {
+    /// `source` as the error of this event's JSON (payload or metadata).
+    pub fn undecodable(&self, source: serde_json::Error) -> ProjectionError {
         ProjectionError::Undecodable {
             position: self.log_position,
             source,

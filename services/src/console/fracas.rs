@@ -2,90 +2,73 @@
 //! per model and per batch, the corrective-action board by step and age.
 //! Each a report of the `Fracas` service, with its CSV.
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use tonic::{Request, Status};
 
-use super::page::{as_caller, download, render, Chrome, Failure};
-use super::report::{named, section, slug, Chart, ModelFilter, ReportsPage};
-use super::Console;
+use super::report::{Chart, ModelFilter, Reports};
+use super::Services;
 use crate::rpc::pb;
-use crate::rpc::pb::fracas_server::Fracas;
+use crate::rpc::pb::fracas_server::Fracas as _;
 use pb::FracasReport as R;
 
-const PREFIX: &str = "FRACAS_REPORT_";
+/// The FRACAS page.
+#[derive(Debug, Clone, Copy)]
+pub struct Fracas;
 
-/// What the page shows, in order.
-const SHOWN: [(R, &str, Chart); 6] = [
-    (R::ModePareto, "Failure modes (Pareto)", Chart::Pareto),
-    (R::PartPareto, "Failed parts (Pareto)", Chart::Pareto),
-    (R::RepeatFailures, "Repeat failures", Chart::Bars),
-    (R::MtbfByModel, "MTBF per model", Chart::Bars),
-    (R::MtbfByBatch, "MTBF per model and batch", Chart::Bars),
-    (
-        R::OpenActions,
-        "Corrective actions by step and age",
-        Chart::Bars,
-    ),
-];
+#[tonic::async_trait]
+impl Reports for Fracas {
+    type Report = R;
+    type Request = pb::FracasReportRequest;
+    const PREFIX: &'static str = "FRACAS_REPORT_";
+    const HEADING: &'static str = "FRACAS";
+    const NAV: &'static str = "fracas";
+    const BASE: &'static str = "/fracas";
+    const SHOWN: &'static [(R, &'static str, Chart)] = &[
+        (R::ModePareto, "Failure modes (Pareto)", Chart::Pareto),
+        (R::PartPareto, "Failed parts (Pareto)", Chart::Pareto),
+        (R::RepeatFailures, "Repeat failures", Chart::Bars),
+        (R::MtbfByModel, "MTBF per model", Chart::Bars),
+        (R::MtbfByBatch, "MTBF per model and batch", Chart::Bars),
+        (
+            R::OpenActions,
+            "Corrective actions by step and age",
+            Chart::Bars,
+        ),
+    ];
 
-fn request(report: R, filter: &ModelFilter) -> pb::FracasReportRequest {
-    pb::FracasReportRequest {
-        report: report as i32,
-        filter: Some(pb::FailureFilter {
-            product_model: filter.product_model.trim().to_owned(),
+    fn parse(name: &str) -> Option<R> {
+        R::from_str_name(name)
+    }
+
+    fn name(report: R) -> &'static str {
+        report.as_str_name()
+    }
+
+    fn request(report: R, filter: &ModelFilter) -> pb::FracasReportRequest {
+        pb::FracasReportRequest {
+            report: report as i32,
+            filter: Some(pb::FailureFilter {
+                product_model: filter.product_model.trim().to_owned(),
+                ..Default::default()
+            }),
             ..Default::default()
-        }),
-        ..Default::default()
+        }
     }
-}
 
-pub async fn page(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    Query(filter): Query<ModelFilter>,
-) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
-    let mut sections = Vec::new();
-    for (report, title, chart) in SHOWN {
-        let table = console
-            .services()
+    async fn run(
+        services: &Services,
+        request: Request<pb::FracasReportRequest>,
+    ) -> Result<pb::ReportTable, Status> {
+        Ok(services.fracas.run_report(request).await?.into_inner())
+    }
+
+    async fn csv(
+        services: &Services,
+        request: Request<pb::FracasReportRequest>,
+    ) -> Result<pb::CsvFile, Status> {
+        Ok(services
             .fracas
-            .run_report(as_caller(&session.actor, request(report, &filter)))
+            .export_report_csv(request)
             .await?
-            .into_inner();
-        sections.push(section(
-            title,
-            &slug(report.as_str_name(), PREFIX),
-            table,
-            chart,
-        ));
+            .into_inner())
     }
-    Ok(render(&ReportsPage {
-        chrome: Chrome::new(&session, "fracas"),
-        heading: "FRACAS",
-        base: "/fracas",
-        query: filter.query(),
-        product_model: filter.product_model,
-        sections,
-    }))
-}
-
-/// `/fracas/<report>.csv`: any FRACAS report as CSV.
-pub async fn csv(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-    Query(filter): Query<ModelFilter>,
-) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
-    let report = named(&file, PREFIX, R::from_str_name)
-        .ok_or_else(|| tonic::Status::not_found(format!("no FRACAS report {file}")))?;
-    let file = console
-        .services()
-        .fracas
-        .export_report_csv(as_caller(&session.actor, request(report, &filter)))
-        .await?
-        .into_inner();
-    Ok(download(file))
 }

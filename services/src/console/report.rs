@@ -1,8 +1,87 @@
 //! A report of the API (a `ReportTable`) as a page section: the table, a
-//! chart drawn from it, and its CSV download.
+//! chart drawn from it, and its CSV download; and the two handlers of a
+//! page of reports ([`page`], [`csv`]) for any service's [`Reports`].
 
-use super::svg;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use tonic::{Request, Status};
+
+use super::page::{as_caller, download, render, Chrome, Failure};
+use super::{svg, Console, Services};
 use crate::rpc::pb;
+
+/// The reports of one service, shown on one page (`/cost`, `/fracas`),
+/// each also as CSV (`/cost/billing.csv`). Adding such a page: one type
+/// that implements this, and its two routes.
+#[tonic::async_trait]
+pub trait Reports: Send + Sync + 'static {
+    /// The service's enum of reports.
+    type Report: Copy + Send + Sync + 'static;
+    /// What the service takes to run one.
+    type Request: Send + 'static;
+    /// The enum's name prefix (`COST_REPORT_`), left out of links.
+    const PREFIX: &'static str;
+    const HEADING: &'static str;
+    /// The navigation entry to highlight.
+    const NAV: &'static str;
+    /// Where the page is served.
+    const BASE: &'static str;
+    /// What the page shows, in order: each report, its title and chart.
+    const SHOWN: &'static [(Self::Report, &'static str, Chart)];
+
+    /// The report named `name` in the enum's own names.
+    fn parse(name: &str) -> Option<Self::Report>;
+    /// The report's name in the enum.
+    fn name(report: Self::Report) -> &'static str;
+    fn request(report: Self::Report, filter: &ModelFilter) -> Self::Request;
+    async fn run(
+        services: &Services,
+        request: Request<Self::Request>,
+    ) -> Result<pb::ReportTable, Status>;
+    async fn csv(
+        services: &Services,
+        request: Request<Self::Request>,
+    ) -> Result<pb::CsvFile, Status>;
+}
+
+/// The page of `R`'s reports: each as a table and a chart.
+pub async fn page<R: Reports>(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    Query(filter): Query<ModelFilter>,
+) -> Result<Response, Failure> {
+    let session = console.session(&headers)?;
+    let mut sections = Vec::new();
+    for &(report, title, chart) in R::SHOWN {
+        let request = as_caller(&session.actor, R::request(report, &filter));
+        let table = R::run(console.services(), request).await?;
+        let slug = slug(R::name(report), R::PREFIX);
+        sections.push(section(title, &slug, table, chart));
+    }
+    Ok(render(&ReportsPage {
+        chrome: Chrome::new(&session, R::NAV),
+        heading: R::HEADING,
+        base: R::BASE,
+        query: filter.query(),
+        product_model: filter.product_model,
+        sections,
+    }))
+}
+
+/// `<base>/<report>.csv`: any of `R`'s reports as CSV, shown or not.
+pub async fn csv<R: Reports>(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(filter): Query<ModelFilter>,
+) -> Result<Response, Failure> {
+    let session = console.session(&headers)?;
+    let report = named(&file, R::PREFIX, R::parse)
+        .ok_or_else(|| Status::not_found(format!("no {} report {file}", R::NAV)))?;
+    let request = as_caller(&session.actor, R::request(report, &filter));
+    Ok(download(R::csv(console.services(), request).await?))
+}
 
 /// One report on a page.
 #[derive(Debug)]

@@ -1,6 +1,5 @@
 //! The `EventLog` service: subscriptions from any position, and lag.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use projections::log::RawEvent;
@@ -35,19 +34,18 @@ impl EventLogService {
     }
 }
 
-/// What a subscriber asked to see.
+/// What a subscriber asked to see: the events it wants (the rule named
+/// consumers keep too) and in what form.
 #[derive(Debug, Clone, Default)]
 struct Filter {
-    event_types: HashSet<String>,
-    ticket_ids: HashSet<String>,
-    product_models: HashSet<String>,
+    wanted: ConsumerFilter,
     /// The typed payload too, not only the stored JSON.
     typed: bool,
 }
 
 impl Filter {
     fn parse(m: &pb::SubscribeRequest) -> Result<Self, Status> {
-        let set = |field: &str, items: &[String]| -> Result<HashSet<String>, Status> {
+        let list = |field: &str, items: &[String]| -> Result<Vec<String>, Status> {
             if items.len() > MAX_FILTER {
                 return Err(invalid_field(
                     field,
@@ -71,19 +69,13 @@ impl Filter {
                 .collect()
         };
         Ok(Self {
-            event_types: set("event_types", &m.event_types)?,
-            ticket_ids: set("ticket_ids", &m.ticket_ids)?,
-            product_models: set("product_models", &m.product_models)?,
+            wanted: ConsumerFilter::new(
+                list("event_types", &m.event_types)?,
+                list("ticket_ids", &m.ticket_ids)?,
+                list("product_models", &m.product_models)?,
+            ),
             typed: !m.json_only,
         })
-    }
-
-    /// Whether `e` is asked for; its metadata is read only when a product
-    /// model is asked for (unreadable metadata matches no model).
-    fn matches(&self, e: &RawEvent) -> bool {
-        (self.event_types.is_empty() || self.event_types.contains(&e.event_type))
-            && (self.ticket_ids.is_empty() || self.ticket_ids.contains(&e.ticket_id))
-            && (self.product_models.is_empty() || self.product_models.contains(&e.product_model()))
     }
 }
 
@@ -279,7 +271,7 @@ async fn feed(
         }
         let matching = batch
             .into_iter()
-            .filter(|e| filter.matches(e))
+            .filter(|e| filter.wanted.matches(e))
             .collect::<Vec<_>>();
         if !matching.is_empty() {
             let opened = messages(&keyring, matching, filter.typed).await;
@@ -334,13 +326,7 @@ impl EventLog for EventLogService {
         };
         let (tx, rx) = mpsc::channel(BUFFER);
         if let Some(named) = super::consumers::Named::parse(&m)? {
-            let sorted = |set: &HashSet<String>| set.iter().cloned().collect::<Vec<_>>();
-            let wanted = ConsumerFilter::new(
-                sorted(&filter.event_types),
-                sorted(&filter.ticket_ids),
-                sorted(&filter.product_models),
-            );
-            super::consumers::open(&self.db, &named, &wanted, from).await?;
+            super::consumers::open(&self.db, &named, &filter.wanted, from).await?;
             tokio::spawn(super::consumers::feed(
                 self.db.clone(),
                 self.head.clone(),
