@@ -84,12 +84,8 @@ pub struct Context {
 }
 
 impl Context {
-    /// With the SLA configuration this process installed.
-    pub fn new(local: LocalTime) -> Self {
-        Self {
-            local,
-            sla: SlaConfig::current(),
-        }
+    pub fn new(local: LocalTime, sla: &'static SlaConfig) -> Self {
+        Self { local, sla }
     }
 }
 

@@ -17,6 +17,7 @@ use crate::engine::{Context, Projection, Target};
 use crate::fracas::records_tests::{date, diagnosed, label, now, received, text};
 use crate::fracas::Fracas;
 use crate::log::RawEvent;
+use crate::sla::SlaConfig;
 use crate::ticket_summary::TicketSummary;
 
 /// `event` as the log hands it to a projection.
@@ -94,7 +95,7 @@ pub(crate) async fn memory_store() -> Pool {
 
 /// Applies `events` to `p`'s live tables as one batch, in one transaction.
 pub(crate) async fn apply_batch(pool: &Pool, p: &dyn Projection, events: &[RawEvent]) {
-    let cx = Context::new(Policies::default().local_time());
+    let cx = Context::new(Policies::default().local_time(), SlaConfig::shipped());
     let mut tx = pool.begin().await.expect("begin");
     p.apply(&mut tx, &Target::live(p), events, &cx)
         .await

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::store::StoreConfig;
 use clap::{Args, Parser, Subcommand};
+use projections::engine::Context;
 use tokio::sync::{watch, Notify};
 
 /// The event-sourced after-sales repair ticket engine.
@@ -347,15 +348,12 @@ async fn shutdown_signal() {
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // SLA policy and calendars from the user's files (--sla-policy,
     // --calendars): the projection, rebuilds and the dashboard use them.
-    projections::sla::SlaConfig::install(crate::sla::load(
-        cli.sla_policy.clone(),
-        cli.calendars.clone(),
-    )?);
+    let sla = crate::sla::load(cli.sla_policy.clone(), cli.calendars.clone())?.leak();
     match cli.command {
         Command::Serve(args) => {
             // Before anything is opened or written: a bad policy stops here.
             let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
-            args.keys.install(&args.store.data_dir)?;
+            let master_key = args.keys.master_key(&args.store.data_dir)?;
             let store = args.store.config()?;
             let tls = match (&args.tls_cert, &args.tls_key) {
                 (Some(cert), Some(key)) => Some(crate::tls::Tls::load(&crate::tls::TlsFiles {
@@ -375,9 +373,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(path) => crate::auth::Auth::load(path)?,
                 None => crate::auth::Auth::InsecureHeaders,
             };
-            let running =
-                crate::server::start_with(&store, listen, auth, policy, args.timing.policy())
-                    .await?;
+            let setup = crate::server::Setup {
+                timing: args.timing.policy(),
+                ..crate::server::Setup::new(auth, policy, sla, master_key)
+            };
+            let running = crate::server::start(&store, listen, setup).await?;
             let stop = running.stopper();
             tokio::spawn(async move {
                 shutdown_signal().await;
@@ -408,7 +408,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let done = crate::maintenance::rebuild(
                 &db,
                 args.projection.as_deref(),
-                local,
+                Context::new(local, sla),
                 |name, at, head| {
                     bar.set_message(name.to_owned());
                     bar.set_length(u64::try_from(head).unwrap_or_default());
@@ -435,6 +435,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
             let report = crate::bench::run(crate::bench::Options {
                 policy,
+                sla,
                 admin_url: args.admin_url,
                 clients: args.clients,
                 tickets_per_client: args.tickets_per_client,
@@ -463,9 +464,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         Command::Import(args) => {
-            args.keys.install(&args.store.data_dir)?;
+            let master = args.keys.master_key(&args.store.data_dir)?;
             let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
-            crate::import_cli::run(&args.file, &args.store.config()?, policy).await?
+            crate::import_cli::run(&args.file, &args.store.config()?, policy, master).await?
         }
         Command::VerifyExport(args) => {
             let text = std::fs::read_to_string(&args.file)
@@ -506,8 +507,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 let _ = stop.send(true);
             });
             let (head, _) = watch::channel(0);
-            crate::project::run_all(db.clone(), local, Arc::new(Notify::new()), head, stopped)
-                .await;
+            let cx = Context::new(local, sla);
+            crate::project::run_all(db.clone(), cx, Arc::new(Notify::new()), head, stopped).await;
             db.close().await;
         }
     }

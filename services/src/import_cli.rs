@@ -10,14 +10,16 @@ use tokio::sync::Notify;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
 use crate::policy::PolicyHandle;
+use crate::privacy::MasterKey;
 use crate::store::StoreConfig;
 
-/// Imports `file` into the store; an error if any ticket was rejected
-/// (after importing all the others).
+/// Imports `file` into the store, sealing personal data under `master`;
+/// an error if any ticket was rejected (after importing all the others).
 pub async fn run(
     file: &Path,
     store: &StoreConfig,
     policy: PolicyHandle,
+    master: MasterKey,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -30,7 +32,8 @@ pub async fn run(
     // rules do not depend on the limits.
     let services = TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone())
         .with_timing(TimingPolicy::STANDARD);
-    let bus = CommandBus::new(db.clone(), services, Arc::new(Notify::new())).with_policy(policy);
+    let bus =
+        CommandBus::new(db.clone(), services, Arc::new(Notify::new()), master).with_policy(policy);
     let bar = indicatif::ProgressBar::new(lines.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(

@@ -15,19 +15,18 @@ pub enum RebuildError {
 }
 
 /// Rebuilds `projection` (or every projection) from position 0 while
-/// writes continue, then switches readers to it. `progress(name, position,
-/// head)` reports each step.
+/// writes continue, then switches readers to it, computing with `cx`.
+/// `progress(name, position, head)` reports each step.
 pub async fn rebuild(
     db: &Pool,
     projection: Option<&str>,
-    local: domain::LocalTime,
+    cx: Context,
     mut progress: impl FnMut(&str, i64, i64),
 ) -> Result<Vec<(String, Rebuilt)>, RebuildError> {
     let chosen: Vec<&'static dyn Projection> = match projection {
         None => REGISTRY.to_vec(),
         Some(name) => vec![engine::find(name)?],
     };
-    let cx = Context::new(local);
     let mut done = Vec::new();
     for p in chosen {
         let name = p.name();

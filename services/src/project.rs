@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::LocalTime;
 use projections::engine::{self, Context, Projection, Target, REGISTRY};
 use projections::log::{self, recent::Recent};
 use projections::runner::{run, CATCH_UP};
@@ -232,15 +231,15 @@ async fn run_one(
     .await;
 }
 
-/// Keeps every projection caught up until `stop` turns true. `local` (the
-/// policy's UTC offset) dates events where a read model needs days.
+/// Keeps every projection caught up until `stop` turns true, computing
+/// with `cx` (the policy's UTC offset dates events where a read model
+/// needs days; the SLA configuration).
 pub async fn run_projections(
     db: Pool,
-    local: LocalTime,
+    cx: Context,
     head: watch::Receiver<i64>,
     stop: watch::Receiver<bool>,
 ) {
-    let cx = Context::new(local);
     let shared = Arc::new(Recent::new(SHARED_WINDOW));
     let runners = REGISTRY.iter().map(|p| {
         run_one(
@@ -258,7 +257,7 @@ pub async fn run_projections(
 /// The log watcher and all projections, until `stop`.
 pub async fn run_all(
     db: Pool,
-    local: LocalTime,
+    cx: Context,
     committed: Arc<Notify>,
     head: watch::Sender<i64>,
     stop: watch::Receiver<bool>,
@@ -266,6 +265,6 @@ pub async fn run_all(
     let receiver = head.subscribe();
     tokio::join!(
         watch_log(db.clone(), committed, head, stop.clone()),
-        run_projections(db, local, receiver, stop),
+        run_projections(db, cx, receiver, stop),
     );
 }

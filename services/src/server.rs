@@ -17,6 +17,7 @@ use crate::auth::Auth;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
 use crate::policy::PolicyHandle;
+use crate::privacy::{Keyring, MasterKey};
 use crate::rpc::audit::AuditService;
 use crate::rpc::commands::CommandService;
 use crate::rpc::cost::CostLedgerService;
@@ -37,6 +38,7 @@ use crate::rpc::queries::QueryService;
 use crate::rpc::sla::SlaDashboardService;
 use crate::rpc::DESCRIPTOR_SET;
 use crate::store::{StoreConfig, StoreError};
+use projections::engine::Context;
 use projections::sla::SlaConfig;
 use tonic::service::interceptor::InterceptedService;
 
@@ -75,6 +77,53 @@ pub struct Listen {
     pub console: Option<SocketAddr>,
     /// TLS on every port; `None` serves clear text (loopback, development).
     pub tls: Option<crate::tls::Tls>,
+}
+
+/// What a server runs with besides its store and listeners: read from the
+/// settings by `main` (or made by a test) and passed down; the library
+/// looks none of it up in the process or the environment.
+#[derive(Clone)]
+pub struct Setup {
+    pub auth: Auth,
+    /// The company's policy, loaded once by the caller; the server reloads
+    /// it on SIGHUP.
+    pub policy: PolicyHandle,
+    /// The limits on the `occurred_at` a command may state.
+    pub timing: TimingPolicy,
+    /// SLA policy and calendars: the projection, the dashboard, the console.
+    pub sla: &'static SlaConfig,
+    /// What personal data is sealed under (docs/PRIVACY.md).
+    pub master_key: MasterKey,
+}
+
+impl std::fmt::Debug for Setup {
+    /// Everything but the master key, which is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setup")
+            .field("auth", &self.auth)
+            .field("policy", &self.policy)
+            .field("timing", &self.timing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Setup {
+    /// With the standard limits on back-dated commands
+    /// ([`TimingPolicy::STANDARD`]).
+    pub fn new(
+        auth: Auth,
+        policy: PolicyHandle,
+        sla: &'static SlaConfig,
+        master_key: MasterKey,
+    ) -> Self {
+        Self {
+            auth,
+            policy,
+            timing: TimingPolicy::STANDARD,
+            sla,
+            master_key,
+        }
+    }
 }
 
 /// A server that is up and listening.
@@ -134,50 +183,41 @@ fn console_services(
     bus: &Arc<CommandBus>,
     services: &TicketServices,
     head: &watch::Receiver<i64>,
+    sla: &'static SlaConfig,
+    keyring: &Arc<Keyring>,
 ) -> crate::console::Services {
     crate::console::Services {
         db: db.clone(),
-        sla: SlaDashboardService::new(db.clone(), SlaConfig::current(), Arc::new(SystemClock)),
+        sla: SlaDashboardService::new(db.clone(), sla, Arc::new(SystemClock)),
+        sla_config: sla,
         audit: AuditService::new(db.clone()),
         cost: CostLedgerService::new(db.clone()),
         fracas: FracasService::new(db.clone(), bus.clone(), services.clone()),
-        events: EventLogService::new(db.clone(), head.clone()),
+        events: EventLogService::new(db.clone(), head.clone(), keyring.clone()),
         head: head.clone(),
-        zone: SlaConfig::current().calendars.default.zone,
+        zone: sla.calendars.default.zone,
     }
-}
-
-/// [`start_with`] the standard limits on back-dated commands
-/// ([`TimingPolicy::STANDARD`]).
-pub async fn start(
-    store: &StoreConfig,
-    listen: Listen,
-    auth: Auth,
-    policy: PolicyHandle,
-) -> Result<Running, ServeError> {
-    start_with(store, listen, auth, policy, TimingPolicy::STANDARD).await
 }
 
 /// Opens the store, applies migrations and starts serving (see
 /// [`Running::addr`] for the port actually bound).
-///
-/// `policy` is the company's policy, loaded once by the caller; the server
-/// reloads it on SIGHUP. `timing` limits the `occurred_at` a command may
-/// state.
-pub async fn start_with(
+pub async fn start(
     store: &StoreConfig,
     listen: Listen,
-    auth: Auth,
-    policy: PolicyHandle,
-    timing: TimingPolicy,
+    setup: Setup,
 ) -> Result<Running, ServeError> {
+    let Setup {
+        auth,
+        policy,
+        timing,
+        sla,
+        master_key,
+    } = setup;
     if matches!(auth, Auth::InsecureHeaders) {
         tracing::warn!(
             "INSECURE development mode: callers are whoever their x-actor-id / x-actor-role headers say; never use this in production"
         );
     }
-    // The SLA configuration is what `main` installed from the settings
-    // (or the shipped default); the library reads no environment.
     let db = crate::store::open(store).await?;
     crate::store::migrate(&db).await?;
     let (listener, addr) = bind(listen.grpc).await?;
@@ -196,9 +236,16 @@ pub async fn start_with(
     let services =
         TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone()).with_timing(timing);
     let bus = Arc::new(
-        CommandBus::new(db.clone(), services.clone(), committed.clone())
-            .with_policy(policy.clone()),
+        CommandBus::new(
+            db.clone(),
+            services.clone(),
+            committed.clone(),
+            master_key.clone(),
+        )
+        .with_policy(policy.clone()),
     );
+    // Subscriptions open sealed personal data with the same master key.
+    let keyring = Arc::new(Keyring::new(db.clone(), master_key));
     let (stop, stopped) = watch::channel(false);
     let reloader = tokio::spawn(crate::policy::reload_on_hangup(
         policy.clone(),
@@ -216,7 +263,7 @@ pub async fn start_with(
     ));
     let projector = tokio::spawn(crate::project::run_all(
         db.clone(),
-        policy.current().local_time(),
+        Context::new(policy.current().local_time(), sla),
         committed,
         head,
         stopped.clone(),
@@ -276,7 +323,7 @@ pub async fn start_with(
     let console = console_listener.map(|(l, _)| {
         let secure = listen.tls.is_some();
         let app = crate::console::Console::new(
-            console_services(&db, &bus, &services, &head_seen),
+            console_services(&db, &bus, &services, &head_seen, sla, &keyring),
             auth.clone(),
             secure,
             stopped.clone(),
@@ -324,7 +371,7 @@ pub async fn start_with(
         identify.clone(),
     );
     let events = InterceptedService::new(
-        EventLogServer::new(EventLogService::new(db.clone(), head_seen))
+        EventLogServer::new(EventLogService::new(db.clone(), head_seen, keyring))
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
         identify.clone(),
     );
@@ -341,7 +388,7 @@ pub async fn start_with(
     let sla = InterceptedService::new(
         SlaDashboardServer::new(SlaDashboardService::new(
             db.clone(),
-            SlaConfig::current(),
+            sla,
             Arc::new(SystemClock),
         ))
         .max_decoding_message_size(MAX_MESSAGE_BYTES),

@@ -49,18 +49,19 @@ pub struct SlaConfig {
     pub calendars: Calendars,
 }
 
-static INSTALLED: std::sync::OnceLock<SlaConfig> = std::sync::OnceLock::new();
+static SHIPPED: std::sync::LazyLock<SlaConfig> = std::sync::LazyLock::new(SlaConfig::default);
 
 impl SlaConfig {
-    /// Makes `config` (read from the user's files by the service) the one
-    /// every runner, rebuild and query of this process uses. Only the first
-    /// call counts; returns whether it did.
-    pub fn install(config: SlaConfig) -> bool {
-        INSTALLED.set(config).is_ok()
+    /// The shipped policy and calendars, for what runs without the user's
+    /// files (tests, the bench). The service reads the user's in `main`
+    /// and passes them down; nothing looks a configuration up.
+    pub fn shipped() -> &'static SlaConfig {
+        &SHIPPED
     }
 
-    /// The installed configuration, or the shipped default.
-    pub fn current() -> &'static SlaConfig {
-        INSTALLED.get_or_init(SlaConfig::default)
+    /// `self` for the rest of the process: read once in `main`, then
+    /// shared by every runner, rebuild and query it starts.
+    pub fn leak(self) -> &'static SlaConfig {
+        Box::leak(Box::new(self))
     }
 }

@@ -151,7 +151,7 @@ pub async fn measure(
     url: &str,
     grpc: &str,
     target_events: u64,
-    local: domain::LocalTime,
+    cx: projections::engine::Context,
 ) -> Result<Bulk, Error> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
@@ -205,7 +205,7 @@ pub async fn measure(
     let rebuilt = projections::rebuild::rebuild(
         &crate::store::Pool::Postgres(pool.clone()),
         &projections::ticket_summary::TicketSummary,
-        &projections::engine::Context::new(local),
+        &cx,
         |at, head| {
             bar.set_length(u64::try_from(head).unwrap_or_default());
             bar.set_position(u64::try_from(at).unwrap_or_default());
@@ -252,13 +252,7 @@ pub async fn only(o: &super::Options) -> Result<Bulk, Error> {
         console: None,
         tls: None,
     };
-    let server = crate::server::start(
-        &store,
-        listen,
-        crate::auth::Auth::InsecureHeaders,
-        o.policy.clone(),
-    )
-    .await?;
+    let server = crate::server::start(&store, listen, super::setup(o)).await?;
     let target = format!("http://{}", server.addr);
     let b = super::bar(4 * 5 * super::EVENTS_PER_TICKET, "lifecycles (PG)");
     super::load::run(&target, "bulk", 4, 5, false, &b).await?;
@@ -267,7 +261,7 @@ pub async fn only(o: &super::Options) -> Result<Bulk, Error> {
         &url,
         &target,
         o.bulk_events,
-        o.policy.current().local_time(),
+        projections::engine::Context::new(o.policy.current().local_time(), o.sla),
     )
     .await?;
     server.shutdown().await?;

@@ -18,11 +18,23 @@ use sqlx::Connection;
 
 use crate::auth::Auth;
 use crate::policy::PolicyHandle;
-use crate::server::{start, Listen};
+use crate::privacy::MasterKey;
+use crate::server::{start, Listen, Setup};
 use crate::store::StoreConfig;
 use load::{quantile_ms, Measured, EVENTS_PER_TICKET};
 
 type Error = Box<dyn std::error::Error>;
+
+/// How the bench's servers run: headers name the caller, and the made-up
+/// personal data is sealed under a key of its own, kept nowhere.
+fn setup(o: &Options) -> Setup {
+    Setup::new(
+        Auth::InsecureHeaders,
+        o.policy.clone(),
+        o.sla,
+        MasterKey::generate(),
+    )
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -30,6 +42,8 @@ pub struct Options {
     /// A PostgreSQL URL whose user may create databases; the bench creates
     /// and drops its own.
     pub admin_url: String,
+    /// The SLA configuration the servers and rebuilds it starts use.
+    pub sla: &'static projections::sla::SlaConfig,
     pub clients: usize,
     pub tickets_per_client: usize,
     pub pgbench_seconds: u64,
@@ -207,7 +221,7 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
         console: None,
         tls: None,
     };
-    let server = start(&pg, listen.clone(), Auth::InsecureHeaders, o.policy.clone()).await?;
+    let server = start(&pg, listen.clone(), setup(o)).await?;
     let target = format!("http://{}", server.addr);
     let sampler = bulk::LagSampler::start(&pg_url).await?;
     let b = bar(lifecycle_events, "ticketd gRPC (PG)");
@@ -224,7 +238,7 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
                 &pg_url,
                 &target,
                 o.bulk_events,
-                o.policy.current().local_time(),
+                projections::engine::Context::new(o.policy.current().local_time(), o.sla),
             )
             .await?,
         )
@@ -241,7 +255,7 @@ async fn commands(o: &Options) -> Result<(Loads, Option<bulk::Bulk>), Error> {
     let lite = StoreConfig::Sqlite {
         path: dir.join("ticketd.db"),
     };
-    let server = start(&lite, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
+    let server = start(&lite, listen, setup(o)).await?;
     let b = bar(
         (o.clients * o.sqlite_tickets_per_client) as u64 * EVENTS_PER_TICKET,
         "ticketd gRPC (SQLite)",
@@ -294,7 +308,7 @@ async fn only_relay(o: &Options) -> Result<Result<relay::Relayed, String>, Error
         console: None,
         tls: None,
     };
-    let server = start(&store, listen, Auth::InsecureHeaders, o.policy.clone()).await?;
+    let server = start(&store, listen, setup(o)).await?;
     let b = bar(4 * 5 * EVENTS_PER_TICKET, "lifecycles (PG)");
     load::run(&format!("http://{}", server.addr), "relay", 4, 5, false, &b).await?;
     b.finish();

@@ -35,7 +35,7 @@ use sqlite_es::SqliteEventRepository;
 use tokio::sync::Notify;
 
 use crate::policy::PolicyHandle;
-use crate::privacy::Keyring;
+use crate::privacy::{Keyring, MasterKey};
 use crate::sealed::SealedRepository;
 use crate::store::{is_unavailable, Pool, RecordedRequest};
 use cache::{Cached, StreamCache};
@@ -203,9 +203,15 @@ impl std::fmt::Debug for CommandBus {
 }
 
 impl CommandBus {
-    /// `committed` is notified after every commit, to wake projections.
-    /// Starts the group-commit writer on the current tokio runtime.
-    pub fn new(db: Pool, services: TicketServices, committed: Arc<Notify>) -> Self {
+    /// `committed` is notified after every commit, to wake projections;
+    /// personal data is sealed under `master`. Starts the group-commit
+    /// writer on the current tokio runtime.
+    pub fn new(
+        db: Pool,
+        services: TicketServices,
+        committed: Arc<Notify>,
+        master: MasterKey,
+    ) -> Self {
         let capacity = NonZeroUsize::new(CACHED_STREAMS).unwrap_or(NonZeroUsize::MIN);
         Self {
             events: Events::new(&db),
@@ -213,7 +219,7 @@ impl CommandBus {
             tickets: StreamCache::new(capacity),
             action_streams: StreamCache::new(capacity),
             writer: GroupCommit::start(&db),
-            keyring: Arc::new(Keyring::current(db.clone())),
+            keyring: Arc::new(Keyring::new(db.clone(), master)),
             db,
             services,
             committed,

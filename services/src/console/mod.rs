@@ -56,6 +56,8 @@ pub struct Services {
     pub events: EventLogService,
     /// The log head as the projection runner publishes it.
     pub head: watch::Receiver<i64>,
+    /// SLA policy and calendars (the board's clock names).
+    pub sla_config: &'static projections::sla::SlaConfig,
     /// Business-calendar zone in which deadlines and dates are shown.
     pub zone: chrono_tz::Tz,
 }

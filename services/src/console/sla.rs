@@ -298,7 +298,9 @@ pub async fn board(
         query: filters.query(),
         regions: choices(Region::ALL.iter().map(|r| r.as_str()), &filters.region),
         clock_names: choices(
-            projections::sla::SlaConfig::current()
+            console
+                .services()
+                .sla_config
                 .policy
                 .clocks
                 .iter()

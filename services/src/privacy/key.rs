@@ -5,7 +5,6 @@
 //! the database, so a dump alone reveals no personal data.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -39,8 +38,6 @@ pub enum KeyError {
     #[error("a sealed value does not open with its customer's key: it was altered")]
     Altered,
 }
-
-static INSTALLED: OnceLock<MasterKey> = OnceLock::new();
 
 impl MasterKey {
     pub fn generate() -> Self {
@@ -81,18 +78,6 @@ impl MasterKey {
                 reason: e.to_string(),
             }),
         }
-    }
-
-    /// Installs the process's master key (once; `main` does it from the
-    /// settings). Returns false if one was installed already.
-    pub fn install(key: MasterKey) -> bool {
-        INSTALLED.set(key).is_ok()
-    }
-
-    /// The installed key; a process that installed none (a test) gets a
-    /// random one of its own.
-    pub fn current() -> &'static MasterKey {
-        INSTALLED.get_or_init(MasterKey::generate)
     }
 
     fn cipher(&self) -> Aes256Gcm {

@@ -60,11 +60,6 @@ const INSERT: &str = "INSERT INTO customer_keys (customer_id, lookup, wrapped) V
   ON CONFLICT (lookup) DO NOTHING";
 
 impl Keyring {
-    /// The keyring of `db` under the process's master key.
-    pub fn current(db: Pool) -> Self {
-        Self::new(db, MasterKey::current().clone())
-    }
-
     pub fn new(db: Pool, master: MasterKey) -> Self {
         Self {
             db,

@@ -1,5 +1,7 @@
 //! The master key's settings, read by `main` (the command line and its
-//! environment variables) and installed once for the process.
+//! environment variables). The key is a value `main` hands to what seals
+//! and opens personal data (the command bus, subscriptions); nothing
+//! looks it up in the process.
 
 use std::path::{Path, PathBuf};
 
@@ -40,15 +42,6 @@ impl KeyArgs {
             (None, true) => Err(KeyError::MissingInProduction),
             (None, false) => MasterKey::from_file(&data_dir.join("master.key"), true),
         }
-    }
-
-    /// Reads the key and installs it for the process.
-    pub fn install(&self, data_dir: &Path) -> Result<(), KeyError> {
-        let key = self.master_key(data_dir)?;
-        if !MasterKey::install(key) {
-            tracing::warn!("a master key was installed already; keeping it");
-        }
-        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! `EventLog` for durable named consumers: a member stream's feed, `Ack`
 //! and `ListConsumers` (the storage rules are in `crate::consumers`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -109,6 +110,7 @@ pub async fn open(
 /// its unacknowledged events are due again at once.
 pub async fn feed(
     db: Pool,
+    keyring: Arc<Keyring>,
     mut head: watch::Receiver<i64>,
     named: Named,
     typed: bool,
@@ -117,7 +119,6 @@ pub async fn feed(
 ) {
     let member = uuid::Uuid::new_v4().simple().to_string();
     let mut last_sent = tokio::time::Instant::now();
-    let keyring = Keyring::current(db.clone());
     loop {
         head.borrow_and_update();
         let step = async {

@@ -1,5 +1,6 @@
 //! The `EventLog` service: subscriptions from any position, and lag.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use projections::log::RawEvent;
@@ -26,11 +27,13 @@ const MAX_FILTER: usize = 100;
 pub struct EventLogService {
     db: Pool,
     head: watch::Receiver<i64>,
+    /// Opens the personal fields subscribers get (docs/PRIVACY.md).
+    keyring: Arc<Keyring>,
 }
 
 impl EventLogService {
-    pub fn new(db: Pool, head: watch::Receiver<i64>) -> Self {
-        Self { db, head }
+    pub fn new(db: Pool, head: watch::Receiver<i64>, keyring: Arc<Keyring>) -> Self {
+        Self { db, head, keyring }
     }
 }
 
@@ -235,6 +238,7 @@ pub(super) async fn send_all(
 /// Feeds one subscriber until it goes away or the store fails.
 async fn feed(
     db: Pool,
+    keyring: Arc<Keyring>,
     mut head: watch::Receiver<i64>,
     filter: Filter,
     mut cursor: i64,
@@ -242,7 +246,6 @@ async fn feed(
     out: mpsc::Sender<Result<pb::SubscribeResponse, Status>>,
 ) {
     let mut last_sent = tokio::time::Instant::now();
-    let keyring = Keyring::current(db.clone());
     // The next batch, read while this one is sent.
     let mut ahead: Option<tokio::task::JoinHandle<Result<Vec<RawEvent>, sqlx::Error>>> = None;
     loop {
@@ -329,6 +332,7 @@ impl EventLog for EventLogService {
             super::consumers::open(&self.db, &named, &filter.wanted, from).await?;
             tokio::spawn(super::consumers::feed(
                 self.db.clone(),
+                self.keyring.clone(),
                 self.head.clone(),
                 named,
                 filter.typed,
@@ -339,6 +343,7 @@ impl EventLog for EventLogService {
         }
         tokio::spawn(feed(
             self.db.clone(),
+            self.keyring.clone(),
             self.head.clone(),
             filter,
             from,

@@ -271,7 +271,7 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     ticketd::maintenance::rebuild(
         &db,
         Some("cost_ledger"),
-        crate::helpers::local_time(),
+        crate::helpers::read_context(),
         |_, _, _| {},
     )
     .await

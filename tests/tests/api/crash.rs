@@ -73,10 +73,7 @@ pub fn spawn_child(server: &TestServer, addr: SocketAddr, tokens: &Path) -> toki
 /// keyrings of the tests open, and it never makes a key file of its own.
 pub fn ticketd_child() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketd-child"));
-    command.env(
-        "TICKETD_MASTER_KEY",
-        ticketd::privacy::MasterKey::current().to_hex(),
-    );
+    command.env("TICKETD_MASTER_KEY", crate::helpers::master_key().to_hex());
     command
 }
 

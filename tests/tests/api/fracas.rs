@@ -551,7 +551,7 @@ async fn closing_is_gated_on_recurrence_in_the_window(backend: Backend) {
     ticketd::maintenance::rebuild(
         &db,
         Some("fracas"),
-        crate::helpers::local_time(),
+        crate::helpers::read_context(),
         |_, _, _| {},
     )
     .await

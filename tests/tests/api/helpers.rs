@@ -2,7 +2,12 @@
 //! PostgreSQL database, and a gRPC client for it.
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
+
+use projections::engine::Context;
+use projections::sla::SlaConfig;
+use ticketd::privacy::MasterKey;
 
 use sqlx::Connection;
 use ticketd::policy::PolicyHandle;
@@ -11,7 +16,7 @@ use ticketd::rpc::pb::audit_client::AuditClient;
 use ticketd::rpc::pb::event_log_client::EventLogClient;
 use ticketd::rpc::pb::ticket_commands_client::TicketCommandsClient;
 use ticketd::rpc::pb::ticket_queries_client::TicketQueriesClient;
-use ticketd::server::{start, Listen, Running};
+use ticketd::server::{start, Listen, Running, Setup};
 use ticketd::store::{Pool, StoreConfig};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -21,6 +26,24 @@ use tonic::{Code, Request};
 pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_ADMIN_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// This test process's master key: every in-process server and keyring of
+/// the tests, and every child process they start, seal and open with it.
+pub fn master_key() -> MasterKey {
+    static KEY: LazyLock<MasterKey> = LazyLock::new(MasterKey::generate);
+    KEY.clone()
+}
+
+/// How the test servers run: `policy`, the shipped SLA configuration,
+/// this process's master key, tokens as [`test_auth`] reads them.
+pub fn setup(policy: PolicyHandle) -> Setup {
+    Setup::new(test_auth(), policy, SlaConfig::shipped(), master_key())
+}
+
+/// What the read models compute with in a test (a rebuild's context).
+pub fn read_context() -> Context {
+    Context::new(local_time(), SlaConfig::shipped())
 }
 
 /// The built-in policy, as a server started without `--policy` has it.
@@ -108,7 +131,7 @@ impl TestServer {
     /// `server.policy().reload()`).
     pub async fn start_with_policy(backend: Backend, policy: PolicyHandle) -> Self {
         let mut server = Self::without_server(backend).await;
-        let running = start(&server.config, listen(), test_auth(), policy)
+        let running = start(&server.config, listen(), setup(policy))
             .await
             .expect("ticketd starts");
         server.addr = running.addr;
@@ -121,15 +144,13 @@ impl TestServer {
     /// As [`Self::start`], with other limits on back-dated commands.
     pub async fn start_with_timing(backend: Backend, timing: domain::TimingPolicy) -> Self {
         let mut server = Self::without_server(backend).await;
-        let running = ticketd::server::start_with(
-            &server.config,
-            listen(),
-            test_auth(),
-            builtin_policy(),
+        let setup = Setup {
             timing,
-        )
-        .await
-        .expect("ticketd starts");
+            ..setup(builtin_policy())
+        };
+        let running = start(&server.config, listen(), setup)
+            .await
+            .expect("ticketd starts");
         server.addr = running.addr;
         server.metrics_addr = running.metrics_addr;
         server.console_addr = running.console_addr;
@@ -180,7 +201,7 @@ impl TestServer {
     /// A server on a store the test made itself (nothing is dropped at
     /// the end).
     pub async fn start_on(config: StoreConfig) -> Self {
-        let running = start(&config, listen(), test_auth(), builtin_policy())
+        let running = start(&config, listen(), setup(builtin_policy()))
             .await
             .expect("ticketd starts");
         Self {
@@ -218,7 +239,7 @@ impl TestServer {
         if let Some(running) = self.running.take() {
             running.shutdown().await.expect("clean shutdown");
         }
-        let running = start(&self.config, listen(), test_auth(), policy)
+        let running = start(&self.config, listen(), setup(policy))
             .await
             .expect("ticketd restarts");
         self.addr = running.addr;
@@ -276,7 +297,7 @@ impl TestServer {
     /// A second ticketd on the same store (on PostgreSQL, the same
     /// database). Stopping it leaves the store to this server.
     pub async fn start_beside(&self) -> TestServer {
-        let running = start(&self.config, listen(), test_auth(), self.policy())
+        let running = start(&self.config, listen(), setup(self.policy()))
             .await
             .expect("a second ticketd starts on the same store");
         Self {

@@ -235,7 +235,7 @@ async fn a_rebuild_after_rates_change_keeps_the_ledger_of_earlier_tickets(backen
     ticketd::maintenance::rebuild(
         &db,
         Some("cost_ledger"),
-        crate::helpers::local_time(),
+        crate::helpers::read_context(),
         |_, _, _| {},
     )
     .await

@@ -4,7 +4,7 @@
 //! officer erases the customer, with every seal still verifying.
 
 use ticketd::privacy::retention::sweep;
-use ticketd::privacy::Keyring;
+use ticketd::privacy::{KeyError, Keyring, MasterKey, PrivacyError};
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::privacy_client::PrivacyClient;
 use ticketd::store::StoreConfig;
@@ -374,7 +374,7 @@ async fn the_retention_rule_erases_only_customers_whose_tickets_closed_long_ago(
     open_ticket_of_another(&server, "ret-2").await;
     server.caught_up().await;
     let db = server.open_db().await;
-    let keyring = Keyring::current(db.clone());
+    let keyring = Keyring::new(db.clone(), crate::helpers::master_key());
     let years = |n| domain::PrivacyPolicy {
         erase_customers_years_after_closing: n,
     };
@@ -414,7 +414,36 @@ async fn the_retention_rule_erases_only_customers_whose_tickets_closed_long_ago(
     server.stop().await;
 }
 
+async fn a_server_seals_under_the_master_key_it_is_given_and_no_other(backend: Backend) {
+    // Given a server started with this test process's master key, which
+    // took a ticket with the customer's phone number.
+    let server = TestServer::start(backend).await;
+    open_ticket_of_another(&server, "key-1").await;
+    let db = server.open_db().await;
+    let phone = domain::values::PhoneNumber::parse("+86 139 0000 1111").expect("phone");
+
+    // When the store is read with that key: the customer is found and the
+    // customer's key opens.
+    let given = Keyring::new(db.clone(), crate::helpers::master_key());
+    let customer = given.find_by_phone(&phone).await.expect("lookup");
+    let customer = customer.expect("the customer, under the key the server was given");
+    assert!(!given.is_erased(&customer).await.expect("the key opens"));
+
+    // Then with any other key: the phone number finds nobody and the
+    // customer's key does not open.
+    let other = Keyring::new(db.clone(), MasterKey::generate());
+    assert_eq!(other.find_by_phone(&phone).await.expect("lookup"), None);
+    let refused = other.is_erased(&customer).await;
+    assert!(
+        matches!(refused, Err(PrivacyError::Key(KeyError::WrongMasterKey))),
+        "{refused:?}"
+    );
+    db.close().await;
+    server.stop().await;
+}
+
 crate::on_both_stores!(
     an_erased_customer_reads_as_erased_everywhere_and_still_verifies,
     the_retention_rule_erases_only_customers_whose_tickets_closed_long_ago,
+    a_server_seals_under_the_master_key_it_is_given_and_no_other,
 );

@@ -52,7 +52,7 @@ pub async fn assert_rebuild_changes_nothing(server: &TestServer) {
     let head = server.caught_up().await.head_position;
     let db = server.open_db().await;
     let rebuilt =
-        ticketd::maintenance::rebuild(&db, None, crate::helpers::local_time(), |_, _, _| {})
+        ticketd::maintenance::rebuild(&db, None, crate::helpers::read_context(), |_, _, _| {})
             .await
             .expect("rebuild");
     db.close().await;
@@ -273,7 +273,7 @@ async fn a_rebuild_during_writes_leaves_every_row_at_its_ticket_version(backend:
         let done = ticketd::maintenance::rebuild(
             &db,
             Some("ticket_summary"),
-            crate::helpers::local_time(),
+            crate::helpers::read_context(),
             |_, _, _| {},
         )
         .await
@@ -287,7 +287,7 @@ async fn a_rebuild_during_writes_leaves_every_row_at_its_ticket_version(backend:
     assert!(ticketd::maintenance::rebuild(
         &db,
         Some("no_such_projection"),
-        crate::helpers::local_time(),
+        crate::helpers::read_context(),
         |_, _, _| {}
     )
     .await

@@ -229,9 +229,14 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
         open(&server, pb::OpenClocksRequest::default()).await.len(),
     );
     let db = server.open_db().await;
-    ticketd::maintenance::rebuild(&db, Some("sla"), crate::helpers::local_time(), |_, _, _| {})
-        .await
-        .expect("rebuild");
+    ticketd::maintenance::rebuild(
+        &db,
+        Some("sla"),
+        crate::helpers::read_context(),
+        |_, _, _| {},
+    )
+    .await
+    .expect("rebuild");
     db.close().await;
     let after = (
         kpis(&server, pb::KpiGroupBy::Technician).await,
@@ -401,9 +406,14 @@ async fn the_watcher_alerts_once_per_clock_cycle_across_a_restart(backend: Backe
 
     // A rebuild finds the alerts in the log again: nothing is owed.
     let db = server.open_db().await;
-    ticketd::maintenance::rebuild(&db, Some("sla"), crate::helpers::local_time(), |_, _, _| {})
-        .await
-        .expect("rebuild");
+    ticketd::maintenance::rebuild(
+        &db,
+        Some("sla"),
+        crate::helpers::read_context(),
+        |_, _, _| {},
+    )
+    .await
+    .expect("rebuild");
     assert_eq!(
         ticketd::sla::watch_once(&db, &clock).await.expect("watch"),
         0,

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
-use crate::helpers::{as_role, builtin_policy, receive_request, test_auth};
+use crate::helpers::{as_role, builtin_policy, receive_request};
 
 /// A CA, a server certificate for localhost / 127.0.0.1 and a client
 /// certificate, all signed by the CA, as PEM.
@@ -64,7 +64,7 @@ async fn serve(pki: &Pki, mutual: bool, dir: &tempfile::TempDir) -> Running {
     let store = StoreConfig::Sqlite {
         path: dir.path().join("ticketd.db"),
     };
-    start(&store, listen, test_auth(), builtin_policy())
+    start(&store, listen, crate::helpers::setup(builtin_policy()))
         .await
         .expect("ticketd starts with TLS")
 }
