@@ -286,6 +286,22 @@ pub async fn ack(db: &Pool, name: &str, positions: &[i64]) -> Result<(u32, i64),
     Ok((acknowledged, through))
 }
 
+/// Whether consumer `name` has anything to claim at `now_ms`: log events
+/// past what it claimed, or a lease whose deadline passed. A look without
+/// locks or writes, so an idle member stream costs one read per look
+/// instead of a locking, writing claim.
+pub async fn due(db: &Pool, name: &str, now_ms: i64) -> Result<bool, ConsumerError> {
+    let rows: Vec<(bool,)> = db
+        .fetch(
+            "SELECT COALESCE((SELECT claimed_through FROM consumer_groups WHERE name = $1), 0)
+                    < (SELECT COALESCE(MAX(log_position), 0) FROM event_log)
+                 OR EXISTS (SELECT 1 FROM consumer_leases WHERE name = $1 AND deadline_ms < $2)",
+            vec![Val::Text(name.to_owned()), Val::Int(now_ms)],
+        )
+        .await?;
+    Ok(rows.first().is_some_and(|r| r.0))
+}
+
 /// How many events `member` holds unacknowledged within their deadline
 /// (an expired one is due again, to whichever stream has room).
 pub async fn held(db: &Pool, name: &str, member: &str, now_ms: i64) -> Result<i64, ConsumerError> {

@@ -125,7 +125,7 @@ pub async fn feed(
             let now = now_ms();
             let held = consumers::held(&db, &named.name, &member, now).await?;
             let room = named.max_in_flight - held;
-            if room <= 0 {
+            if room <= 0 || !consumers::due(&db, &named.name, now).await? {
                 return Ok(Vec::new());
             }
             consumers::claim(&db, &named.name, &member, room, now).await

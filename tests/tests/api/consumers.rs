@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use projections::db::{Pool, Val};
+use ticketd::consumers::{self, due, ConsumerFilter};
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::subscribe_response::Message;
 use tonic::Code;
@@ -230,6 +232,64 @@ async fn an_event_not_acknowledged_in_time_is_delivered_again(backend: Backend) 
     server.stop().await;
 }
 
+/// The version of consumer `name`'s row on PostgreSQL (its `xmin`, which
+/// every write of the row changes); `None` on SQLite, which has none.
+async fn row_version(db: &Pool, name: &str) -> Option<String> {
+    let Pool::Postgres(_) = db else {
+        return None;
+    };
+    let sql = "SELECT CAST(xmin AS TEXT) FROM consumer_groups WHERE name = $1";
+    let rows = db.texts(sql, vec![Val::Text(name.to_owned())]).await;
+    rows.expect("read the row")
+        .into_iter()
+        .next()?
+        .into_iter()
+        .next()?
+}
+
+async fn an_idle_consumer_is_due_only_when_the_log_moves_or_a_lease_expires(backend: Backend) {
+    // Given a consumer whose stream took both events in the log and holds
+    // one unacknowledged, with a lease of 30 seconds.
+    let server = TestServer::start(backend).await;
+    receive(&server, "idle", 2).await;
+    server.caught_up().await;
+    let request = pb::SubscribeRequest {
+        ack_timeout_seconds: 30,
+        ..named("idle")
+    };
+    let mut stream = open(&server, request).await;
+    let first = next(&mut stream, Duration::from_secs(5)).await;
+    let second = next(&mut stream, Duration::from_secs(5)).await;
+    let (first, second) = (first.expect("event 1"), second.expect("event 2"));
+    ack(&server, "idle", vec![first.position]).await;
+    let db = server.open_db().await;
+    let now = || chrono::Utc::now().timestamp_millis();
+
+    // Then it is not due while nothing moves, and its stream, looking every
+    // 200 ms, writes nothing (on PostgreSQL its row keeps its version).
+    assert!(!due(&db, "idle", now()).await.expect("look"));
+    let before = row_version(&db, "idle").await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(row_version(&db, "idle").await, before);
+    assert!(!due(&db, "idle", now()).await.expect("look"));
+
+    // When the unacknowledged lease's deadline has passed: it is due.
+    let after_deadline = now() + 31_000;
+    assert!(due(&db, "idle", after_deadline).await.expect("look"));
+
+    // When a new event is logged: the stream claims and delivers it.
+    receive(&server, "idle-new", 1).await;
+    let third = next(&mut stream, Duration::from_secs(5)).await;
+    assert!(third.expect("event 3").position > second.position);
+    // And a consumer no stream follows is due once the log moves past it.
+    consumers::open(&db, "nobody", &ConsumerFilter::default(), 30_000, 0)
+        .await
+        .expect("made");
+    assert!(due(&db, "nobody", now()).await.expect("look"));
+    db.close().await;
+    server.stop().await;
+}
+
 async fn bad_named_subscriptions_are_refused(backend: Backend) {
     let server = TestServer::start(backend).await;
     let mut events = server.events().await;
@@ -311,5 +371,6 @@ crate::on_both_stores!(
     a_consumer_that_comes_back_resumes_after_its_last_acknowledgement,
     streams_sharing_a_name_split_the_events_between_them,
     an_event_not_acknowledged_in_time_is_delivered_again,
+    an_idle_consumer_is_due_only_when_the_log_moves_or_a_lease_expires,
     bad_named_subscriptions_are_refused,
 );
