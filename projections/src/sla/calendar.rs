@@ -299,11 +299,6 @@ impl Calendar {
         format!("{:04}-W{:02}", w.year(), w.week())
     }
 
-    /// The local date of an instant.
-    pub fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
-        self.local_date(t)
-    }
-
     /// Whether the date is a Saturday or Sunday (before holidays/调休).
     pub fn is_weekend(date: NaiveDate) -> bool {
         matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
