@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use cqrs_es::Aggregate;
 use domain::capa::{ActionEvent, ActionStatus, CorrectiveAction};
 use domain::TicketEvent;
@@ -89,30 +90,16 @@ impl PerStream for Fracas {
     }
 
     /// The serials of a ticket whose unit or relevant failures changed:
-    /// their members' exposure ([`super::population`]).
+    /// their members' exposure ([`super::population`]). Compared in place
+    /// first: most events change neither, and then nothing is copied.
     fn shared(before: &Kept, state: &Kept) -> Vec<String> {
-        let exposed = |k: &Kept| {
-            k.failures.as_ref().map(|f| {
-                let failed: Vec<_> = f
-                    .records
-                    .iter()
-                    .filter(|r| r.relevant())
-                    .map(|r| (r.serial.clone(), r.failure_mode.clone(), r.failed_on))
-                    .collect();
-                (f.unit.clone(), failed)
-            })
-        };
-        let (was, is) = (exposed(before), exposed(state));
-        if was == is {
+        let (was, is) = (before.failures.as_ref(), state.failures.as_ref());
+        if exposure(was).eq(exposure(is)) {
             return Vec::new();
         }
-        [was, is]
-            .into_iter()
-            .flatten()
-            .flat_map(|(unit, failed)| {
-                let serials = failed.into_iter().map(|(serial, _, _)| serial);
-                unit.map(|u| u.serial).into_iter().chain(serials)
-            })
+        exposure(was)
+            .chain(exposure(is))
+            .map(|(serial, _, _)| serial.to_owned())
             .collect()
     }
 
@@ -123,6 +110,25 @@ impl PerStream for Fracas {
     ) -> Result<(), ProjectionError> {
         Ok(population::settle(tx, at, &serials).await?)
     }
+}
+
+/// What of a ticket's failures its members' exposure depends on: its
+/// unit's serial (with the unit's other facts), then each relevant
+/// failure's serial, mode and day.
+fn exposure(
+    failures: Option<&TicketFailures>,
+) -> impl Iterator<Item = (&str, Option<&Unit>, Option<(&str, NaiveDate)>)> {
+    let unit = failures
+        .and_then(|f| f.unit.as_ref())
+        .map(|u| (u.serial.as_str(), Some(u), None));
+    let failed = failures
+        .into_iter()
+        .flat_map(|f| f.records.iter().filter(|r| r.relevant()))
+        .map(|r| {
+            let mode = (r.failure_mode.as_str(), r.failed_on);
+            (r.serial.as_str(), None, Some(mode))
+        });
+    unit.into_iter().chain(failed)
 }
 
 fn flag(b: bool) -> Val {
