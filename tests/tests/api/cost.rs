@@ -268,14 +268,9 @@ async fn ledger_figures_match_the_hand_worked_fixtures(backend: Backend) {
     let db = ticketd::store::open(&server.config)
         .await
         .expect("open store");
-    ticketd::maintenance::rebuild(
-        &db,
-        Some("cost_ledger"),
-        crate::helpers::read_context(),
-        |_, _, _| {},
-    )
-    .await
-    .expect("rebuild");
+    crate::helpers::rebuild(&db, Some("cost_ledger"))
+        .await
+        .expect("rebuild");
     db.close().await;
     assert_eq!(all_reports(&server).await, before);
     server.stop().await;

@@ -548,14 +548,9 @@ async fn closing_is_gated_on_recurrence_in_the_window(backend: Backend) {
     let db = ticketd::store::open(&server.config)
         .await
         .expect("open store");
-    ticketd::maintenance::rebuild(
-        &db,
-        Some("fracas"),
-        crate::helpers::read_context(),
-        |_, _, _| {},
-    )
-    .await
-    .expect("rebuild");
+    crate::helpers::rebuild(&db, Some("fracas"))
+        .await
+        .expect("rebuild");
     db.close().await;
     let mut after = Vec::new();
     for kind in ALL_REPORTS {

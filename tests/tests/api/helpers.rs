@@ -46,6 +46,15 @@ pub fn read_context() -> Context {
     Context::new(local_time(), SlaConfig::shipped())
 }
 
+/// Rebuilds `projection` (every one with `None`) as `ticketd rebuild`
+/// does, with the tests' context.
+pub async fn rebuild(
+    db: &Pool,
+    projection: Option<&str>,
+) -> Result<Vec<(String, projections::rebuild::Rebuilt)>, ticketd::maintenance::RebuildError> {
+    ticketd::maintenance::rebuild(db, projection, read_context(), |_, _, _| {}).await
+}
+
 /// The built-in policy, as a server started without `--policy` has it.
 pub fn builtin_policy() -> PolicyHandle {
     PolicyHandle::load(None).expect("the built-in policy loads")

@@ -232,14 +232,9 @@ async fn a_rebuild_after_rates_change_keeps_the_ledger_of_earlier_tickets(backen
     ]));
     server.policy().reload().expect("the new rates load");
     let db = server.open_db().await;
-    ticketd::maintenance::rebuild(
-        &db,
-        Some("cost_ledger"),
-        crate::helpers::read_context(),
-        |_, _, _| {},
-    )
-    .await
-    .expect("rebuild");
+    crate::helpers::rebuild(&db, Some("cost_ledger"))
+        .await
+        .expect("rebuild");
     db.close().await;
 
     // Then the earlier tickets' lines are identical.

@@ -51,10 +51,7 @@ pub async fn assert_rebuild_changes_nothing(server: &TestServer) {
     let live = server.summary_rows().await;
     let head = server.caught_up().await.head_position;
     let db = server.open_db().await;
-    let rebuilt =
-        ticketd::maintenance::rebuild(&db, None, crate::helpers::read_context(), |_, _, _| {})
-            .await
-            .expect("rebuild");
+    let rebuilt = crate::helpers::rebuild(&db, None).await.expect("rebuild");
     db.close().await;
     let summary = rebuilt
         .iter()
@@ -270,28 +267,18 @@ async fn a_rebuild_during_writes_leaves_every_row_at_its_ticket_version(backend:
     let db = server.open_db().await;
     let mut rebuilds = 0;
     loop {
-        let done = ticketd::maintenance::rebuild(
-            &db,
-            Some("ticket_summary"),
-            crate::helpers::read_context(),
-            |_, _, _| {},
-        )
-        .await
-        .expect("rebuild while writes continue");
+        let done = crate::helpers::rebuild(&db, Some("ticket_summary"))
+            .await
+            .expect("rebuild while writes continue");
         assert_eq!(done.len(), 1);
         rebuilds += 1;
         if writers.iter().all(|w| w.is_finished()) {
             break;
         }
     }
-    assert!(ticketd::maintenance::rebuild(
-        &db,
-        Some("no_such_projection"),
-        crate::helpers::read_context(),
-        |_, _, _| {}
-    )
-    .await
-    .is_err());
+    assert!(crate::helpers::rebuild(&db, Some("no_such_projection"))
+        .await
+        .is_err());
     db.close().await;
     for writer in writers {
         writer.await.expect("writer finishes");

@@ -229,14 +229,9 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
         open(&server, pb::OpenClocksRequest::default()).await.len(),
     );
     let db = server.open_db().await;
-    ticketd::maintenance::rebuild(
-        &db,
-        Some("sla"),
-        crate::helpers::read_context(),
-        |_, _, _| {},
-    )
-    .await
-    .expect("rebuild");
+    crate::helpers::rebuild(&db, Some("sla"))
+        .await
+        .expect("rebuild");
     db.close().await;
     let after = (
         kpis(&server, pb::KpiGroupBy::Technician).await,
@@ -406,14 +401,9 @@ async fn the_watcher_alerts_once_per_clock_cycle_across_a_restart(backend: Backe
 
     // A rebuild finds the alerts in the log again: nothing is owed.
     let db = server.open_db().await;
-    ticketd::maintenance::rebuild(
-        &db,
-        Some("sla"),
-        crate::helpers::read_context(),
-        |_, _, _| {},
-    )
-    .await
-    .expect("rebuild");
+    crate::helpers::rebuild(&db, Some("sla"))
+        .await
+        .expect("rebuild");
     assert_eq!(
         ticketd::sla::watch_once(&db, &clock).await.expect("watch"),
         0,
