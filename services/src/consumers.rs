@@ -24,15 +24,39 @@ use crate::store::Pool;
 const SCAN: i64 = 1_000;
 const SCANS: usize = 10;
 
-/// What a consumer receives, fixed when it is made.
+/// What a subscriber receives (a named consumer's is fixed when it is
+/// made). Invariant: each list is sorted and without repeats, whether made
+/// by [`ConsumerFilter::new`] or read back from the store (`serde(from)`),
+/// so equal filters compare equal and [`ConsumerFilter::matches`] can
+/// search them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Lists")]
 pub struct ConsumerFilter {
-    pub event_types: Vec<String>,
-    pub ticket_ids: Vec<String>,
-    pub product_models: Vec<String>,
+    event_types: Vec<String>,
+    ticket_ids: Vec<String>,
+    product_models: Vec<String>,
+}
+
+/// A filter as stored, before its lists are put in order.
+#[derive(Deserialize)]
+struct Lists {
+    event_types: Vec<String>,
+    ticket_ids: Vec<String>,
+    product_models: Vec<String>,
+}
+
+impl From<Lists> for ConsumerFilter {
+    fn from(l: Lists) -> Self {
+        Self::new(l.event_types, l.ticket_ids, l.product_models)
+    }
 }
 
 impl ConsumerFilter {
+    /// The lists (event types, ticket ids, product models), each in order.
+    pub fn into_lists(self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        (self.event_types, self.ticket_ids, self.product_models)
+    }
+
     /// Sorted and deduplicated, so equal filters compare equal.
     pub fn new(
         mut event_types: Vec<String>,
@@ -54,7 +78,9 @@ impl ConsumerFilter {
     /// metadata is read only when a product model is asked for
     /// (unreadable metadata matches no model).
     pub fn matches(&self, e: &RawEvent) -> bool {
-        let ok = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        let ok = |list: &[String], value: &str| {
+            list.is_empty() || list.binary_search_by(|v| v.as_str().cmp(value)).is_ok()
+        };
         ok(&self.event_types, &e.event_type)
             && ok(&self.ticket_ids, &e.ticket_id)
             && (self.product_models.is_empty() || ok(&self.product_models, &e.product_model()))
@@ -358,4 +384,79 @@ pub async fn list(db: &Pool) -> Result<Vec<Consumer>, ConsumerError> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event(event_type: &str, ticket_id: &str) -> RawEvent {
+        RawEvent {
+            log_position: 1,
+            event_id: "e1".into(),
+            aggregate_type: "Ticket".into(),
+            ticket_id: ticket_id.into(),
+            sequence: 1,
+            event_type: event_type.into(),
+            event_version: "1".into(),
+            payload: "{}".into(),
+            metadata: r#"{"product_model":"WM-800"}"#.into(),
+            recorded_at: chrono::DateTime::UNIX_EPOCH,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_filter_stored_out_of_order_reads_back_as_the_one_made_in_order() {
+        // Given a filter's stored JSON with its lists out of order and repeated.
+        let stored = r#"{"event_types":["TicketClosed","QcPassed","TicketClosed"],
+            "ticket_ids":[],"product_models":["WM-900","WM-800"]}"#;
+        // When it is read back.
+        let read: ConsumerFilter = serde_json::from_str(stored).expect("reads");
+        // Then it is the filter made from the same lists, and it matches by them.
+        let made = ConsumerFilter::new(
+            strings(&["QcPassed", "TicketClosed"]),
+            vec![],
+            strings(&["WM-800", "WM-900"]),
+        );
+        assert_eq!(read, made);
+        assert!(read.matches(&event("QcPassed", "T-1")));
+        assert!(!read.matches(&event("TicketReceived", "T-1")));
+    }
+
+    #[test]
+    fn an_empty_filter_matches_every_event() {
+        let all = ConsumerFilter::default();
+        assert!(all.matches(&event("TicketReceived", "T-1")));
+    }
+
+    #[test]
+    fn a_product_model_is_read_from_the_metadata() {
+        let other = ConsumerFilter::new(vec![], vec![], strings(&["WM-900"]));
+        assert!(!other.matches(&event("TicketReceived", "T-1")));
+        let same = ConsumerFilter::new(vec![], vec![], strings(&["WM-800"]));
+        assert!(same.matches(&event("TicketReceived", "T-1")));
+    }
+
+    proptest! {
+        /// Matching is "each list empty or holding the event's value",
+        /// whatever order and repeats the lists were given in.
+        #[test]
+        fn matching_is_membership_in_each_list(
+            types in prop::collection::vec("[a-c]{1,2}", 0..6),
+            ids in prop::collection::vec("[a-c]{1,2}", 0..6),
+            event_type in "[a-c]{1,2}",
+            ticket_id in "[a-c]{1,2}",
+        ) {
+            let filter = ConsumerFilter::new(types.clone(), ids.clone(), vec![]);
+            let within = |list: &[String], v: &String| list.is_empty() || list.contains(v);
+            let expected = within(&types, &event_type) && within(&ids, &ticket_id);
+            prop_assert_eq!(filter.matches(&event(&event_type, &ticket_id)), expected);
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::rows::{self, Write};
 use crate::ProjectionError;
 
 /// One event as stored, with its place in the log ([`READ`]'s row on
-/// either store: `jsonb` or JSON text, `timestamptz` or RFC 3339 text).
+/// either store: JSON text, `timestamptz` or RFC 3339 text).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RawEvent {
     pub log_position: i64,
@@ -23,9 +23,11 @@ pub struct RawEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    /// The event's JSON as the store keeps it (SQLite's text, PostgreSQL's
-    /// `jsonb` rendered by the server): decoded straight into the event
-    /// type by a projection, handed on unchanged to a subscriber.
+    /// The event's JSON as the store keeps it (the text ticketd wrote, in
+    /// SQLite's text and PostgreSQL's `json` columns; rows stored before
+    /// migration `20261207000700` keep `jsonb`'s rendering): decoded
+    /// straight into the event type by a projection, handed on unchanged
+    /// to a subscriber.
     pub payload: String,
     /// The metadata's JSON object as stored, as text: read by the few
     /// readers that need it ([`Self::metadata_fields`], [`Self::meta`]),

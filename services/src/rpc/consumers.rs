@@ -208,15 +208,19 @@ pub async fn list(db: &Pool) -> Result<pb::ConsumerList, Status> {
     Ok(pb::ConsumerList {
         consumers: all
             .into_iter()
-            .map(|c| pb::ConsumerStatus {
-                lag: u64::try_from(head - c.acked_through).unwrap_or_default(),
-                acked_through: u64::try_from(c.acked_through).unwrap_or_default(),
-                in_flight: u32::try_from(c.in_flight).unwrap_or(u32::MAX),
-                ack_timeout_seconds: u32::try_from(c.ack_timeout_ms / 1_000).unwrap_or(u32::MAX),
-                event_types: c.filter.event_types,
-                ticket_ids: c.filter.ticket_ids,
-                product_models: c.filter.product_models,
-                name: c.name,
+            .map(|c| {
+                let (event_types, ticket_ids, product_models) = c.filter.into_lists();
+                pb::ConsumerStatus {
+                    lag: u64::try_from(head - c.acked_through).unwrap_or_default(),
+                    acked_through: u64::try_from(c.acked_through).unwrap_or_default(),
+                    in_flight: u32::try_from(c.in_flight).unwrap_or(u32::MAX),
+                    ack_timeout_seconds: u32::try_from(c.ack_timeout_ms / 1_000)
+                        .unwrap_or(u32::MAX),
+                    event_types,
+                    ticket_ids,
+                    product_models,
+                    name: c.name,
+                }
             })
             .collect(),
     })
