@@ -2,6 +2,7 @@
 //! the gRPC server with health and reflection, `/metrics` and the web
 //! console, with graceful shutdown.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,28 +20,16 @@ use crate::clock::SystemClock;
 use crate::policy::PolicyHandle;
 use crate::privacy::{Keyring, MasterKey};
 use crate::rpc::audit::AuditService;
-use crate::rpc::commands::CommandService;
 use crate::rpc::cost::CostLedgerService;
 use crate::rpc::events::EventLogService;
 use crate::rpc::fracas::FracasService;
-use crate::rpc::import::ImportService;
-use crate::rpc::pb::audit_server::AuditServer;
-use crate::rpc::pb::cost_ledger_server::CostLedgerServer;
-use crate::rpc::pb::event_log_server::EventLogServer;
-use crate::rpc::pb::fracas_server::FracasServer;
-use crate::rpc::pb::privacy_server::PrivacyServer;
-use crate::rpc::pb::sla_dashboard_server::SlaDashboardServer;
-use crate::rpc::pb::ticket_commands_server::TicketCommandsServer;
-use crate::rpc::pb::ticket_import_server::TicketImportServer;
-use crate::rpc::pb::ticket_queries_server::TicketQueriesServer;
-use crate::rpc::privacy::PrivacyService;
-use crate::rpc::queries::QueryService;
 use crate::rpc::sla::SlaDashboardService;
-use crate::rpc::DESCRIPTOR_SET;
 use crate::store::{StoreConfig, StoreError};
 use projections::engine::Context;
 use projections::sla::SlaConfig;
-use tonic::service::interceptor::InterceptedService;
+use tonic::service::Routes;
+
+mod api;
 
 /// How long a shutdown waits for calls in flight (a subscriber that stopped
 /// reading, a slow client) before it stops without them.
@@ -167,6 +156,95 @@ impl Running {
     }
 }
 
+/// What runs beside the API until the stop (the policy reloader, the SLA
+/// watcher, the retention rule, the projections, `/metrics`, the console),
+/// each by name.
+#[derive(Default)]
+struct Duties(Vec<(&'static str, JoinHandle<()>)>);
+
+impl Duties {
+    /// Runs `duty` as a task of its own.
+    fn spawn(&mut self, name: &'static str, duty: impl Future<Output = ()> + Send + 'static) {
+        self.0.push((name, tokio::spawn(duty)));
+    }
+
+    /// Waits for every duty to end (they end at the stop).
+    async fn join(self) {
+        for (duty, task) in self.0 {
+            if let Err(join) = task.await {
+                tracing::error!(%join, duty, "a duty of the server failed");
+            }
+        }
+    }
+}
+
+/// The gRPC server, ready to run on its listener until the stop.
+struct Serving {
+    addr: SocketAddr,
+    listener: TcpListener,
+    tls: Option<crate::tls::Tls>,
+    routes: Routes,
+    rpc_metrics: crate::rpc::observe::RpcMetrics,
+    policy: domain::policy::PolicyVersion,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Serving {
+    /// Serves until the stop, then finishes the calls in flight for at
+    /// most [`SHUTDOWN_GRACE`].
+    async fn run(self) -> Result<(), ServeError> {
+        tracing::info!(
+            addr = %self.addr,
+            tls = self.tls.as_ref().map_or("off", |t| if t.mutual() { "mutual" } else { "on" }),
+            policy = %self.policy.label,
+            digest = %self.policy.digest,
+            "ticketd serving gRPC"
+        );
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = &self.tls {
+            builder = builder.tls_config(tls.grpc())?;
+        }
+        let (mut until_stopped, mut grace_from) = (self.stopped.clone(), self.stopped);
+        let serving = builder
+            .timeout(Duration::from_secs(30))
+            // Outermost, so that it counts the code the caller gets.
+            .layer(crate::rpc::observe::ObserveLayer(self.rpc_metrics))
+            .layer(tower::util::MapResponseLayer::new(
+                crate::rpc::limits::size_cap_as_resource_exhausted,
+            ))
+            .add_routes(self.routes)
+            .serve_with_incoming_shutdown(without_delay(self.listener), async move {
+                let _ = until_stopped.wait_for(|stop| *stop).await;
+                tracing::info!("shutting down: finishing calls in flight");
+            });
+        // A client that stopped reading a stream would hold a graceful
+        // shutdown forever; after the grace period its connection is closed.
+        tokio::select! {
+            served = serving => Ok(served?),
+            () = async move {
+                let _ = grace_from.wait_for(|stop| *stop).await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!(
+                    grace = ?SHUTDOWN_GRACE,
+                    "calls still open after the shutdown grace period; closing their connections"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// [`bind`] where an address is given (an endpoint that is on).
+async fn bind_if(
+    addr: Option<SocketAddr>,
+) -> Result<Option<(TcpListener, SocketAddr)>, ServeError> {
+    match addr {
+        Some(addr) => Ok(Some(bind(addr).await?)),
+        None => Ok(None),
+    }
+}
+
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError> {
     let listener = TcpListener::bind(addr)
         .await
@@ -221,265 +299,98 @@ pub async fn start(
     let db = crate::store::open(store).await?;
     crate::store::migrate(&db).await?;
     let (listener, addr) = bind(listen.grpc).await?;
-    let metrics_listener = match listen.metrics {
-        Some(addr) => Some(bind(addr).await?),
-        None => None,
-    };
+    let metrics_listener = bind_if(listen.metrics).await?;
     let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
-    let console_listener = match listen.console {
-        Some(addr) => Some(bind(addr).await?),
-        None => None,
-    };
+    let console_listener = bind_if(listen.console).await?;
     let console_addr = console_listener.as_ref().map(|(_, a)| *a);
 
     let committed = Arc::new(Notify::new());
     let services =
         TicketServices::new(Arc::new(SystemClock), (*policy.current()).clone()).with_timing(timing);
-    let bus = Arc::new(
-        CommandBus::new(
-            db.clone(),
-            services.clone(),
-            committed.clone(),
-            master_key.clone(),
-        )
-        .with_policy(policy.clone()),
+    let bus = CommandBus::new(
+        db.clone(),
+        services.clone(),
+        committed.clone(),
+        master_key.clone(),
     );
+    let bus = Arc::new(bus.with_policy(policy.clone()));
     // Subscriptions open sealed personal data with the same master key.
     let keyring = Arc::new(Keyring::new(db.clone(), master_key));
     let (stop, stopped) = watch::channel(false);
-    let reloader = tokio::spawn(crate::policy::reload_on_hangup(
-        policy.clone(),
-        stopped.clone(),
-    ));
-
-    let retention = tokio::spawn(crate::privacy::retention::run(bus.clone(), stopped.clone()));
     let (head, head_seen) = watch::channel(0_i64);
-    let sla_watcher = tokio::spawn(crate::sla::watch_deadlines(
-        db.clone(),
-        Arc::new(SystemClock),
-        crate::sla::WATCH_INTERVAL,
-        committed.clone(),
-        stopped.clone(),
-    ));
-    let projector = tokio::spawn(crate::project::run_all(
-        db.clone(),
-        Context::new(policy.current().local_time(), sla),
-        committed,
-        head,
-        stopped.clone(),
-    ));
-    let metrics_tls = listen.tls.as_ref().map(crate::tls::Tls::metrics);
-    let rpc_metrics = crate::rpc::observe::RpcMetrics::default();
-    let metrics = metrics_listener.map(|(l, _)| {
-        tokio::spawn(crate::metrics::serve(
-            l,
-            metrics_tls,
-            crate::metrics::Sources {
-                db: db.clone(),
-                rpc: rpc_metrics.clone(),
-                bus: bus.clone(),
-            },
+    let mut duties = Duties::default();
+    duties.spawn(
+        "policy reloader",
+        crate::policy::reload_on_hangup(policy.clone(), stopped.clone()),
+    );
+    duties.spawn(
+        "SLA watcher",
+        crate::sla::watch_deadlines(
+            db.clone(),
+            Arc::new(SystemClock),
+            crate::sla::WATCH_INTERVAL,
+            committed.clone(),
             stopped.clone(),
-        ))
-    });
-
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<TicketCommandsServer<CommandService>>()
-        .await;
-    health_reporter
-        .set_serving::<TicketQueriesServer<QueryService>>()
-        .await;
-    health_reporter
-        .set_serving::<EventLogServer<EventLogService>>()
-        .await;
-    health_reporter
-        .set_serving::<AuditServer<AuditService>>()
-        .await;
-    health_reporter
-        .set_serving::<CostLedgerServer<CostLedgerService>>()
-        .await;
-    health_reporter
-        .set_serving::<FracasServer<FracasService>>()
-        .await;
-    health_reporter
-        .set_serving::<SlaDashboardServer<SlaDashboardService>>()
-        .await;
-    health_reporter
-        .set_serving::<TicketImportServer<ImportService>>()
-        .await;
-    health_reporter
-        .set_serving::<PrivacyServer<PrivacyService>>()
-        .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-
-    let console = console_listener.map(|(l, _)| {
-        let secure = listen.tls.is_some();
+        ),
+    );
+    duties.spawn(
+        "retention rule",
+        crate::privacy::retention::run(bus.clone(), stopped.clone()),
+    );
+    let cx = Context::new(policy.current().local_time(), sla);
+    duties.spawn(
+        "projection runner",
+        crate::project::run_all(db.clone(), cx, committed, head, stopped.clone()),
+    );
+    let rpc_metrics = crate::rpc::observe::RpcMetrics::default();
+    if let Some((l, _)) = metrics_listener {
+        let sources = crate::metrics::Sources {
+            db: db.clone(),
+            rpc: rpc_metrics.clone(),
+            bus: bus.clone(),
+        };
+        let tls = listen.tls.as_ref().map(crate::tls::Tls::metrics);
+        let serving = crate::metrics::serve(l, tls, sources, stopped.clone());
+        duties.spawn("metrics endpoint", serving);
+    }
+    if let Some((l, _)) = console_listener {
         let app = crate::console::Console::new(
             console_services(&db, &bus, &services, &head_seen, sla, &keyring),
             auth.clone(),
-            secure,
+            listen.tls.is_some(),
             stopped.clone(),
         );
-        tokio::spawn(crate::console::serve(
-            l,
-            listen.tls.as_ref().map(crate::tls::Tls::console),
-            app,
-            stopped.clone(),
-        ))
-    });
-
-    // Every API call but health and reflection is authenticated first. The
-    // data protection officer may erase personal data and do nothing else
-    // (DOMAIN.md §11): every service but Privacy refuses the role.
-    let auth = Arc::new(auth);
-    let privacy_auth = auth.clone();
-    let identify = move |mut request: tonic::Request<()>| {
-        let actor = auth.identify(request.metadata())?;
-        if actor.role == domain::Role::DataProtectionOfficer {
-            return Err(tonic::Status::permission_denied(
-                "role data_protection_officer may only erase personal data (the Privacy service)",
-            ));
-        }
-        request.extensions_mut().insert(actor);
-        Ok(request)
+        let tls = listen.tls.as_ref().map(crate::tls::Tls::console);
+        duties.spawn(
+            "console",
+            crate::console::serve(l, tls, app, stopped.clone()),
+        );
+    }
+    let routes = api::routes(api::Parts {
+        db: db.clone(),
+        bus,
+        services,
+        head: head_seen,
+        keyring,
+        sla,
+        auth,
+    })
+    .await?;
+    let serving = Serving {
+        addr,
+        listener,
+        tls: listen.tls,
+        routes,
+        rpc_metrics,
+        policy: policy.current().version.clone(),
+        stopped,
     };
-    let privacy = InterceptedService::new(
-        PrivacyServer::new(PrivacyService::new(bus.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        move |mut request: tonic::Request<()>| {
-            let actor = privacy_auth.identify(request.metadata())?;
-            request.extensions_mut().insert(actor);
-            Ok(request)
-        },
-    );
-    let commands = InterceptedService::new(
-        TicketCommandsServer::new(CommandService::new(bus.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify.clone(),
-    );
-    let queries = InterceptedService::new(
-        TicketQueriesServer::new(QueryService::new(bus.clone(), db.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify.clone(),
-    );
-    let events = InterceptedService::new(
-        EventLogServer::new(EventLogService::new(db.clone(), head_seen, keyring))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify.clone(),
-    );
-    let cost = InterceptedService::new(
-        CostLedgerServer::new(CostLedgerService::new(db.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify.clone(),
-    );
-    let fracas = InterceptedService::new(
-        FracasServer::new(FracasService::new(db.clone(), bus.clone(), services))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify.clone(),
-    );
-    let sla = InterceptedService::new(
-        SlaDashboardServer::new(SlaDashboardService::new(
-            db.clone(),
-            sla,
-            Arc::new(SystemClock),
-        ))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify.clone(),
-    );
-    let import = InterceptedService::new(
-        TicketImportServer::new(ImportService::new(bus.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify.clone(),
-    );
-    let audit = InterceptedService::new(
-        AuditServer::new(AuditService::new(db.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        identify,
-    );
-
-    let policy_version = policy.current().version.clone();
-    let grpc_tls = listen.tls.clone();
-    let mut until_stopped = stopped.clone();
-    let mut grace_from = stopped.clone();
     let server = tokio::spawn(async move {
-        tracing::info!(
-            %addr,
-            tls = grpc_tls.as_ref().map_or("off", |t| if t.mutual() { "mutual" } else { "on" }),
-            policy = %policy_version.label,
-            digest = %policy_version.digest,
-            "ticketd serving gRPC"
-        );
-        let mut builder = tonic::transport::Server::builder();
-        if let Some(tls) = &grpc_tls {
-            builder = builder.tls_config(tls.grpc())?;
-        }
-        let serving = builder
-            .timeout(Duration::from_secs(30))
-            // Outermost, so that it counts the code the caller gets.
-            .layer(crate::rpc::observe::ObserveLayer(rpc_metrics))
-            .layer(tower::util::MapResponseLayer::new(
-                crate::rpc::limits::size_cap_as_resource_exhausted,
-            ))
-            .add_service(health)
-            .add_service(reflection)
-            .add_service(reflection_alpha)
-            .add_service(commands)
-            .add_service(queries)
-            .add_service(events)
-            .add_service(privacy)
-            .add_service(audit)
-            .add_service(cost)
-            .add_service(fracas)
-            .add_service(sla)
-            .add_service(import)
-            .serve_with_incoming_shutdown(without_delay(listener), async move {
-                let _ = until_stopped.wait_for(|stop| *stop).await;
-                tracing::info!("shutting down: finishing calls in flight");
-            });
-        // A client that stopped reading a stream would hold a graceful
-        // shutdown forever; after the grace period its connection is closed.
-        let served = tokio::select! {
-            served = serving => served,
-            () = async move {
-                let _ = grace_from.wait_for(|stop| *stop).await;
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } => {
-                tracing::warn!(
-                    grace = ?SHUTDOWN_GRACE,
-                    "calls still open after the shutdown grace period; closing their connections"
-                );
-                Ok(())
-            }
-        };
-        if let Err(join) = reloader.await {
-            tracing::error!(%join, "policy reloader failed");
-        }
-        if let Err(join) = sla_watcher.await {
-            tracing::error!(%join, "SLA watcher failed");
-        }
-        if let Err(join) = retention.await {
-            tracing::error!(%join, "retention rule failed");
-        }
-        if let Err(join) = projector.await {
-            tracing::error!(%join, "projection runner failed");
-        }
-        if let Some(Err(join)) = futures::future::OptionFuture::from(metrics).await {
-            tracing::error!(%join, "metrics endpoint failed");
-        }
-        if let Some(Err(join)) = futures::future::OptionFuture::from(console).await {
-            tracing::error!(%join, "console failed");
-        }
+        let served = serving.run().await;
+        duties.join().await;
         db.close().await;
         tracing::info!("ticketd stopped");
-        served.map_err(ServeError::from)
+        served
     });
     Ok(Running {
         addr,
