@@ -4,12 +4,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use crate::store::StoreConfig;
+
+mod commands;
 use clap::{Args, Parser, Subcommand};
-use projections::engine::Context;
-use tokio::sync::{watch, Notify};
 
 /// The event-sourced after-sales repair ticket engine.
 #[derive(Debug, Parser)]
@@ -349,114 +348,23 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // SLA policy and calendars from the user's files (--sla-policy,
     // --calendars): the projection, rebuilds and the dashboard use them.
     let sla = crate::sla::load(cli.sla_policy.clone(), cli.calendars.clone())?.leak();
+    let policy = cli.policy;
     match cli.command {
-        Command::Serve(args) => {
-            // Before anything is opened or written: a bad policy stops here.
-            let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
-            let master_key = args.keys.master_key(&args.store.data_dir)?;
-            let store = args.store.config()?;
-            let tls = match (&args.tls_cert, &args.tls_key) {
-                (Some(cert), Some(key)) => Some(crate::tls::Tls::load(&crate::tls::TlsFiles {
-                    cert: cert.clone(),
-                    key: key.clone(),
-                    client_ca: args.tls_client_ca.clone(),
-                })?),
-                _ => None,
-            };
-            let listen = crate::server::Listen {
-                grpc: args.listen,
-                metrics: (!args.no_metrics).then_some(args.metrics_listen),
-                console: (!args.no_console).then_some(args.console_listen),
-                tls,
-            };
-            let auth = match &args.auth_file {
-                Some(path) => crate::auth::Auth::load(path)?,
-                None => crate::auth::Auth::InsecureHeaders,
-            };
-            let setup = crate::server::Setup {
-                timing: args.timing.policy(),
-                ..crate::server::Setup::new(auth, policy, sla, master_key)
-            };
-            let running = crate::server::start(&store, listen, setup).await?;
-            let stop = running.stopper();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                let _ = stop.send(true);
-            });
-            running.wait().await?;
-        }
+        Command::Serve(args) => commands::serve(args, policy, sla).await?,
         Command::Migrate(args) => {
             let db = crate::store::open(&args.config()?).await?;
             crate::store::migrate(&db).await?;
             db.close().await;
             tracing::info!("migrations applied");
         }
-        Command::Rebuild(args) => {
-            let db = crate::store::open(&args.store.config()?).await?;
-            crate::store::migrate(&db).await?;
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
-                .current()
-                .local_time();
-            let done = crate::maintenance::rebuild(
-                &db,
-                args.projection.as_deref(),
-                Context::new(local, sla),
-                |name, at, head| {
-                    bar.set_message(name.to_owned());
-                    bar.set_length(u64::try_from(head).unwrap_or_default());
-                    bar.set_position(u64::try_from(at).unwrap_or_default());
-                },
-            )
-            .await;
-            bar.finish();
-            db.close().await;
-            for (name, rebuilt) in done? {
-                println!(
-                    "{name}: rebuilt from {} events, now at position {}",
-                    rebuilt.events, rebuilt.position
-                );
-            }
-        }
+        Command::Rebuild(args) => commands::rebuild(args, policy, sla).await?,
         Command::Policy(PolicyCommand::Check { file }) => {
             println!("{}", crate::policy::check(&file)?);
         }
         Command::Policy(PolicyCommand::Show) => {
-            print!("{}", crate::policy::show(cli.policy.as_deref())?);
+            print!("{}", crate::policy::show(policy.as_deref())?);
         }
-        Command::Bench(args) => {
-            let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
-            let report = crate::bench::run(crate::bench::Options {
-                policy,
-                sla,
-                admin_url: args.admin_url,
-                clients: args.clients,
-                tickets_per_client: args.tickets_per_client,
-                pgbench_seconds: args.pgbench_seconds,
-                bulk_events: args.bulk_events,
-                sqlite_tickets_per_client: args.sqlite_tickets_per_client,
-                import_copies: args.import_copies,
-                only_import: args.only_import,
-                only_commands: args.only_commands,
-                only_relay: args.only_relay,
-                only_bulk: args.only_bulk,
-                nats_url: args.nats_url.clone(),
-                output: args.output.clone(),
-            })
-            .await?;
-            if args.only_import || args.only_commands || args.only_relay || args.only_bulk {
-                println!("{report}");
-            } else {
-                println!("{report}\nwritten to {}", args.output.display());
-            }
-        }
+        Command::Bench(args) => commands::bench(args, policy, sla).await?,
         Command::Token(args) => {
             println!(
                 "{}",
@@ -465,84 +373,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Import(args) => {
             let master = args.keys.master_key(&args.store.data_dir)?;
-            let policy = crate::policy::PolicyHandle::load(cli.policy.clone())?;
+            let policy = crate::policy::PolicyHandle::load(policy)?;
             crate::import_cli::run(&args.file, &args.store.config()?, policy, master).await?
         }
-        Command::VerifyExport(args) => {
-            let text = std::fs::read_to_string(&args.file)
-                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-            match crate::audit::verify_export(&text) {
-                Ok((events, head)) => println!("intact: {events} events, head hash {head}"),
-                Err(problem) => {
-                    println!(
-                        "TAMPERED: ticket {} version {}: {}",
-                        problem.ticket_id, problem.version, problem.reason
-                    );
-                    return Err("export failed verification".into());
-                }
-            }
-        }
-        Command::ImportUnits(args) => {
-            let text = std::fs::read_to_string(&args.file)
-                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-            let db = crate::store::open(&args.store.config()?).await?;
-            crate::store::migrate(&db).await?;
-            let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
-                .current()
-                .local_time();
-            let done = crate::units::import(&db, &text, chrono::Utc::now(), local).await;
-            db.close().await;
-            println!("{} units registered", done?);
-        }
-        Command::Relay(args) => relay(args).await?,
-        Command::Project(args) => {
-            let local = crate::policy::PolicyHandle::load(cli.policy.clone())?
-                .current()
-                .local_time();
-            let db = crate::store::open(&args.config()?).await?;
-            crate::store::migrate(&db).await?;
-            let (stop, stopped) = watch::channel(false);
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                let _ = stop.send(true);
-            });
-            let (head, _) = watch::channel(0);
-            let cx = Context::new(local, sla);
-            crate::project::run_all(db.clone(), cx, Arc::new(Notify::new()), head, stopped).await;
-            db.close().await;
-        }
+        Command::VerifyExport(args) => commands::verify_export(&args.file)?,
+        Command::ImportUnits(args) => commands::import_units(args, policy).await?,
+        Command::Relay(args) => commands::relay(args).await?,
+        Command::Project(args) => commands::project(args, policy, sla).await?,
     }
     Ok(())
-}
-
-/// `ticketd relay`: extends the log (another process may be writing) and
-/// relays it while this process leads the stream's relay.
-async fn relay(args: RelayArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let db = crate::store::open(&args.store.config()?).await?;
-    crate::store::migrate(&db).await?;
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop.send(true);
-    });
-    let (head, seen) = watch::channel(0);
-    let watcher = tokio::spawn(crate::project::watch_log(
-        db.clone(),
-        Arc::new(Notify::new()),
-        head,
-        stopped.clone(),
-    ));
-    let settings = args.settings();
-    // The relay returns by itself only when it cannot go on (`Some`); a
-    // lost lease or the stop ends it with `Ok` and leadership decides.
-    let outcome = crate::project::while_leading(&db, &settings.name(), stopped, |lost| {
-        let run = crate::relay::run(db.clone(), settings.clone(), seen.clone(), lost);
-        async move { run.await.err().map(Err::<(), _>) }
-    })
-    .await;
-    let _ = watcher.await;
-    db.close().await;
-    outcome.unwrap_or(Ok(())).map_err(Into::into)
 }
 
 /// The whole program: parses the arguments, runs the subcommand on a
