@@ -175,11 +175,7 @@ pub(super) async fn project(
         .local_time();
     let db = crate::store::open(&args.config()?).await?;
     crate::store::migrate(&db).await?;
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop.send(true);
-    });
+    let stopped = stop_on_signal();
     let (head, _) = watch::channel(0);
     let cx = Context::new(local, sla);
     crate::project::run_all(db.clone(), cx, Arc::new(Notify::new()), head, stopped).await;
@@ -187,16 +183,22 @@ pub(super) async fn project(
     Ok(())
 }
 
-/// `ticketd relay`: extends the log (another process may be writing) and
-/// relays it while this process leads the stream's relay.
-pub(super) async fn relay(args: RelayArgs) -> Result {
-    let db = crate::store::open(&args.store.config()?).await?;
-    crate::store::migrate(&db).await?;
+/// A stop that turns true at SIGINT or SIGTERM.
+fn stop_on_signal() -> watch::Receiver<bool> {
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop.send(true);
     });
+    stopped
+}
+
+/// `ticketd relay`: extends the log (another process may be writing) and
+/// relays it while this process leads the stream's relay.
+pub(super) async fn relay(args: RelayArgs) -> Result {
+    let db = crate::store::open(&args.store.config()?).await?;
+    crate::store::migrate(&db).await?;
+    let stopped = stop_on_signal();
     let (head, seen) = watch::channel(0);
     let watcher = tokio::spawn(crate::project::watch_log(
         db.clone(),

@@ -2,12 +2,7 @@
 //! PostgreSQL database, and a gRPC client for it.
 
 use std::net::SocketAddr;
-use std::sync::LazyLock;
 use std::time::{Duration, Instant};
-
-use projections::engine::Context;
-use projections::sla::SlaConfig;
-use ticketd::privacy::MasterKey;
 
 use sqlx::Connection;
 use ticketd::policy::PolicyHandle;
@@ -28,32 +23,7 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// This test process's master key: every in-process server and keyring of
-/// the tests, and every child process they start, seal and open with it.
-pub fn master_key() -> MasterKey {
-    static KEY: LazyLock<MasterKey> = LazyLock::new(MasterKey::generate);
-    KEY.clone()
-}
-
-/// How the test servers run: `policy`, the shipped SLA configuration,
-/// this process's master key, tokens as [`test_auth`] reads them.
-pub fn setup(policy: PolicyHandle) -> Setup {
-    Setup::new(test_auth(), policy, SlaConfig::shipped(), master_key())
-}
-
-/// What the read models compute with in a test (a rebuild's context).
-pub fn read_context() -> Context {
-    Context::new(local_time(), SlaConfig::shipped())
-}
-
-/// Rebuilds `projection` (every one with `None`) as `ticketd rebuild`
-/// does, with the tests' context.
-pub async fn rebuild(
-    db: &Pool,
-    projection: Option<&str>,
-) -> Result<Vec<(String, projections::rebuild::Rebuilt)>, ticketd::maintenance::RebuildError> {
-    ticketd::maintenance::rebuild(db, projection, read_context(), |_, _, _| {}).await
-}
+pub use crate::runtime::{master_key, rebuild, setup};
 
 /// The built-in policy, as a server started without `--policy` has it.
 pub fn builtin_policy() -> PolicyHandle {

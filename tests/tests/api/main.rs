@@ -2,6 +2,7 @@
 //! a temporary SQLite file and a fresh PostgreSQL database.
 
 mod helpers;
+mod runtime;
 
 mod audit;
 mod browser;
