@@ -24,10 +24,14 @@ pub enum Role {
     /// Erases a customer's personal data; reads nothing else (DOMAIN.md
     /// §11, §12).
     DataProtectionOfficer,
+    /// Brings history in from another system (`TicketImport`, `ticketd
+    /// import`); may back-date beyond the window; nothing else (DOMAIN.md
+    /// §11).
+    Importer,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::CustomerService,
         Role::Technician,
         Role::QcInspector,
@@ -40,6 +44,7 @@ impl Role {
         Role::Integration,
         Role::FailureReviewBoard,
         Role::DataProtectionOfficer,
+        Role::Importer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +61,7 @@ impl Role {
             Role::Integration => "integration",
             Role::FailureReviewBoard => "failure_review_board",
             Role::DataProtectionOfficer => "data_protection_officer",
+            Role::Importer => "importer",
         }
     }
 

@@ -219,6 +219,26 @@ impl Pool {
         Ok(found.await?.into_iter().next())
     }
 
+    /// Whether any event of the stream was recorded live (a `channel` other
+    /// than `import`): a history import never appends to such a stream
+    /// (DOMAIN.md §11).
+    pub async fn recorded_live(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = match self {
+            Pool::Postgres(_) => LIVE_PG,
+            Pool::Sqlite(_) => LIVE_SQLITE,
+        };
+        let vals = vec![
+            Val::Text(aggregate_type.to_owned()),
+            Val::Text(aggregate_id.to_owned()),
+        ];
+        let found: Vec<(i64,)> = self.fetch(sql, vals).await?;
+        Ok(!found.is_empty())
+    }
+
     pub async fn close(&self) {
         on_store!(self, Pool, p => p.close().await)
     }
@@ -305,6 +325,13 @@ const REQUEST_PG: &str =
 const REQUEST_SQLITE: &str =
     "SELECT aggregate_id AS ticket_id, sequence AS version, event_type FROM events
   WHERE json_extract(metadata, '$.request_id') = $1";
+
+const LIVE_PG: &str = "SELECT sequence FROM events
+  WHERE aggregate_type = $1 AND aggregate_id = $2
+    AND COALESCE(metadata ->> 'channel', '') <> 'import' LIMIT 1";
+const LIVE_SQLITE: &str = "SELECT sequence FROM events
+  WHERE aggregate_type = $1 AND aggregate_id = $2
+    AND COALESCE(json_extract(metadata, '$.channel'), '') <> 'import' LIMIT 1";
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {

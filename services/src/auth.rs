@@ -8,6 +8,7 @@
 //! actor = "cs-01"
 //! role = "customer_service"
 //! sha256 = "<64 hex digits>"
+//! # personal_data = true   # an integration's grant (docs/SECURITY.md)
 //! ```
 //!
 //! For a local quick start only, `--insecure-dev-auth` instead trusts the
@@ -54,13 +55,25 @@ struct Entry {
     actor: String,
     role: String,
     sha256: String,
+    /// The grant to read personal data in clear where the role's view is
+    /// "clear if granted" (an integration's subscriptions).
+    #[serde(default)]
+    personal_data: bool,
+}
+
+/// What a credential carries beyond its actor and role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The token file's `personal_data = true` (or, in development mode,
+    /// the header `x-actor-grants: personal_data`).
+    pub personal_data: bool,
 }
 
 /// How callers are identified.
 #[derive(Debug, Clone)]
 pub enum Auth {
     /// Bearer tokens, by their SHA-256.
-    Tokens(HashMap<String, Actor>),
+    Tokens(HashMap<String, (Actor, Grants)>),
     /// Trust `x-actor-id` / `x-actor-role`. Development only.
     InsecureHeaders,
 }
@@ -90,23 +103,42 @@ impl Auth {
             if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(bad("sha256 must be 64 hex digits".into()));
             }
-            tokens.insert(hash, Actor { id, role });
+            let grants = Grants {
+                personal_data: entry.personal_data,
+            };
+            tokens.insert(hash, (Actor { id, role }, grants));
         }
         Ok(Self::Tokens(tokens))
     }
 
-    /// A token book from (token, actor) pairs, hashing the tokens.
+    /// A token book from (token, actor) pairs, hashing the tokens; no
+    /// token has a grant.
     pub fn from_tokens(entries: impl IntoIterator<Item = (String, Actor)>) -> Self {
+        Self::from_granted_tokens(
+            entries
+                .into_iter()
+                .map(|(token, actor)| (token, actor, Grants::default())),
+        )
+    }
+
+    /// A token book from (token, actor, grants), hashing the tokens.
+    pub fn from_granted_tokens(entries: impl IntoIterator<Item = (String, Actor, Grants)>) -> Self {
         Self::Tokens(
             entries
                 .into_iter()
-                .map(|(token, actor)| (sha256_hex(&token), actor))
+                .map(|(token, actor, grants)| (sha256_hex(&token), (actor, grants)))
                 .collect(),
         )
     }
 
     /// Identifies the caller of a request.
     pub fn identify(&self, metadata: &MetadataMap) -> Result<Actor, Status> {
+        self.caller(metadata).map(|(actor, _)| actor)
+    }
+
+    /// Identifies the caller of a request, with what their credential
+    /// grants.
+    pub fn caller(&self, metadata: &MetadataMap) -> Result<(Actor, Grants), Status> {
         match self {
             Auth::Tokens(tokens) => {
                 let header = metadata.get("authorization").ok_or_else(|| {
@@ -141,7 +173,13 @@ impl Auth {
                 let role = Role::parse(raw_role).ok_or_else(|| {
                     Status::unauthenticated(format!("x-actor-role: unknown role {raw_role}"))
                 })?;
-                Ok(Actor { id, role })
+                let grants = Grants {
+                    personal_data: metadata
+                        .get("x-actor-grants")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.split(',').any(|g| g.trim() == "personal_data")),
+                };
+                Ok((Actor { id, role }, grants))
             }
         }
     }
@@ -182,12 +220,9 @@ pub fn token_text(actor: &str, role: &str, json: bool) -> Result<String, String>
     })
 }
 
-/// Roles that may read the audit trail.
+/// Roles that may read the audit trail (the access table's answer).
 pub fn may_audit(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Auditor | Role::GeneralManager | Role::ServiceManager
-    )
+    crate::access::audits(role)
 }
 
 #[cfg(test)]
@@ -237,6 +272,22 @@ mod tests {
         let who = auth.identify(&with_bearer(&token)).expect("known");
         assert_eq!(who.role, Role::Finance);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_token_carries_the_personal_data_grant_only_when_the_file_says_so() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("tokens.toml");
+        let (plain, entry) = new_token("crm", Role::Integration);
+        let (granted, granted_entry) = new_token("billing", Role::Integration);
+        let granted_entry = format!("{granted_entry}personal_data = true\n");
+        std::fs::write(&path, format!("{entry}{granted_entry}")).expect("write");
+        let auth = Auth::load(&path).expect("loads");
+        let (_, grants) = auth.caller(&with_bearer(&plain)).expect("known");
+        assert!(!grants.personal_data);
+        let (who, grants) = auth.caller(&with_bearer(&granted)).expect("known");
+        assert!(grants.personal_data);
+        assert_eq!(who.id.as_str(), "billing");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use crate::store::StoreConfig;
 
 mod commands;
+mod production;
 use clap::{Args, Parser, Subcommand};
 
 /// The event-sourced after-sales repair ticket engine.
@@ -158,6 +159,11 @@ impl StoreArgs {
 struct ImportArgs {
     /// The JSON Lines file, one `ImportLine` per line.
     file: PathBuf,
+    /// Who is importing (sealed into every imported event as
+    /// `imported_by`, in the role `importer`, beside the actor each line
+    /// states).
+    #[arg(long, env = "TICKETD_IMPORTER")]
+    importer: String,
     #[command(flatten)]
     keys: crate::privacy::settings::KeyArgs,
     #[command(flatten)]
@@ -171,8 +177,8 @@ struct TokenArgs {
     actor: String,
     /// Their role: customer_service, technician, qc_inspector,
     /// service_manager, sales_vp, general_manager, finance,
-    /// reliability_engineer, failure_review_board, auditor, integration or
-    /// data_protection_officer.
+    /// reliability_engineer, failure_review_board, auditor, integration,
+    /// data_protection_officer or importer (docs/SECURITY.md).
     #[arg(long)]
     role: String,
     /// Print one JSON object (actor, role, token, sha256, token_file_entry)
@@ -374,7 +380,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Import(args) => {
             let master = args.keys.master_key(&args.store.data_dir)?;
             let policy = crate::policy::PolicyHandle::load(policy)?;
-            crate::import_cli::run(&args.file, &args.store.config()?, policy, master).await?
+            let importer = domain::Actor {
+                id: domain::values::ActorId::parse(&args.importer)
+                    .map_err(|p| format!("--importer {p}"))?,
+                role: domain::Role::Importer,
+            };
+            let store = args.store.config()?;
+            crate::import_cli::run(&args.file, &store, &importer, policy, master).await?
         }
         Command::VerifyExport(args) => commands::verify_export(&args.file)?,
         Command::ImportUnits(args) => commands::import_units(args, policy).await?,

@@ -10,12 +10,15 @@
 //! * a line whose request id is already stored (for the same ticket) writes
 //!   nothing, so a second run of the same lines writes nothing new;
 //! * events are sealed by `projections::log::append` and sequenced by the log
-//!   watcher like any other, with `channel = import`.
+//!   watcher like any other, with `channel = import` and who imported them
+//!   (`imported_by`, `imported_by_role`) beside the actor the line states;
+//! * an import never appends to a ticket that has an event recorded live
+//!   (DOMAIN.md §11): history comes before live work, never into it.
 
 use std::collections::{HashMap, HashSet};
 
 use cqrs_es::Aggregate;
-use domain::{Recording, Ticket, TicketCommand};
+use domain::{Actor, Recording, Ticket, TicketCommand};
 use futures::StreamExt;
 use projections::log::append::{
     chain_hashes, hash_at_postgres, hash_at_sqlite, insert_many_postgres, insert_rows_postgres,
@@ -66,11 +69,13 @@ enum Outcome {
     Rejected(Rejection),
 }
 
-/// Imports `lines`: groups them per ticket (tickets in order of first
-/// appearance, each ticket's lines in line order), then applies each
-/// ticket all or nothing. `progress` is told the lines done so far.
+/// Imports `lines` for `importer`: groups them per ticket (tickets in
+/// order of first appearance, each ticket's lines in line order), then
+/// applies each ticket all or nothing. `progress` is told the lines done
+/// so far.
 pub async fn run(
     bus: &CommandBus,
+    importer: &Actor,
     lines: Vec<Result<ImportCommand, Rejection>>,
     mut progress: impl FnMut(u64),
 ) -> Result<Report, CommandError> {
@@ -83,7 +88,8 @@ pub async fn run(
     let mut refused: HashMap<String, Rejection> = HashMap::new();
     for line in lines {
         match line {
-            Ok(command) => {
+            Ok(mut command) => {
+                command.request.imported_by = Some(importer.clone());
                 let id = command.request.ticket_id.clone();
                 if !tickets.contains_key(&id) && !refused.contains_key(&id) {
                     order.push(id.clone());
@@ -254,6 +260,9 @@ async fn plan(
     let mut duplicates = 0;
     let mut seen: HashSet<&str> = HashSet::new();
     let mut sequence = version;
+    // Whether the stored ticket has live events, asked once, and only when
+    // a line would write (a second run of the same lines writes nothing).
+    let mut live: Option<bool> = (version == 0).then_some(false);
     for c in commands {
         let r = &c.request;
         let reject = |reason: String| Rejection {
@@ -278,6 +287,15 @@ async fn plan(
                     earlier.ticket_id
                 ))));
             }
+        }
+        if live.is_none() {
+            live = Some(bus.db().recorded_live(Ticket::TYPE, &r.ticket_id).await?);
+        }
+        if live == Some(true) {
+            return Ok(Err(reject(format!(
+                "ticket {} has events recorded live; an import never appends to a live ticket",
+                r.ticket_id
+            ))));
         }
         debug_assert_eq!(r.when.recording, Recording::Import);
         let now = services.clock.now();

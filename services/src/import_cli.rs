@@ -13,11 +13,13 @@ use crate::policy::PolicyHandle;
 use crate::privacy::MasterKey;
 use crate::store::StoreConfig;
 
-/// Imports `file` into the store, sealing personal data under `master`;
-/// an error if any ticket was rejected (after importing all the others).
+/// Imports `file` into the store for `importer`, sealing personal data
+/// under `master`; an error if any ticket was rejected (after importing
+/// all the others).
 pub async fn run(
     file: &Path,
     store: &StoreConfig,
+    importer: &domain::Actor,
     policy: PolicyHandle,
     master: MasterKey,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -42,7 +44,7 @@ pub async fn run(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let report = crate::import::run(&bus, lines, |done| bar.set_position(done)).await;
+    let report = crate::import::run(&bus, importer, lines, |done| bar.set_position(done)).await;
     bar.finish();
     let sequenced = crate::project::sequence_all(&db).await;
     db.close().await;

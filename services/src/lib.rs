@@ -9,6 +9,7 @@
 //!   services as the API).
 //! * [`server`]: wiring it all together, start and graceful shutdown.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod bench;
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod clock;
 pub mod console;
 pub mod consumers;
+pub mod files;
 pub mod import;
 mod import_cli;
 pub mod lists;

@@ -151,11 +151,12 @@ pub fn show(path: Option<&Path>) -> Result<String, PolicyLoadError> {
     };
     let source = path.map_or_else(|| "(built-in)".to_owned(), |p| p.display().to_string());
     Ok(format!(
-        "policy: {source}\nversion: {}\ndigest: sha256:{}\nproduct lines: {}\napproval tiers: {}\n\n{text}",
+        "policy: {source}\nversion: {}\ndigest: sha256:{}\nproduct lines: {}\napproval tiers: {}\n\n{text}\n\n# The access table (docs/SECURITY.md): who may call each RPC, and each role's view of personal data.\n\n{}",
         policies.version.label,
         policies.version.digest,
         policies.warranty.product_lines.len(),
         policies.approval.tiers.len(),
+        crate::access::markdown(),
     ))
 }
 

@@ -184,6 +184,7 @@ struct Serving {
     listener: TcpListener,
     tls: Option<crate::tls::Tls>,
     routes: Routes,
+    auth: Arc<Auth>,
     rpc_metrics: crate::rpc::observe::RpcMetrics,
     policy: domain::policy::PolicyVersion,
     stopped: watch::Receiver<bool>,
@@ -212,6 +213,8 @@ impl Serving {
             .layer(tower::util::MapResponseLayer::new(
                 crate::rpc::limits::size_cap_as_resource_exhausted,
             ))
+            // Innermost: who calls, and whether the access table lets them.
+            .layer(crate::access::layer::AccessLayer(self.auth))
             .add_routes(self.routes)
             .serve_with_incoming_shutdown(without_delay(self.listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
@@ -373,7 +376,6 @@ pub async fn start(
         head: head_seen,
         keyring,
         sla,
-        auth,
     })
     .await?;
     let serving = Serving {
@@ -381,6 +383,7 @@ pub async fn start(
         listener,
         tls: listen.tls,
         routes,
+        auth: Arc::new(auth),
         rpc_metrics,
         policy: policy.current().version.clone(),
         stopped,

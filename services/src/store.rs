@@ -50,7 +50,7 @@ impl StoreConfig {
 pub enum StoreError {
     #[error("database URL must start with postgres://, postgresql:// or sqlite:")]
     UnsupportedUrl,
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot create or restrict the data directory or file {path}: {source}")]
     DataDir {
         path: PathBuf,
         source: std::io::Error,
@@ -79,7 +79,7 @@ pub async fn open(config: &StoreConfig) -> Result<Pool, StoreError> {
         }
         StoreConfig::Sqlite { path } => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                crate::files::make_private_dir(dir).map_err(|source| StoreError::DataDir {
                     path: dir.to_owned(),
                     source,
                 })?;
@@ -101,9 +101,25 @@ pub async fn open(config: &StoreConfig) -> Result<Pool, StoreError> {
                 .connect_with(options)
                 .await
                 .map_err(StoreError::Connect)?;
+            // Personal data (sealed or not) and the audit trail: the
+            // owner's only, as are the WAL and shared-memory files SQLite
+            // makes beside it.
+            for file in [path.clone(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
+                crate::files::restrict(&file).map_err(|source| StoreError::DataDir {
+                    path: file.clone(),
+                    source,
+                })?;
+            }
             Ok(Pool::Sqlite(pool))
         }
     }
+}
+
+/// `ticketd.db-wal` beside `ticketd.db`.
+fn sidecar(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// Applies the migrations of the store's kind.

@@ -49,7 +49,11 @@ pub async fn measure(
     let bar = super::bar(text.lines().count() as u64, &format!("import ({label})"));
     let started = Instant::now();
     let lines = crate::rpc::import::read_json_lines(&text)?;
-    let report = crate::import::run(&bus, lines, |done| bar.set_position(done)).await?;
+    let importer = domain::Actor {
+        id: domain::values::ActorId::parse("bench-importer")?,
+        role: domain::Role::Importer,
+    };
+    let report = crate::import::run(&bus, &importer, lines, |done| bar.set_position(done)).await?;
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     bar.finish();
     db.close().await;

@@ -80,6 +80,9 @@ pub struct CommandRequest<C = TicketCommand> {
     pub when: When,
     pub correlation_id: Option<String>,
     pub causation_id: Option<String>,
+    /// Who brought a history line in (the `importer` calling the import),
+    /// sealed beside the actor and role the line states; `None` live.
+    pub imported_by: Option<Actor>,
 }
 
 /// A command that was applied, now or by an earlier request with the same id.
@@ -526,6 +529,10 @@ fn metadata<A: Commanded>(
         ("command".to_owned(), A::command_name(&request.command)),
         ("event_type".to_owned(), event_type.to_owned()),
     ]);
+    if let Some(by) = &request.imported_by {
+        metadata.insert("imported_by".to_owned(), by.id.to_string());
+        metadata.insert("imported_by_role".to_owned(), by.role.to_string());
+    }
     metadata.extend(extra);
     metadata
 }

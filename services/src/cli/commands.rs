@@ -20,7 +20,9 @@ pub(super) async fn serve(
     policy: Option<PathBuf>,
     sla: &'static SlaConfig,
 ) -> Result {
-    // Before anything is opened or written: a bad policy stops here.
+    // Before anything is opened or written: a setting production refuses,
+    // or a bad policy, stops here.
+    super::production::check(&args)?;
     let policy = crate::policy::PolicyHandle::load(policy)?;
     let master_key = args.keys.master_key(&args.store.data_dir)?;
     let store = args.store.config()?;

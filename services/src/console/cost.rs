@@ -1,6 +1,7 @@
 //! Cost: each report of the `CostLedger` service as a table and a chart,
 //! with its CSV.
 
+use crate::access::Method;
 use tonic::{Request, Status};
 
 use super::report::{Chart, ModelFilter, Reports};
@@ -21,6 +22,8 @@ impl Reports for Cost {
     const HEADING: &'static str = "Cost";
     const NAV: &'static str = "cost";
     const BASE: &'static str = "/cost";
+    const CALLS: &'static [Method] = super::calls::COST;
+    const CSV_CALLS: &'static [Method] = super::calls::COST_CSV;
     /// Every cost report but the raw lines (too long to chart; its CSV is
     /// linked from the page all the same).
     const SHOWN: &'static [(R, &'static str, Chart)] = &[

@@ -2,6 +2,7 @@
 //! per model and per batch, the corrective-action board by step and age.
 //! Each a report of the `Fracas` service, with its CSV.
 
+use crate::access::Method;
 use tonic::{Request, Status};
 
 use super::report::{Chart, ModelFilter, Reports};
@@ -22,6 +23,8 @@ impl Reports for Fracas {
     const HEADING: &'static str = "FRACAS";
     const NAV: &'static str = "fracas";
     const BASE: &'static str = "/fracas";
+    const CALLS: &'static [Method] = super::calls::FRACAS;
+    const CSV_CALLS: &'static [Method] = super::calls::FRACAS_CSV;
     const SHOWN: &'static [(R, &'static str, Chart)] = &[
         (R::ModePareto, "Failure modes (Pareto)", Chart::Pareto),
         (R::PartPareto, "Failed parts (Pareto)", Chart::Pareto),

@@ -37,7 +37,7 @@ pub async fn changes(
     State(console): State<Console>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    console.session(&headers)?;
+    console.session_for(&headers, super::calls::LIVE)?;
     let mut head = console.services().head.clone();
     let mut stop = console.0.stop.clone();
     let db = console.services().db.clone();

@@ -2,16 +2,19 @@
 //! gRPC API, on their own address (`--console-listen`).
 //!
 //! Every page calls the gRPC service implementations in this process with
-//! the signed-in actor in the request's extensions, exactly as the gRPC
-//! interceptor puts it there: the permission checks, the validation and the
-//! read-model queries are the API's own, by construction. A refusal comes
-//! back as the API's status and is shown with the matching HTTP code.
+//! the signed-in actor in the request's extensions, as the gRPC access
+//! layer puts it there: the validation and the read-model queries are the
+//! API's own, by construction; which role may open a page is the access
+//! table's answer for every RPC the page calls (`calls.rs`). A refusal
+//! comes back as the API's status and is shown with the matching HTTP
+//! code.
 //!
 //! Invariants: no page is served without a live session (except sign-in
 //! and the embedded assets); every state-changing form carries the
 //! session's CSRF token; the session cookie is HttpOnly, SameSite=Strict and
 //! Secure under TLS.
 
+pub mod calls;
 mod cost;
 mod fracas;
 mod live;

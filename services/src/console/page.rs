@@ -174,11 +174,14 @@ pub async fn home(State(console): State<Console>, headers: HeaderMap) -> Result<
         | domain::Role::GeneralManager
         | domain::Role::Auditor
         | domain::Role::Integration => "/sla",
-        // Reads nothing: erasure is the Privacy API's (docs/PRIVACY.md).
-        domain::Role::DataProtectionOfficer => return Err(tonic::Status::permission_denied(
-            "the console has nothing for data_protection_officer: erase through the Privacy API",
-        )
-        .into()),
+        // Reads nothing: erasure is the Privacy API's (docs/PRIVACY.md),
+        // importing the import's.
+        role @ (domain::Role::DataProtectionOfficer | domain::Role::Importer) => {
+            return Err(tonic::Status::permission_denied(format!(
+                "the console has nothing for {role}: it reads nothing (docs/SECURITY.md)"
+            ))
+            .into())
+        }
     };
     let mut response = StatusCode::SEE_OTHER.into_response();
     response

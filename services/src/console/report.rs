@@ -2,6 +2,7 @@
 //! chart drawn from it, and its CSV download; and the two handlers of a
 //! page of reports ([`page`], [`csv`]) for any service's [`Reports`].
 
+use crate::access::Method;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -29,6 +30,10 @@ pub trait Reports: Send + Sync + 'static {
     const BASE: &'static str;
     /// What the page shows, in order: each report, its title and chart.
     const SHOWN: &'static [(Self::Report, &'static str, Chart)];
+    /// What the page calls of the API, and what its CSV link calls
+    /// (the access table decides who may open each).
+    const CALLS: &'static [Method];
+    const CSV_CALLS: &'static [Method];
 
     /// The report named `name` in the enum's own names.
     fn parse(name: &str) -> Option<Self::Report>;
@@ -51,7 +56,7 @@ pub async fn page<R: Reports>(
     headers: HeaderMap,
     Query(filter): Query<ModelFilter>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, R::CALLS)?;
     let mut sections = Vec::new();
     for &(report, title, chart) in R::SHOWN {
         let request = as_caller(&session.actor, R::request(report, &filter));
@@ -76,7 +81,7 @@ pub async fn csv<R: Reports>(
     Path(file): Path<String>,
     Query(filter): Query<ModelFilter>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, R::CSV_CALLS)?;
     let report = named(&file, R::PREFIX, R::parse)
         .ok_or_else(|| Status::not_found(format!("no {} report {file}", R::NAV)))?;
     let request = as_caller(&session.actor, R::request(report, &filter));

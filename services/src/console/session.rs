@@ -22,6 +22,7 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 
 use super::page::{render, Failure};
 use super::Console;
+use crate::access::{self, Method};
 use crate::auth::Auth;
 
 /// The session cookie's name.
@@ -98,6 +99,22 @@ impl Console {
         cookie(headers)
             .and_then(|id| self.0.sessions.get(id))
             .ok_or(Failure::SignIn)
+    }
+
+    /// The caller's live session, if the access table lets its role call
+    /// every RPC of `calls` (what the page calls of the API, see
+    /// [`super::calls`]); else 403 naming the first it may not call.
+    pub(super) fn session_for(
+        &self,
+        headers: &HeaderMap,
+        calls: &[Method],
+    ) -> Result<Session, Failure> {
+        let session = self.session(headers)?;
+        let role = session.actor.role;
+        match calls.iter().find(|m| !access::allows(role, **m)) {
+            Some(refused) => Err(access::refusal(role, *refused).into()),
+            None => Ok(session),
+        }
     }
 }
 

@@ -258,7 +258,7 @@ pub async fn board(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::SLA)?;
     let actor = &session.actor;
     let clocks = clocks(&console, actor, &filters).await?;
     let (from, to) = period(&console);
@@ -326,7 +326,7 @@ pub async fn clocks_fragment(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::SLA)?;
     let clocks = clocks(&console, &session.actor, &filters).await?;
     Ok(render(&ClocksFragment { clocks }))
 }
@@ -336,7 +336,7 @@ pub async fn open_clocks_csv(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::SLA_CLOCKS_CSV)?;
     let file = console
         .services()
         .sla
@@ -350,7 +350,7 @@ pub async fn kpis_csv(
     State(console): State<Console>,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::SLA_KPIS_CSV)?;
     let (from, to) = period(&console);
     let file = console
         .services()

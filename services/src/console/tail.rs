@@ -78,7 +78,7 @@ pub async fn page(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::TAIL)?;
     Ok(render(&TailPage {
         chrome: Chrome::new(&session, "tail"),
         query: filters.query(),
@@ -92,7 +92,7 @@ pub async fn stream(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::TAIL)?;
     let head = u64::try_from(*console.services().head.borrow()).unwrap_or_default();
     let request = pb::SubscribeRequest {
         from_position: head.saturating_sub(BACKLOG),

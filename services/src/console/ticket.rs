@@ -36,7 +36,7 @@ pub async fn find(
     headers: HeaderMap,
     Query(find): Query<Find>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::TICKET)?;
     let id = find.id.trim();
     if id.is_empty() {
         return Ok(render(&FindPage {
@@ -131,7 +131,7 @@ pub async fn timeline(
     Path(id): Path<String>,
     Query(view): Query<View>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::TICKET)?;
     let actor = &session.actor;
     let audit = &console.services().audit;
     let history = audit
@@ -225,7 +225,7 @@ pub async fn export(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let session = console.session(&headers)?;
+    let session = console.session_for(&headers, super::calls::TICKET_EXPORT)?;
     let file = console
         .services()
         .audit

@@ -125,6 +125,8 @@ impl Audit for AuditService {
                     actor_id: meta(&r.metadata, "actor_id"),
                     actor_role: meta(&r.metadata, "actor_role"),
                     channel: meta(&r.metadata, "channel"),
+                    imported_by: meta(&r.metadata, "imported_by"),
+                    imported_by_role: meta(&r.metadata, "imported_by_role"),
                     request_id: meta(&r.metadata, "request_id"),
                     correlation_id: meta(&r.metadata, "correlation_id"),
                     causation_id: meta(&r.metadata, "causation_id"),

@@ -154,6 +154,7 @@ impl CommandService {
                 },
                 correlation_id: optional_id("context.correlation_id", &context.correlation_id)?,
                 causation_id: optional_id("context.causation_id", &context.causation_id)?,
+                imported_by: None,
             })
         })();
         let command = parsed.map_err(|e| invalid(&e))?;

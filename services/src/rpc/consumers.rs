@@ -110,7 +110,7 @@ pub async fn open(
 /// its unacknowledged events are due again at once.
 pub async fn feed(
     db: Pool,
-    keyring: Arc<Keyring>,
+    keyring: Option<Arc<Keyring>>,
     mut head: watch::Receiver<i64>,
     named: Named,
     typed: bool,
@@ -138,7 +138,7 @@ pub async fn feed(
             }
         };
         let delivered = !batch.is_empty();
-        let opened = messages(&keyring, batch, typed).await;
+        let opened = messages(keyring.as_deref(), batch, typed).await;
         let sent = send_all(&out, &mut head, opened, &mut last_sent).await;
         if !sent {
             release(&db, &named.name, &member).await;

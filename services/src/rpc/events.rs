@@ -88,7 +88,7 @@ impl Filter {
 /// or an error if this build cannot read a stored shape (a stream never
 /// skips an event). `typed`: with the typed payload beside the JSON.
 pub(super) async fn messages(
-    keyring: &Keyring,
+    keyring: Option<&Keyring>,
     events: Vec<RawEvent>,
     typed: bool,
 ) -> Result<Vec<pb::SubscribeResponse>, Status> {
@@ -97,9 +97,12 @@ pub(super) async fn messages(
         .map(RawEvent::into_current)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|err| Status::internal(err.to_string()))?;
-    let opened = crate::privacy::open_events(keyring, current)
-        .await
-        .map_err(|err| Status::internal(err.to_string()))?;
+    let opened = match keyring {
+        Some(keyring) => crate::privacy::open_events(keyring, current)
+            .await
+            .map_err(|err| Status::internal(err.to_string()))?,
+        None => current,
+    };
     Ok(opened.into_iter().map(|e| message(e, typed)).collect())
 }
 
@@ -238,7 +241,7 @@ pub(super) async fn send_all(
 /// Feeds one subscriber until it goes away or the store fails.
 async fn feed(
     db: Pool,
-    keyring: Arc<Keyring>,
+    keyring: Option<Arc<Keyring>>,
     mut head: watch::Receiver<i64>,
     filter: Filter,
     mut cursor: i64,
@@ -277,7 +280,7 @@ async fn feed(
             .filter(|e| filter.wanted.matches(e))
             .collect::<Vec<_>>();
         if !matching.is_empty() {
-            let opened = messages(&keyring, matching, filter.typed).await;
+            let opened = messages(keyring.as_deref(), matching, filter.typed).await;
             if !send_all(&out, &mut head, opened, &mut last_sent).await {
                 return;
             }
@@ -313,6 +316,16 @@ impl EventLog for EventLogService {
         &self,
         request: Request<pb::SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
+        // Personal fields in clear only where the caller's view is clear
+        // (docs/SECURITY.md); sealed, as stored, for everyone else.
+        let actor = super::parse::caller(&request)?;
+        let grants = request
+            .extensions()
+            .get::<crate::auth::Grants>()
+            .copied()
+            .unwrap_or_default();
+        let keyring =
+            crate::access::subscription_opens(actor.role, grants).then(|| self.keyring.clone());
         let m = request.into_inner();
         let filter = Filter::parse(&m)?;
         let from = i64::try_from(m.from_position)
@@ -332,7 +345,7 @@ impl EventLog for EventLogService {
             super::consumers::open(&self.db, &named, &filter.wanted, from).await?;
             tokio::spawn(super::consumers::feed(
                 self.db.clone(),
-                self.keyring.clone(),
+                keyring,
                 self.head.clone(),
                 named,
                 filter.typed,
@@ -343,7 +356,7 @@ impl EventLog for EventLogService {
         }
         tokio::spawn(feed(
             self.db.clone(),
-            self.keyring.clone(),
+            keyring,
             self.head.clone(),
             filter,
             from,

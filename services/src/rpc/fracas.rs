@@ -217,6 +217,7 @@ impl FracasService {
                 },
                 correlation_id: optional_id("context.correlation_id", &context.correlation_id)?,
                 causation_id: optional_id("context.causation_id", &context.causation_id)?,
+                imported_by: None,
             })
         })()
         .map_err(|e| invalid(&e))?;

@@ -61,6 +61,7 @@ pub fn parse_line(line: &pb::ImportLine, position: u64) -> Result<ImportCommand,
                 .map_err(field)?,
             causation_id: optional_id("context.causation_id", &context.causation_id)
                 .map_err(field)?,
+            imported_by: None,
         },
     })
 }
@@ -151,9 +152,9 @@ impl TicketImport for ImportService {
         request: Request<Streaming<pb::ImportLine>>,
     ) -> Result<Response<pb::ImportReport>, Status> {
         let caller = p::caller(&request)?;
-        if caller.role != Role::Integration {
+        if caller.role != Role::Importer {
             return Err(Status::permission_denied(format!(
-                "role {} may not import history; the integration role imports",
+                "role {} may not import history; the importer role imports",
                 caller.role
             )));
         }
@@ -168,7 +169,7 @@ impl TicketImport for ImportService {
             }
             lines.push(parse_line(&line, lines.len() as u64 + 1));
         }
-        let report = import::run(&self.bus, lines, |_| {})
+        let report = import::run(&self.bus, &caller, lines, |_| {})
             .await
             .map_err(from_command_error)?;
         Ok(Response::new(to_pb(report)))

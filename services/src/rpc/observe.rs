@@ -31,7 +31,7 @@ struct Method {
 /// The counts of every RPC since the server started. Cheap to share.
 #[derive(Debug, Default, Clone)]
 pub struct RpcMetrics {
-    methods: Arc<Mutex<BTreeMap<String, Method>>>,
+    methods: Arc<Mutex<BTreeMap<&'static str, Method>>>,
 }
 
 /// The gRPC code names Prometheus labels use.
@@ -62,12 +62,13 @@ fn code_name(header: Option<&[u8]>) -> &'static str {
 }
 
 impl RpcMetrics {
-    /// Counts one call of `method` answered with `code` after `seconds`.
-    pub fn record(&self, method: &str, code: &'static str, seconds: f64) {
+    /// Counts one call of `method` (a [`label`]) answered with `code` after
+    /// `seconds`.
+    pub fn record(&self, method: &'static str, code: &'static str, seconds: f64) {
         let Ok(mut methods) = self.methods.lock() else {
             return;
         };
-        let m = methods.entry(method.to_owned()).or_default();
+        let m = methods.entry(method).or_default();
         *m.by_code.entry(code).or_default() += 1;
         for (bucket, bound) in m.buckets.iter_mut().zip(BUCKETS) {
             if seconds <= bound {
@@ -128,6 +129,24 @@ impl RpcMetrics {
     }
 }
 
+/// What the server serves beside the API's own RPCs.
+const BESIDE_THE_API: [&str; 4] = [
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// The `method` label of a call's path: a method the server serves, or
+/// `unknown` for any other path, so that made-up paths (anyone may send
+/// them, before signing in) neither grow the page nor break its format.
+pub fn label(path: &str) -> &'static str {
+    let known = crate::access::Method::from_path(path)
+        .map(crate::access::Method::path)
+        .or_else(|| BESIDE_THE_API.into_iter().find(|p| *p == path));
+    known.map_or("unknown", |p| p.trim_start_matches('/'))
+}
+
 /// The layer that observes every call into an [`RpcMetrics`].
 #[derive(Debug, Clone)]
 pub struct ObserveLayer(pub RpcMetrics);
@@ -168,10 +187,10 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         // "/repair.v1.TicketCommands/ReceiveTicket" → "repair.v1.TicketCommands/ReceiveTicket"
-        let method = request.uri().path().trim_start_matches('/').to_owned();
+        let method = label(request.uri().path());
         let started = Instant::now();
         let metrics = self.metrics.clone();
-        let span = crate::telemetry::rpc_span(&method, request.headers());
+        let span = crate::telemetry::rpc_span(method, request.headers());
         let answer = span.in_scope(|| self.inner.call(request));
         Box::pin(
             async move {
@@ -183,7 +202,7 @@ where
                         .map(http::HeaderValue::as_bytes),
                 );
                 tracing::Span::current().record("rpc.grpc.status_code", code);
-                metrics.record(&method, code, started.elapsed().as_secs_f64());
+                metrics.record(method, code, started.elapsed().as_secs_f64());
                 Ok(response)
             }
             .instrument(span),
@@ -217,6 +236,20 @@ mod tests {
         ] {
             assert!(out.contains(line), "{line} missing from\n{out}");
         }
+    }
+
+    #[test]
+    fn a_made_up_path_is_labelled_unknown_and_a_served_one_by_its_name() {
+        assert_eq!(
+            label("/repair.v1.TicketCommands/ReceiveTicket"),
+            "repair.v1.TicketCommands/ReceiveTicket"
+        );
+        assert_eq!(
+            label("/grpc.health.v1.Health/Check"),
+            "grpc.health.v1.Health/Check"
+        );
+        assert_eq!(label("/repair.v1.TicketCommands/Nope"), "unknown");
+        assert_eq!(label("/x\"} 1\n# injected"), "unknown");
     }
 
     #[test]

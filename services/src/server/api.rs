@@ -1,16 +1,15 @@
-//! The gRPC API as one set of routes: every service behind the caller's
-//! identification, with health and reflection beside them.
+//! The gRPC API as one set of routes: every service, with health and
+//! reflection beside them (`access::layer` identifies and checks each
+//! caller in front of them all).
 
 use std::sync::Arc;
 
 use domain::TicketServices;
 use tokio::sync::watch;
-use tonic::service::interceptor::InterceptedService;
 use tonic::service::Routes;
 use tonic_health::pb::health_server::{Health, HealthServer};
 
 use super::ServeError;
-use crate::auth::Auth;
 use crate::bus::CommandBus;
 use crate::clock::SystemClock;
 use crate::privacy::Keyring;
@@ -45,7 +44,6 @@ pub(super) struct Parts {
     pub head: watch::Receiver<i64>,
     pub keyring: Arc<Keyring>,
     pub sla: &'static SlaConfig,
-    pub auth: Auth,
 }
 
 /// Every service of the API, health and reflection as one set of routes.
@@ -59,75 +57,48 @@ pub(super) async fn routes(p: Parts) -> Result<Routes, ServeError> {
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    // Every API call but health and reflection is authenticated first. The
-    // data protection officer may erase personal data and do nothing else
-    // (DOMAIN.md §11): every service but Privacy refuses the role.
-    let auth = Arc::new(p.auth);
-    let privacy_auth = auth.clone();
-    let identify = move |mut request: tonic::Request<()>| {
-        let actor = auth.identify(request.metadata())?;
-        if actor.role == domain::Role::DataProtectionOfficer {
-            return Err(tonic::Status::permission_denied(
-                "role data_protection_officer may only erase personal data (the Privacy service)",
-            ));
-        }
-        request.extensions_mut().insert(actor);
-        Ok(request)
-    };
-    let privacy = InterceptedService::new(
-        PrivacyServer::new(PrivacyService::new(p.bus.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        move |mut request: tonic::Request<()>| {
-            let actor = privacy_auth.identify(request.metadata())?;
-            request.extensions_mut().insert(actor);
-            Ok(request)
-        },
-    );
+    // Every API call is identified and checked against the access table
+    // by `access::layer` around the whole server, before it reaches a
+    // service here.
+    let privacy = PrivacyServer::new(PrivacyService::new(p.bus.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let (db, bus) = (p.db, p.bus);
     Ok(Routes::new(health().await)
         .add_service(reflection)
         .add_service(reflection_alpha)
         .add_service(privacy)
-        .add_service(InterceptedService::new(
+        .add_service(
             TicketCommandsServer::new(CommandService::new(bus.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        ))
-        .add_service(InterceptedService::new(
+        )
+        .add_service(
             TicketQueriesServer::new(QueryService::new(bus.clone(), db.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        ))
-        .add_service(InterceptedService::new(
+        )
+        .add_service(
             EventLogServer::new(EventLogService::new(db.clone(), p.head, p.keyring))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        ))
-        .add_service(InterceptedService::new(
+        )
+        .add_service(
             AuditServer::new(AuditService::new(db.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        ))
-        .add_service(InterceptedService::new(
+        )
+        .add_service(
             CostLedgerServer::new(CostLedgerService::new(db.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        ))
-        .add_service(InterceptedService::new(
+        )
+        .add_service(
             FracasServer::new(FracasService::new(db.clone(), bus.clone(), p.services))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        ))
-        .add_service(InterceptedService::new(
+        )
+        .add_service(
             SlaDashboardServer::new(SlaDashboardService::new(db, p.sla, Arc::new(SystemClock)))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        ))
-        .add_service(InterceptedService::new(
+        )
+        .add_service(
             TicketImportServer::new(ImportService::new(bus))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            identify.clone(),
-        )))
+        ))
 }
 
 /// The health service, every API service marked serving.

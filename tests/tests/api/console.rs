@@ -207,7 +207,7 @@ async fn a_technician_is_refused_the_pages_of_other_roles(backend: Backend) {
     assert_eq!(browser.text("#refused").await, "Refused");
     let reason = browser.text("#reason").await;
     assert!(
-        reason.contains("technician may not read the SLA dashboard"),
+        reason.contains("technician may not call repair.v1.SlaDashboard"),
         "{reason}"
     );
     for path in ["/sla/open-clocks.csv", "/cost", "/fracas", "/tickets/any-1"] {

@@ -65,15 +65,35 @@ pub fn token(role: &str) -> String {
     format!("test-token-{role}")
 }
 
-/// The token book the test servers use: one actor `<role>-1` per role.
+/// A second integration token, `integration-2`, without the personal data
+/// grant `integration-1` has.
+pub const UNGRANTED_INTEGRATION: &str = "test-token-integration-ungranted";
+
+/// The token book the test servers use: one actor `<role>-1` per role (the
+/// integration's with the personal data grant), and
+/// [`UNGRANTED_INTEGRATION`].
 pub fn test_auth() -> ticketd::auth::Auth {
-    ticketd::auth::Auth::from_tokens(domain_roles().into_iter().map(|role| {
-        let actor = domain::Actor {
-            id: domain::values::ActorId::parse(&format!("{role}-1")).expect("id"),
-            role: domain::Role::parse(role).expect("role"),
-        };
-        (token(role), actor)
-    }))
+    let actor = |id: &str, role: &str| domain::Actor {
+        id: domain::values::ActorId::parse(id).expect("id"),
+        role: domain::Role::parse(role).expect("role"),
+    };
+    let grants = |personal_data| ticketd::auth::Grants { personal_data };
+    let mut book: Vec<_> = domain_roles()
+        .into_iter()
+        .map(|role| {
+            (
+                token(role),
+                actor(&format!("{role}-1"), role),
+                grants(role == "integration"),
+            )
+        })
+        .collect();
+    book.push((
+        UNGRANTED_INTEGRATION.to_owned(),
+        actor("integration-2", "integration"),
+        grants(false),
+    ));
+    ticketd::auth::Auth::from_granted_tokens(book)
 }
 
 pub fn domain_roles() -> Vec<&'static str> {

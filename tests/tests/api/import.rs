@@ -33,7 +33,7 @@ fn lines(text: &str) -> Vec<pb::ImportLine> {
 async fn import(server: &TestServer, text: &str) -> pb::ImportReport {
     client(server)
         .await
-        .import_tickets(as_role("integration", tokio_stream::iter(lines(text))))
+        .import_tickets(as_role("importer", tokio_stream::iter(lines(text))))
         .await
         .expect("import")
         .into_inner()
@@ -74,6 +74,10 @@ async fn the_example_imports_once_and_a_second_run_writes_nothing(backend: Backe
         Some(1_790_647_200)
     );
     assert_eq!(h[0].actor_id, "cs-01");
+    // Who imported it is sealed beside the actor the line states.
+    assert!(h
+        .iter()
+        .all(|e| e.imported_by == "importer-1" && e.imported_by_role == "importer"));
     let verified = server
         .audit()
         .await
@@ -143,16 +147,19 @@ async fn a_request_id_reused_by_another_ticket_rejects_only_that_ticket(backend:
     server.stop().await;
 }
 
-async fn only_the_integration_role_imports_and_bad_lines_name_their_field(backend: Backend) {
+async fn only_the_importer_role_imports_and_bad_lines_name_their_field(backend: Backend) {
     let server = TestServer::start(backend).await;
-    let status = expect_code(
-        client(&server)
-            .await
-            .import_tickets(as_role("technician", tokio_stream::iter(lines(EXAMPLE))))
-            .await,
-        Code::PermissionDenied,
-    );
-    assert!(status.message().contains("integration"), "{status:?}");
+    for role in ["technician", "integration", "general_manager"] {
+        let status = expect_code(
+            client(&server)
+                .await
+                .import_tickets(as_role(role, tokio_stream::iter(lines(EXAMPLE))))
+                .await,
+            Code::PermissionDenied,
+        );
+        assert!(status.message().contains(role), "{status:?}");
+    }
+    assert_eq!(server.event_count().await, 0);
     // A line without its original time is refused, naming the field.
     let mut line = lines(EXAMPLE).remove(9);
     if let Some(pb::import_line::Command::ReceiveTicket(m)) = line.command.as_mut() {
@@ -162,7 +169,7 @@ async fn only_the_integration_role_imports_and_bad_lines_name_their_field(backen
     }
     let report = client(&server)
         .await
-        .import_tickets(as_role("integration", tokio_stream::iter(vec![line])))
+        .import_tickets(as_role("importer", tokio_stream::iter(vec![line])))
         .await
         .expect("import")
         .into_inner();
@@ -192,6 +199,7 @@ async fn ticketd_import_reports_by_line_and_exits_with_the_outcome(backend: Back
             crate::crash::ticketd_child()
                 .arg("import")
                 .arg(file)
+                .args(["--importer", "ops-7"])
                 .args(store)
                 .env_remove("DATABASE_URL")
                 .output()
@@ -233,10 +241,49 @@ async fn ticketd_import_reports_by_line_and_exits_with_the_outcome(backend: Back
     server.stop().await;
 }
 
+/// A general manager's fee waiver written into a live ticket through the
+/// import: refused to the integration role at the door, and refused to
+/// the importer too, since the ticket has live events; nothing written.
+async fn a_forged_waiver_on_a_live_ticket_through_the_import_is_refused(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .commands()
+        .await
+        .receive_ticket(as_role(
+            "customer_service",
+            crate::helpers::receive_request("T-LIVE", Some(400)),
+        ))
+        .await
+        .expect("received live");
+    let before = server.event_count().await;
+    let waiver = r#"{"actor_id": "gm-01", "role": "general_manager", "approve_fee_waiver": {"context": {"request_id": "forged-1", "ticket_id": "T-LIVE", "occurred_at": "2026-09-29T02:00:00Z"}, "amount": {"currency": "CNY", "minor_units": 600000}, "reason": "goodwill"}}"#;
+    let status = expect_code(
+        client(&server)
+            .await
+            .import_tickets(as_role("integration", tokio_stream::iter(lines(waiver))))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert!(status.message().contains("integration"), "{status:?}");
+    let report = import(&server, waiver).await;
+    assert_eq!((report.tickets_imported, report.tickets_rejected), (0, 1));
+    assert!(
+        report.rejections[0].reason.contains("recorded live"),
+        "{report:?}"
+    );
+    // History for a ticket of its own still comes in beside it.
+    let report = import(&server, EXAMPLE).await;
+    assert_eq!((report.tickets_imported, report.tickets_rejected), (3, 0));
+    assert_eq!(server.event_count().await, before + 14);
+    assert_eq!(history(&server, "T-LIVE").await.len(), 1);
+    server.stop().await;
+}
+
 on_both_stores!(
     the_example_imports_once_and_a_second_run_writes_nothing,
     a_bad_ticket_is_reported_by_line_and_the_others_are_imported,
-    only_the_integration_role_imports_and_bad_lines_name_their_field,
+    only_the_importer_role_imports_and_bad_lines_name_their_field,
+    a_forged_waiver_on_a_live_ticket_through_the_import_is_refused,
     a_request_id_reused_by_another_ticket_rejects_only_that_ticket,
     ticketd_import_reports_by_line_and_exits_with_the_outcome,
 );

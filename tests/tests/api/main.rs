@@ -4,6 +4,7 @@
 mod helpers;
 mod runtime;
 
+mod access;
 mod audit;
 mod browser;
 mod console;

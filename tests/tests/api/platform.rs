@@ -112,6 +112,7 @@ async fn token_json_is_machine_readable_and_output_has_no_colour_when_piped() {
     let import = crate::crash::ticketd_child()
         .arg("import")
         .arg(&empty)
+        .args(["--importer", "ops-7"])
         .arg("--data-dir")
         .arg(dir.path())
         .env_remove("DATABASE_URL")

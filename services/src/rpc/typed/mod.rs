@@ -156,6 +156,7 @@ fn role_pb(r: Role) -> i32 {
         Role::Integration => P::Integration,
         Role::FailureReviewBoard => P::FailureReviewBoard,
         Role::DataProtectionOfficer => P::DataProtectionOfficer,
+        Role::Importer => P::Importer,
     }) as i32
 }
 

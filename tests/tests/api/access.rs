@@ -1,0 +1,238 @@
+//! The access table at every door, on both stores (docs/SECURITY.md): every
+//! RPC × every role through gRPC, every console page × every role over
+//! HTTP, both checked against `ticketd::access` itself, with nothing
+//! written by a refused call; and what a subscription shows of a
+//! customer's personal data to each role.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ticketd::access::methods::{EventLog, TicketImport};
+use ticketd::access::{self, Method};
+use ticketd::rpc::pb;
+use ticketd::rpc::pb::event_log_client::EventLogClient;
+use ticketd::rpc::pb::subscribe_response::Message;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tonic::transport::Channel;
+use tonic::Code;
+
+use crate::helpers::{
+    as_role, domain_roles, receive_request, token, Backend, TestServer, UNGRANTED_INTEGRATION,
+};
+use crate::on_both_stores;
+
+/// An empty message: every request decodes from no bytes (proto3), and any
+/// reply decodes into it (its fields are skipped).
+type Empty = ();
+
+/// Calls `method` as `role` with an empty request; the code it answers.
+async fn call(channel: Channel, method: Method, role: &str) -> Code {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(method.path());
+    let codec = tonic_prost::ProstCodec::<Empty, Empty>::default();
+    let answered = match method {
+        Method::EventLog(EventLog::Subscribe) => grpc
+            .server_streaming(as_role(role, ()), path, codec)
+            .await
+            .map(drop),
+        Method::TicketImport(TicketImport::ImportTickets) => {
+            let none = tokio_stream::iter(Vec::<Empty>::new());
+            grpc.client_streaming(as_role(role, none), path, codec)
+                .await
+                .map(drop)
+        }
+        _ => grpc.unary(as_role(role, ()), path, codec).await.map(drop),
+    };
+    answered.map_or_else(|status| status.code(), |()| Code::Ok)
+}
+
+/// Every RPC as every role: refused with PERMISSION_DENIED exactly where
+/// the table says no, and never refused for the caller's role where it
+/// says yes; a refused call writes nothing.
+async fn every_rpc_answers_every_role_as_the_access_table_says(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let channel = server.channel().await;
+    let before = server.event_count().await;
+    let mut wrong = Vec::new();
+    for role in domain_roles() {
+        let parsed = domain::Role::parse(role).expect("role");
+        for method in Method::ALL {
+            let code = call(channel.clone(), method, role).await;
+            let allowed = access::allows(parsed, method);
+            if (code == Code::PermissionDenied) == allowed {
+                wrong.push(format!("{role} {}: {code:?}", method.path()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "answers that disagree with the table:\n{}",
+        wrong.join("\n")
+    );
+    assert_eq!(server.event_count().await, before, "nothing written");
+    server.stop().await;
+}
+
+/// The status code of one HTTP/1.1 request to the console (only the status
+/// line is read, so a stream such as `/live` answers too).
+async fn http(addr: SocketAddr, request: String) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to the console");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send the request");
+    let mut head = Vec::new();
+    let mut byte = [0_u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut byte))
+            .await
+            .expect("an answer within ten seconds")
+            .expect("read");
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&byte);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {head:?}"));
+    (status, head)
+}
+
+/// Signs in with `token` and returns the session cookie.
+async fn sign_in(addr: SocketAddr, token: &str) -> String {
+    let body = format!("token={token}");
+    let (status, head) = http(
+        addr,
+        format!(
+            "POST /signin HTTP/1.1\r\nHost: ticketd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert_eq!(status, 303, "{head}");
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// Every console page as every role: 403 exactly where the table refuses
+/// one of the RPCs the page calls.
+async fn every_console_page_answers_every_role_as_the_access_table_says(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let addr = server.console_addr.expect("console on");
+    let mut wrong = Vec::new();
+    for role in domain_roles() {
+        let parsed = domain::Role::parse(role).expect("role");
+        let cookie = sign_in(addr, &token(role)).await;
+        for (path, calls) in ticketd::console::calls::PAGES {
+            let (status, _) = http(
+                addr,
+                format!("GET {path} HTTP/1.1\r\nHost: ticketd\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
+            )
+            .await;
+            let allowed = calls.iter().all(|m| access::allows(parsed, *m));
+            if (status == 403) == allowed {
+                wrong.push(format!("{role} {path}: {status}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "pages that disagree with the table:\n{}",
+        wrong.join("\n")
+    );
+    server.stop().await;
+}
+
+/// The personal data a subscription from position 0 shows: in clear to
+/// customer service, the service manager and an integration granted it;
+/// sealed to a technician, an auditor, a reliability engineer and an
+/// integration without the grant.
+async fn a_subscription_opens_personal_data_only_for_a_role_that_sees_it_in_clear(
+    backend: Backend,
+) {
+    let server = TestServer::start(backend).await;
+    server
+        .commands()
+        .await
+        .receive_ticket(as_role(
+            "customer_service",
+            receive_request("PII-1", Some(30)),
+        ))
+        .await
+        .expect("received");
+    let head = server.caught_up().await.head_position;
+    let subscribers = [
+        (token("customer_service"), true),
+        (token("service_manager"), true),
+        (token("integration"), true),
+        (UNGRANTED_INTEGRATION.to_owned(), false),
+        (token("technician"), false),
+        (token("auditor"), false),
+        (token("reliability_engineer"), false),
+    ];
+    for (token, clear) in subscribers {
+        let events = read_all(server.channel().await, &token, head).await;
+        let received = events
+            .iter()
+            .find(|e| e.event_type == "TicketReceived")
+            .expect("the ticket's first event");
+        assert_eq!(
+            received.payload_json.contains("Li Lei"),
+            clear,
+            "{token}: {}",
+            received.payload_json
+        );
+        assert_eq!(received.payload_json.contains("Renmin"), clear, "{token}");
+        if !clear {
+            assert!(received.payload_json.contains("sealed"), "{token}");
+        }
+    }
+    server.stop().await;
+}
+
+/// Everything up to `head` as the holder of `token` receives it.
+async fn read_all(channel: Channel, token: &str, head: u64) -> Vec<pb::LoggedEvent> {
+    let mut request = tonic::Request::new(pb::SubscribeRequest {
+        heartbeat_seconds: 1,
+        json_only: true,
+        ..Default::default()
+    });
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let mut stream = EventLogClient::new(channel)
+        .subscribe(request)
+        .await
+        .expect("subscribe")
+        .into_inner();
+    let mut events = Vec::new();
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await
+            .expect("a message within ten seconds")
+            .expect("healthy")
+            .expect("open");
+        match message.message {
+            Some(Message::Event(e)) => events.push(e),
+            Some(Message::Heartbeat(h)) if h.head_position >= head => return events,
+            _ => {}
+        }
+    }
+}
+
+on_both_stores!(
+    every_rpc_answers_every_role_as_the_access_table_says,
+    every_console_page_answers_every_role_as_the_access_table_says,
+    a_subscription_opens_personal_data_only_for_a_role_that_sees_it_in_clear,
+);
