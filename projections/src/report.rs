@@ -20,13 +20,24 @@ impl Table {
         }
     }
 
-    /// RFC 4180 CSV with a header row.
+    /// RFC 4180 CSV with a header row. A text cell a spreadsheet would run
+    /// as a formula (it begins with `=`, `+`, `-`, `@`, a tab or a carriage
+    /// return, and is not a number) is written with a leading `'`, so that
+    /// opening an export never runs what a customer or a clerk typed
+    /// (OWASP "CSV injection").
     pub fn to_csv(&self) -> String {
         fn cell(s: &str) -> String {
+            let formula =
+                s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.trim().parse::<f64>().is_err();
+            let s = if formula {
+                format!("'{s}")
+            } else {
+                s.to_owned()
+            };
             if s.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", s.replace('"', "\"\""))
             } else {
-                s.to_owned()
+                s
             }
         }
         let mut out = String::new();
@@ -44,4 +55,25 @@ impl Table {
 pub struct Page<C> {
     pub after: Option<C>,
     pub size: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
+        let t = Table::new(
+            &["note", "amount"],
+            vec![
+                vec!["=HYPERLINK(\"http://x\")".into(), "-12.50".into()],
+                vec!["@SUM(A1)".into(), "+3".into()],
+                vec!["-cmd|' /C calc'!A0".into(), "0".into()],
+            ],
+        );
+        assert_eq!(
+            t.to_csv(),
+            "note,amount\r\n\"'=HYPERLINK(\"\"http://x\"\")\",-12.50\r\n'@SUM(A1),+3\r\n'-cmd|' /C calc'!A0,0\r\n"
+        );
+    }
 }

@@ -144,6 +144,23 @@ pub fn reads_fracas(role: Role) -> bool {
     )
 }
 
+/// Who may subscribe, acknowledge and list for any named consumer, not
+/// only their own.
+pub fn manages_consumers(role: Role) -> bool {
+    role == Role::ServiceManager
+}
+
+/// Who lists every named consumer (read-only for the auditor).
+pub fn lists_all_consumers(role: Role) -> bool {
+    matches!(role, Role::ServiceManager | Role::Auditor)
+}
+
+/// Who may keep a named consumer: everyone who subscribes but the auditor,
+/// who changes nothing.
+pub fn keeps_consumers(role: Role) -> bool {
+    role != Role::Auditor
+}
+
 /// What a role sees of a customer's personal fields (DOMAIN.md §12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PersonalView {
@@ -193,6 +210,68 @@ impl PersonalView {
             PersonalView::None => "none",
         }
     }
+}
+
+/// What of a ticket's customer a caller is shown (`GetTicket`,
+/// `ListTickets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sight {
+    pub name: bool,
+    pub phone: bool,
+    pub address: bool,
+    /// A hidden phone number's last four digits.
+    pub phone_digits: bool,
+}
+
+impl Sight {
+    pub const CLEAR: Sight = Sight {
+        name: true,
+        phone: true,
+        address: true,
+        phone_digits: true,
+    };
+    pub const REDACTED: Sight = Sight {
+        name: false,
+        phone: false,
+        address: false,
+        phone_digits: true,
+    };
+    pub const NOTHING: Sight = Sight {
+        name: false,
+        phone: false,
+        address: false,
+        phone_digits: false,
+    };
+
+    /// Whether any personal field is hidden.
+    pub fn hides_any(self) -> bool {
+        !(self.name && self.phone && self.address)
+    }
+}
+
+/// What `role` (holding `grants`) sees of a ticket's customer;
+/// `dispatched`: the ticket is dispatched to the caller.
+pub fn sight(role: Role, grants: crate::auth::Grants, dispatched: bool) -> Sight {
+    match personal_view(role) {
+        PersonalView::Clear => Sight::CLEAR,
+        PersonalView::Dispatched if dispatched => Sight::CLEAR,
+        PersonalView::Granted if grants.personal_data => Sight::CLEAR,
+        // What an invoice needs: who and where, not how to call them.
+        PersonalView::Invoice => Sight {
+            phone: false,
+            ..Sight::CLEAR
+        },
+        PersonalView::Dispatched | PersonalView::Granted | PersonalView::Redacted => {
+            Sight::REDACTED
+        }
+        PersonalView::Sealed | PersonalView::None => Sight::NOTHING,
+    }
+}
+
+/// Whether the caller may find tickets by customer (a phone number is a
+/// lookup of a person): only where it sees customers in clear.
+pub fn finds_by_customer(role: Role, grants: crate::auth::Grants) -> bool {
+    sight(role, grants, false) == Sight::CLEAR
 }
 
 /// Whether a subscription (`EventLog.Subscribe`, plain or named) opens

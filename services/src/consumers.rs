@@ -91,6 +91,8 @@ impl ConsumerFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consumer {
     pub name: String,
+    /// The actor that made it.
+    pub owner: String,
     pub filter: ConsumerFilter,
     pub ack_timeout_ms: i64,
     pub acked_through: i64,
@@ -107,6 +109,50 @@ pub enum ConsumerError {
     Store(#[from] sqlx::Error),
     #[error("consumer {name} has an unreadable stored filter: {error}")]
     Corrupt { name: String, error: String },
+    #[error("consumer {name} belongs to {owner}: only its owner (or a service manager) may subscribe under its name or acknowledge for it")]
+    NotOwner { name: String, owner: String },
+    #[error("{owner} already owns {max} named consumers, the most one actor may; reuse one")]
+    TooMany { owner: String, max: i64 },
+}
+
+/// The most named consumers one actor may own.
+pub const MAX_PER_OWNER: i64 = 16;
+
+/// Who is acting on a consumer: its owner-to-be, and whether they manage
+/// every consumer (`crate::access::manages_consumers`).
+#[derive(Debug, Clone, Copy)]
+pub struct Holder<'a> {
+    pub actor: &'a str,
+    pub manager: bool,
+}
+
+/// Refuses `holder` on consumer `name` unless it owns it or manages every
+/// consumer; a consumer made before owners existed is adopted by its
+/// first holder. Inside the consumer's lock.
+async fn check_owner(tx: &mut Tx, name: &str, holder: Holder<'_>) -> Result<(), ConsumerError> {
+    tx.run(
+        "UPDATE consumer_groups SET owner = $2 WHERE name = $1 AND owner = ''",
+        vec![
+            Val::Text(name.to_owned()),
+            Val::Text(holder.actor.to_owned()),
+        ],
+    )
+    .await?;
+    let rows = tx
+        .texts(
+            "SELECT owner FROM consumer_groups WHERE name = $1",
+            vec![Val::Text(name.to_owned())],
+        )
+        .await?;
+    let owner = rows.first().map(|r| text(r, 0)).unwrap_or_default();
+    if owner == holder.actor || holder.manager {
+        Ok(())
+    } else {
+        Err(ConsumerError::NotOwner {
+            name: name.to_owned(),
+            owner,
+        })
+    }
 }
 
 fn int(cells: &Cells, i: usize) -> i64 {
@@ -170,11 +216,13 @@ async fn settle(tx: &mut Tx, name: &str) -> Result<i64, ConsumerError> {
     Ok(rows.first().map_or(0, |r| int(r, 0)))
 }
 
-/// Makes consumer `name` if it does not exist (starting after `from`), or
-/// checks an existing one has the same filter.
+/// Makes consumer `name`, owned by `holder`, if it does not exist
+/// (starting after `from`; at most [`MAX_PER_OWNER`] per owner), or checks
+/// an existing one is the holder's and has the same filter.
 pub async fn open(
     db: &Pool,
     name: &str,
+    holder: Holder<'_>,
     filter: &ConsumerFilter,
     ack_timeout_ms: i64,
     from: i64,
@@ -183,19 +231,43 @@ pub async fn open(
         name: name.to_owned(),
         error: e.to_string(),
     })?;
-    let mut tx = db.begin().await?;
+    // Written either way: on SQLite the write lock is taken first, so the
+    // owner's count stays true until the insert.
+    let mut tx = db.begin_write().await?;
+    let known = tx
+        .texts(
+            "SELECT name FROM consumer_groups WHERE name = $1",
+            vec![Val::Text(name.to_owned())],
+        )
+        .await?;
+    if known.is_empty() {
+        let owned = tx
+            .texts(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM consumer_groups WHERE owner = $1",
+                vec![Val::Text(holder.actor.to_owned())],
+            )
+            .await?;
+        if owned.first().map_or(0, |r| int(r, 0)) >= MAX_PER_OWNER {
+            return Err(ConsumerError::TooMany {
+                owner: holder.actor.to_owned(),
+                max: MAX_PER_OWNER,
+            });
+        }
+    }
     tx.run(
-        "INSERT INTO consumer_groups (name, filter, ack_timeout_ms, claimed_through, acked_through) \
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO consumer_groups (name, filter, ack_timeout_ms, claimed_through, acked_through, owner) \
+         VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (name) DO NOTHING",
         vec![
             Val::Text(name.to_owned()),
             Val::Text(json.clone()),
             Val::Int(ack_timeout_ms),
             Val::Int(from),
+            Val::Text(holder.actor.to_owned()),
         ],
     )
     .await?;
     let (_, existing, _) = lock(&mut tx, name).await?;
+    check_owner(&mut tx, name, holder).await?;
     if existing != *filter {
         return Err(ConsumerError::OtherFilter {
             name: name.to_owned(),
@@ -294,9 +366,15 @@ pub async fn claim(
 
 /// Acknowledges `positions`; returns how many were awaiting it and where
 /// the consumer's acknowledged prefix ends.
-pub async fn ack(db: &Pool, name: &str, positions: &[i64]) -> Result<(u32, i64), ConsumerError> {
+pub async fn ack(
+    db: &Pool,
+    name: &str,
+    holder: Holder<'_>,
+    positions: &[i64],
+) -> Result<(u32, i64), ConsumerError> {
     let mut tx = db.begin().await?;
     lock(&mut tx, name).await?;
+    check_owner(&mut tx, name, holder).await?;
     let mut acknowledged = 0_u32;
     for p in positions {
         let gone = tx
@@ -363,7 +441,7 @@ pub async fn list(db: &Pool) -> Result<Vec<Consumer>, ConsumerError> {
     let rows = db
         .texts(
             "SELECT g.name, g.filter, CAST(g.ack_timeout_ms AS TEXT), CAST(g.acked_through AS TEXT), \
-                    CAST((SELECT COUNT(*) FROM consumer_leases l WHERE l.name = g.name) AS TEXT) \
+                    CAST((SELECT COUNT(*) FROM consumer_leases l WHERE l.name = g.name) AS TEXT), g.owner \
              FROM consumer_groups g ORDER BY g.name",
             vec![],
         )
@@ -377,6 +455,7 @@ pub async fn list(db: &Pool) -> Result<Vec<Consumer>, ConsumerError> {
             })?;
             Ok(Consumer {
                 name,
+                owner: text(r, 5),
                 filter,
                 ack_timeout_ms: int(r, 2),
                 acked_through: int(r, 3),

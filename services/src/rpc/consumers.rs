@@ -10,9 +10,11 @@ use tonic::Status;
 use super::events::{heartbeat, messages, send, send_all};
 use super::pb;
 use super::status::{from_sqlx, invalid_field};
-use crate::consumers::{self, ConsumerError, ConsumerFilter};
+use crate::access;
+use crate::consumers::{self, ConsumerError, ConsumerFilter, Holder};
 use crate::privacy::Keyring;
 use crate::store::Pool;
+use domain::Actor;
 
 /// How often a member looks for redeliveries and for room freed by acks
 /// made on another process.
@@ -86,6 +88,8 @@ pub fn from_consumer(error: ConsumerError) -> Status {
         ConsumerError::OtherFilter { .. } => Status::failed_precondition(error.to_string()),
         ConsumerError::Store(e) => from_sqlx(e),
         ConsumerError::Corrupt { .. } => Status::internal(error.to_string()),
+        ConsumerError::NotOwner { .. } => Status::permission_denied(error.to_string()),
+        ConsumerError::TooMany { .. } => Status::resource_exhausted(error.to_string()),
     }
 }
 
@@ -97,13 +101,29 @@ fn now_ms() -> i64 {
 /// refusal is the call's status).
 pub async fn open(
     db: &Pool,
+    actor: &Actor,
     named: &Named,
     filter: &ConsumerFilter,
     from: i64,
 ) -> Result<(), Status> {
-    consumers::open(db, &named.name, filter, named.ack_timeout_ms, from)
+    if !access::keeps_consumers(actor.role) {
+        return Err(Status::permission_denied(format!(
+            "consumer_name: role {} changes nothing, and a named consumer is kept state; subscribe without a name",
+            actor.role
+        )));
+    }
+    let holder = holder(actor);
+    consumers::open(db, &named.name, holder, filter, named.ack_timeout_ms, from)
         .await
         .map_err(from_consumer)
+}
+
+/// The caller as a consumer's holder.
+fn holder(actor: &Actor) -> Holder<'_> {
+    Holder {
+        actor: actor.id.as_str(),
+        manager: access::manages_consumers(actor.role),
+    }
 }
 
 /// Feeds one member stream of a named consumer until it goes away; then
@@ -175,7 +195,7 @@ async fn release(db: &Pool, name: &str, member: &str) {
     }
 }
 
-pub async fn ack(db: &Pool, m: pb::AckRequest) -> Result<pb::AckResponse, Status> {
+pub async fn ack(db: &Pool, actor: &Actor, m: pb::AckRequest) -> Result<pb::AckResponse, Status> {
     let name = consumer_name("consumer_name", &m.consumer_name)?;
     if m.positions.is_empty() || m.positions.len() > MAX_ACKS {
         return Err(invalid_field(
@@ -193,7 +213,7 @@ pub async fn ack(db: &Pool, m: pb::AckRequest) -> Result<pb::AckResponse, Status
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-    let (acknowledged, through) = consumers::ack(db, &name, &positions)
+    let (acknowledged, through) = consumers::ack(db, &name, holder(actor), &positions)
         .await
         .map_err(from_consumer)?;
     Ok(pb::AckResponse {
@@ -202,8 +222,13 @@ pub async fn ack(db: &Pool, m: pb::AckRequest) -> Result<pb::AckResponse, Status
     })
 }
 
-pub async fn list(db: &Pool) -> Result<pb::ConsumerList, Status> {
-    let all = consumers::list(db).await.map_err(from_consumer)?;
+/// The caller's own consumers; every consumer to a role that oversees
+/// them (`access::lists_all_consumers`).
+pub async fn list(db: &Pool, actor: &Actor) -> Result<pb::ConsumerList, Status> {
+    let mut all = consumers::list(db).await.map_err(from_consumer)?;
+    if !access::lists_all_consumers(actor.role) {
+        all.retain(|c| c.owner == actor.id.as_str());
+    }
     let head = db.head().await.map_err(from_sqlx)?;
     Ok(pb::ConsumerList {
         consumers: all
@@ -220,6 +245,7 @@ pub async fn list(db: &Pool) -> Result<pb::ConsumerList, Status> {
                     ticket_ids,
                     product_models,
                     name: c.name,
+                    owner: c.owner,
                 }
             })
             .collect(),

@@ -319,11 +319,7 @@ impl EventLog for EventLogService {
         // Personal fields in clear only where the caller's view is clear
         // (docs/SECURITY.md); sealed, as stored, for everyone else.
         let actor = super::parse::caller(&request)?;
-        let grants = request
-            .extensions()
-            .get::<crate::auth::Grants>()
-            .copied()
-            .unwrap_or_default();
+        let grants = super::parse::grants(&request);
         let keyring =
             crate::access::subscription_opens(actor.role, grants).then(|| self.keyring.clone());
         let m = request.into_inner();
@@ -342,7 +338,7 @@ impl EventLog for EventLogService {
         };
         let (tx, rx) = mpsc::channel(BUFFER);
         if let Some(named) = super::consumers::Named::parse(&m)? {
-            super::consumers::open(&self.db, &named, &filter.wanted, from).await?;
+            super::consumers::open(&self.db, &actor, &named, &filter.wanted, from).await?;
             tokio::spawn(super::consumers::feed(
                 self.db.clone(),
                 keyring,
@@ -370,16 +366,20 @@ impl EventLog for EventLogService {
         &self,
         request: Request<pb::AckRequest>,
     ) -> Result<Response<pb::AckResponse>, Status> {
-        super::consumers::ack(&self.db, request.into_inner())
+        let actor = super::parse::caller(&request)?;
+        super::consumers::ack(&self.db, &actor, request.into_inner())
             .await
             .map(Response::new)
     }
 
     async fn list_consumers(
         &self,
-        _request: Request<pb::ListConsumersRequest>,
+        request: Request<pb::ListConsumersRequest>,
     ) -> Result<Response<pb::ConsumerList>, Status> {
-        super::consumers::list(&self.db).await.map(Response::new)
+        let actor = super::parse::caller(&request)?;
+        super::consumers::list(&self.db, &actor)
+            .await
+            .map(Response::new)
     }
 
     async fn get_log_status(

@@ -316,7 +316,16 @@ pub(crate) fn satisfaction(field: &str, raw: Option<&pb::Satisfaction>) -> Parse
     })
 }
 
-/// The caller, as the authentication interceptor identified them.
+/// What the caller's credential grants (none for a call from the console).
+pub(crate) fn grants<T>(request: &tonic::Request<T>) -> crate::auth::Grants {
+    request
+        .extensions()
+        .get::<crate::auth::Grants>()
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The caller, as the access layer identified them.
 pub(crate) fn caller<T>(request: &tonic::Request<T>) -> Result<Actor, tonic::Status> {
     request
         .extensions()

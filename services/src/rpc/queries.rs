@@ -12,6 +12,7 @@ use super::pb;
 use super::pb::ticket_queries_server::TicketQueries;
 use super::status::{from_command_error, from_sqlx, invalid, invalid_field};
 use super::views;
+use crate::access;
 use crate::bus::CommandBus;
 use crate::store::Pool;
 
@@ -77,23 +78,41 @@ impl TicketQueries for QueryService {
         &self,
         request: Request<pb::GetTicketRequest>,
     ) -> Result<Response<pb::Ticket>, Status> {
+        let (actor, grants) = (p::caller(&request)?, p::grants(&request));
         let id =
             p::ticket_id("ticket_id", &request.into_inner().ticket_id).map_err(|e| invalid(&e))?;
         let (ticket, version) = self.bus.load(&id).await.map_err(from_command_error)?;
         if version == 0 {
             return Err(Status::not_found(format!("ticket {id} not found")));
         }
-        let ticket = crate::bus::reveal(self.bus.keyring(), &ticket)
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(views::ticket(&id, version, &ticket)))
+        let dispatched = ticket.technician.as_ref() == Some(&actor.id);
+        let sight = access::sight(actor.role, grants, dispatched);
+        let ticket = if sight == access::Sight::NOTHING {
+            ticket
+        } else {
+            crate::bus::reveal(self.bus.keyring(), &ticket)
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?
+        };
+        let mut view = views::ticket(&id, version, &ticket);
+        if let Some(customer) = view.customer.as_mut() {
+            views::shown(customer, sight);
+        }
+        Ok(Response::new(view))
     }
 
     async fn list_tickets(
         &self,
         request: Request<pb::ListTicketsRequest>,
     ) -> Result<Response<pb::ListTicketsResponse>, Status> {
+        let (actor, grants) = (p::caller(&request)?, p::grants(&request));
         let m = request.into_inner();
+        if !m.customer.trim().is_empty() && !access::finds_by_customer(actor.role, grants) {
+            return Err(Status::permission_denied(format!(
+                "customer: role {} may not find tickets by customer; that is for the roles that see customers in clear (docs/SECURITY.md)",
+                actor.role
+            )));
+        }
         let statuses = m
             .statuses
             .iter()
@@ -168,9 +187,25 @@ impl TicketQueries for QueryService {
         let mut opened = opened.into_iter();
         let tickets = rows
             .into_iter()
-            .map(|r| pb::TicketSummary {
-                customer_name: opened.next().unwrap_or_default(),
-                customer_phone: opened.next().unwrap_or_default(),
+            .map(|r| {
+                let dispatched = r.technician.as_deref() == Some(actor.id.as_str());
+                let mut customer = pb::Customer {
+                    name: opened.next().unwrap_or_default(),
+                    phone: opened.next().unwrap_or_default(),
+                    ..Default::default()
+                };
+                let sight = access::Sight {
+                    address: true,
+                    ..access::sight(actor.role, grants, dispatched)
+                };
+                views::shown(&mut customer, sight);
+                (r, customer)
+            })
+            .map(|(r, customer)| pb::TicketSummary {
+                customer_name: customer.name,
+                customer_phone: customer.phone,
+                personal_data_redacted: customer.personal_data_redacted,
+                customer_phone_last_digits: customer.phone_last_digits,
                 status: views::status_from_name(&r.status) as i32,
                 kind: domain::ticket::types::TicketKind::ALL
                     .iter()

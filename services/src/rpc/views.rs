@@ -80,6 +80,34 @@ pub(crate) fn personal<T: ToString>(field: &Personal<T>) -> String {
     field.known().map(ToString::to_string).unwrap_or_default()
 }
 
+/// Hides from `customer` what `sight` does not show: the hidden fields
+/// empty, `personal_data_redacted` set, and the phone's last four digits
+/// where the sight allows them.
+pub(crate) fn shown(customer: &mut pb::Customer, sight: crate::access::Sight) {
+    if !sight.hides_any() || customer.personal_data_erased {
+        return;
+    }
+    customer.personal_data_redacted = true;
+    if !sight.phone && sight.phone_digits {
+        customer.phone_last_digits = last_digits(&customer.phone);
+    }
+    if !sight.name {
+        customer.name.clear();
+    }
+    if !sight.phone {
+        customer.phone.clear();
+    }
+    if !sight.address {
+        customer.address.clear();
+    }
+}
+
+/// A phone number's last four digits.
+pub(crate) fn last_digits(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(4)..].iter().collect()
+}
+
 /// The ticket as `t` holds it: personal fields are shown only where `t`
 /// holds them in clear (see `bus::personal::reveal`).
 pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
@@ -90,6 +118,8 @@ pub(crate) fn ticket(ticket_id: &str, version: u64, t: &Ticket) -> pb::Ticket {
         region: p::region_pb(c.region) as i32,
         customer_id: c.id.as_ref().map(ToString::to_string).unwrap_or_default(),
         personal_data_erased: c.name.is_erased(),
+        personal_data_redacted: false,
+        phone_last_digits: String::new(),
     });
     let product = t.product.as_ref().map(|pr| pb::Product {
         line: pr.line.to_string(),

@@ -12,6 +12,7 @@ use ticketd::access::{self, Method};
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::event_log_client::EventLogClient;
 use ticketd::rpc::pb::subscribe_response::Message;
+use ticketd::rpc::pb::ticket_queries_client::TicketQueriesClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
 use tonic::Code;
@@ -200,6 +201,255 @@ async fn a_subscription_opens_personal_data_only_for_a_role_that_sees_it_in_clea
     server.stop().await;
 }
 
+/// `GetTicket` and `ListTickets` as every role that may call them: the
+/// customer in clear where the role's work needs them (customer service,
+/// the service manager, the technician the ticket is dispatched to,
+/// finance for the invoice's name and address), marked redacted with the
+/// phone's last four digits at most elsewhere; finding tickets by phone
+/// only for the roles that see customers in clear.
+async fn a_ticket_shows_its_customer_only_to_the_roles_whose_work_needs_them(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let mut commands = server.commands().await;
+    commands
+        .receive_ticket(as_role(
+            "customer_service",
+            receive_request("PII-2", Some(30)),
+        ))
+        .await
+        .expect("received");
+    commands
+        .dispatch_technician(as_role(
+            "service_manager",
+            pb::DispatchTechnicianRequest {
+                context: crate::helpers::context("PII-2"),
+                technician_id: "technician-1".into(),
+                planned_arrival: Some(prost_types::Timestamp {
+                    seconds: chrono::Utc::now().timestamp() + 86_400,
+                    nanos: 0,
+                }),
+            },
+        ))
+        .await
+        .expect("dispatched to technician-1");
+    server.caught_up().await;
+    let mut queries = TicketQueriesClient::new(server.channel().await);
+    // (token, name and address in clear, phone in clear, last digits
+    // shown, may find tickets by phone)
+    let seen = [
+        (token("customer_service"), true, true, false, true),
+        (token("service_manager"), true, true, false, true),
+        (token("technician"), true, true, false, false),
+        (token("finance"), true, false, true, false),
+        (token("qc_inspector"), false, false, true, false),
+        (token("general_manager"), false, false, true, false),
+        (token("reliability_engineer"), false, false, true, false),
+        (UNGRANTED_INTEGRATION.to_owned(), false, false, true, false),
+        (token("integration"), true, true, false, true),
+        (token("auditor"), false, false, false, false),
+    ];
+    for (token, name, phone, digits, finds) in seen {
+        let get = with_token(
+            &token,
+            pb::GetTicketRequest {
+                ticket_id: "PII-2".into(),
+            },
+        );
+        let ticket = queries.get_ticket(get).await.expect("get").into_inner();
+        let c = ticket.customer.expect("customer");
+        assert_eq!(c.name == "Li Lei", name, "{token}: {c:?}");
+        assert_eq!(c.address.contains("Renmin"), name, "{token}: {c:?}");
+        assert_eq!(c.phone.contains("138"), phone, "{token}: {c:?}");
+        assert_eq!(c.personal_data_redacted, !(name && phone), "{token}: {c:?}");
+        assert_eq!(c.phone_last_digits == "8000", digits, "{token}: {c:?}");
+        let listed = queries
+            .list_tickets(with_token(&token, pb::ListTicketsRequest::default()))
+            .await
+            .expect("list")
+            .into_inner();
+        let row = listed
+            .tickets
+            .iter()
+            .find(|t| t.ticket_id == "PII-2")
+            .expect("listed");
+        assert_eq!(row.customer_name == "Li Lei", name, "{token}: {row:?}");
+        assert_eq!(
+            row.customer_phone.contains("138"),
+            phone,
+            "{token}: {row:?}"
+        );
+        let by_phone = queries
+            .list_tickets(with_token(
+                &token,
+                pb::ListTicketsRequest {
+                    customer: "+86 138 0013 8000".into(),
+                    ..Default::default()
+                },
+            ))
+            .await;
+        match by_phone {
+            Ok(found) => {
+                assert!(finds, "{token} found tickets by phone");
+                assert_eq!(found.into_inner().tickets.len(), 1);
+            }
+            Err(status) => {
+                assert!(!finds, "{token}: {status:?}");
+                assert_eq!(status.code(), Code::PermissionDenied);
+                assert!(status.message().starts_with("customer:"), "{status:?}");
+            }
+        }
+    }
+    // A ticket not dispatched to the technician: redacted for them.
+    commands
+        .receive_ticket(as_role(
+            "customer_service",
+            receive_request("PII-3", Some(30)),
+        ))
+        .await
+        .expect("received");
+    let get = with_token(
+        &token("technician"),
+        pb::GetTicketRequest {
+            ticket_id: "PII-3".into(),
+        },
+    );
+    let c = queries
+        .get_ticket(get)
+        .await
+        .expect("get")
+        .into_inner()
+        .customer
+        .expect("customer");
+    assert!(c.name.is_empty() && c.personal_data_redacted, "{c:?}");
+    assert_eq!(c.phone_last_digits, "8000");
+    server.stop().await;
+}
+
+/// A named consumer is its owner's: another actor may neither join it,
+/// nor acknowledge for it, nor see it listed; the auditor keeps none and
+/// acknowledges nothing but lists them all; a service manager manages
+/// any; and one actor owns at most 16.
+async fn a_named_consumer_belongs_to_the_actor_that_made_it(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server
+        .commands()
+        .await
+        .receive_ticket(as_role(
+            "customer_service",
+            receive_request("C-1", Some(30)),
+        ))
+        .await
+        .expect("received");
+    server.caught_up().await;
+    let mut log = EventLogClient::new(server.channel().await);
+    let named = |name: &str| pb::SubscribeRequest {
+        consumer_name: name.to_owned(),
+        heartbeat_seconds: 1,
+        ..Default::default()
+    };
+    let owner = token("integration");
+    let mut stream = log
+        .subscribe(with_token(&owner, named("crm-feed")))
+        .await
+        .expect("made and joined by its owner")
+        .into_inner();
+    let first = loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await
+            .expect("in time")
+            .expect("healthy")
+            .expect("open");
+        if let Some(Message::Event(e)) = message.message {
+            break e;
+        }
+    };
+    // Another integration: refused everywhere, and the lease stays.
+    let other = UNGRANTED_INTEGRATION;
+    let status = log
+        .subscribe(with_token(other, named("crm-feed")))
+        .await
+        .expect_err("not theirs");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert!(status.message().contains("integration-1"), "{status:?}");
+    let ack = |token: &str| {
+        with_token(
+            token,
+            pb::AckRequest {
+                consumer_name: "crm-feed".into(),
+                positions: vec![first.position],
+            },
+        )
+    };
+    let status = log.ack(ack(other)).await.expect_err("not theirs");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    let status = log
+        .ack(ack(&token("auditor")))
+        .await
+        .expect_err("changes nothing");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    let list = |token: &str| with_token(token, pb::ListConsumersRequest::default());
+    let theirs = log
+        .list_consumers(list(other))
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(theirs.consumers.is_empty(), "{theirs:?}");
+    let mine = log
+        .list_consumers(list(&owner))
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(mine.consumers.len(), 1);
+    assert_eq!(mine.consumers[0].owner, "integration-1");
+    assert_eq!(
+        mine.consumers[0].in_flight, 1,
+        "the foreign acks moved nothing"
+    );
+    let all = log
+        .list_consumers(list(&token("auditor")))
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(all.consumers.len(), 1);
+    let status = log
+        .subscribe(with_token(&token("auditor"), named("audit-feed")))
+        .await
+        .expect_err("the auditor keeps no consumer");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    // The service manager manages any consumer.
+    let acked = log
+        .ack(ack(&token("service_manager")))
+        .await
+        .expect("a manager acknowledges")
+        .into_inner();
+    assert_eq!(acked.acknowledged, 1);
+    drop(stream);
+    // At most 16 per owner.
+    let mut open = Vec::new();
+    for i in 0..16 {
+        let made = log
+            .subscribe(with_token(other, named(&format!("other-{i}"))))
+            .await
+            .expect("within the cap");
+        open.push(made.into_inner());
+    }
+    let status = log
+        .subscribe(with_token(other, named("other-16")))
+        .await
+        .expect_err("over the cap");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    drop(open);
+    server.stop().await;
+}
+
+fn with_token<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    request
+}
+
 /// Everything up to `head` as the holder of `token` receives it.
 async fn read_all(channel: Channel, token: &str, head: u64) -> Vec<pb::LoggedEvent> {
     let mut request = tonic::Request::new(pb::SubscribeRequest {
@@ -235,4 +485,6 @@ on_both_stores!(
     every_rpc_answers_every_role_as_the_access_table_says,
     every_console_page_answers_every_role_as_the_access_table_says,
     a_subscription_opens_personal_data_only_for_a_role_that_sees_it_in_clear,
+    a_ticket_shows_its_customer_only_to_the_roles_whose_work_needs_them,
+    a_named_consumer_belongs_to_the_actor_that_made_it,
 );

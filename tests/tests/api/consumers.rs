@@ -282,7 +282,11 @@ async fn an_idle_consumer_is_due_only_when_the_log_moves_or_a_lease_expires(back
     let third = next(&mut stream, Duration::from_secs(5)).await;
     assert!(third.expect("event 3").position > second.position);
     // And a consumer no stream follows is due once the log moves past it.
-    consumers::open(&db, "nobody", &ConsumerFilter::default(), 30_000, 0)
+    let holder = consumers::Holder {
+        actor: "integration-1",
+        manager: false,
+    };
+    consumers::open(&db, "nobody", holder, &ConsumerFilter::default(), 30_000, 0)
         .await
         .expect("made");
     assert!(due(&db, "nobody", now()).await.expect("look"));

@@ -383,6 +383,8 @@ fn customer_pb(c: &Customer) -> pb::Customer {
         region: p::region_pb(c.region) as i32,
         customer_id: c.id.as_ref().map(ToString::to_string).unwrap_or_default(),
         personal_data_erased: c.name.is_erased(),
+        personal_data_redacted: false,
+        phone_last_digits: String::new(),
     }
 }
 
