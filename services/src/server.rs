@@ -35,6 +35,13 @@ mod api;
 /// reading, a slow client) before it stops without them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// HTTP/2 streams (calls) one gRPC connection may hold open at once.
+pub const MAX_CONCURRENT_STREAMS: u32 = 256;
+/// How often an idle gRPC connection is pinged, and how long the answer
+/// may take before the connection is closed.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Largest request accepted, in bytes.
 pub use crate::rpc::limits::MAX_MESSAGE_BYTES;
 
@@ -208,6 +215,11 @@ impl Serving {
         let (mut until_stopped, mut grace_from) = (self.stopped.clone(), self.stopped);
         let serving = builder
             .timeout(Duration::from_secs(30))
+            // Streams one connection may hold open at once (advertised in
+            // SETTINGS); an idle or dead peer is found by HTTP/2 pings.
+            .max_concurrent_streams(Some(MAX_CONCURRENT_STREAMS))
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
             // Outermost, so that it counts the code the caller gets.
             .layer(crate::rpc::observe::ObserveLayer(self.rpc_metrics))
             .layer(tower::util::MapResponseLayer::new(

@@ -17,6 +17,7 @@
 pub mod calls;
 mod cost;
 mod fracas;
+pub mod guard;
 mod live;
 mod page;
 mod report;
@@ -28,6 +29,7 @@ mod ticket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -70,6 +72,7 @@ struct Inner {
     services: Services,
     auth: Auth,
     sessions: session::Sessions,
+    sign_ins: guard::SignInGuard,
     /// Served over TLS: the cookie is `Secure`.
     secure: bool,
     stop: watch::Receiver<bool>,
@@ -85,6 +88,7 @@ impl Console {
             services,
             auth,
             sessions: session::Sessions::default(),
+            sign_ins: guard::SignInGuard::default(),
             secure,
             stop,
         }))
@@ -96,7 +100,8 @@ impl Console {
 
     /// Every route of the console.
     pub fn router(self) -> Router {
-        Router::new()
+        let secure = self.0.secure;
+        let router = Router::new()
             .route("/", get(page::home))
             .route("/assets/console.css", get(page::css))
             .route("/assets/console.js", get(page::js))
@@ -116,8 +121,14 @@ impl Console {
             .route("/cost/{file}", get(report::csv::<cost::Cost>))
             .route("/tail", get(tail::page))
             .route("/tail/stream", get(tail::stream))
-            .layer(axum::middleware::map_response(page::security_headers))
-            .with_state(self)
+            .layer(axum::middleware::map_response(page::security_headers));
+        // Under TLS, browsers are told to come back only over TLS.
+        let router = if secure {
+            router.layer(axum::middleware::map_response(page::strict_transport))
+        } else {
+            router
+        };
+        router.with_state(self)
     }
 }
 
@@ -136,8 +147,12 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(connection(stream, tls.clone(), app.clone()));
+                Ok((stream, _)) if connections.len() >= MAX_CONNECTIONS => {
+                    tracing::warn!(limit = MAX_CONNECTIONS, "console connection refused: at the connection cap");
+                    drop(stream);
+                }
+                Ok((stream, peer)) => {
+                    connections.spawn(connection(stream, peer, tls.clone(), app.clone()));
                 }
                 Err(error) => tracing::warn!(%error, "console accept failed"),
             },
@@ -150,14 +165,35 @@ pub async fn serve(
 }
 
 /// One connection: the TLS handshake if configured, then HTTP/1.1.
-async fn connection(stream: TcpStream, tls: Option<TlsAcceptor>, app: Router) {
+/// Connections the console holds open at once (live pages and event
+/// tails included); one more is closed at once.
+pub const MAX_CONNECTIONS: usize = 512;
+/// How long a client has to send a request's headers, and to finish a TLS
+/// handshake: a half-sent request does not hold a connection longer.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn connection(stream: TcpStream, peer: SocketAddr, tls: Option<TlsAcceptor>, app: Router) {
+    // The caller's address, for the sign-in guard and its log.
+    let app = tower::ServiceExt::map_request(app, move |mut request: http::Request<_>| {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        request
+    });
     let service = TowerToHyperService::new(app);
-    let http = hyper::server::conn::http1::Builder::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     let served = match tls {
-        Some(tls) => match tls.accept(stream).await {
-            Ok(stream) => http.serve_connection(TokioIo::new(stream), service).await,
-            Err(error) => {
+        Some(tls) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+            Ok(Ok(stream)) => http.serve_connection(TokioIo::new(stream), service).await,
+            Ok(Err(error)) => {
                 tracing::debug!(%error, "console TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "console TLS handshake timed out");
                 return;
             }
         },

@@ -201,6 +201,16 @@ pub async fn js() -> Response {
     ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], JS).into_response()
 }
 
+/// Under TLS: a browser that has seen the console comes back over TLS only
+/// (a year), so a network attacker cannot downgrade it to clear text.
+pub async fn strict_transport(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        "strict-transport-security",
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
 /// No inline script, no framing, no caching of pages that hold data.
 pub async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();

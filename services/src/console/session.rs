@@ -7,12 +7,14 @@
 //! on every form that changes anything.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
+use axum::extract::ConnectInfo;
 use axum::extract::State;
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -30,6 +32,10 @@ pub const SESSION_COOKIE: &str = "ticketd_session";
 
 /// How long a session lasts after sign-in.
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 60 * 60);
+
+/// Sessions one actor may hold at once (a browser each); a new one ends
+/// the oldest.
+pub const MAX_SESSIONS_PER_ACTOR: usize = 8;
 
 /// A signed-in user.
 #[derive(Debug, Clone)]
@@ -51,11 +57,24 @@ fn random() -> String {
 }
 
 impl Sessions {
+    /// A new session for `actor`; past [`MAX_SESSIONS_PER_ACTOR`] the
+    /// actor's oldest session ends.
     fn open(&self, actor: Actor) -> String {
         let id = random();
         let now = Instant::now();
         let mut sessions = self.0.lock().unwrap_or_else(|p| p.into_inner());
         sessions.retain(|_, s| s.expires > now);
+        let theirs = sessions.values().filter(|s| s.actor.id == actor.id).count();
+        if theirs >= MAX_SESSIONS_PER_ACTOR {
+            let oldest = sessions
+                .iter()
+                .filter(|(_, s)| s.actor.id == actor.id)
+                .min_by_key(|(_, s)| s.expires)
+                .map(|(id, _)| id.clone());
+            if let Some(oldest) = oldest {
+                sessions.remove(&oldest);
+            }
+        }
         sessions.insert(
             id.clone(),
             Session {
@@ -177,14 +196,59 @@ fn credentials(auth: &Auth, form: &SignIn) -> Option<MetadataMap> {
     Some(md)
 }
 
-pub async fn sign_in(State(console): State<Console>, Form(form): Form<SignIn>) -> Response {
+/// Whether a form comes from another site: its `Origin` names a host other
+/// than the one it was sent to (a browser sends `Origin` on every POST).
+fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin.split_once("://").map(|(_, h)| h) != Some(host)
+}
+
+pub async fn sign_in(
+    State(console): State<Console>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Response {
+    let now = Instant::now();
+    if cross_site(&headers) {
+        tracing::warn!(address = %peer, "console sign-in refused: the form came from another site");
+        return sign_in_page(
+            &console,
+            "Not signed in: the form came from another site",
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let guard = &console.0.sign_ins;
+    if !guard.may_try(peer.ip(), now) {
+        tracing::warn!(address = %peer, "console sign-in refused: too many failures from this address");
+        return sign_in_page(
+            &console,
+            &format!(
+                "Not signed in: {} failed sign-ins from your address; try again in a minute",
+                super::guard::MAX_FAILURES
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
     let auth = &console.0.auth;
     let actor = credentials(auth, &form)
         .ok_or_else(|| "the token holds characters a token never has".to_owned())
         .and_then(|md| auth.identify(&md).map_err(|s| s.message().to_owned()));
+    if let Err(reason) = &actor {
+        // The actor a development form names; never the token.
+        tracing::warn!(address = %peer, actor = form.actor.trim(), %reason, "console sign-in failed");
+        guard.failed(peer.ip(), now);
+    }
     match actor {
         Ok(actor) => {
-            tracing::info!(actor = %actor.id, role = %actor.role, "console sign-in");
+            guard.succeeded(peer.ip());
+            tracing::info!(actor = %actor.id, role = %actor.role, address = %peer, "console sign-in");
             let id = console.0.sessions.open(actor);
             let secure = if console.0.secure { "; Secure" } else { "" };
             let cookie = format!(

@@ -29,11 +29,18 @@ pub struct EventLogService {
     head: watch::Receiver<i64>,
     /// Opens the personal fields subscribers get (docs/PRIVACY.md).
     keyring: Arc<Keyring>,
+    /// Streams each actor holds open.
+    quota: super::quota::StreamQuota,
 }
 
 impl EventLogService {
     pub fn new(db: Pool, head: watch::Receiver<i64>, keyring: Arc<Keyring>) -> Self {
-        Self { db, head, keyring }
+        Self {
+            db,
+            head,
+            keyring,
+            quota: super::quota::StreamQuota::default(),
+        }
     }
 }
 
@@ -322,6 +329,7 @@ impl EventLog for EventLogService {
         let grants = super::parse::grants(&request);
         let keyring =
             crate::access::subscription_opens(actor.role, grants).then(|| self.keyring.clone());
+        let place = self.quota.take(actor.id.as_str())?;
         let m = request.into_inner();
         let filter = Filter::parse(&m)?;
         let from = i64::try_from(m.from_position)
@@ -339,7 +347,7 @@ impl EventLog for EventLogService {
         let (tx, rx) = mpsc::channel(BUFFER);
         if let Some(named) = super::consumers::Named::parse(&m)? {
             super::consumers::open(&self.db, &actor, &named, &filter.wanted, from).await?;
-            tokio::spawn(super::consumers::feed(
+            let fed = super::consumers::feed(
                 self.db.clone(),
                 keyring,
                 self.head.clone(),
@@ -347,10 +355,14 @@ impl EventLog for EventLogService {
                 filter.typed,
                 Duration::from_secs(u64::from(beat)),
                 tx,
-            ));
+            );
+            tokio::spawn(async move {
+                fed.await;
+                drop(place);
+            });
             return Ok(Response::new(ReceiverStream::new(rx)));
         }
-        tokio::spawn(feed(
+        let fed = feed(
             self.db.clone(),
             keyring,
             self.head.clone(),
@@ -358,7 +370,11 @@ impl EventLog for EventLogService {
             from,
             Duration::from_secs(u64::from(beat)),
             tx,
-        ));
+        );
+        tokio::spawn(async move {
+            fed.await;
+            drop(place);
+        });
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 

@@ -19,6 +19,7 @@ mod pages;
 mod parse;
 pub mod privacy;
 pub mod queries;
+pub mod quota;
 pub mod sla;
 mod status;
 pub mod typed;

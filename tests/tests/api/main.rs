@@ -18,6 +18,7 @@ mod flow;
 mod fracas;
 mod fracas_8d;
 mod fracas_life;
+mod hardening;
 mod idempotency;
 mod import;
 mod leadership;
