@@ -1,7 +1,8 @@
 //! `GET /live`: a server-sent event `changed` each time the log moves and
 //! the read models have applied it, so that a page reloads its live part.
 //! Fed by the projection runner's published log head (itself woken by each
-//! commit), never by polling from the browser.
+//! commit), never by polling from the browser; one waiter per console
+//! ([`applied_heads`]) looks at the read models for every connection.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use tokio::sync::watch;
 
 use super::page::Failure;
 use super::Console;
@@ -33,14 +35,42 @@ async fn applied(db: &Pool, head: i64) {
     }
 }
 
+/// The one waiter of a console: follows the log head, waits until the read
+/// models have applied it, and publishes that head, so that a thousand
+/// open pages cost one look at the projections, not a thousand.
+pub fn applied_heads(
+    db: Pool,
+    mut head: watch::Receiver<i64>,
+    mut stop: watch::Receiver<bool>,
+) -> watch::Receiver<i64> {
+    let (applied_to, heads) = watch::channel(*head.borrow());
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = head.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let at = *head.borrow_and_update();
+                    applied(&db, at).await;
+                    if applied_to.send(at).is_err() {
+                        break;
+                    }
+                }
+                () = async { let _ = stop.wait_for(|s| *s).await; } => break,
+            }
+        }
+    });
+    heads
+}
+
 pub async fn changes(
     State(console): State<Console>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     console.session_for(&headers, super::calls::LIVE)?;
-    let mut head = console.services().head.clone();
+    let mut head = console.0.applied.clone();
     let mut stop = console.0.stop.clone();
-    let db = console.services().db.clone();
     let stream = async_stream(move |tx| async move {
         head.mark_unchanged();
         loop {
@@ -50,7 +80,6 @@ pub async fn changes(
                         break;
                     }
                     let at = *head.borrow_and_update();
-                    applied(&db, at).await;
                     let event = Event::default().event("changed").data(at.to_string());
                     if tx.send(event).await.is_err() {
                         break;

@@ -76,6 +76,8 @@ struct Inner {
     /// Served over TLS: the cookie is `Secure`.
     secure: bool,
     stop: watch::Receiver<bool>,
+    /// The log head the read models have applied, for `/live`.
+    applied: watch::Receiver<i64>,
 }
 
 /// The console's shared state.
@@ -84,7 +86,9 @@ pub struct Console(Arc<Inner>);
 
 impl Console {
     pub fn new(services: Services, auth: Auth, secure: bool, stop: watch::Receiver<bool>) -> Self {
+        let applied = live::applied_heads(services.db.clone(), services.head.clone(), stop.clone());
         Self(Arc::new(Inner {
+            applied,
             services,
             auth,
             sessions: session::Sessions::default(),

@@ -196,10 +196,21 @@ fn credentials(auth: &Auth, form: &SignIn) -> Option<MetadataMap> {
     Some(md)
 }
 
-/// Whether a form comes from another site: its `Origin` names a host other
-/// than the one it was sent to (a browser sends `Origin` on every POST).
+/// Whether a form comes from another site (a sign-in forged by another
+/// page): the browser's `Sec-Fetch-Site` says it is not same-origin, or,
+/// from a browser that does not send that, `Origin` names another host.
+/// (`Origin: null`, which the console's own no-referrer policy makes a
+/// browser send, proves nothing either way.)
 fn cross_site(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = header(ORIGIN.as_str()).filter(|o| *o != "null") else {
         return false;
     };
     let host = headers

@@ -1,8 +1,15 @@
-//! The master key: wraps every customer's key (AES-256-GCM) and keys the
-//! phone-number lookup (HMAC-SHA256). ticketd is given it (a file or the
+//! The master key: two keys are derived from it with HKDF-SHA256 (RFC
+//! 5869), one that wraps every customer's key (AES-256-GCM, bound to the
+//! customer) and one that keys the phone-number lookup (HMAC-SHA256), so
+//! that no key serves two purposes. ticketd is given it (a file or the
 //! environment, read by `main`); in development mode `main` makes one on
 //! first start, in production a missing key is refused. It never touches
 //! the database, so a dump alone reveals no personal data.
+//!
+//! Before the derived keys (stored rows made by an earlier version) the
+//! master key itself wrapped and keyed lookups: such a wrapped key has no
+//! `v2:` prefix and still unwraps; such a lookup is found by
+//! [`MasterKey::legacy_lookup`] and re-keyed by the keyring when found.
 
 use std::path::Path;
 
@@ -13,9 +20,19 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// 32 secret bytes.
+/// 32 secret bytes, and the keys derived from them.
 #[derive(Clone)]
-pub struct MasterKey([u8; 32]);
+pub struct MasterKey {
+    root: [u8; 32],
+    wrapping: [u8; 32],
+    lookup: [u8; 32],
+}
+
+/// HKDF `info` of each derived key.
+const WRAPPING_INFO: &[u8] = b"ticketd/v2/customer-key-wrapping";
+const LOOKUP_INFO: &[u8] = b"ticketd/v2/phone-lookup";
+/// The prefix of a customer key wrapped by the derived wrapping key.
+const WRAPPED_V2: &str = "v2:";
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,18 +58,34 @@ pub enum KeyError {
 
 impl MasterKey {
     pub fn generate() -> Self {
-        MasterKey(Aes256Gcm::generate_key(OsRng).into())
+        Self::from_root(Aes256Gcm::generate_key(OsRng).into())
+    }
+
+    /// The master key and the keys HKDF-SHA256 derives from it.
+    fn from_root(root: [u8; 32]) -> Self {
+        let hkdf = hkdf::Hkdf::<Sha256>::new(None, &root);
+        let derive = |info: &[u8]| {
+            let mut key = [0_u8; 32];
+            hkdf.expand(info, &mut key)
+                .expect("32 bytes is a valid HKDF-SHA256 length");
+            key
+        };
+        Self {
+            wrapping: derive(WRAPPING_INFO),
+            lookup: derive(LOOKUP_INFO),
+            root,
+        }
     }
 
     pub fn from_hex(text: &str) -> Result<Self, KeyError> {
         let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Malformed)?;
         <[u8; 32]>::try_from(bytes.as_slice())
-            .map(MasterKey)
+            .map(Self::from_root)
             .map_err(|_| KeyError::Malformed)
     }
 
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        hex::encode(self.root)
     }
 
     /// Reads the key in `path`; when there is none and `create` (development
@@ -80,29 +113,56 @@ impl MasterKey {
         }
     }
 
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0))
+    fn cipher(key: &[u8; 32]) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))
     }
 
-    /// HMAC-SHA256 of `text` under this key, hex: a lookup value that says
-    /// nothing without the key.
+    /// HMAC-SHA256 of `text` under the derived lookup key, hex: a lookup
+    /// value that says nothing without the key.
     pub fn lookup(&self, text: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
-        mac.update(text.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        hmac_hex(&self.lookup, text)
     }
 
-    /// A customer key wrapped under this key, bound to the customer's id.
+    /// The lookup value an earlier version stored (HMAC under the master
+    /// key itself): only to find such a row and re-key it.
+    pub fn legacy_lookup(&self, text: &str) -> String {
+        hmac_hex(&self.root, text)
+    }
+
+    /// A customer key wrapped as an earlier version did (under the master
+    /// key itself), for the tests of reading such rows.
+    #[cfg(test)]
+    pub(crate) fn legacy_wrap(&self, customer: &str, key: &CustomerKey) -> String {
+        seal_with(&Self::cipher(&self.root), customer, &key.0)
+    }
+
+    /// A customer key wrapped under the derived wrapping key, bound to the
+    /// customer's id.
     pub fn wrap(&self, customer: &str, key: &CustomerKey) -> String {
-        seal_with(&self.cipher(), customer, &key.0)
+        let aad = format!("customer-key:{customer}");
+        let sealed = seal_with(&Self::cipher(&self.wrapping), &aad, &key.0);
+        format!("{WRAPPED_V2}{sealed}")
     }
 
     pub fn unwrap(&self, customer: &str, wrapped: &str) -> Result<CustomerKey, KeyError> {
-        let bytes = open_with(&self.cipher(), customer, wrapped).ok_or(KeyError::WrongMasterKey)?;
+        let bytes = match wrapped.strip_prefix(WRAPPED_V2) {
+            Some(sealed) => {
+                let aad = format!("customer-key:{customer}");
+                open_with(&Self::cipher(&self.wrapping), &aad, sealed)
+            }
+            None => open_with(&Self::cipher(&self.root), customer, wrapped),
+        }
+        .ok_or(KeyError::WrongMasterKey)?;
         <[u8; 32]>::try_from(bytes.as_slice())
             .map(CustomerKey)
             .map_err(|_| KeyError::WrongMasterKey)
     }
+}
+
+fn hmac_hex(key: &[u8; 32], text: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(text.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
@@ -201,6 +261,28 @@ mod tests {
     }
 
     #[test]
+    fn wrapping_and_lookup_use_keys_derived_apart_and_old_rows_still_open() {
+        let master = MasterKey::generate();
+        assert_ne!(master.wrapping, master.lookup);
+        assert_ne!(master.wrapping, master.root);
+        assert_ne!(master.lookup("phone:1"), master.legacy_lookup("phone:1"));
+        // The same master key derives the same keys (a restart).
+        let again = MasterKey::from_hex(&master.to_hex()).expect("hex");
+        assert_eq!(again.lookup("phone:1"), master.lookup("phone:1"));
+        // A key an earlier version wrapped under the master key itself.
+        let key = CustomerKey::generate();
+        let old = seal_with(&MasterKey::cipher(&master.root), "c-1", &key.0);
+        assert_eq!(master.unwrap("c-1", &old).expect("old row").0, key.0);
+        let new = master.wrap("c-1", &key);
+        assert!(new.starts_with(WRAPPED_V2));
+        assert_eq!(master.unwrap("c-1", &new).expect("new row").0, key.0);
+        assert_eq!(
+            master.unwrap("c-2", &new).err(),
+            Some(KeyError::WrongMasterKey)
+        );
+    }
+
+    #[test]
     fn a_wrapped_key_unwraps_only_with_its_master_key() {
         let master = MasterKey::generate();
         let key = CustomerKey::generate();
@@ -216,7 +298,10 @@ mod tests {
     #[test]
     fn a_master_key_is_64_hex_digits() {
         let key = MasterKey::generate();
-        assert_eq!(MasterKey::from_hex(&key.to_hex()).expect("ok").0, key.0);
+        assert_eq!(
+            MasterKey::from_hex(&key.to_hex()).expect("ok").root,
+            key.root
+        );
         for bad in ["", "zz", &"ab".repeat(31)] {
             assert_eq!(
                 MasterKey::from_hex(bad).expect_err("refused"),
@@ -231,7 +316,7 @@ mod tests {
         let path = dir.path().join("keys/master.key");
         let made = MasterKey::from_file(&path, true).expect("made");
         let again = MasterKey::from_file(&path, true).expect("read");
-        assert_eq!(made.0, again.0);
+        assert_eq!(made.root, again.root);
     }
 
     #[test]

@@ -71,10 +71,10 @@ impl Keyring {
     /// The customer with this phone number: the one the store knows, or a
     /// new one with a new key.
     pub async fn customer_for(&self, phone: &PhoneNumber) -> Result<CustomerId, PrivacyError> {
-        let lookup = self.master.lookup(&phone_digits(phone));
-        if let Some(found) = self.find(&lookup).await? {
+        if let Some(found) = self.find_by_phone(phone).await? {
             return Ok(found);
         }
+        let lookup = self.master.lookup(&phone_digits(phone));
         let id = CustomerId::parse(&uuid::Uuid::new_v4().simple().to_string())
             .map_err(|e| PrivacyError::Shape(e.to_string()))?;
         let key = CustomerKey::generate();
@@ -95,12 +95,30 @@ impl Keyring {
         Ok(id)
     }
 
-    /// The customer with this phone number, if the store knows one.
+    /// The customer with this phone number, if the store knows one. A row
+    /// an earlier version keyed with the master key itself is found by
+    /// its old lookup and re-keyed to the derived one on the way.
     pub async fn find_by_phone(
         &self,
         phone: &PhoneNumber,
     ) -> Result<Option<CustomerId>, PrivacyError> {
-        self.find(&self.master.lookup(&phone_digits(phone))).await
+        let digits = phone_digits(phone);
+        let lookup = self.master.lookup(&digits);
+        if let Some(found) = self.find(&lookup).await? {
+            return Ok(Some(found));
+        }
+        let legacy = self.master.legacy_lookup(&digits);
+        let Some(found) = self.find(&legacy).await? else {
+            return Ok(None);
+        };
+        let mut tx = self.db.begin().await?;
+        tx.run(
+            "UPDATE customer_keys SET lookup = $1 WHERE lookup = $2",
+            vec![Val::Text(lookup), Val::Text(legacy)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(found))
     }
 
     async fn find(&self, lookup: &str) -> Result<Option<CustomerId>, PrivacyError> {
@@ -354,5 +372,62 @@ fn replace(value: &mut Value, keys: &HashMap<String, CustomerKey>) -> Result<(),
         Value::Object(o) => o.values_mut().try_for_each(|v| replace(v, keys)),
         Value::Array(a) => a.iter_mut().try_for_each(|v| replace(v, keys)),
         Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreConfig;
+
+    /// A customer an earlier version stored (lookup and wrapped key under
+    /// the master key itself) is found by phone, re-keyed to the derived
+    /// lookup, keeps its id and its key still opens.
+    #[tokio::test]
+    async fn given_a_customer_stored_before_derived_keys_when_found_by_phone_then_it_is_re_keyed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = StoreConfig::Sqlite {
+            path: dir.path().join("t.db"),
+        };
+        let db = crate::store::open(&config).await.expect("open");
+        crate::store::migrate(&db).await.expect("migrate");
+        let master = MasterKey::generate();
+        let phone = PhoneNumber::parse("+86 138 0013 8000").expect("phone");
+        let legacy = master.legacy_lookup(&phone_digits(&phone));
+        let key = CustomerKey::generate();
+        let mut tx = db.begin().await.expect("tx");
+        let vals = vec![
+            Val::Text("c-old".into()),
+            Val::Text(legacy.clone()),
+            Val::Text(master.legacy_wrap("c-old", &key)),
+        ];
+        tx.run(INSERT, vals).await.expect("insert");
+        tx.commit().await.expect("commit");
+        let keyring = Keyring::new(db.clone(), master.clone());
+        let found = keyring.customer_for(&phone).await.expect("found");
+        assert_eq!(
+            found.as_str(),
+            "c-old",
+            "no second customer for the same phone"
+        );
+        assert!(
+            keyring.find(&legacy).await.expect("look").is_none(),
+            "re-keyed"
+        );
+        let derived = master.lookup(&phone_digits(&phone));
+        assert_eq!(
+            keyring
+                .find(&derived)
+                .await
+                .expect("look")
+                .map(|c| c.to_string()),
+            Some("c-old".to_owned())
+        );
+        let ids = HashSet::from(["c-old".to_owned()]);
+        let keys = keyring.keys(&ids).await.expect("keys");
+        assert!(
+            keys.contains_key("c-old"),
+            "the old wrapped key still opens"
+        );
     }
 }

@@ -99,7 +99,7 @@ async fn a_half_sent_console_request_is_closed_within_its_timeout(backend: Backe
 /// Posts a sign-in form; the status code.
 async fn sign_in(addr: SocketAddr, token: &str, origin: Option<&str>) -> u16 {
     let body = format!("token={token}");
-    let origin = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+    let origin = origin.map_or(String::new(), |o| format!("{o}\r\n"));
     let request = format!(
         "POST /signin HTTP/1.1\r\nHost: {addr}\r\n{origin}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -122,7 +122,13 @@ async fn guessing_tokens_at_the_console_is_slowed_and_other_sites_are_refused(ba
     let addr = server.console_addr.expect("console on");
     let good = token("service_manager");
     let same_site = format!("http://{addr}");
-    assert_eq!(sign_in(addr, &good, Some("http://evil.example")).await, 403);
+    let evil = "Origin: http://evil.example";
+    assert_eq!(sign_in(addr, &good, Some(evil)).await, 403);
+    let forged = "Sec-Fetch-Site: cross-site\r\nOrigin: null";
+    assert_eq!(sign_in(addr, &good, Some(forged)).await, 403);
+    let browser = "Sec-Fetch-Site: same-origin\r\nOrigin: null";
+    assert_eq!(sign_in(addr, &good, Some(browser)).await, 303);
+    let same_site = format!("Origin: {same_site}");
     assert_eq!(sign_in(addr, &good, Some(&same_site)).await, 303);
     for guess in 0..ticketd::console::guard::MAX_FAILURES {
         assert_eq!(sign_in(addr, &format!("guess-{guess}"), None).await, 401);
