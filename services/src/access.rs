@@ -291,19 +291,82 @@ pub fn subscription_opens(role: Role, grants: crate::auth::Grants) -> bool {
     }
 }
 
-/// The refusal of a call the table does not allow.
+/// An RPC as the policy file names it: `SlaDashboard.GetKpis`.
+pub fn short_name(method: Method) -> String {
+    let service = method.service().trim_start_matches("repair.v1.");
+    format!("{service}.{}", method.name())
+}
+
+/// The access table in force: the built-in one ([`allows`]) with the
+/// company's changes from its policy file (`[access.rpc]`). A ticket
+/// command or corrective-action step can only be narrowed this way: the
+/// domain's own rule still decides what is widened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    overrides: std::collections::HashMap<Method, Vec<Role>>,
+}
+
+impl Table {
+    /// The table a policy's `[access]` makes; an error names an RPC that
+    /// does not exist.
+    pub fn of(policy: &domain::ticket::AccessPolicy) -> Result<Table, String> {
+        let mut overrides = std::collections::HashMap::new();
+        for (name, roles) in &policy.rpc {
+            let method = Method::ALL
+                .into_iter()
+                .find(|m| short_name(*m) == *name)
+                .ok_or_else(|| {
+                    format!("access.rpc.\"{name}\": no such RPC (name one as Service.Method, e.g. SlaDashboard.GetKpis; docs/SECURITY.md lists them)")
+                })?;
+            overrides.insert(method, roles.clone());
+        }
+        Ok(Table { overrides })
+    }
+
+    /// Whether `role` may call `method` under this table.
+    pub fn allows(&self, role: Role, method: Method) -> bool {
+        match self.overrides.get(&method) {
+            Some(roles) => roles.contains(&role),
+            None => allows(role, method),
+        }
+    }
+
+    /// The refusal of a call this table does not allow.
+    pub fn refusal(&self, role: Role, method: Method) -> tonic::Status {
+        let may: Vec<&str> = Role::ALL
+            .into_iter()
+            .filter(|r| self.allows(*r, method))
+            .map(Role::as_str)
+            .collect();
+        tonic::Status::permission_denied(format!(
+            "role {role} may not call {}.{}; it is for {} (docs/SECURITY.md)",
+            method.service(),
+            method.name(),
+            may.join(", ")
+        ))
+    }
+
+    /// The table as Markdown (see [`markdown`]).
+    pub fn markdown(&self) -> String {
+        render(|role, method| self.allows(role, method))
+    }
+}
+
+/// Whether a history import line may state `role` (DOMAIN.md §11): a role
+/// the policy lists in `access.import_roles`, or by default one that
+/// issues ticket commands.
+pub fn may_be_imported_as(role: Role, policy: &domain::ticket::AccessPolicy) -> bool {
+    match &policy.import_roles {
+        Some(roles) => roles.contains(&role),
+        None => domain::ticket::CommandKind::ALL
+            .iter()
+            .any(|k| permission::may_issue(role, *k)),
+    }
+}
+
+/// The refusal of a call the built-in table does not allow.
 pub fn refusal(role: Role, method: Method) -> tonic::Status {
-    let may: Vec<&str> = Role::ALL
-        .into_iter()
-        .filter(|r| allows(*r, method))
-        .map(Role::as_str)
-        .collect();
-    tonic::Status::permission_denied(format!(
-        "role {role} may not call {}.{}; it is for {} (docs/SECURITY.md)",
-        method.service(),
-        method.name(),
-        may.join(", ")
-    ))
+    Table::default().refusal(role, method)
 }
 
 /// The table as Markdown: one row per RPC, one column per role ("✓"
@@ -311,6 +374,10 @@ pub fn refusal(role: Role, method: Method) -> tonic::Status {
 /// show` prints it and docs/SECURITY.md holds it (a test keeps the two
 /// equal).
 pub fn markdown() -> String {
+    render(allows)
+}
+
+fn render(allows: impl Fn(Role, Method) -> bool) -> String {
     use std::fmt::Write as _;
     let mut out = String::from("| RPC |");
     for role in Role::ALL {
@@ -322,8 +389,7 @@ pub fn markdown() -> String {
     }
     out.push('\n');
     for method in Method::ALL {
-        let service = method.service().trim_start_matches("repair.v1.");
-        let _ = write!(out, "| {service}.{} |", method.name());
+        let _ = write!(out, "| {} |", short_name(method));
         for role in Role::ALL {
             out.push_str(if allows(role, method) { " ✓ |" } else { " |" });
         }
@@ -481,6 +547,63 @@ mod tests {
         assert_eq!(personal_view(Role::Technician), PersonalView::Dispatched);
         assert_eq!(personal_view(Role::Finance), PersonalView::Invoice);
         assert_eq!(personal_view(Role::Integration), PersonalView::Granted);
+    }
+
+    #[test]
+    fn a_company_narrows_or_widens_an_rpc_and_an_rpc_that_does_not_exist_is_refused() {
+        let kpis = Method::from_path("/repair.v1.SlaDashboard/GetKpis").expect("rpc");
+        let mut policy = domain::ticket::AccessPolicy::default();
+        policy.rpc.insert(
+            "SlaDashboard.GetKpis".into(),
+            vec![Role::GeneralManager, Role::Finance],
+        );
+        let table = Table::of(&policy).expect("a real RPC");
+        assert!(!table.allows(Role::ServiceManager, kpis), "narrowed");
+        assert!(table.allows(Role::Finance, kpis), "widened");
+        assert!(
+            table.allows(Role::Auditor, Method::Audit(Audit::Verify)),
+            "the rest as built in"
+        );
+        policy
+            .rpc
+            .insert("SlaDashboard.Nope".into(), vec![Role::Finance]);
+        let refused = Table::of(&policy).expect_err("no such RPC");
+        assert!(refused.contains("SlaDashboard.Nope"), "{refused}");
+    }
+
+    #[test]
+    fn the_access_example_in_the_policy_file_names_real_rpcs() {
+        let builtin = domain::policy::file::BUILTIN;
+        let start = builtin.find("# [access]").expect("the example");
+        let example: String = builtin[start..]
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let text = format!("{}{example}", &builtin[..start]);
+        let policies = domain::policy::file::parse(&text).expect("the example parses");
+        assert_eq!(policies.access.rpc.len(), 2);
+        Table::of(&policies.access).expect("every RPC it names exists");
+    }
+
+    #[test]
+    fn an_import_line_states_a_role_that_issues_ticket_commands_unless_the_policy_lists_others() {
+        let built_in = domain::ticket::AccessPolicy::default();
+        assert!(may_be_imported_as(Role::Technician, &built_in));
+        assert!(may_be_imported_as(Role::GeneralManager, &built_in));
+        for role in [
+            Role::Auditor,
+            Role::Integration,
+            Role::Importer,
+            Role::ReliabilityEngineer,
+        ] {
+            assert!(!may_be_imported_as(role, &built_in), "{role}");
+        }
+        let narrowed = domain::ticket::AccessPolicy {
+            import_roles: Some(vec![Role::CustomerService]),
+            ..Default::default()
+        };
+        assert!(!may_be_imported_as(Role::Technician, &narrowed));
+        assert!(may_be_imported_as(Role::CustomerService, &narrowed));
     }
 
     #[test]

@@ -297,6 +297,12 @@ async fn plan(
                 r.ticket_id
             ))));
         }
+        if !crate::access::may_be_imported_as(r.actor.role, &services.policies.access) {
+            return Ok(Err(reject(format!(
+                "role {} may not be stated by an import line (the policy's access.import_roles, docs/SECURITY.md)",
+                r.actor.role
+            ))));
+        }
         debug_assert_eq!(r.when.recording, Recording::Import);
         let now = services.clock.now();
         let mut command = r.command.clone();

@@ -13,6 +13,8 @@ use domain::policy::PolicyFileError;
 use domain::ticket::Policies;
 use tokio::sync::watch;
 
+use crate::access::Table;
+
 /// Why a policy could not be loaded. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolicyLoadError {
@@ -23,25 +25,44 @@ pub enum PolicyLoadError {
         path: String,
         source: PolicyFileError,
     },
+    #[error("policy file {path} refused: {reason}")]
+    Access { path: String, reason: String },
+}
+
+/// A policy and the access table it makes (checked together: a file
+/// naming an RPC that does not exist is refused).
+fn with_table(policies: Policies, path: &str) -> Result<(Policies, Table), PolicyLoadError> {
+    let table = Table::of(&policies.access).map_err(|reason| PolicyLoadError::Access {
+        path: path.to_owned(),
+        reason,
+    })?;
+    Ok((policies, table))
 }
 
 /// Reads and checks a policy file; `None`: the built-in policy.
 pub fn load(path: Option<&Path>) -> Result<Policies, PolicyLoadError> {
+    load_with_table(path).map(|(policies, _)| policies)
+}
+
+/// [`load`], with the access table the policy makes.
+fn load_with_table(path: Option<&Path>) -> Result<(Policies, Table), PolicyLoadError> {
     let Some(path) = path else {
-        return parse(BUILTIN).map_err(|source| PolicyLoadError::Invalid {
+        let policies = parse(BUILTIN).map_err(|source| PolicyLoadError::Invalid {
             path: "(built-in)".into(),
             source,
-        });
+        })?;
+        return with_table(policies, "(built-in)");
     };
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| PolicyLoadError::Read {
         path: shown.clone(),
         reason: e.to_string(),
     })?;
-    parse(&text).map_err(|source| PolicyLoadError::Invalid {
-        path: shown,
+    let policies = parse(&text).map_err(|source| PolicyLoadError::Invalid {
+        path: shown.clone(),
         source,
-    })
+    })?;
+    with_table(policies, &shown)
 }
 
 /// The policy in force, shared by the command bus and the services. Each
@@ -50,23 +71,33 @@ pub fn load(path: Option<&Path>) -> Result<Policies, PolicyLoadError> {
 #[derive(Debug, Clone)]
 pub struct PolicyHandle {
     current: Arc<watch::Sender<Arc<Policies>>>,
+    /// The access table the policy in force makes.
+    access: Arc<watch::Sender<Arc<Table>>>,
     path: Option<PathBuf>,
 }
 
 impl PolicyHandle {
     /// `path` is the file the policy came from (`None`: built in), read
     /// again on reload.
-    pub fn new(policies: Policies, path: Option<PathBuf>) -> Self {
+    fn new(policies: Policies, table: Table, path: Option<PathBuf>) -> Self {
         let (current, _) = watch::channel(Arc::new(policies));
+        let (access, _) = watch::channel(Arc::new(table));
         Self {
             current: Arc::new(current),
+            access: Arc::new(access),
             path,
         }
     }
 
     /// Loads the file (or the built-in policy) into a new handle.
     pub fn load(path: Option<PathBuf>) -> Result<Self, PolicyLoadError> {
-        Ok(Self::new(load(path.as_deref())?, path))
+        let (policies, table) = load_with_table(path.as_deref())?;
+        Ok(Self::new(policies, table, path))
+    }
+
+    /// The access table in force now.
+    pub fn access(&self) -> Arc<Table> {
+        self.access.borrow().clone()
     }
 
     /// The policy in force now.
@@ -84,7 +115,9 @@ impl PolicyHandle {
     /// Reads the file again; on success the new policy is in force, on
     /// failure the old one stays.
     pub fn reload(&self) -> Result<Arc<Policies>, PolicyLoadError> {
-        let fresh = Arc::new(load(self.path.as_deref())?);
+        let (policies, table) = load_with_table(self.path.as_deref())?;
+        let fresh = Arc::new(policies);
+        self.access.send_replace(Arc::new(table));
         self.current.send_replace(fresh.clone());
         Ok(fresh)
     }
@@ -141,7 +174,7 @@ fn log_reload(handle: &PolicyHandle) {
 
 /// What `ticketd policy show` prints: the version, the digest and the file.
 pub fn show(path: Option<&Path>) -> Result<String, PolicyLoadError> {
-    let policies = load(path)?;
+    let (policies, table) = load_with_table(path)?;
     let text = match path {
         None => BUILTIN.to_owned(),
         Some(path) => std::fs::read_to_string(path).map_err(|e| PolicyLoadError::Read {
@@ -156,7 +189,7 @@ pub fn show(path: Option<&Path>) -> Result<String, PolicyLoadError> {
         policies.version.digest,
         policies.warranty.product_lines.len(),
         policies.approval.tiers.len(),
-        crate::access::markdown(),
+        table.markdown(),
     ))
 }
 

@@ -192,6 +192,8 @@ struct Serving {
     tls: Option<crate::tls::Tls>,
     routes: Routes,
     auth: Arc<Auth>,
+    /// Whose access table the API answers to (reloaded with the policy).
+    access: PolicyHandle,
     rpc_metrics: crate::rpc::observe::RpcMetrics,
     policy: domain::policy::PolicyVersion,
     stopped: watch::Receiver<bool>,
@@ -226,7 +228,10 @@ impl Serving {
                 crate::rpc::limits::size_cap_as_resource_exhausted,
             ))
             // Innermost: who calls, and whether the access table lets them.
-            .layer(crate::access::layer::AccessLayer(self.auth))
+            .layer(crate::access::layer::AccessLayer {
+                auth: self.auth,
+                policy: self.access,
+            })
             .add_routes(self.routes)
             .serve_with_incoming_shutdown(without_delay(self.listener), async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
@@ -372,6 +377,7 @@ pub async fn start(
         let app = crate::console::Console::new(
             console_services(&db, &bus, &services, &head_seen, sla, &keyring),
             auth.clone(),
+            policy.clone(),
             listen.tls.is_some(),
             stopped.clone(),
         );
@@ -396,6 +402,7 @@ pub async fn start(
         tls: listen.tls,
         routes,
         auth: Arc::new(auth),
+        access: policy.clone(),
         rpc_metrics,
         policy: policy.current().version.clone(),
         stopped,

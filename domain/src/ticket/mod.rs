@@ -68,6 +68,20 @@ pub struct Policies {
     /// The retention of personal data.
     #[serde(default)]
     pub privacy: PrivacyPolicy,
+    /// The company's changes to the access table (the policy's `[access]`).
+    #[serde(default)]
+    pub access: AccessPolicy,
+}
+
+/// How a company narrows or widens the built-in access table (DOMAIN.md
+/// §11; docs/SECURITY.md): for an RPC named `Service.Method`, the roles that
+/// may call it instead of the default; and the roles a history import line
+/// may state (`None`: every role that issues ticket commands). Which RPCs
+/// exist is the service's to check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    pub rpc: std::collections::BTreeMap<String, Vec<crate::Role>>,
+    pub import_roles: Option<Vec<crate::Role>>,
 }
 
 /// How long personal data is kept (DOMAIN.md §12; the policy's `[privacy]`).

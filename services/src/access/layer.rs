@@ -9,19 +9,25 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{allows, refusal, Method};
+use super::Method;
 use crate::auth::Auth;
+use crate::policy::PolicyHandle;
 
-/// See the module documentation.
+/// See the module documentation. The table is the one the policy in
+/// force makes, asked at each call (a SIGHUP reload applies at once).
 #[derive(Debug, Clone)]
-pub struct AccessLayer(pub Arc<Auth>);
+pub struct AccessLayer {
+    pub auth: Arc<Auth>,
+    pub policy: PolicyHandle,
+}
 
 impl<S> tower::Layer<S> for AccessLayer {
     type Service = Access<S>;
     fn layer(&self, inner: S) -> Access<S> {
         Access {
             inner,
-            auth: self.0.clone(),
+            auth: self.auth.clone(),
+            policy: self.policy.clone(),
         }
     }
 }
@@ -31,6 +37,7 @@ impl<S> tower::Layer<S> for AccessLayer {
 pub struct Access<S> {
     inner: S,
     auth: Arc<Auth>,
+    policy: PolicyHandle,
 }
 
 type Boxed<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
@@ -58,14 +65,15 @@ where
             Ok(caller) => caller,
             Err(status) => return Box::pin(async move { Ok(status.into_http()) }),
         };
-        if !allows(actor.role, method) {
+        let table = self.policy.access();
+        if !table.allows(actor.role, method) {
             tracing::info!(
                 actor = %actor.id,
                 role = %actor.role,
                 rpc = method.path(),
                 "refused by the access table"
             );
-            let status = refusal(actor.role, method);
+            let status = table.refusal(actor.role, method);
             return Box::pin(async move { Ok(status.into_http()) });
         }
         request.extensions_mut().insert(actor);

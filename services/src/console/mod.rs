@@ -78,6 +78,8 @@ struct Inner {
     stop: watch::Receiver<bool>,
     /// The log head the read models have applied, for `/live`.
     applied: watch::Receiver<i64>,
+    /// Whose access table decides which pages a role opens.
+    policy: crate::policy::PolicyHandle,
 }
 
 /// The console's shared state.
@@ -85,10 +87,17 @@ struct Inner {
 pub struct Console(Arc<Inner>);
 
 impl Console {
-    pub fn new(services: Services, auth: Auth, secure: bool, stop: watch::Receiver<bool>) -> Self {
+    pub fn new(
+        services: Services,
+        auth: Auth,
+        policy: crate::policy::PolicyHandle,
+        secure: bool,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
         let applied = live::applied_heads(services.db.clone(), services.head.clone(), stop.clone());
         Self(Arc::new(Inner {
             applied,
+            policy,
             services,
             auth,
             sessions: session::Sessions::default(),

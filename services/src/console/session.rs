@@ -24,7 +24,7 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 
 use super::page::{render, Failure};
 use super::Console;
-use crate::access::{self, Method};
+use crate::access::Method;
 use crate::auth::Auth;
 
 /// The session cookie's name.
@@ -130,8 +130,9 @@ impl Console {
     ) -> Result<Session, Failure> {
         let session = self.session(headers)?;
         let role = session.actor.role;
-        match calls.iter().find(|m| !access::allows(role, **m)) {
-            Some(refused) => Err(access::refusal(role, *refused).into()),
+        let table = self.0.policy.access();
+        match calls.iter().find(|m| !table.allows(role, **m)) {
+            Some(refused) => Err(table.refusal(role, *refused).into()),
             None => Ok(session),
         }
     }

@@ -441,6 +441,67 @@ async fn a_named_consumer_belongs_to_the_actor_that_made_it(backend: Backend) {
     server.stop().await;
 }
 
+/// A company's policy narrows `SlaDashboard.GetKpis` to the general
+/// manager and import lines to customer service: the API, the console and
+/// the import all follow it.
+async fn a_policy_file_narrows_the_access_table_at_every_door(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("policy.toml");
+    let text = format!(
+        "{}\n[access]\nimport_roles = [\"customer_service\"]\n\n[access.rpc]\n\"SlaDashboard.GetKpis\" = [\"general_manager\"]\n",
+        domain::policy::file::BUILTIN
+    );
+    std::fs::write(&path, text).expect("write");
+    let policy = ticketd::policy::PolicyHandle::load(Some(path)).expect("a good policy");
+    let server = TestServer::start_with_policy(backend, policy).await;
+    let kpis = Method::from_path("/repair.v1.SlaDashboard/GetKpis").expect("rpc");
+    let channel = server.channel().await;
+    assert_eq!(
+        call(channel.clone(), kpis, "service_manager").await,
+        Code::PermissionDenied
+    );
+    assert_ne!(
+        call(channel.clone(), kpis, "general_manager").await,
+        Code::PermissionDenied
+    );
+    let addr = server.console_addr.expect("console on");
+    let cookie = sign_in(addr, &token("service_manager")).await;
+    let (status, _) = http(
+        addr,
+        format!(
+            "GET /sla HTTP/1.1\r\nHost: ticketd\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(status, 403, "the board calls GetKpis");
+    let lines = ticketd::rpc::import::decode_json_lines(include_str!(
+        "../../../examples/import/history.jsonl"
+    ))
+    .expect("descriptors")
+    .into_iter()
+    .map(|(_, line)| line.expect("line"))
+    .collect::<Vec<_>>();
+    let report = ticketd::rpc::pb::ticket_import_client::TicketImportClient::new(channel)
+        .import_tickets(as_role("importer", tokio_stream::iter(lines)))
+        .await
+        .expect("import")
+        .into_inner();
+    // H-1001 and H-1003 have technicians' lines; H-1002 is customer
+    // service's alone.
+    assert_eq!(
+        (report.tickets_imported, report.tickets_rejected),
+        (1, 2),
+        "{report:?}"
+    );
+    assert!(
+        report.rejections.iter().all(|r| r
+            .reason
+            .contains("role technician may not be stated by an import line")),
+        "{report:?}"
+    );
+    server.stop().await;
+}
+
 fn with_token<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
@@ -487,4 +548,5 @@ on_both_stores!(
     a_subscription_opens_personal_data_only_for_a_role_that_sees_it_in_clear,
     a_ticket_shows_its_customer_only_to_the_roles_whose_work_needs_them,
     a_named_consumer_belongs_to_the_actor_that_made_it,
+    a_policy_file_narrows_the_access_table_at_every_door,
 );

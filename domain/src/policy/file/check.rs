@@ -12,7 +12,7 @@ use crate::policy::approval::{ApprovalPolicy, ApprovalTier, TierRule};
 use crate::policy::cost::CostRates;
 use crate::policy::warranty::{ProductLine, ProductLineTerms, WarrantyPolicy};
 use crate::roles::Role;
-use crate::ticket::{Policies, PrivacyPolicy};
+use crate::ticket::{AccessPolicy, Policies, PrivacyPolicy};
 
 /// Parses "1000", "1000.5" or "1000.00" (main units, at most two decimals).
 fn parse_amount(raw: &str, currency: &Currency) -> Result<Money, String> {
@@ -132,6 +132,7 @@ impl<'a> Checker<'a> {
         let approval = self.tiers(&raw.approval.tiers, &currency);
         let windows = self.windows(&raw.warranty);
         let retention = self.retention(raw.privacy.as_ref());
+        let access = self.access(raw.access.as_ref());
         let (costs, default_terms) = (costs?, default_terms?);
         let product_lines = self.lines(&raw.product_line, default_terms, &costs, &currency);
         let (return_window_days, exchange_window_days, failed_repairs_for_exchange) = windows?;
@@ -153,7 +154,33 @@ impl<'a> Checker<'a> {
             privacy: PrivacyPolicy {
                 erase_customers_years_after_closing: retention?,
             },
+            access: access?,
         })
+    }
+
+    /// `[access]`: each RPC key is `Service.Method` (the service checks it
+    /// names an RPC), each role a role.
+    fn access(&mut self, raw: Option<&RawAccess>) -> Option<AccessPolicy> {
+        let Some(raw) = raw else {
+            return Some(AccessPolicy::default());
+        };
+        let before = self.problems.len();
+        let mut rpc = std::collections::BTreeMap::new();
+        for (name, roles) in &raw.rpc {
+            let field = format!("access.rpc.\"{name}\"");
+            let shaped = name
+                .split_once('.')
+                .is_some_and(|(s, m)| !s.is_empty() && !m.is_empty() && !m.contains('.'));
+            if !shaped {
+                self.problem(roles.span(), &field, "must name an RPC as Service.Method");
+            }
+            rpc.insert(name.clone(), self.roles(roles.get_ref(), &field));
+        }
+        let import_roles = raw
+            .import_roles
+            .as_ref()
+            .map(|roles| self.roles(roles, "access.import_roles"));
+        (self.problems.len() == before).then_some(AccessPolicy { rpc, import_roles })
     }
 
     /// `privacy.erase_customers_years_after_closing`: 0 (or absent) is off.

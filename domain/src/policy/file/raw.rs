@@ -20,6 +20,17 @@ pub(super) struct RawPolicy {
     pub(super) product_line: Vec<RawLine>,
     #[serde(default)]
     pub(super) privacy: Option<RawPrivacy>,
+    #[serde(default)]
+    pub(super) access: Option<RawAccess>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAccess {
+    #[serde(default)]
+    pub(super) rpc: std::collections::BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) import_roles: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]

@@ -61,6 +61,8 @@ fn the_commented_product_line_examples_parse_when_uncommented() {
     assert_eq!(rates.travel_remote.minor(), 35_000);
     assert_eq!(rates.travel_urban.minor(), 5_000);
     assert_eq!(p.warranty.product_lines[1].terms.warranty_months, 3);
+    assert_eq!(p.access.rpc.len(), 2, "the [access] example");
+    assert_eq!(p.access.import_roles.as_ref().map(Vec::len), Some(3));
 }
 
 #[test]
@@ -224,4 +226,43 @@ fn given_a_negative_retention_then_the_file_is_refused_naming_the_field_and_line
         problems[0].line,
         line_containing(&text, "erase_customers_years_after_closing")
     );
+}
+
+#[test]
+fn given_the_built_in_policy_then_the_access_table_is_the_built_in_one() {
+    let p = Policies::builtin();
+    assert!(p.access.rpc.is_empty());
+    assert_eq!(p.access.import_roles, None);
+}
+
+#[test]
+fn given_an_access_section_then_each_rpc_keeps_the_roles_the_company_names() {
+    let text = format!(
+        "{BUILTIN}\n[access]\nimport_roles = [\"customer_service\", \"technician\"]\n\n[access.rpc]\n\"SlaDashboard.GetKpis\" = [\"general_manager\"]\n"
+    );
+    let p = parse(&text).expect("parses");
+    assert_eq!(
+        p.access.rpc.get("SlaDashboard.GetKpis"),
+        Some(&vec![crate::Role::GeneralManager])
+    );
+    assert_eq!(
+        p.access.import_roles,
+        Some(vec![crate::Role::CustomerService, crate::Role::Technician])
+    );
+}
+
+#[test]
+fn given_an_unknown_role_or_a_malformed_rpc_name_in_access_then_the_file_is_refused_naming_them() {
+    let text = format!(
+        "{BUILTIN}\n[access.rpc]\n\"GetKpis\" = [\"general_manager\"]\n\"SlaDashboard.ListOpenClocks\" = [\"janitor\"]\n"
+    );
+    let problems = refused(&text);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems[0].field, "access.rpc.\"GetKpis\"");
+    assert!(problems[0].message.contains("Service.Method"));
+    assert_eq!(
+        problems[1].field,
+        "access.rpc.\"SlaDashboard.ListOpenClocks\""
+    );
+    assert_eq!(problems[1].line, line_containing(&text, "janitor"));
 }
