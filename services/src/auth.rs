@@ -202,10 +202,24 @@ pub fn new_token(actor: &str, role: Role) -> (String, String) {
 /// What `ticketd token` prints for a new token: the text for a person, or
 /// (`json`) one JSON object for a script. Refuses an unknown role or a bad
 /// actor id.
-pub fn token_text(actor: &str, role: &str, json: bool) -> Result<String, String> {
+pub fn token_text(
+    actor: &str,
+    role: &str,
+    personal_data: bool,
+    json: bool,
+) -> Result<String, String> {
     let role = Role::parse(role).ok_or_else(|| format!("unknown role {role:?}"))?;
     ActorId::parse(actor).map_err(|p| format!("--actor {p}"))?;
-    let (token, entry) = new_token(actor, role);
+    let granted = crate::access::PersonalView::Granted;
+    if personal_data && crate::access::personal_view(role) != granted {
+        return Err(format!(
+            "--personal-data is for the integration role; {role} sees personal data as its role does (docs/SECURITY.md)"
+        ));
+    }
+    let (token, mut entry) = new_token(actor, role);
+    if personal_data {
+        entry.push_str("personal_data = true\n");
+    }
     Ok(if json {
         serde_json::json!({
             "actor": actor,
@@ -288,6 +302,16 @@ mod tests {
         let (who, grants) = auth.caller(&with_bearer(&granted)).expect("known");
         assert!(grants.personal_data);
         assert_eq!(who.id.as_str(), "billing");
+    }
+
+    #[test]
+    fn a_token_made_with_personal_data_carries_the_grant_and_only_an_integration_may_have_it() {
+        let text = token_text("crm", "integration", true, true).expect("made");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let entry = json["token_file_entry"].as_str().expect("entry");
+        assert!(entry.ends_with("personal_data = true\n"), "{entry}");
+        let refused = token_text("tech-1", "technician", true, false).expect_err("refused");
+        assert!(refused.contains("integration"), "{refused}");
     }
 
     #[test]

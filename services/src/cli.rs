@@ -185,6 +185,10 @@ struct TokenArgs {
     /// for a script to read, instead of the text for a person.
     #[arg(long)]
     json: bool,
+    /// Grant the token personal data in clear (an integration's
+    /// `personal_data = true`; docs/SECURITY.md).
+    #[arg(long)]
+    personal_data: bool,
 }
 
 #[derive(Debug, Args)]
@@ -374,7 +378,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Token(args) => {
             println!(
                 "{}",
-                crate::auth::token_text(&args.actor, &args.role, args.json)?
+                crate::auth::token_text(&args.actor, &args.role, args.personal_data, args.json)?
             );
         }
         Command::Import(args) => {

@@ -11,7 +11,6 @@ use ticketd::access::methods::{EventLog, TicketImport};
 use ticketd::access::{self, Method};
 use ticketd::rpc::pb;
 use ticketd::rpc::pb::event_log_client::EventLogClient;
-use ticketd::rpc::pb::subscribe_response::Message;
 use ticketd::rpc::pb::ticket_queries_client::TicketQueriesClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
@@ -352,16 +351,7 @@ async fn a_named_consumer_belongs_to_the_actor_that_made_it(backend: Backend) {
         .await
         .expect("made and joined by its owner")
         .into_inner();
-    let first = loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), stream.message())
-            .await
-            .expect("in time")
-            .expect("healthy")
-            .expect("open");
-        if let Some(Message::Event(e)) = message.message {
-            break e;
-        }
-    };
+    let first = crate::subscriptions::next_event(&mut stream).await;
     // Another integration: refused everywhere, and the lease stays.
     let other = UNGRANTED_INTEGRATION;
     let status = log
@@ -527,19 +517,7 @@ async fn read_all(channel: Channel, token: &str, head: u64) -> Vec<pb::LoggedEve
         .await
         .expect("subscribe")
         .into_inner();
-    let mut events = Vec::new();
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), stream.message())
-            .await
-            .expect("a message within ten seconds")
-            .expect("healthy")
-            .expect("open");
-        match message.message {
-            Some(Message::Event(e)) => events.push(e),
-            Some(Message::Heartbeat(h)) if h.head_position >= head => return events,
-            _ => {}
-        }
-    }
+    crate::subscriptions::events_to(&mut stream, head).await
 }
 
 on_both_stores!(

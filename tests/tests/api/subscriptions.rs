@@ -182,6 +182,14 @@ pub async fn read_to(
         .await
         .expect("subscribe")
         .into_inner();
+    events_to(&mut stream, head).await
+}
+
+/// The events of `stream` until a heartbeat shows it has passed `head`.
+pub async fn events_to(
+    stream: &mut tonic::Streaming<pb::SubscribeResponse>,
+    head: u64,
+) -> Vec<pb::LoggedEvent> {
     let mut events = Vec::new();
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), stream.message())
