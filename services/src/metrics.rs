@@ -154,6 +154,12 @@ where
     stream.shutdown().await
 }
 
+/// Scrapes answered at once; a connection past them is closed at once.
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long a connection may take, TLS handshake, request and answer
+/// together: a client that sends half a request is closed after it.
+pub const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves `/metrics` on `listener` (over TLS when given) until `stop`.
 pub async fn serve(
     listener: TcpListener,
@@ -163,11 +169,22 @@ pub async fn serve(
 ) {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, "metrics on /metrics");
+    let places = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(answer_one(stream, tls.clone(), sources.clone()));
+                    let Ok(place) = places.clone().try_acquire_owned() else {
+                        tracing::warn!(limit = MAX_CONNECTIONS, "metrics connection refused: at the connection cap");
+                        continue;
+                    };
+                    let answering = answer_one(stream, tls.clone(), sources.clone());
+                    tokio::spawn(async move {
+                        if tokio::time::timeout(CONNECTION_TIMEOUT, answering).await.is_err() {
+                            tracing::debug!("metrics connection timed out");
+                        }
+                        drop(place);
+                    });
                 }
                 Err(error) => tracing::warn!(%error, "metrics accept failed"),
             },

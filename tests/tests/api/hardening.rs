@@ -71,29 +71,44 @@ async fn junk(channel: tonic::transport::Channel, i: usize) {
     assert_eq!(status.code(), tonic::Code::Unimplemented);
 }
 
-/// A request whose headers never end: the console closes the connection
-/// within its header-read timeout, with nothing served.
-async fn a_half_sent_console_request_is_closed_within_its_timeout(backend: Backend) {
+/// A request whose headers never end (the console), a connection that
+/// sends nothing (`/metrics`, which answers whatever first arrives): each
+/// is closed within its timeout, with nothing served.
+async fn a_half_sent_request_is_closed_within_its_timeout(backend: Backend) {
     let server = TestServer::start(backend).await;
-    let addr = server.console_addr.expect("console on");
+    let console = server.console_addr.expect("console on");
+    let metrics = server.metrics_addr.expect("metrics on");
+    tokio::join!(
+        closed_within(console, HALF, ticketd::console::HEADER_READ_TIMEOUT),
+        closed_within(metrics, b"", ticketd::metrics::CONNECTION_TIMEOUT),
+    );
+    server.stop().await;
+}
+
+const HALF: &[u8] = b"GET /signin HTTP/1.1\r\nHost: ticketd\r\n";
+
+/// Sends `sent` to `addr` and no more; the connection must be closed after
+/// about `timeout`, with nothing served.
+async fn closed_within(addr: SocketAddr, sent: &[u8], timeout: Duration) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /signin HTTP/1.1\r\nHost: ticketd\r\n")
-        .await
-        .expect("half a request");
+    stream.write_all(sent).await.expect("sent");
     let started = Instant::now();
     let mut rest = Vec::new();
-    let limit = ticketd::console::HEADER_READ_TIMEOUT + Duration::from_secs(5);
-    tokio::time::timeout(limit, stream.read_to_end(&mut rest))
-        .await
-        .expect("closed within the header-read timeout")
-        .expect("read");
-    assert!(started.elapsed() >= ticketd::console::HEADER_READ_TIMEOUT - Duration::from_secs(1));
+    tokio::time::timeout(
+        timeout + Duration::from_secs(5),
+        stream.read_to_end(&mut rest),
+    )
+    .await
+    .expect("closed within the timeout")
+    .expect("read");
+    assert!(
+        started.elapsed() >= timeout - Duration::from_secs(1),
+        "{addr}"
+    );
     assert!(
         !String::from_utf8_lossy(&rest).contains("200 OK"),
         "nothing served"
     );
-    server.stop().await;
 }
 
 /// Posts a sign-in form; the status code.
@@ -213,7 +228,7 @@ async fn production_refuses_insecure_dev_auth() {
 
 on_both_stores!(
     made_up_paths_neither_grow_nor_break_metrics,
-    a_half_sent_console_request_is_closed_within_its_timeout,
+    a_half_sent_request_is_closed_within_its_timeout,
     guessing_tokens_at_the_console_is_slowed_and_other_sites_are_refused,
     subscriptions_past_the_per_actor_cap_are_resource_exhausted,
 );
