@@ -16,9 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
 use tonic::Code;
 
-use crate::helpers::{
-    as_role, domain_roles, receive_request, token, Backend, TestServer, UNGRANTED_INTEGRATION,
-};
+use crate::flow::Flow;
+use crate::helpers::{as_role, domain_roles, token, Backend, TestServer, UNGRANTED_INTEGRATION};
 use crate::on_both_stores;
 
 /// An empty message: every request decodes from no bytes (proto3), and any
@@ -161,15 +160,7 @@ async fn a_subscription_opens_personal_data_only_for_a_role_that_sees_it_in_clea
     backend: Backend,
 ) {
     let server = TestServer::start(backend).await;
-    server
-        .commands()
-        .await
-        .receive_ticket(as_role(
-            "customer_service",
-            receive_request("PII-1", Some(30)),
-        ))
-        .await
-        .expect("received");
+    Flow::receive(&server, "PII-1", Some(30)).await;
     let head = server.caught_up().await.head_position;
     let subscribers = [
         (token("customer_service"), true),
@@ -208,28 +199,9 @@ async fn a_subscription_opens_personal_data_only_for_a_role_that_sees_it_in_clea
 /// only for the roles that see customers in clear.
 async fn a_ticket_shows_its_customer_only_to_the_roles_whose_work_needs_them(backend: Backend) {
     let server = TestServer::start(backend).await;
-    let mut commands = server.commands().await;
-    commands
-        .receive_ticket(as_role(
-            "customer_service",
-            receive_request("PII-2", Some(30)),
-        ))
-        .await
-        .expect("received");
-    commands
-        .dispatch_technician(as_role(
-            "service_manager",
-            pb::DispatchTechnicianRequest {
-                context: crate::helpers::context("PII-2"),
-                technician_id: "technician-1".into(),
-                planned_arrival: Some(prost_types::Timestamp {
-                    seconds: chrono::Utc::now().timestamp() + 86_400,
-                    nanos: 0,
-                }),
-            },
-        ))
-        .await
-        .expect("dispatched to technician-1");
+    let mut ticket = Flow::receive(&server, "PII-2", Some(30)).await;
+    let r = ticket.dispatch().await;
+    ticket.ok(r, "TechnicianDispatched");
     server.caught_up().await;
     let mut queries = TicketQueriesClient::new(server.channel().await);
     // (token, name and address in clear, phone in clear, last digits
@@ -298,13 +270,7 @@ async fn a_ticket_shows_its_customer_only_to_the_roles_whose_work_needs_them(bac
         }
     }
     // A ticket not dispatched to the technician: redacted for them.
-    commands
-        .receive_ticket(as_role(
-            "customer_service",
-            receive_request("PII-3", Some(30)),
-        ))
-        .await
-        .expect("received");
+    Flow::receive(&server, "PII-3", Some(30)).await;
     let get = with_token(
         &token("technician"),
         pb::GetTicketRequest {
@@ -329,15 +295,7 @@ async fn a_ticket_shows_its_customer_only_to_the_roles_whose_work_needs_them(bac
 /// any; and one actor owns at most 16.
 async fn a_named_consumer_belongs_to_the_actor_that_made_it(backend: Backend) {
     let server = TestServer::start(backend).await;
-    server
-        .commands()
-        .await
-        .receive_ticket(as_role(
-            "customer_service",
-            receive_request("C-1", Some(30)),
-        ))
-        .await
-        .expect("received");
+    Flow::receive(&server, "C-1", Some(30)).await;
     server.caught_up().await;
     let mut log = EventLogClient::new(server.channel().await);
     let named = |name: &str| pb::SubscribeRequest {

@@ -246,15 +246,7 @@ async fn ticketd_import_reports_by_line_and_exits_with_the_outcome(backend: Back
 /// the importer too, since the ticket has live events; nothing written.
 async fn a_forged_waiver_on_a_live_ticket_through_the_import_is_refused(backend: Backend) {
     let server = TestServer::start(backend).await;
-    server
-        .commands()
-        .await
-        .receive_ticket(as_role(
-            "customer_service",
-            crate::helpers::receive_request("T-LIVE", Some(400)),
-        ))
-        .await
-        .expect("received live");
+    crate::flow::Flow::receive(&server, "T-LIVE", Some(400)).await;
     let before = server.event_count().await;
     let waiver = r#"{"actor_id": "gm-01", "role": "general_manager", "approve_fee_waiver": {"context": {"request_id": "forged-1", "ticket_id": "T-LIVE", "occurred_at": "2026-09-29T02:00:00Z"}, "amount": {"currency": "CNY", "minor_units": 600000}, "reason": "goodwill"}}"#;
     let status = expect_code(
