@@ -287,11 +287,11 @@ impl TicketSla {
                 };
             }
             TicketEvent::TicketReopened { cycle, .. } => {
-                // The old cycle's open clocks end without a result; its
-                // finished ones keep theirs.
-                for c in sla.clocks.iter_mut().filter(|c| c.cycle == sla.cycle) {
-                    c.cancel(at);
-                }
+                // The old cycle has ended (its close stopped its clocks):
+                // any clock still open is judged now, and every result it
+                // holds stays as it is.
+                let cal = calendars.for_region(&sla.facts.region);
+                sla.end_cycle(cal, at, pct);
                 sla.cycle = (*cycle).max(sla.cycle + 1);
             }
             TicketEvent::ItemTakenIn { .. } => sla.in_custody = true,
@@ -401,6 +401,9 @@ impl TicketSla {
                         c.resume(cal, at, pct);
                     } else if is(&def.stops) {
                         c.stop(cal, at, pct);
+                    } else if is(&def.cancels) && c.elapsed_at(cal, at) > c.target {
+                        // Already breached: a cancel does not undo that.
+                        c.stop(cal, at, pct);
                     } else if is(&def.cancels) {
                         c.cancel(at);
                     } else if is(&def.pauses) {
@@ -410,6 +413,20 @@ impl TicketSla {
                     }
                 }
             }
+        }
+        // A closed ticket keeps no clock running: each open one is judged
+        // by its own time at the close.
+        if matches!(event, TicketEvent::TicketClosed { .. }) {
+            sla.end_cycle(cal, at, pct);
+        }
+    }
+
+    /// Stops every clock of the current cycle still running or paused,
+    /// each met or breached by its elapsed time at `at`.
+    fn end_cycle(&mut self, cal: &Calendar, at: DateTime<Utc>, pct: u32) {
+        let cycle = self.cycle;
+        for c in self.clocks.iter_mut().filter(|c| c.cycle == cycle) {
+            c.stop(cal, at, pct);
         }
     }
 }

@@ -563,3 +563,122 @@ fn an_extension_moves_the_repair_cycle_deadline_to_the_new_due_date() {
     let done = clocks(&events);
     assert_eq!(clock(&done, "repair_cycle", 1).met, Some(true));
 }
+
+fn closed(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::TicketClosed { at }
+}
+
+fn reopened(cycle: u32, at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::TicketReopened {
+        reason: text("still broken"),
+        same_fault: true,
+        cycle,
+        at,
+    }
+}
+
+fn cancelled(at: DateTime<Utc>) -> TicketEvent {
+    TicketEvent::TicketCancelled {
+        reason: text("withdrawn"),
+        at,
+    }
+}
+
+#[test]
+fn closing_the_ticket_judges_every_open_clock_by_its_own_time() {
+    let t0 = sh("2026-01-06", "09:00");
+    let t1 = sh("2026-01-06", "10:00");
+    let sla = clocks(&[(repair(), t0), (closed(t1), t1)]);
+    assert!(
+        sla.clocks
+            .iter()
+            .all(|c| !matches!(c.state, State::Running | State::Paused)),
+        "{:?}",
+        sla.clocks
+    );
+    let arrival = clock(&sla, "dispatch_arrival", 1);
+    assert_eq!(
+        (arrival.state, arrival.elapsed, arrival.met),
+        (State::Stopped, H, Some(true))
+    );
+    assert_eq!(view(arrival, sh("2026-02-06", "09:00")).status, Status::Met);
+}
+
+#[test]
+fn a_breach_before_the_close_stays_a_breach_after_a_reopen() {
+    let t0 = sh("2026-01-06", "09:00");
+    let close = sh("2026-01-09", "09:00");
+    let reopen = sh("2026-01-20", "09:00");
+    let sla = clocks(&[
+        (repair(), t0),
+        (closed(close), close),
+        (reopened(2, reopen), reopen),
+    ]);
+    let old = clock(&sla, "dispatch_arrival", 1);
+    assert_eq!((old.state, old.met), (State::Stopped, Some(false)));
+    assert!(old.elapsed > old.target, "{old:?}");
+    assert_eq!(view(old, reopen).status, Status::Breached);
+    let new = clock(&sla, "dispatch_arrival", 2);
+    assert_eq!((new.state, new.started_at), (State::Running, reopen));
+}
+
+#[test]
+fn a_cancel_after_a_breach_keeps_the_breach_and_one_before_ends_without_a_result() {
+    let t0 = sh("2026-01-06", "09:00");
+    let late = sh("2026-01-09", "09:00");
+    let sla = clocks(&[(repair(), t0), (cancelled(late), late)]);
+    let arrival = clock(&sla, "dispatch_arrival", 1);
+    assert_eq!((arrival.state, arrival.met), (State::Stopped, Some(false)));
+    let early = sh("2026-01-06", "10:00");
+    let sla = clocks(&[(repair(), t0), (cancelled(early), early)]);
+    assert_eq!(clock(&sla, "dispatch_arrival", 1).state, State::Cancelled);
+}
+
+proptest::proptest! {
+    /// Random lifecycles: a closed ticket has no clock running, and no
+    /// clock's result changes once the cycle it belongs to has ended.
+    #[test]
+    fn a_closed_cycle_keeps_no_running_clock_and_its_results_never_change(
+        steps in proptest::collection::vec((0_u8..6, 1_i64..40), 1..25)
+    ) {
+        let mut at = sh("2026-01-06", "09:00");
+        let (policy, calendars) = (SlaPolicy::default(), Calendars::default());
+        let mut sla = TicketSla::start();
+        sla.step(&repair(), at, &policy, &calendars);
+        let mut cycle = 1;
+        let mut ended: Vec<ClockState> = Vec::new();
+        for (kind, hours) in steps {
+            at += chrono::Duration::hours(hours);
+            let event = match kind {
+                0 => arrived(at),
+                1 => diagnosed(at),
+                2 => quoted(at),
+                3 => closed(at),
+                4 => {
+                    cycle += 1;
+                    reopened(cycle, at)
+                }
+                _ => cancelled(at),
+            };
+            let closes = matches!(event, TicketEvent::TicketClosed { .. });
+            sla.step(&event, at, &policy, &calendars);
+            for before in &ended {
+                let now = sla
+                    .clocks
+                    .iter()
+                    .find(|c| c.clock == before.clock && c.cycle == before.cycle)
+                    .expect("a clock is never dropped");
+                proptest::prop_assert_eq!(now, before);
+            }
+            if closes {
+                let open: Vec<_> = sla
+                    .clocks
+                    .iter()
+                    .filter(|c| matches!(c.state, State::Running | State::Paused))
+                    .collect();
+                proptest::prop_assert!(open.is_empty(), "{:?}", open);
+                ended = sla.clocks.clone();
+            }
+        }
+    }
+}

@@ -145,10 +145,25 @@ async fn dashboard_shows_open_clocks_and_kpis_worked_out_by_hand(backend: Backen
     )
     .await;
     let ids: Vec<&str> = commitments.iter().map(|c| c.ticket_id.as_str()).collect();
-    // sla-r1 was closed without a recorded first contact: its commitment
-    // clock runs on (a dispatch or diagnosis does not stop it). The
-    // unanswered complaint has made no commitment yet either.
-    assert_eq!(ids, ["sla-r1", "sla-c2", "sla-open"], "{commitments:?}");
+    // sla-r1 was closed without a recorded first contact (a dispatch or
+    // diagnosis does not stop its commitment clock): the close ended it,
+    // judged by its own time, so it no longer runs. The unanswered
+    // complaint has made no commitment yet.
+    assert_eq!(ids, ["sla-c2", "sla-open"], "{commitments:?}");
+    let r1 = open(
+        &server,
+        pb::OpenClocksRequest {
+            ticket_id: "sla-r1".into(),
+            clock: "service_commitment".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        r1.iter().map(|c| c.sla_status()).collect::<Vec<_>>(),
+        [pb::SlaStatus::Met],
+        "{r1:?}"
+    );
     // Each enum filter filters: none of these clocks is breached, remote
     // or urgent.
     nothing_matches_breached_remote_or_urgent(&server).await;
