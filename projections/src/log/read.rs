@@ -233,11 +233,34 @@ const TAIL_SQLITE: &str = "SELECT log_position, COALESCE(digest, ''), '0', event
 
 /// The events to append after the tail: on PostgreSQL in
 /// `(transaction_id, position)` order and only those whose transaction is
-/// older than every transaction still running, so no event can later commit
-/// in front of them; on SQLite position order is commit order.
-const NEXT_PG: &str = "SELECT position, hash FROM events
+/// older than every transaction still running that could have written
+/// one, so no event can later commit in front of them; on SQLite position
+/// order is commit order.
+///
+/// The horizon is the oldest transaction of this statement's snapshot
+/// still running (`pg_snapshot_xip`), leaving out those known to run in
+/// another database of the cluster (a backend of another database, or a
+/// transaction prepared there): they cannot write this database's events,
+/// and a shared cluster's idle-in-transaction session elsewhere must not
+/// stop the log. A running transaction whose database is not known (it
+/// ended since the snapshot) still counts, so the horizon never passes a
+/// transaction of ours; with none, the snapshot's xmax. Transaction ids
+/// are compared on their low 32 bits, which is what `backend_xid` holds.
+const NEXT_PG: &str = "WITH snap AS (SELECT pg_current_snapshot() AS s),
+  elsewhere AS (
+    SELECT backend_xid::text::numeric AS x FROM pg_stat_activity
+     WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+    UNION ALL
+    SELECT transaction::text::numeric FROM pg_prepared_xacts
+     WHERE database <> current_database()),
+  horizon AS (
+    SELECT COALESCE(
+      (SELECT MIN(x) FROM snap, pg_snapshot_xip(snap.s) AS x
+        WHERE (x::text::numeric % 4294967296) NOT IN (SELECT x FROM elsewhere)),
+      (SELECT pg_snapshot_xmax(s) FROM snap)) AS h)
+SELECT position, hash FROM events
   WHERE (transaction_id, position) > ($1::text::xid8, $2)
-    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    AND transaction_id < (SELECT h FROM horizon)
   ORDER BY transaction_id, position LIMIT $3";
 const NEXT_SQLITE: &str = "SELECT position, hash FROM events
   WHERE position > $1 ORDER BY position LIMIT $2";

@@ -37,6 +37,7 @@ mod report_pages;
 mod restart;
 mod robustness;
 mod rules;
+mod shared_cluster;
 mod short_flows;
 mod sla;
 mod sla_rules;
