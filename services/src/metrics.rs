@@ -56,6 +56,27 @@ pub async fn render(sources: &Sources) -> Result<String, sqlx::Error> {
             status.head - position
         );
     }
+    let backlog = projections::log::backlog::backlog(&sources.db).await?;
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_log_unsequenced_events Events stored but not yet in the log."
+    );
+    let _ = writeln!(out, "# TYPE ticketd_log_unsequenced_events gauge");
+    let _ = writeln!(
+        out,
+        "ticketd_log_unsequenced_events {}",
+        backlog.unsequenced
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ticketd_log_blocking_transaction_age_seconds Age of the oldest transaction the sequencer waits for (0: none)."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE ticketd_log_blocking_transaction_age_seconds gauge"
+    );
+    let age = backlog.blocker.as_ref().map_or(0, |b| b.age_seconds);
+    let _ = writeln!(out, "ticketd_log_blocking_transaction_age_seconds {age}");
     let relays = crate::relay::checkpoints(&sources.db).await?;
     let _ = writeln!(
         out,

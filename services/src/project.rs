@@ -33,6 +33,30 @@ pub async fn sequence_all(db: &Pool) -> Result<(), sqlx::Error> {
     }
 }
 
+/// How often the log watcher looks for events waiting on a transaction,
+/// and how old that transaction must be to be warned about.
+const BACKLOG_LOOK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Logs a warning when stored events wait for a transaction of this
+/// database older than [`BACKLOG_LOOK`] (an idle-in-transaction session).
+async fn warn_of_backlog(db: &Pool) {
+    match log::backlog::backlog(db).await {
+        Ok(log::backlog::Backlog {
+            unsequenced,
+            blocker: Some(b),
+        }) if b.age_seconds >= BACKLOG_LOOK.as_secs() as i64 => tracing::warn!(
+            unsequenced,
+            pid = b.pid,
+            database = %b.database,
+            age_seconds = b.age_seconds,
+            state = %b.state,
+            "events wait to enter the log for a transaction still open in this database"
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::debug!(%error, "cannot look at the log's backlog"),
+    }
+}
+
 /// Extends the log and publishes its head position until `stop`.
 pub async fn watch_log(
     db: Pool,
@@ -40,9 +64,14 @@ pub async fn watch_log(
     head: watch::Sender<i64>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut looked = tokio::time::Instant::now();
     loop {
         if *stop.borrow() {
             break;
+        }
+        if looked.elapsed() >= BACKLOG_LOOK {
+            looked = tokio::time::Instant::now();
+            warn_of_backlog(&db).await;
         }
         // The sequencer's turn says where the head is; only when another
         // process took the turn is it read.

@@ -6,6 +6,7 @@
 //! projection runners of one process share ([`recent`]).
 
 pub mod append;
+pub mod backlog;
 pub mod metadata;
 pub mod read;
 pub mod recent;

@@ -403,7 +403,17 @@ impl EventLog for EventLogService {
         _request: Request<pb::GetLogStatusRequest>,
     ) -> Result<Response<pb::LogStatus>, Status> {
         let status = log_status(&self.db).await.map_err(from_sqlx)?;
+        let backlog = projections::log::backlog::backlog(&self.db)
+            .await
+            .map_err(from_sqlx)?;
         Ok(Response::new(pb::LogStatus {
+            unsequenced: u64::try_from(backlog.unsequenced).unwrap_or_default(),
+            oldest_blocking: backlog.blocker.map(|b| pb::BlockingTransaction {
+                pid: b.pid,
+                database: b.database,
+                age_seconds: u64::try_from(b.age_seconds).unwrap_or_default(),
+                state: b.state,
+            }),
             head_position: u64::try_from(status.head).unwrap_or_default(),
             projections: status
                 .projections

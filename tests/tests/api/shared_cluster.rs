@@ -36,3 +36,47 @@ async fn a_transaction_held_open_in_another_database_does_not_stop_the_log() {
         .expect("rollback");
     server.stop().await;
 }
+
+/// A transaction held open in ticketd's own database does hold the log
+/// back (it could still write an event in front): `GetLogStatus` shows the
+/// events waiting and the transaction, and the log moves on once it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_holds_the_log_back_is_shown_with_the_events_it_holds() {
+    let server = TestServer::start(Backend::Postgres).await;
+    let mut holder = server.postgres().await;
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
+    let pid: (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+        .fetch_one(&mut holder)
+        .await
+        .expect("pid");
+    sqlx::query("SELECT txid_current()")
+        .execute(&mut holder)
+        .await
+        .expect("take a transaction id");
+    Flow::receive(&server, "HELD-1", Some(30)).await;
+    let mut log = server.events().await;
+    let status = log
+        .get_log_status(ticketd::rpc::pb::GetLogStatusRequest {})
+        .await
+        .expect("status")
+        .into_inner();
+    assert_eq!(
+        (status.head_position, status.unsequenced),
+        (0, 1),
+        "{status:?}"
+    );
+    let blocking = status.oldest_blocking.expect("the holder is named");
+    assert_eq!(blocking.pid, pid.0);
+    assert_eq!(blocking.state, "idle in transaction");
+    sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("rollback");
+    let status = server.caught_up_within(Duration::from_secs(5)).await;
+    assert_eq!((status.head_position, status.unsequenced), (1, 0));
+    assert!(status.oldest_blocking.is_none(), "{status:?}");
+    server.stop().await;
+}
