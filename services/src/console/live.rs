@@ -52,7 +52,11 @@ pub fn applied_heads(
                         break;
                     }
                     let at = *head.borrow_and_update();
-                    applied(&db, at).await;
+                    // Only a page that listens (a receiver beyond the
+                    // console's own) is worth a look at the read models.
+                    if applied_to.receiver_count() > 1 {
+                        applied(&db, at).await;
+                    }
                     if applied_to.send(at).is_err() {
                         break;
                     }
