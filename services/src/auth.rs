@@ -234,11 +234,6 @@ pub fn token_text(
     })
 }
 
-/// Roles that may read the audit trail (the access table's answer).
-pub fn may_audit(role: Role) -> bool {
-    crate::access::audits(role)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
