@@ -12,6 +12,8 @@
 //!   was recorded.
 //! * [`schema`]: each event type's version and the upcasters that read
 //!   older shapes.
+//! * [`period`]: periods as the Civil Code counts them (every window
+//!   that ends on a date).
 //! * [`capa`]: the `CorrectiveAction` aggregate (FRACAS, 8D style).
 
 /// `name()` and `NAMES` for an event enum from one list of its variants:
@@ -37,6 +39,7 @@ macro_rules! event_names {
 pub mod capa;
 pub mod clock;
 pub mod money;
+pub mod period;
 pub mod personal;
 pub mod policy;
 pub mod roles;

@@ -82,6 +82,19 @@ enum Command {
     /// whose sequence equals the log position (docs/DEPLOYMENT.md). Several
     /// may run on one PostgreSQL: one publishes, the others stand by.
     Relay(RelayArgs),
+    /// Copy the embedded SQLite store to a new file while the server keeps
+    /// writing, and verify the copy's whole log (docs/DEPLOYMENT.md,
+    /// "Backup and restore"). PostgreSQL: use pg_basebackup.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The backup file to write (must not exist; made readable by its
+    /// owner only).
+    to: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -358,7 +371,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // SLA policy and calendars from the user's files (--sla-policy,
     // --calendars): the projection, rebuilds and the dashboard use them.
     let sla = crate::sla::load(cli.sla_policy.clone(), cli.calendars.clone())?.leak();
-    let policy = cli.policy;
+    let policy = crate::policy::PolicySource {
+        path: cli.policy,
+        rest_days: sla.calendars.default.rest_days(),
+    };
     match cli.command {
         Command::Serve(args) => commands::serve(args, policy, sla).await?,
         Command::Migrate(args) => {
@@ -372,7 +388,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("{}", crate::policy::check(&file)?);
         }
         Command::Policy(PolicyCommand::Show) => {
-            print!("{}", crate::policy::show(policy.as_deref())?);
+            print!("{}", crate::policy::show(policy.path.as_deref())?);
         }
         Command::Bench(args) => commands::bench(args, policy, sla).await?,
         Command::Token(args) => {
@@ -395,6 +411,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::VerifyExport(args) => commands::verify_export(&args.file)?,
         Command::ImportUnits(args) => commands::import_units(args, policy).await?,
         Command::Relay(args) => commands::relay(args).await?,
+        Command::Backup(args) => {
+            let made = crate::backup::backup(&args.store.config()?, &args.to).await?;
+            println!(
+                "{}: {} events, every one verified; log digest {}",
+                made.path.display(),
+                made.events,
+                made.digest
+            );
+        }
         Command::Project(args) => commands::project(args, policy, sla).await?,
     }
     Ok(())

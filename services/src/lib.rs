@@ -1,6 +1,7 @@
 //! ticketd: the repair ticket service.
 //!
 //! * [`store`]: opening SQLite or PostgreSQL and applying migrations.
+//! * [`backup`]: a verified copy of the SQLite store while it runs.
 //! * [`bus`]: executing commands exactly once per request id.
 //! * [`import`]: history import, each ticket all or nothing.
 //! * [`rpc`]: the gRPC services (the only module that knows tonic/prost).
@@ -12,6 +13,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod bus;
 pub mod cli;

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use domain::period::RestDays;
 use domain::policy::file::{parse, BUILTIN};
 use domain::policy::PolicyFileError;
 use domain::ticket::Policies;
@@ -39,9 +40,25 @@ fn with_table(policies: Policies, path: &str) -> Result<(Policies, Table), Polic
     Ok((policies, table))
 }
 
+/// Where a process's policy comes from: the file (`None`: built in), and
+/// the rest days of the site's business calendar, which periods ending on
+/// a date need (the calendar is its own file, `--calendars`).
+#[derive(Debug, Clone, Default)]
+pub struct PolicySource {
+    pub path: Option<PathBuf>,
+    pub rest_days: RestDays,
+}
+
 /// Reads and checks a policy file; `None`: the built-in policy.
 pub fn load(path: Option<&Path>) -> Result<Policies, PolicyLoadError> {
     load_with_table(path).map(|(policies, _)| policies)
+}
+
+/// [`load`] with the site's rest days, and the access table it makes.
+fn load_from(source: &PolicySource) -> Result<(Policies, Table), PolicyLoadError> {
+    let (mut policies, table) = load_with_table(source.path.as_deref())?;
+    policies.rest_days = source.rest_days.clone();
+    Ok((policies, table))
 }
 
 /// [`load`], with the access table the policy makes.
@@ -73,26 +90,25 @@ pub struct PolicyHandle {
     current: Arc<watch::Sender<Arc<Policies>>>,
     /// The access table the policy in force makes.
     access: Arc<watch::Sender<Arc<Table>>>,
-    path: Option<PathBuf>,
+    source: PolicySource,
 }
 
 impl PolicyHandle {
-    /// `path` is the file the policy came from (`None`: built in), read
-    /// again on reload.
-    fn new(policies: Policies, table: Table, path: Option<PathBuf>) -> Self {
+    /// `source` is where the policy came from, read again on reload.
+    fn new(policies: Policies, table: Table, source: PolicySource) -> Self {
         let (current, _) = watch::channel(Arc::new(policies));
         let (access, _) = watch::channel(Arc::new(table));
         Self {
             current: Arc::new(current),
             access: Arc::new(access),
-            path,
+            source,
         }
     }
 
     /// Loads the file (or the built-in policy) into a new handle.
-    pub fn load(path: Option<PathBuf>) -> Result<Self, PolicyLoadError> {
-        let (policies, table) = load_with_table(path.as_deref())?;
-        Ok(Self::new(policies, table, path))
+    pub fn load(source: PolicySource) -> Result<Self, PolicyLoadError> {
+        let (policies, table) = load_from(&source)?;
+        Ok(Self::new(policies, table, source))
     }
 
     /// The access table in force now.
@@ -107,7 +123,8 @@ impl PolicyHandle {
 
     /// Where the policy comes from, for messages.
     pub fn source(&self) -> String {
-        self.path
+        self.source
+            .path
             .as_ref()
             .map_or_else(|| "(built-in)".to_owned(), |p| p.display().to_string())
     }
@@ -115,7 +132,7 @@ impl PolicyHandle {
     /// Reads the file again; on success the new policy is in force, on
     /// failure the old one stays.
     pub fn reload(&self) -> Result<Arc<Policies>, PolicyLoadError> {
-        let (policies, table) = load_with_table(self.path.as_deref())?;
+        let (policies, table) = load_from(&self.source)?;
         let fresh = Arc::new(policies);
         self.access.send_replace(Arc::new(table));
         self.current.send_replace(fresh.clone());
@@ -224,7 +241,11 @@ mod tests {
     fn a_reload_of_a_bad_file_keeps_the_policy_in_force() {
         let dir = temp_dir();
         let path = write(&dir, BUILTIN);
-        let handle = PolicyHandle::load(Some(path.clone())).expect("loads");
+        let handle = PolicyHandle::load(PolicySource {
+            path: Some(path.clone()),
+            ..PolicySource::default()
+        })
+        .expect("loads");
         let before = handle.current();
 
         write(
@@ -242,7 +263,11 @@ mod tests {
     fn a_reload_of_a_good_file_puts_it_in_force() {
         let dir = temp_dir();
         let path = write(&dir, BUILTIN);
-        let handle = PolicyHandle::load(Some(path)).expect("loads");
+        let handle = PolicyHandle::load(PolicySource {
+            path: Some(path),
+            ..PolicySource::default()
+        })
+        .expect("loads");
 
         write(
             &dir,

@@ -1,9 +1,10 @@
 //! Warranty status and the 三包 remedy windows (DOMAIN.md §4).
 
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::cost::CostRates;
+use crate::period::{self, Counting, Length, RestDays};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,6 +95,11 @@ pub struct AppliedTerms {
     /// The policy's product line that matched, or `default`.
     pub product_line: String,
     pub terms: ProductLineTerms,
+    /// Failed repairs of one fault that open an exchange, as the policy in
+    /// force said (absent in decisions recorded before it was recorded:
+    /// the policy of the day applies to those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_repairs_for_exchange: Option<u32>,
 }
 
 /// The company's warranty rules: default terms, product lines (the first
@@ -105,6 +111,10 @@ pub struct WarrantyPolicy {
     pub return_window_days: i64,
     pub exchange_window_days: i64,
     pub failed_repairs_for_exchange: u32,
+    /// How the company's own periods (warranty, repair guarantee) count:
+    /// the Civil Code's way unless its terms say otherwise (art. 204).
+    #[serde(default)]
+    pub counting: Counting,
 }
 
 /// What the warranty check decided for one ticket.
@@ -141,6 +151,9 @@ pub struct WarrantyFacts<'a> {
     pub service_contract: bool,
     /// The day the fault was reported (the ticket's received date).
     pub reported_on: NaiveDate,
+    /// The site's rest days: a period ending on one runs to the next
+    /// working day.
+    pub rest_days: &'a RestDays,
 }
 
 impl WarrantyPolicy {
@@ -157,19 +170,23 @@ impl WarrantyPolicy {
             Some(line) => AppliedTerms {
                 product_line: line.name.clone(),
                 terms: line.terms,
+                failed_repairs_for_exchange: Some(self.failed_repairs_for_exchange),
             },
             None => AppliedTerms {
                 product_line: "default".to_owned(),
                 terms: self.default_terms,
+                failed_repairs_for_exchange: Some(self.failed_repairs_for_exchange),
             },
         }
     }
 
     /// Decides warranty status, basis and the open 三包 remedy.
     ///
-    /// Windows count calendar days from the purchase date: a fault reported on
-    /// day 7 after sale may still be returned, on day 8 it may be exchanged,
-    /// on day 16 only repaired.
+    /// Every period counts as the Civil Code does ([`period`]): the 三包
+    /// windows from the day after sale (a fault reported on day 7 may still
+    /// be returned, on day 8 exchanged, on day 16 only repaired), and a
+    /// window or warranty whose last day is a rest day runs to the next
+    /// working day. The warranty counts as the policy's `counting` says.
     pub fn determine(&self, facts: &WarrantyFacts<'_>) -> WarrantyDecision {
         let applied = self.terms_for(facts.product_line, facts.product_model);
         let terms = applied.terms;
@@ -201,11 +218,14 @@ impl WarrantyPolicy {
             }
             _ => (purchased_on, WarrantyBasis::PurchaseDate),
         };
-        let end_exclusive = start
-            .checked_add_months(Months::new(terms.warranty_months))
-            .unwrap_or(NaiveDate::MAX);
-        let covered_until = end_exclusive.pred_opt();
-        if facts.reported_on >= end_exclusive {
+        let last = period::last_day(
+            start,
+            Length::Months(terms.warranty_months),
+            self.counting,
+            facts.rest_days,
+        );
+        let covered_until = Some(last);
+        if facts.reported_on > last {
             return WarrantyDecision {
                 status: WarrantyStatus::OutOfWarranty,
                 basis,
@@ -214,12 +234,22 @@ impl WarrantyPolicy {
                 applied,
             };
         }
-        let days_since_sale = (facts.reported_on - purchased_on).num_days();
+        // The 三包 windows are the law's: always counted its way.
+        let since_sale = |days: i64| {
+            let days = Length::Days(u32::try_from(days).unwrap_or(0));
+            period::within(
+                facts.reported_on,
+                purchased_on,
+                days,
+                Counting::CivilCode,
+                facts.rest_days,
+            )
+        };
         let remedy = if !terms.three_guarantees {
             Remedy::Repair
-        } else if days_since_sale <= self.return_window_days {
+        } else if since_sale(self.return_window_days) {
             Remedy::Return
-        } else if days_since_sale <= self.exchange_window_days {
+        } else if since_sale(self.exchange_window_days) {
             Remedy::Exchange
         } else {
             Remedy::Repair
@@ -233,6 +263,17 @@ impl WarrantyPolicy {
         }
     }
 
+    /// Failed repairs of one fault that open an exchange for `decision`:
+    /// the number its policy recorded, else (decisions recorded before)
+    /// this policy's.
+    pub fn exchange_threshold(&self, decision: &WarrantyDecision) -> u32 {
+        decision
+            .applied
+            .as_ref()
+            .and_then(|a| a.failed_repairs_for_exchange)
+            .unwrap_or(self.failed_repairs_for_exchange)
+    }
+
     /// After enough failed repairs of the same fault an in-warranty customer
     /// may have an exchange even outside the 15-day window.
     pub fn remedy_after_failed_repairs(&self, decision: &WarrantyDecision, failed: u32) -> Remedy {
@@ -242,7 +283,7 @@ impl WarrantyPolicy {
             .is_none_or(|a| a.terms.three_guarantees);
         if decision.status == WarrantyStatus::InWarranty
             && three_guarantees
-            && failed >= self.failed_repairs_for_exchange
+            && failed >= self.exchange_threshold(decision)
         {
             decision.remedy.max(Remedy::Exchange)
         } else {
@@ -293,31 +334,34 @@ mod tests {
             proof_of_purchase: true,
             service_contract: false,
             reported_on: reported,
+            rest_days: &crate::period::WEEKENDS_ONLY,
         }
     }
 
+    // Sold on Tuesday 2026-03-03: the day of sale is not counted, and no
+    // window below ends on a weekend.
     #[test]
     fn fault_on_day_7_after_sale_may_be_returned() {
-        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 8)));
+        let d = builtin().determine(&facts(day(2026, 3, 3), day(2026, 3, 10)));
         assert_eq!(d.remedy, Remedy::Return);
         assert_eq!(d.status, WarrantyStatus::InWarranty);
     }
 
     #[test]
     fn fault_on_day_8_after_sale_may_be_exchanged_not_returned() {
-        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 9)));
+        let d = builtin().determine(&facts(day(2026, 3, 3), day(2026, 3, 11)));
         assert_eq!(d.remedy, Remedy::Exchange);
     }
 
     #[test]
     fn fault_on_day_15_after_sale_may_still_be_exchanged() {
-        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 16)));
+        let d = builtin().determine(&facts(day(2026, 3, 3), day(2026, 3, 18)));
         assert_eq!(d.remedy, Remedy::Exchange);
     }
 
     #[test]
     fn fault_on_day_16_after_sale_is_repaired_within_warranty() {
-        let d = builtin().determine(&facts(day(2026, 3, 1), day(2026, 3, 17)));
+        let d = builtin().determine(&facts(day(2026, 3, 3), day(2026, 3, 19)));
         assert_eq!(d.remedy, Remedy::Repair);
         assert_eq!(d.status, WarrantyStatus::InWarranty);
     }
@@ -330,14 +374,40 @@ mod tests {
     }
 
     #[test]
-    fn last_day_of_a_twelve_month_warranty_is_covered_and_the_next_is_not() {
+    fn a_twelve_month_warranty_ends_on_the_corresponding_day_moved_off_the_weekend() {
+        // From 2025-03-01: 2026-03-01 is a Sunday, so Monday is covered too.
         let policy = builtin();
-        let last = policy.determine(&facts(day(2025, 3, 1), day(2026, 2, 28)));
+        let last = policy.determine(&facts(day(2025, 3, 1), day(2026, 3, 2)));
         assert_eq!(last.status, WarrantyStatus::InWarranty);
+        assert_eq!(last.covered_until, Some(day(2026, 3, 2)));
+        let after = policy.determine(&facts(day(2025, 3, 1), day(2026, 3, 3)));
+        assert_eq!(after.status, WarrantyStatus::OutOfWarranty);
+        assert_eq!(after.remedy, Remedy::None);
+    }
+
+    #[test]
+    fn terms_that_count_the_start_day_end_the_day_before_and_never_move() {
+        let mut policy = builtin();
+        policy.counting = Counting::StartDayCounted;
+        let last = policy.determine(&facts(day(2025, 3, 1), day(2026, 2, 28)));
         assert_eq!(last.covered_until, Some(day(2026, 2, 28)));
         let after = policy.determine(&facts(day(2025, 3, 1), day(2026, 3, 1)));
         assert_eq!(after.status, WarrantyStatus::OutOfWarranty);
-        assert_eq!(after.remedy, Remedy::None);
+    }
+
+    #[test]
+    fn a_return_window_ending_on_a_holiday_runs_to_the_next_working_day() {
+        // Sale 2026-09-28; day 7 (10-05) falls in National Day, Oct 1-7.
+        let holidays = day(2026, 10, 1).iter_days().take(7).collect();
+        let rest = RestDays::new(holidays, std::collections::BTreeSet::new());
+        let policy = builtin();
+        let on = |reported| {
+            let mut f = facts(day(2026, 9, 28), reported);
+            f.rest_days = &rest;
+            policy.determine(&f).remedy
+        };
+        assert_eq!(on(day(2026, 10, 8)), Remedy::Return);
+        assert_eq!(on(day(2026, 10, 9)), Remedy::Exchange);
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn facts<'a>(line: &'a str, model: &'a str, reported_on: NaiveDate) -> WarrantyF
         proof_of_purchase: true,
         service_contract: false,
         reported_on,
+        rest_days: &crate::period::WEEKENDS_ONLY,
     }
 }
 

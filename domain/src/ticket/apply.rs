@@ -67,7 +67,8 @@ impl Ticket {
                     path,
                 });
             }
-            E::ResolvedRemotely { .. } => {}
+            // The guarantee of a remote fix counts from the fix.
+            E::ResolvedRemotely { at, .. } => self.delivered_at = Some(at),
             E::RepairQuoted {
                 lines,
                 total,
@@ -113,10 +114,9 @@ impl Ticket {
             E::QcPassed { .. } => {
                 self.qc_passes += 1;
             }
-            E::QcFailed { rework, .. } => {
-                self.rework_count = rework;
-                self.count_failed_repair();
-            }
+            // A QC failure is caught inside the workshop: the repair never
+            // reached the customer, so it is no failed 三包 repair.
+            E::QcFailed { rework, .. } => self.rework_count = rework,
             E::ItemShipped { unrepaired, .. } => {
                 self.shipped_unrepaired = unrepaired;
             }

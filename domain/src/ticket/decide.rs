@@ -178,6 +178,7 @@ impl Ticket {
                     proof_of_purchase: product.proof_of_purchase,
                     service_contract: c.service_contract,
                     reported_on,
+                    rest_days: &policies.rest_days,
                 });
                 E::WarrantyDetermined { decision, at: now }
             }
@@ -454,9 +455,7 @@ impl Ticket {
                         receipt_number: custody.receipt_number.clone(),
                     });
                 }
-                if let Some(outstanding) = self.outstanding().filter(|o| !o.is_zero()) {
-                    return Err(TicketError::OutstandingBalance { outstanding });
-                }
+                self.check_settled()?;
                 E::TicketClosed { at: now }
             }
             C::ReopenTicket(c) => {

@@ -63,7 +63,8 @@ pub enum TicketError {
     #[error("the quote expired on {valid_until}")]
     QuoteExpired { valid_until: NaiveDate },
     #[error(
-        "the repair guarantee of {days} days after delivery on {delivered_on} has ended: \
+        "the repair guarantee of {days} days after the repair reached the customer \
+         (delivered, or fixed remotely) on {delivered_on} has ended: \
          the same fault is a new ticket (ReceiveTicket with refers_to naming this one)"
     )]
     RepairGuaranteeEnded { delivered_on: NaiveDate, days: u32 },
@@ -79,6 +80,12 @@ pub enum TicketError {
     UnresolvedRevisit,
     #[error("{outstanding} is still outstanding")]
     OutstandingBalance { outstanding: Money },
+    #[error(
+        "the accepted quote leaves {agreed} that was never invoiced: issue the invoice and \
+         record its payment, or have the balance waived by the tier that may waive it \
+         (ApproveFeeWaiver)"
+    )]
+    AcceptedQuoteNotInvoiced { agreed: Money },
     #[error("the ticket is a {kind}, not a complaint")]
     NotAComplaint { kind: TicketKind },
     #[error("the ticket is already escalated in this cycle")]

@@ -1,8 +1,11 @@
 //! The repair guarantee (DOMAIN.md §4): the same fault coming back within
 //! the product line's days after delivery reopens the ticket as a free
-//! rework cycle; after them it is a new ticket.
+//! rework cycle; after them it is a new ticket. The days count as the
+//! Civil Code counts them ([`crate::period`]).
 
 use chrono::NaiveDate;
+
+use crate::period::{self, Length};
 
 use super::{Policies, Ticket, TicketError};
 
@@ -32,7 +35,9 @@ impl Ticket {
                     .repair_guarantee_days
             }
         };
-        if (today - delivered_on).num_days() > i64::from(days) {
+        let guarantee = Length::Days(days);
+        let (counting, rest) = (policies.warranty.counting, &policies.rest_days);
+        if !period::within(today, delivered_on, guarantee, counting, rest) {
             return Err(TicketError::RepairGuaranteeEnded { delivered_on, days });
         }
         Ok(())

@@ -27,6 +27,23 @@ impl Ticket {
         }
     }
 
+    /// Close needs the cycle settled (DOMAIN.md §5): nothing outstanding
+    /// on the invoices issued, and a chargeable cycle whose quote was
+    /// accepted invoiced, unless approved waivers brought its price to zero.
+    /// Without the second half, a ticket closed uninvoiced waived the whole
+    /// price with nobody's approval.
+    pub(super) fn check_settled(&self) -> Result<(), TicketError> {
+        if let Some(outstanding) = self.outstanding().filter(|o| !o.is_zero()) {
+            return Err(TicketError::OutstandingBalance { outstanding });
+        }
+        if self.chargeable() == Some(true) && !self.invoiced_this_cycle {
+            if let Some(agreed) = self.agreed_price().filter(|a| !a.is_zero()) {
+                return Err(TicketError::AcceptedQuoteNotInvoiced { agreed });
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn decide_invoice(
         &self,
         kind: CommandKind,

@@ -71,6 +71,10 @@ pub struct Policies {
     /// The company's changes to the access table (the policy's `[access]`).
     #[serde(default)]
     pub access: AccessPolicy,
+    /// The site's rest days, from its business calendar (not the policy
+    /// file): a period whose last day is one runs to the next working day.
+    #[serde(default)]
+    pub rest_days: crate::period::RestDays,
 }
 
 /// How a company narrows or widens the built-in access table (DOMAIN.md
@@ -251,7 +255,8 @@ pub struct Ticket {
     pub paid: Option<Money>,
     pub last_revisit_resolved: Option<bool>,
     pub shipped_unrepaired: bool,
-    /// When the item was last delivered back to the customer.
+    /// When the repair last reached the customer: the item delivered back,
+    /// or the fault fixed remotely. The repair guarantee counts from it.
     pub delivered_at: Option<DateTime<Utc>>,
     /// Number of events applied: the ticket's version.
     pub version: u64,

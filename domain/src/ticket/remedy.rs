@@ -1,7 +1,9 @@
 //! The 三包 remedies (DOMAIN.md §4) as the ticket enforces them: a refund
 //! only within the return window; an exchange within the exchange window,
-//! or within warranty after enough failed repairs of the same fault (failed
-//! QC of that fault and same-fault reopens); out of warranty, or for a
+//! or within warranty after enough failed repairs of the same fault (repairs
+//! that reached the customer and came back with that fault: same-fault
+//! reopens; a QC failure inside the workshop is not one), the number the
+//! warranty decision recorded from the policy in force; out of warranty, or for a
 //! customer-caused fault, repair only. And the refund path: approved at the
 //! tier of its amount, item returned, refund paid.
 
@@ -18,8 +20,8 @@ use crate::roles::Actor;
 use crate::values::Label;
 
 impl Ticket {
-    /// Failed repairs of `failure_mode` over the ticket's life: QC failures
-    /// of that fault and same-fault reopens after it.
+    /// Failed repairs of `failure_mode` over the ticket's life: same-fault
+    /// reopens after a repair of that fault reached the customer.
     pub fn failed_repairs_of(&self, failure_mode: &Label) -> u32 {
         self.failed_by_mode.get(failure_mode).copied().unwrap_or(0)
     }
@@ -68,7 +70,7 @@ impl Ticket {
             },
             _ => TicketError::ExchangeNotOpen {
                 window_days: warranty.exchange_window_days,
-                needed: warranty.failed_repairs_for_exchange,
+                needed: warranty.exchange_threshold(decision),
                 failed,
                 open,
             },

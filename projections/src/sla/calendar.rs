@@ -206,6 +206,14 @@ impl Calendar {
         }
     }
 
+    /// The dates nobody works by law at the site (Saturdays and Sundays
+    /// unless worked as 调休, and holidays): where periods that end on a
+    /// date stop (`domain::period`). A site's own opening hours do not
+    /// change them.
+    pub fn rest_days(&self) -> domain::period::RestDays {
+        domain::period::RestDays::new(self.holidays.clone(), self.make_up.clone())
+    }
+
     /// Whether `date` has any working time.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         !self.periods_on(date).is_empty()

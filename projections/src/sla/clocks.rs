@@ -434,3 +434,7 @@ impl TicketSla {
 #[cfg(test)]
 #[path = "clocks_tests.rs"]
 pub(crate) mod tests;
+
+#[cfg(test)]
+#[path = "repair_end_tests.rs"]
+mod repair_end_tests;

@@ -21,11 +21,11 @@ pub(crate) fn sh(date: &str, time: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn label(s: &str) -> Label {
+pub(crate) fn label(s: &str) -> Label {
     Label::parse(s).expect("label")
 }
 
-fn text(s: &str) -> Text {
+pub(crate) fn text(s: &str) -> Text {
     Text::parse(s).expect("text")
 }
 
@@ -109,11 +109,11 @@ pub(crate) fn quoted(at: DateTime<Utc>) -> TicketEvent {
     }
 }
 
-fn clocks(events: &[(TicketEvent, DateTime<Utc>)]) -> TicketSla {
+pub(crate) fn clocks(events: &[(TicketEvent, DateTime<Utc>)]) -> TicketSla {
     derive(events, &SlaPolicy::default(), &Calendars::default())
 }
 
-fn clock<'a>(sla: &'a TicketSla, name: &str, cycle: u32) -> &'a ClockState {
+pub(crate) fn clock<'a>(sla: &'a TicketSla, name: &str, cycle: u32) -> &'a ClockState {
     sla.clocks
         .iter()
         .find(|c| c.clock == name && c.cycle == cycle)

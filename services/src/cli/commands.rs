@@ -2,7 +2,7 @@
 //! from its arguments and the settings `run` read once (the policy file,
 //! the SLA configuration), and hands them down.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use projections::engine::Context;
@@ -11,13 +11,14 @@ use tokio::sync::{watch, Notify};
 
 use super::StoreArgs;
 use super::{shutdown_signal, BenchArgs, ImportUnitsArgs, RebuildArgs, RelayArgs, ServeArgs};
+use crate::policy::PolicySource;
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
 /// `ticketd serve`: the server until SIGINT or SIGTERM.
 pub(super) async fn serve(
     args: ServeArgs,
-    policy: Option<PathBuf>,
+    policy: PolicySource,
     sla: &'static SlaConfig,
 ) -> Result {
     // Before anything is opened or written: a setting production refuses,
@@ -62,7 +63,7 @@ pub(super) async fn serve(
 /// progress bar.
 pub(super) async fn rebuild(
     args: RebuildArgs,
-    policy: Option<PathBuf>,
+    policy: PolicySource,
     sla: &'static SlaConfig,
 ) -> Result {
     let db = crate::store::open(&args.store.config()?).await?;
@@ -103,7 +104,7 @@ pub(super) async fn rebuild(
 /// `ticketd bench`: the figures of docs/BENCHMARKS.md.
 pub(super) async fn bench(
     args: BenchArgs,
-    policy: Option<PathBuf>,
+    policy: PolicySource,
     sla: &'static SlaConfig,
 ) -> Result {
     let policy = crate::policy::PolicyHandle::load(policy)?;
@@ -151,7 +152,7 @@ pub(super) fn verify_export(file: &Path) -> Result {
 }
 
 /// `ticketd import-units FILE`: the installed base from CSV.
-pub(super) async fn import_units(args: ImportUnitsArgs, policy: Option<PathBuf>) -> Result {
+pub(super) async fn import_units(args: ImportUnitsArgs, policy: PolicySource) -> Result {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let db = crate::store::open(&args.store.config()?).await?;
@@ -169,7 +170,7 @@ pub(super) async fn import_units(args: ImportUnitsArgs, policy: Option<PathBuf>)
 /// of their own, until SIGINT or SIGTERM.
 pub(super) async fn project(
     args: StoreArgs,
-    policy: Option<PathBuf>,
+    policy: PolicySource,
     sla: &'static SlaConfig,
 ) -> Result {
     let local = crate::policy::PolicyHandle::load(policy)?

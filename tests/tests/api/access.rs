@@ -400,7 +400,8 @@ async fn a_policy_file_narrows_the_access_table_at_every_door(backend: Backend) 
         domain::policy::file::BUILTIN
     );
     std::fs::write(&path, text).expect("write");
-    let policy = ticketd::policy::PolicyHandle::load(Some(path)).expect("a good policy");
+    let policy = ticketd::policy::PolicyHandle::load(crate::helpers::policy_source(Some(path)))
+        .expect("a good policy");
     let server = TestServer::start_with_policy(backend, policy).await;
     let kpis = Method::from_path("/repair.v1.SlaDashboard/GetKpis").expect("rpc");
     let channel = server.channel().await;

@@ -25,9 +25,19 @@ pub fn admin_url() -> String {
 
 pub use crate::runtime::{master_key, rebuild, setup};
 
-/// The built-in policy, as a server started without `--policy` has it.
+/// The built-in policy, as a server started without `--policy` has it
+/// (with the shipped calendar's rest days).
 pub fn builtin_policy() -> PolicyHandle {
-    PolicyHandle::load(None).expect("the built-in policy loads")
+    PolicyHandle::load(policy_source(None)).expect("the built-in policy loads")
+}
+
+/// A policy file (`None`: built in) with the shipped calendar's rest days,
+/// as `ticketd serve` without `--calendars` reads it.
+pub fn policy_source(path: Option<std::path::PathBuf>) -> ticketd::policy::PolicySource {
+    ticketd::policy::PolicySource {
+        path,
+        rest_days: projections::sla::Calendars::default().default.rest_days(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@ mod runtime;
 
 mod access;
 mod audit;
+mod backup;
 mod browser;
 mod console;
 mod consumers;
@@ -39,6 +40,7 @@ mod robustness;
 mod rules;
 mod shared_cluster;
 mod short_flows;
+mod side_doors;
 mod sla;
 mod sla_rules;
 mod subscription_forms;

@@ -38,7 +38,8 @@ impl PolicyFile {
     }
 
     fn handle(&self) -> PolicyHandle {
-        PolicyHandle::load(Some(self.path())).expect("the policy loads")
+        PolicyHandle::load(crate::helpers::policy_source(Some(self.path())))
+            .expect("the policy loads")
     }
 }
 

@@ -8,6 +8,7 @@ use toml::Spanned;
 use super::raw::*;
 use super::{line_of_offset, FieldProblem, PolicyVersion};
 use crate::money::{Currency, Money};
+use crate::period::RestDays;
 use crate::policy::approval::{ApprovalPolicy, ApprovalTier, TierRule};
 use crate::policy::cost::CostRates;
 use crate::policy::warranty::{ProductLine, ProductLineTerms, WarrantyPolicy};
@@ -143,6 +144,7 @@ impl<'a> Checker<'a> {
                 return_window_days,
                 exchange_window_days,
                 failed_repairs_for_exchange,
+                counting: raw.warranty.period_counting,
             },
             approval: ApprovalPolicy {
                 currency,
@@ -155,6 +157,7 @@ impl<'a> Checker<'a> {
                 erase_customers_years_after_closing: retention?,
             },
             access: access?,
+            rest_days: RestDays::default(),
         })
     }
 

@@ -45,6 +45,8 @@ pub(super) struct RawWarranty {
     pub(super) return_window_days: Spanned<i64>,
     pub(super) exchange_window_days: Spanned<i64>,
     pub(super) failed_repairs_for_exchange: Spanned<i64>,
+    #[serde(default)]
+    pub(super) period_counting: crate::period::Counting,
 }
 
 #[derive(Deserialize)]

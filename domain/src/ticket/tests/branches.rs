@@ -206,7 +206,7 @@ fn a_fault_five_days_after_sale_may_still_be_returned() {
                 status: WarrantyStatus::InWarranty,
                 basis: WarrantyBasis::PurchaseDate,
                 remedy: Remedy::Return,
-                covered_until: Some(date(2027, 3, 14)),
+                covered_until: Some(date(2027, 3, 15)),
                 applied: Some(default_terms()),
             },
             at: now(),

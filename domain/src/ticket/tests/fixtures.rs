@@ -144,6 +144,7 @@ pub fn default_terms() -> AppliedTerms {
     AppliedTerms {
         product_line: "default".into(),
         terms: Policies::builtin().warranty.default_terms,
+        failed_repairs_for_exchange: Some(2),
     }
 }
 
@@ -180,7 +181,8 @@ pub fn in_warranty() -> TicketEvent {
             status: WarrantyStatus::InWarranty,
             basis: WarrantyBasis::PurchaseDate,
             remedy: Remedy::Repair,
-            covered_until: Some(date(2027, 1, 9)),
+            // Bought 2026-01-10: the corresponding day, 2027-01-10, is a Sunday.
+            covered_until: Some(date(2027, 1, 11)),
             applied: Some(default_terms()),
         },
         at: now(),

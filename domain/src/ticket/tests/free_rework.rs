@@ -95,8 +95,9 @@ fn the_refusal_after_the_guarantee_names_the_window_and_the_new_ticket() {
     };
     assert_eq!(
         error.to_string(),
-        "the repair guarantee of 90 days after delivery on 2025-12-19 has ended: the same \
-         fault is a new ticket (ReceiveTicket with refers_to naming this one)"
+        "the repair guarantee of 90 days after the repair reached the customer (delivered, \
+         or fixed remotely) on 2025-12-19 has ended: the same fault is a new ticket \
+         (ReceiveTicket with refers_to naming this one)"
     );
 }
 

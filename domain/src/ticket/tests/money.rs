@@ -261,6 +261,50 @@ fn a_ticket_closes_once_the_invoice_is_paid() {
 }
 
 #[test]
+fn an_accepted_quote_never_invoiced_does_not_close() {
+    let mut given = chargeable_repair_until_qc_passed();
+    given.extend([shipped(false), delivered(), revisited(true)]);
+    framework()
+        .given(given)
+        .when(by(Role::CustomerService, TicketCommand::CloseTicket))
+        .then_expect_error(TicketError::AcceptedQuoteNotInvoiced {
+            agreed: Money::cny(50_000),
+        });
+}
+
+#[test]
+fn an_accepted_quote_partly_waived_still_needs_its_invoice_before_close() {
+    let mut given = chargeable_repair_until_qc_passed();
+    given.extend([
+        waiver_approved(20_000, ApprovalTier::Tier1, Role::ServiceManager),
+        shipped(false),
+        delivered(),
+        revisited(true),
+    ]);
+    framework()
+        .given(given)
+        .when(by(Role::CustomerService, TicketCommand::CloseTicket))
+        .then_expect_error(TicketError::AcceptedQuoteNotInvoiced {
+            agreed: Money::cny(30_000),
+        });
+}
+
+#[test]
+fn an_accepted_quote_waived_in_full_by_its_tier_closes_without_an_invoice() {
+    let mut given = chargeable_repair_until_qc_passed();
+    given.extend([
+        waiver_approved(50_000, ApprovalTier::Tier1, Role::ServiceManager),
+        shipped(false),
+        delivered(),
+        revisited(true),
+    ]);
+    framework()
+        .given(given)
+        .when(by(Role::CustomerService, TicketCommand::CloseTicket))
+        .then_expect_events(vec![closed()]);
+}
+
+#[test]
 fn a_payment_may_be_recorded_after_the_revisit() {
     let mut given = invoiced_and_delivered();
     given.push(revisited(true));

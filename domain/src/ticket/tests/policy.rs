@@ -11,6 +11,7 @@ use crate::money::Money;
 use crate::policy::{ApprovalTier, CountFrom, ProductLine, ProductLineTerms, WarrantyStatus};
 use crate::roles::Role;
 use crate::ticket::command::*;
+use crate::ticket::types::RepairPath;
 use crate::ticket::{Policies, TicketError, TicketEvent, TicketServices};
 
 fn framework_with(policies: Policies) -> Framework {
@@ -183,6 +184,49 @@ fn the_same_fault_within_the_repair_guarantee_reopens_the_ticket() {
 fn the_same_fault_after_the_repair_guarantee_is_a_new_ticket() {
     framework()
         .given(delivered_days_ago(91))
+        .when(by(
+            Role::CustomerService,
+            TicketCommand::ReopenTicket(reopen(true)),
+        ))
+        .then_expect_error(TicketError::RepairGuaranteeEnded {
+            delivered_on: date(2025, 12, 19),
+            days: 90,
+        });
+}
+
+/// A closed in-warranty remote fix, resolved `days_ago` days before now.
+fn fixed_remotely_days_ago(days_ago: i64) -> Vec<TicketEvent> {
+    let mut fixed = resolved_remotely();
+    if let TicketEvent::ResolvedRemotely { at, .. } = &mut fixed {
+        *at = now() - chrono::Duration::days(days_ago);
+    }
+    vec![
+        received(),
+        in_warranty(),
+        diagnosed_with(RepairPath::RemoteFix),
+        fixed,
+        revisited(true),
+        closed(),
+    ]
+}
+
+#[test]
+fn a_remote_fix_is_guaranteed_from_the_day_it_was_fixed() {
+    framework()
+        .given(fixed_remotely_days_ago(90))
+        .when(by(
+            Role::CustomerService,
+            TicketCommand::ReopenTicket(reopen(true)),
+        ))
+        .then_expect_events(vec![reopened(true, 2)]);
+}
+
+/// Before, a remote fix had no guarantee window at all: any same-fault
+/// reopen, years later, was free rework.
+#[test]
+fn the_same_fault_after_a_remote_fixs_guarantee_is_a_new_ticket() {
+    framework()
+        .given(fixed_remotely_days_ago(91))
         .when(by(
             Role::CustomerService,
             TicketCommand::ReopenTicket(reopen(true)),

@@ -355,7 +355,8 @@ fn a_warranty_counting_from_installation_counts_from_the_recorded_installation()
     };
     assert_eq!(decision.status, WarrantyStatus::InWarranty);
     assert_eq!(decision.basis, WarrantyBasis::InstallationDate);
-    assert_eq!(decision.covered_until, Some(date(2028, 3, 19)));
+    // Installed 2026-03-20: two years end on the corresponding day, a Monday.
+    assert_eq!(decision.covered_until, Some(date(2028, 3, 20)));
 }
 
 #[test]

@@ -79,6 +79,7 @@ fn decision() -> WarrantyDecision {
                 three_guarantees: true,
                 repair_guarantee_days: 90,
             },
+            failed_repairs_for_exchange: Some(2),
         }),
     }
 }

@@ -414,6 +414,7 @@ fn decision_pb(d: &WarrantyDecision) -> pb::WarrantyDecision {
                 three_guarantees: a.terms.three_guarantees,
                 repair_guarantee_days: a.terms.repair_guarantee_days,
             }),
+            failed_repairs_for_exchange: a.failed_repairs_for_exchange.unwrap_or(0),
         }),
     }
 }
