@@ -98,6 +98,7 @@ pub async fn open(config: &StoreConfig) -> Result<Pool, StoreError> {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_release(|conn, _| Box::pin(settled(conn)))
                 .connect_with(options)
                 .await
                 .map_err(StoreError::Connect)?;
@@ -113,6 +114,24 @@ pub async fn open(config: &StoreConfig) -> Result<Pool, StoreError> {
             Ok(Pool::Sqlite(pool))
         }
     }
+}
+
+/// Whether a SQLite connection may go back to the pool: not while it
+/// believes a transaction is open. When a COMMIT fails on a full disk,
+/// SQLite has already rolled the transaction back, so the rollback sqlx
+/// sends when the transaction is dropped fails too and sqlx still counts
+/// it open: every later BEGIN on that connection would fail with "non-zero
+/// transaction depth" until it was recycled. Such a connection is closed
+/// instead (`tests/tests/api/full_disk.rs`).
+async fn settled(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A transaction dropped uncommitted has queued its rollback: wait for
+    // the connection's worker to get through it, then look again.
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
 }
 
 /// `ticketd.db-wal` beside `ticketd.db`.
@@ -134,21 +153,41 @@ pub async fn migrate(pool: &Pool) -> Result<(), StoreError> {
 /// True when the error means the store cannot be reached right now (as
 /// opposed to a bug or bad data): the caller should retry later.
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    passing(error).is_some()
+}
+
+/// A condition of the store that passes without ticketd doing anything:
+/// the caller gets UNAVAILABLE and retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passing {
+    /// Not reachable, restarting, busy or out of connections.
+    Unreachable,
+    /// Its disk is full: nothing was written, and writing resumes once
+    /// space is freed.
+    DiskFull,
+}
+
+/// Whether `error` is a [`Passing`] condition, and which.
+pub fn passing(error: &sqlx::Error) -> Option<Passing> {
     match error {
+        sqlx::Error::Io(e) if e.raw_os_error() == Some(ENOSPC) => Some(Passing::DiskFull),
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+        | sqlx::Error::WorkerCrashed => Some(Passing::Unreachable),
+        sqlx::Error::Database(db) => match db.code()?.as_ref() {
+            // PostgreSQL disk_full (53100); SQLite SQLITE_FULL (13).
+            "53100" | "13" => Some(Passing::DiskFull),
             // PostgreSQL: connection exceptions (08…), shutdown (57P01-03),
             // too many connections (53300). SQLite: busy (5), locked (6).
-            code.starts_with("08")
-                || code.starts_with("57P")
-                || code == "53300"
-                || code == "5"
-                || code == "6"
-        }),
-        _ => false,
+            code if code.starts_with("08") || code.starts_with("57P") => Some(Passing::Unreachable),
+            "53300" | "5" | "6" => Some(Passing::Unreachable),
+            _ => None,
+        },
+        _ => None,
     }
 }
+
+/// "No space left on device".
+const ENOSPC: i32 = 28;

@@ -147,11 +147,7 @@ async fn next_batch(
 }
 
 fn failed(error: &sqlx::Error) -> AppendError {
-    AppendError::Failed(if crate::store::is_unavailable(error) {
-        CommandError::Unavailable(error.to_string())
-    } else {
-        CommandError::Internal(error.to_string())
-    })
+    AppendError::Failed(CommandError::of_store(error))
 }
 
 async fn postgres_writer(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {

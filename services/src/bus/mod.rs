@@ -37,7 +37,7 @@ use tokio::sync::Notify;
 use crate::policy::PolicyHandle;
 use crate::privacy::{Keyring, MasterKey};
 use crate::sealed::SealedRepository;
-use crate::store::{is_unavailable, Pool, RecordedRequest};
+use crate::store::{is_unavailable, Passing, Pool, RecordedRequest};
 use cache::{Cached, StreamCache};
 use commit::{AppendError, GroupCommit};
 use domain::personal::CustomerId;
@@ -115,6 +115,9 @@ pub enum CommandError {
     /// The store cannot be reached.
     #[error("event store unavailable: {0}")]
     Unavailable(String),
+    /// The store's disk is full; nothing was written.
+    #[error("event store's disk is full: {0}")]
+    DiskFull(String),
     /// A bug or corrupt data; logged in full, shown to the caller briefly.
     #[error("internal error: {0}")]
     Internal(String),
@@ -122,10 +125,18 @@ pub enum CommandError {
 
 impl From<sqlx::Error> for CommandError {
     fn from(error: sqlx::Error) -> Self {
-        if is_unavailable(&error) {
-            CommandError::Unavailable(error.to_string())
-        } else {
-            CommandError::Internal(error.to_string())
+        CommandError::of_store(&error)
+    }
+}
+
+impl CommandError {
+    /// What a store error means to the caller: a passing condition
+    /// (UNAVAILABLE, saying which) or a fault of ours.
+    pub fn of_store(error: &sqlx::Error) -> Self {
+        match crate::store::passing(error) {
+            Some(Passing::DiskFull) => CommandError::DiskFull(error.to_string()),
+            Some(Passing::Unreachable) => CommandError::Unavailable(error.to_string()),
+            None => CommandError::Internal(error.to_string()),
         }
     }
 }
@@ -137,6 +148,9 @@ fn from_aggregate_error<A: Commanded>(error: AggregateError<A::Error>) -> Comman
         AggregateError::DatabaseConnectionError(e) => CommandError::Unavailable(e.to_string()),
         AggregateError::DeserializationError(e) => CommandError::Internal(e.to_string()),
         AggregateError::UnexpectedError(e) => match e.downcast_ref::<sqlx::Error>() {
+            Some(sql) if crate::store::passing(sql) == Some(Passing::DiskFull) => {
+                CommandError::DiskFull(e.to_string())
+            }
             Some(sql) if is_unavailable(sql) => CommandError::Unavailable(e.to_string()),
             _ => CommandError::Internal(e.to_string()),
         },

@@ -98,6 +98,12 @@ pub(crate) fn from_command_error(error: CommandError) -> Status {
             tracing::warn!(%detail, "event store unavailable");
             Status::unavailable("event store unavailable; retry later")
         }
+        CommandError::DiskFull(detail) => {
+            tracing::error!(%detail, "the event store's disk is full");
+            Status::unavailable(
+                "the event store's disk is full: nothing was written; retry once space is freed",
+            )
+        }
         CommandError::Internal(detail) => {
             tracing::error!(%detail, "internal error");
             Status::internal("internal error; see the server log")

@@ -19,6 +19,7 @@ mod flow;
 mod fracas;
 mod fracas_8d;
 mod fracas_life;
+mod full_disk;
 mod hardening;
 mod idempotency;
 mod import;
