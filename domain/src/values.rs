@@ -17,6 +17,10 @@ pub enum Problem {
     TooLong { max: usize },
     #[error("must be between {min} and {max}")]
     OutOfRange { min: i64, max: i64 },
+    /// A list longer than its limit (whether it may be empty is the
+    /// command's own rule, stated separately as [`Problem::Empty`]).
+    #[error("must have at most {max} entries")]
+    TooMany { max: usize },
     #[error("{0}")]
     Malformed(String),
 }

@@ -457,10 +457,16 @@ pub fn main() -> ExitCode {
             }
         }
     };
+    let log_json = cli.log_json;
     let outcome = runtime.block_on(run(cli));
     if let Err(error) = &outcome {
-        tracing::error!(%error, "ticketd failed");
-        eprintln!("ticketd: {error}");
+        // Once: as a JSON log record where logs are machine-read, else on
+        // stderr for the person who ran the command.
+        if log_json {
+            tracing::error!(%error, "ticketd failed");
+        } else {
+            eprintln!("ticketd: {error}");
+        }
     }
     {
         let _inside = runtime.enter();
@@ -470,5 +476,37 @@ pub fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// What `ticketd rebuild --help` and the README list are the read
+    /// models the engine has (issue #39: they disagreed).
+    #[test]
+    fn the_rebuild_help_and_the_readme_name_every_read_model() {
+        let mut cli = Cli::command();
+        let rebuild = cli
+            .find_subcommand_mut("rebuild")
+            .expect("a rebuild command");
+        let help = rebuild.render_long_help().to_string();
+        let readme = include_str!("../../README.md");
+        let line = readme
+            .split("- `ticketd rebuild [PROJECTION]`")
+            .nth(1)
+            .and_then(|rest| rest.split("\n- ").next())
+            .expect("the README describes ticketd rebuild");
+        for p in projections::engine::REGISTRY {
+            let name = p.name();
+            assert!(help.contains(name), "--help lacks {name}: {help}");
+            assert!(
+                line.contains(&format!("`{name}`")),
+                "README lacks {name}: {line}"
+            );
+        }
     }
 }

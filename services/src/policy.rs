@@ -21,10 +21,11 @@ use crate::access::Table;
 pub enum PolicyLoadError {
     #[error("cannot read policy file {path}: {reason}")]
     Read { path: String, reason: String },
-    #[error("policy file {path} refused:\n{source}")]
+    /// Each problem on its own line as `FILE:LINE:COLUMN: field: message`.
+    #[error("policy file {path} refused:\n{}", .problems.in_file(.path))]
     Invalid {
         path: String,
-        source: PolicyFileError,
+        problems: PolicyFileError,
     },
     #[error("policy file {path} refused: {reason}")]
     Access { path: String, reason: String },
@@ -64,9 +65,9 @@ fn load_from(source: &PolicySource) -> Result<(Policies, Table), PolicyLoadError
 /// [`load`], with the access table the policy makes.
 fn load_with_table(path: Option<&Path>) -> Result<(Policies, Table), PolicyLoadError> {
     let Some(path) = path else {
-        let policies = parse(BUILTIN).map_err(|source| PolicyLoadError::Invalid {
+        let policies = parse(BUILTIN).map_err(|problems| PolicyLoadError::Invalid {
             path: "(built-in)".into(),
-            source,
+            problems,
         })?;
         return with_table(policies, "(built-in)");
     };
@@ -75,9 +76,9 @@ fn load_with_table(path: Option<&Path>) -> Result<(Policies, Table), PolicyLoadE
         path: shown.clone(),
         reason: e.to_string(),
     })?;
-    let policies = parse(&text).map_err(|source| PolicyLoadError::Invalid {
+    let policies = parse(&text).map_err(|problems| PolicyLoadError::Invalid {
         path: shown.clone(),
-        source,
+        problems,
     })?;
     with_table(policies, &shown)
 }

@@ -15,13 +15,7 @@ pub(super) fn money_invalid(field: impl Into<String>, err: &MoneyError) -> Ticke
 
 pub(super) fn at_most(field: &str, len: usize, max: usize) -> Result<(), TicketError> {
     if len > max {
-        return Err(invalid(
-            field,
-            Problem::OutOfRange {
-                min: 0,
-                max: max as i64,
-            },
-        ));
+        return Err(invalid(field, Problem::TooMany { max }));
     }
     Ok(())
 }

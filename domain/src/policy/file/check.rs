@@ -6,7 +6,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::raw::*;
-use super::{line_of_offset, FieldProblem, PolicyVersion};
+use super::{position, FieldProblem, PolicyVersion};
 use crate::money::{Currency, Money};
 use crate::period::RestDays;
 use crate::policy::approval::{ApprovalPolicy, ApprovalTier, TierRule};
@@ -66,8 +66,10 @@ impl<'a> Checker<'a> {
         field: impl Into<String>,
         message: impl Into<String>,
     ) {
+        let (line, column) = position(self.text, span.start);
         self.problems.push(FieldProblem {
-            line: line_of_offset(self.text, span.start),
+            line,
+            column,
             field: field.into(),
             message: message.into(),
         });
@@ -415,6 +417,7 @@ impl<'a> Checker<'a> {
         if raw.is_empty() || raw.len() > NAMES.len() {
             self.problems.push(FieldProblem {
                 line: 1,
+                column: 1,
                 field: "approval.tiers".into(),
                 message: format!("give one to three tiers, not {}", raw.len()),
             });

@@ -27,19 +27,31 @@ pub struct PolicyVersion {
 /// One mistake in a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
+    /// 1-based, as editors count.
     pub line: usize,
-    /// Dotted path, e.g. `approval.tiers[2].from`.
+    /// 1-based, in characters.
+    pub column: usize,
+    /// Dotted path, e.g. `approval.tiers[2].from`; indexes count from 1
+    /// (`product_line[1]` is the first `[[product_line]]`).
     pub field: String,
     pub message: String,
 }
 
 impl fmt::Display for FieldProblem {
+    /// `LINE:COLUMN: field: message`: after the file's name, the form
+    /// compilers use, which editors and CI annotations jump to.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.line, self.column, self.field, self.message
+        )
     }
 }
 
-/// Why a policy file was refused.
+/// Why a policy file was refused. Shown as one problem per line, each
+/// `LINE:COLUMN: field: message` ([`PolicyFileError::in_file`] puts the
+/// file's name in front).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyFileError {
     /// Not TOML, a value of the wrong type, an unknown or missing field.
@@ -56,6 +68,16 @@ impl PolicyFileError {
             PolicyFileError::Unreadable(one) => vec![one],
             PolicyFileError::Invalid(all) => all.iter().collect(),
         }
+    }
+
+    /// Every problem as `FILE:LINE:COLUMN: field: message`, one a line.
+    pub fn in_file(&self, file: &str) -> String {
+        let lines: Vec<String> = self
+            .problems()
+            .iter()
+            .map(|p| format!("{file}:{p}"))
+            .collect();
+        lines.join("\n")
     }
 }
 
@@ -83,16 +105,22 @@ pub fn digest(bytes: &[u8]) -> String {
         .collect()
 }
 
-pub(super) fn line_of_offset(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(1, |before| before.matches('\n').count() + 1)
+/// The 1-based line and column (in characters) of a byte offset.
+pub(super) fn position(text: &str, offset: usize) -> (usize, usize) {
+    let Some(before) = text.get(..offset) else {
+        return (1, 1);
+    };
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
 }
 
 /// The field a TOML error is about: named in the message, or the key on the
 /// line it points at; prefixed with the table it is in.
 fn unreadable(text: &str, error: &toml::de::Error) -> PolicyFileError {
     let span = error.span().unwrap_or(0..0);
-    let line = line_of_offset(text, span.start);
+    let (line, column) = position(text, span.start);
     let lines: Vec<&str> = text.lines().collect();
     let here = lines.get(line.saturating_sub(1)).copied().unwrap_or("");
     let named = error
@@ -125,6 +153,7 @@ fn unreadable(text: &str, error: &toml::de::Error) -> PolicyFileError {
     };
     PolicyFileError::Unreadable(FieldProblem {
         line,
+        column,
         field,
         message: error.message().trim().to_owned(),
     })

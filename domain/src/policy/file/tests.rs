@@ -86,6 +86,35 @@ fn a_value_of_the_wrong_type_is_refused_naming_the_field_and_line() {
 }
 
 #[test]
+fn a_problem_names_the_line_and_column_of_the_value() {
+    let text = edited("warranty_months = 12\n", "warranty_months = -6\n");
+
+    let problems = refused(&text);
+
+    // `warranty_months = -6`: the value starts at column 19.
+    let line = line_containing(&text, "-6");
+    assert_eq!((problems[0].line, problems[0].column), (line, 19));
+    assert_eq!(
+        problems[0].to_string(),
+        format!("{line}:19: default_product.warranty_months: must not be negative")
+    );
+}
+
+#[test]
+fn each_problem_is_listed_once_with_the_files_name_in_front() {
+    let text = edited("warranty_months = 12\n", "warranty_months = -6\n");
+    let refused = parse(&text).expect_err("refused");
+
+    let shown = refused.in_file("acme.toml");
+
+    let line = line_containing(&text, "-6");
+    assert_eq!(
+        shown,
+        format!("acme.toml:{line}:19: default_product.warranty_months: must not be negative")
+    );
+}
+
+#[test]
 fn an_unknown_field_is_refused_naming_it() {
     let text = edited(
         "remote = \"200.00\"",

@@ -18,13 +18,17 @@ fn malformed(field: &str, message: &str) -> TicketError {
 }
 
 fn too_many(field: &str) -> TicketError {
-    TicketError::Invalid(
-        Problem::OutOfRange {
-            min: 0,
-            max: MAX_LINES as i64,
-        }
-        .at(field),
-    )
+    TicketError::Invalid(Problem::TooMany { max: MAX_LINES }.at(field))
+}
+
+/// The message states the rule the code applies: a limit on the number,
+/// not a range that would suggest an empty list is fine (issue #39).
+#[test]
+fn too_many_lines_are_refused_naming_the_limit_and_nothing_else() {
+    assert_eq!(
+        too_many("lines").to_string(),
+        "invalid argument: lines must have at most 200 entries"
+    );
 }
 
 fn empty(field: &str) -> TicketError {
