@@ -96,9 +96,18 @@ fn recompute(previous: &str, r: &Record) -> Result<String, String> {
 /// Checks one ticket's chain: versions 1..n without gaps, each hash
 /// recomputed from the event and the previous hash.
 pub fn check_chain(records: &[Record]) -> (String, Option<Tampered>) {
-    let mut previous = String::new();
+    check_chain_after(0, String::new(), records)
+}
+
+/// [`check_chain`] of a stream's events after version `after`, whose
+/// event had the hash `previous`.
+fn check_chain_after(
+    after: i64,
+    mut previous: String,
+    records: &[Record],
+) -> (String, Option<Tampered>) {
     for (i, r) in records.iter().enumerate() {
-        let expected_version = i as i64 + 1;
+        let expected_version = after + i as i64 + 1;
         let problem = |reason: String| Tampered {
             log_position: r.log_position,
             ticket_id: r.ticket_id.clone(),
@@ -133,10 +142,36 @@ pub async fn verify_ticket(db: &Pool, ticket_id: &str) -> Result<Verification, A
 }
 
 /// Walks the whole log: every entry present and in order, every event's
-/// hash and version chain, every log digest.
+/// hash and version chain, every log digest; then the events stored but
+/// not yet sequenced (a transaction of this database may hold the log
+/// back), each stream's chain carried on from its last logged event. The
+/// digest is the log's; `events_checked` counts both.
 pub async fn verify_log(db: &Pool) -> Result<Verification, AuditError> {
+    let (mut verification, streams) = verify_sequenced(db).await?;
+    if verification.first_problem.is_some() {
+        return Ok(verification);
+    }
+    for (aggregate_type, id) in records::unsequenced_streams(db).await? {
+        let stream = format!("{aggregate_type}\n{id}");
+        let (last_version, previous) = streams.get(&stream).cloned().unwrap_or((0, String::new()));
+        let rest = records::stream_after(db, &aggregate_type, &id, last_version).await?;
+        let (_, problem) = check_chain_after(last_version, previous, &rest);
+        if let Some(problem) = problem {
+            verification.first_problem = Some(problem);
+            return Ok(verification);
+        }
+        verification.events_checked += rest.len() as u64;
+    }
+    Ok(verification)
+}
+
+/// Each stream's last logged version and hash, by `type\nid`.
+type Streams = HashMap<String, (i64, String)>;
+
+/// The log's part of [`verify_log`].
+async fn verify_sequenced(db: &Pool) -> Result<(Verification, Streams), AuditError> {
     const PAGE: i64 = 5_000;
-    let mut streams: HashMap<String, (i64, String)> = HashMap::new();
+    let mut streams = Streams::new();
     let mut digest = String::new();
     let mut at = 0_i64;
     let mut checked = 0_u64;
@@ -153,11 +188,12 @@ pub async fn verify_log(db: &Pool) -> Result<Verification, AuditError> {
                 reason,
             };
             let done = |p| {
-                Ok(Verification {
+                let found = Verification {
                     events_checked: checked,
                     digest: digest.clone(),
                     first_problem: Some(p),
-                })
+                };
+                Ok((found, Streams::new()))
             };
             if log_position != at + 1 {
                 return done(at_entry(
@@ -207,11 +243,12 @@ pub async fn verify_log(db: &Pool) -> Result<Verification, AuditError> {
             checked += 1;
         }
     }
-    Ok(Verification {
+    let verified = Verification {
         events_checked: checked,
         digest,
         first_problem: None,
-    })
+    };
+    Ok((verified, streams))
 }
 
 /// A ticket's state after each event, in order.

@@ -92,6 +92,36 @@ SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type,
  ORDER BY l.log_position
  LIMIT ?2";
 
+/// One stream's events after a version, whether sequenced or not.
+const PG_STREAM_AFTER: &str = "
+SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
+       e.event_id::text AS event_id, e.event_type, e.event_version, e.payload, e.metadata,
+       e.recorded_at, e.occurred_at, e.seal, e.hash
+  FROM events e LEFT JOIN event_log l ON l.event_position = e.position
+ WHERE e.aggregate_type = $1 AND e.aggregate_id = $2 AND e.sequence > $3
+ ORDER BY e.sequence";
+
+const SQLITE_STREAM_AFTER: &str = "
+SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
+       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at, e.seal, e.hash
+  FROM events e LEFT JOIN event_log l ON l.event_position = e.position
+ WHERE e.aggregate_type = ?1 AND e.aggregate_id = ?2 AND e.sequence > ?3
+ ORDER BY e.sequence";
+
+/// The streams with events past the log's tail in sequencing order (the
+/// same index range `projections::log::backlog` counts).
+const PG_UNSEQUENCED_STREAMS: &str = "WITH tail AS (
+    SELECT e.transaction_id AS x, e.position AS pos
+      FROM event_log l JOIN events e ON e.position = l.event_position
+     ORDER BY l.log_position DESC LIMIT 1),
+  t AS (SELECT COALESCE((SELECT x FROM tail), '0'::xid8) AS x,
+               COALESCE((SELECT pos FROM tail), 0) AS pos)
+SELECT DISTINCT e.aggregate_type, e.aggregate_id FROM events e, t
+ WHERE (e.transaction_id, e.position) > (t.x, t.pos)";
+
+const SQLITE_UNSEQUENCED_STREAMS: &str = "SELECT DISTINCT aggregate_type, aggregate_id FROM events
+ WHERE position > (SELECT COALESCE(MAX(event_position), 0) FROM event_log)";
+
 /// A log entry: its position and digest, and its event unless deleted.
 pub type LogEntry = (i64, Option<String>, Option<Record>);
 
@@ -211,6 +241,53 @@ pub async fn log_page(db: &Pool, after: i64, limit: i64) -> Result<Vec<LogEntry>
                         sqlite_record(r)?,
                     ))
                 })
+                .collect()
+        }
+    }
+}
+
+/// The streams (aggregate type, id) with events stored and not yet in
+/// the log.
+pub async fn unsequenced_streams(db: &Pool) -> Result<Vec<(String, String)>, sqlx::Error> {
+    match db {
+        Pool::Postgres(pool) => sqlx::query_as(PG_UNSEQUENCED_STREAMS).fetch_all(pool).await,
+        Pool::Sqlite(pool) => {
+            sqlx::query_as(SQLITE_UNSEQUENCED_STREAMS)
+                .fetch_all(pool)
+                .await
+        }
+    }
+}
+
+/// A stream's events after version `after`, in sequence order, whether
+/// the log has them yet or not.
+pub async fn stream_after(
+    db: &Pool,
+    aggregate_type: &str,
+    id: &str,
+    after: i64,
+) -> Result<Vec<Record>, sqlx::Error> {
+    match db {
+        Pool::Postgres(pool) => {
+            let rows = sqlx::query(PG_STREAM_AFTER)
+                .bind(aggregate_type)
+                .bind(id)
+                .bind(after)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .filter_map(|r| pg_record(r).transpose())
+                .collect()
+        }
+        Pool::Sqlite(pool) => {
+            let rows = sqlx::query(SQLITE_STREAM_AFTER)
+                .bind(aggregate_type)
+                .bind(id)
+                .bind(after)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .filter_map(|r| sqlite_record(r).transpose())
                 .collect()
         }
     }

@@ -80,3 +80,45 @@ async fn what_holds_the_log_back_is_shown_with_the_events_it_holds() {
     assert!(status.oldest_blocking.is_none(), "{status:?}");
     server.stop().await;
 }
+
+/// `Audit.Verify` of the whole log checks the events the log has not
+/// reached yet too: before, an edited event among them was reported
+/// intact while a transaction held the log back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_event_the_log_has_not_reached_is_found_by_verify() {
+    let server = TestServer::start(Backend::Postgres).await;
+    Flow::receive(&server, "LOGGED-1", Some(30)).await;
+    server.caught_up_within(Duration::from_secs(5)).await;
+    let mut holder = server.postgres().await;
+    for sql in ["BEGIN", "SELECT txid_current()"] {
+        sqlx::query(sql).execute(&mut holder).await.expect(sql);
+    }
+    Flow::receive(&server, "HELD-2", Some(30)).await;
+    let verify = || async {
+        server
+            .audit()
+            .await
+            .verify(ticketd::rpc::pb::VerifyRequest::default())
+            .await
+            .expect("verify")
+            .into_inner()
+    };
+    let intact = verify().await;
+    assert!(intact.intact, "{intact:?}");
+    assert_eq!(intact.events_checked, 2, "the unsequenced event is checked");
+    server
+        .exec(
+            "UPDATE events SET metadata = replace(metadata::text, 'customer_service', 'finance')::json
+              WHERE aggregate_id = 'HELD-2'",
+        )
+        .await;
+    let found = verify().await;
+    assert!(!found.intact, "{found:?}");
+    let problem = found.first_problem.expect("the edit is named");
+    assert_eq!((problem.ticket_id.as_str(), problem.version), ("HELD-2", 1));
+    sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("rollback");
+    server.stop().await;
+}
