@@ -27,7 +27,8 @@ struct Cli {
     #[arg(long, global = true, env = "TICKETD_SLA_POLICY")]
     sla_policy: Option<String>,
     /// Business calendars: comma-separated files, `region=file` for a
-    /// site's own; without it the built-in config/calendars/cn-2026.toml.
+    /// site's own; without it the built-in config/calendars/cn-2025.toml
+    /// and cn-2026.toml.
     #[arg(long, global = true, env = "TICKETD_CALENDARS")]
     calendars: Option<String>,
     /// Export traces over OTLP (gRPC) to this endpoint, e.g.

@@ -316,6 +316,9 @@ impl Calendar {
 /// The shipped China 2026 calendar.
 pub const CN_2026: &str = include_str!("../../../config/calendars/cn-2026.toml");
 
+/// The shipped China 2025 calendar, merged with 2026's by default.
+pub const CN_2025: &str = include_str!("../../../config/calendars/cn-2025.toml");
+
 /// Calendars by name, and which one each region uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Calendars {
@@ -340,7 +343,9 @@ impl Calendars {
 impl Default for Calendars {
     fn default() -> Self {
         #[allow(clippy::expect_used)]
-        let cn = Calendar::from_toml(CN_2026).expect("the shipped calendar parses");
+        let cn = Calendar::from_toml(CN_2025)
+            .and_then(|y2025| y2025.merge(Calendar::from_toml(CN_2026)?))
+            .expect("the shipped calendars parse and merge");
         Self::single(cn)
     }
 }

@@ -236,3 +236,33 @@ fn a_calendar_without_working_time_reports_it() {
         Err(CalendarError::NoWorkingTime)
     );
 }
+
+/// Before, only 2026 shipped: a period or clock in 2025 counted Spring
+/// Festival 2025 as working days and its make-up Sunday as a rest day.
+#[test]
+fn the_shipped_default_knows_2025_as_well() {
+    let c = Calendars::default().default;
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+    for holiday in [
+        "2025-01-01",
+        "2025-01-28",
+        "2025-02-04",
+        "2025-05-05",
+        "2025-10-08",
+    ] {
+        assert!(!c.is_working_day(d(holiday)), "{holiday} is a holiday");
+    }
+    for make_up in [
+        "2025-01-26",
+        "2025-02-08",
+        "2025-04-27",
+        "2025-09-28",
+        "2025-10-11",
+    ] {
+        assert!(c.is_working_day(d(make_up)), "{make_up} is worked");
+    }
+    assert!(!c.is_working_day(d("2026-10-01")), "2026 is still there");
+    let rest = c.rest_days();
+    assert!(rest.is_rest_day(d("2025-01-29")));
+    assert!(!rest.is_rest_day(d("2025-02-08")));
+}
