@@ -49,7 +49,8 @@ pub struct Backup {
     pub path: PathBuf,
     /// Events in the copy, every one verified.
     pub events: u64,
-    /// The log digest at the copy's head (as `Audit.Verify` reports it).
+    /// The log's digest at the copy (as `Audit.Verify` reports it); events
+    /// not yet sequenced then are in `events` but not in the digest.
     pub digest: String,
 }
 

@@ -90,12 +90,12 @@ async fn a_backup_taken_under_writes_restores_to_a_store_that_verifies_and_goes_
         path: target.clone(),
     })
     .await;
+    // Every copied event verifies, sequenced or not at the copy; those the
+    // log had not reached yet are sequenced now, so the log's digest moves
+    // on from the one the backup printed.
     let verified = verify_all(&restored).await;
     assert!(verified.intact, "{verified:?}");
-    assert_eq!(
-        (verified.events_checked, verified.digest.as_str()),
-        (made.events, made.digest.as_str())
-    );
+    assert_eq!(verified.events_checked, made.events);
     let head = restored.caught_up().await.head_position;
     assert_eq!(head, made.events, "every copied event is in the log");
     let status = consumer(&restored, "erp").await;
