@@ -59,21 +59,6 @@ impl Record {
     }
 }
 
-const PG_TICKET: &str = "
-SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
-       e.event_id::text AS event_id, e.event_type, e.event_version, e.payload, e.metadata,
-       e.recorded_at, e.occurred_at, e.seal, e.hash
-  FROM events e LEFT JOIN event_log l ON l.event_position = e.position
- WHERE e.aggregate_type = 'Ticket' AND e.aggregate_id = $1
- ORDER BY e.sequence";
-
-const SQLITE_TICKET: &str = "
-SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
-       e.event_id, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at, e.occurred_at, e.seal, e.hash
-  FROM events e LEFT JOIN event_log l ON l.event_position = e.position
- WHERE e.aggregate_type = 'Ticket' AND e.aggregate_id = ?1
- ORDER BY e.sequence";
-
 /// The whole log in log order, including entries whose event is gone.
 const PG_LOG: &str = "
 SELECT l.log_position, l.digest AS log_digest, e.aggregate_id, e.aggregate_type, e.sequence,
@@ -186,26 +171,7 @@ fn sqlite_record(row: &sqlx::sqlite::SqliteRow) -> Result<Option<Record>, sqlx::
 
 /// A ticket's events in sequence order.
 pub async fn ticket(db: &Pool, ticket_id: &str) -> Result<Vec<Record>, sqlx::Error> {
-    match db {
-        Pool::Postgres(pool) => {
-            let rows = sqlx::query(PG_TICKET)
-                .bind(ticket_id)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .filter_map(|r| pg_record(r).transpose())
-                .collect()
-        }
-        Pool::Sqlite(pool) => {
-            let rows = sqlx::query(SQLITE_TICKET)
-                .bind(ticket_id)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .filter_map(|r| sqlite_record(r).transpose())
-                .collect()
-        }
-    }
+    stream_after(db, "Ticket", ticket_id, 0).await
 }
 
 /// Up to `limit` log entries after `after`.
